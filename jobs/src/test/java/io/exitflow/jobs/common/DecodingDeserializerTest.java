@@ -1,0 +1,103 @@
+package io.exitflow.jobs.common;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.exitflow.jobs.anomaly.SensorReadingValidator;
+import io.exitflow.schemas.DeadLetter;
+import io.exitflow.schemas.FeatureEvent;
+import io.exitflow.schemas.SensorReading;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.apache.flink.types.Either;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+class DecodingDeserializerTest {
+    private final DecodingDeserializer<SensorReading> deserializer =
+            new DecodingDeserializer<>(SensorReading.class, new SensorReadingValidator(3));
+    private final AvroCodec<SensorReading> codec = AvroCodec.of(SensorReading.class);
+
+    private static SensorReading reading(Float... values) {
+        return SensorReading.newBuilder().setSensorId("s-1").setEventTime(Instant.ofEpochMilli(1234))
+                .setValues(Arrays.asList(values)).setLabel("normal").setSeverity(0.5f).build();
+    }
+
+    private static ConsumerRecord<byte[], byte[]> record(byte[] value, long offset) {
+        return new ConsumerRecord<>("readings", 2, offset, "s-1".getBytes(), value);
+    }
+
+    private DeadLetter dead(byte[] value, long offset) {
+        Either<DeadLetter, SensorReading> out = deserializer.decode(record(value, offset));
+        assertTrue(out.isLeft(), "expected a dead letter");
+        DeadLetter d = out.left();
+        assertEquals("readings", d.getSourceTopic());
+        assertEquals(2, d.getPartition());
+        assertEquals(offset, d.getOffset());
+        assertArrayEquals(value == null ? new byte[0] : value, d.getPayload().array(), "raw payload kept as read");
+        return d;
+    }
+
+    @Test
+    void decodesAValidReading() {
+        SensorReading r = reading(1f, 2f, 3f);
+        Either<DeadLetter, SensorReading> out = deserializer.decode(record(codec.encode(r), 7));
+        assertTrue(out.isRight());
+        assertEquals(r, out.right());
+    }
+
+    @Test
+    void wrongNumberOfChannelsIsInvalid() {
+        DeadLetter d = dead(codec.encode(reading(1f, 2f)), 8);
+        assertEquals("invalid: expected 3 values, got 2", d.getReason());
+    }
+
+    @Test
+    void nanAndInfinityAreInvalid() {
+        assertEquals("invalid: value 1 is NaN", dead(codec.encode(reading(1f, Float.NaN, 3f)), 9).getReason());
+        assertEquals("invalid: value 2 is Infinity",
+                dead(codec.encode(reading(1f, 2f, Float.POSITIVE_INFINITY)), 10).getReason());
+    }
+
+    @Test
+    void garbageTruncatedNullAndForeignSchemaAreUndecodable() {
+        assertTrue(dead(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f}, 11).getReason()
+                .startsWith("undecodable: not a SensorReading record"));
+        byte[] valid = codec.encode(reading(1f, 2f, 3f));
+        assertTrue(dead(Arrays.copyOf(valid, valid.length - 3), 12).getReason().startsWith("undecodable"));
+        assertTrue(dead(null, 13).getReason().contains("null value"));
+
+        FeatureEvent other = FeatureEvent.newBuilder().setEventId("e").setKey("k")
+                .setEventTime(Instant.ofEpochMilli(1)).setFeatures(List.of(1f, 2f)).setLabel(null).build();
+        DeadLetter d = dead(AvroCodec.of(FeatureEvent.class).encode(other), 14);
+        assertTrue(d.getReason().startsWith("undecodable") || d.getReason().startsWith("invalid"), d.getReason());
+    }
+
+    @Test
+    void splitterRoutesDeadLettersToTheSideOutputAndKeepsGoing() throws Exception {
+        OneInputStreamOperatorTestHarness<Either<DeadLetter, SensorReading>, SensorReading> h =
+                ProcessFunctionTestHarnesses.forProcessFunction(new DeadLetterSplitter<>());
+        byte[][] values = {
+            codec.encode(reading(1f, 2f, 3f)), new byte[] {1, 2, 3}, codec.encode(reading(4f, 5f, 6f)),
+            codec.encode(reading(Float.NaN, 0f, 0f))
+        };
+        for (int i = 0; i < values.length; i++) {
+            h.processElement(deserializer.decode(record(values[i], i)), i);
+        }
+        List<SensorReading> good = h.extractOutputValues();
+        assertEquals(2, good.size());
+        assertEquals(List.of(4f, 5f, 6f), good.get(1).getValues());
+        List<Long> deadOffsets = new ArrayList<>();
+        for (StreamRecord<DeadLetter> r : h.getSideOutput(DeadLetters.TAG)) {
+            deadOffsets.add(r.getValue().getOffset());
+        }
+        assertEquals(List.of(1L, 3L), deadOffsets);
+        h.close();
+    }
+}
