@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Starts a standalone Flink session cluster on loopback: one JobManager (REST on $FLINK_REST_PORT) and
+# $FLINK_TASKMANAGERS TaskManagers, each its own JVM, from Maven-resolved jars (flink-dist is not published).
+source "$(dirname "$0")/lib.sh"
+
+require_java
+require_free_port "$FLINK_REST_PORT" "Flink REST, FLINK_REST_PORT"
+require_free_port "$FLINK_RPC_PORT" "Flink JobManager RPC, FLINK_RPC_PORT"
+[[ "$FLINK_TASKMANAGERS" =~ ^[1-9][0-9]*$ ]] || die "FLINK_TASKMANAGERS must be a positive number, got '$FLINK_TASKMANAGERS'"
+argfile="$(classpath_argfile flink)"
+
+mkdir -p "$FLINK_CONF_DIR" "$FLINK_UPLOAD_DIR" "$FLINK_TMP_DIR" "$LOG_DIR"
+cat >"$FLINK_CONF_DIR/config.yaml" <<YAML
+# Written by deploy/local/start-flink.sh; rewritten on every start. Flink 2.x reads only config.yaml.
+jobmanager.rpc.address: $HOST
+jobmanager.rpc.port: $FLINK_RPC_PORT
+jobmanager.bind-host: $HOST
+jobmanager.memory.process.size: $FLINK_JM_MEMORY
+taskmanager.host: $HOST
+taskmanager.bind-host: $HOST
+taskmanager.numberOfTaskSlots: $FLINK_TM_SLOTS
+taskmanager.memory.process.size: $FLINK_TM_MEMORY
+# Streaming jobs on the hashmap state backend need little managed memory.
+taskmanager.memory.managed.fraction: 0.1
+rest.address: $HOST
+rest.bind-address: $HOST
+rest.port: $FLINK_REST_PORT
+parallelism.default: 1
+# Every uploaded jar stays here until stop.sh cleans it.
+web.upload.dir: $FLINK_UPLOAD_DIR
+web.tmpdir: $FLINK_TMP_DIR/web
+io.tmp.dirs: $FLINK_TMP_DIR/io
+blob.storage.directory: $FLINK_TMP_DIR/blob
+# ONNX Runtime is on the cluster classpath: load it parent-first, so its native library is loaded once per
+# JVM and survives job restarts (a child-first copy from the job jar would try to load it again).
+classloader.parent-first-patterns.additional: ai.onnxruntime.
+YAML
+
+cat >"$FLINK_CONF_DIR/log4j.properties" <<'PROPS'
+monitorInterval=30
+rootLogger.level=INFO
+rootLogger.appenderRef.file.ref=MainAppender
+appender.main.name=MainAppender
+appender.main.type=File
+appender.main.fileName=${sys:log.file}
+appender.main.layout.type=PatternLayout
+appender.main.layout.pattern=%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %-60c %x - %m%n
+logger.kafka.name=org.apache.kafka
+logger.kafka.level=WARN
+logger.netty.name=org.apache.flink.shaded.netty4.io.netty.channel.DefaultChannelPipeline
+logger.netty.level=ERROR
+PROPS
+
+# What flink-dist's scripts do: let Flink derive heap, direct and metaspace sizes from the memory config.
+# Prints two lines: JVM options, then -D dynamic properties for the process.
+resource_params() {
+  local out
+  out="$("$JAVA" "@$argfile" org.apache.flink.runtime.util.bash.BashJavaUtils "$1" --configDir "$FLINK_CONF_DIR" 2>&1)" \
+    || { echo "$out" >&2; die "BashJavaUtils $1 failed: check the memory settings in $FLINK_CONF_DIR/config.yaml"; }
+  echo "$out" | sed -n 's/^BASH_JAVA_UTILS_EXEC_RESULT://p' | tail -n 2
+}
+
+common_opts=("@$argfile" "${FLINK_JAVA_MODULE_OPTS[@]}" "-Dlog4j.configurationFile=file:$FLINK_CONF_DIR/log4j.properties")
+
+mapfile -t jm_params < <(resource_params GET_JM_RESOURCE_PARAMS)
+((${#jm_params[@]} == 2)) || die "unexpected BashJavaUtils output for the JobManager: ${jm_params[*]}"
+# shellcheck disable=SC2206  # the lines are lists of words
+jm_jvm=(${jm_params[0]}); jm_dyn=(${jm_params[1]})
+launch jobmanager "${common_opts[@]}" "${jm_jvm[@]}" "-Dlog.file=$LOG_DIR/jobmanager.log" \
+  org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint --configDir "$FLINK_CONF_DIR" "${jm_dyn[@]}"
+
+mapfile -t tm_params < <(resource_params GET_TM_RESOURCE_PARAMS)
+((${#tm_params[@]} == 2)) || die "unexpected BashJavaUtils output for the TaskManagers: ${tm_params[*]}"
+# shellcheck disable=SC2206
+tm_jvm=(${tm_params[0]}); tm_dyn=(${tm_params[1]})
+for i in $(seq 1 "$FLINK_TASKMANAGERS"); do
+  launch "taskmanager-$i" "${common_opts[@]}" "${tm_jvm[@]}" "-Dlog.file=$LOG_DIR/taskmanager-$i.log" \
+    org.apache.flink.runtime.taskexecutor.TaskManagerRunner --configDir "$FLINK_CONF_DIR" "${tm_dyn[@]}"
+done
+
+rest_up() { curl -fsS -o /dev/null "$(rest_url /overview)" 2>/dev/null; }
+registered_tms() { curl -fsS "$(rest_url /overview)" 2>/dev/null | sed -n 's/.*"taskmanagers":\([0-9]*\).*/\1/p'; }
+all_registered() {
+  for i in $(seq 1 "$FLINK_TASKMANAGERS"); do check_alive "taskmanager-$i"; done
+  [[ "$(registered_tms)" == "$FLINK_TASKMANAGERS" ]]
+}
+wait_for jobmanager "REST endpoint $(rest_url /overview)" rest_up
+wait_for jobmanager "$FLINK_TASKMANAGERS registered TaskManagers" all_registered
+log "Flink is up: $(rest_url /) with $FLINK_TASKMANAGERS TaskManagers x $FLINK_TM_SLOTS slots"
