@@ -1,0 +1,175 @@
+package io.exitflow.control;
+
+import java.io.Serializable;
+
+/**
+ * Tuning of the {@link ThresholdController}. The defaults settle a 2x rate step in a few intervals without
+ * overshoot on the simulated plant (see {@code ThresholdControllerTest}); most jobs need none of these.
+ */
+public final class ControllerConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    final double targetUtilisation;
+    final double rateSmoothing;
+    final double costSmoothing;
+    final double backlogAllowanceSeconds;
+    final double drainSeconds;
+    final double maxCostIncrease;
+    final double maxCostDecrease;
+    final double costDeadband;
+    final double minAccuracyGain;
+    final double integralGain;
+    final double integralLimit;
+    final int reservoirCapacity;
+    final long minEventsPerInterval;
+    final int workers;
+    final int solverGridLevels;
+
+    private ControllerConfig(Builder b) {
+        targetUtilisation = b.targetUtilisation;
+        rateSmoothing = b.rateSmoothing;
+        costSmoothing = b.costSmoothing;
+        backlogAllowanceSeconds = b.backlogAllowanceSeconds;
+        drainSeconds = b.drainSeconds;
+        maxCostIncrease = b.maxCostIncrease;
+        maxCostDecrease = b.maxCostDecrease;
+        costDeadband = b.costDeadband;
+        minAccuracyGain = b.minAccuracyGain;
+        integralGain = b.integralGain;
+        integralLimit = b.integralLimit;
+        reservoirCapacity = b.reservoirCapacity;
+        minEventsPerInterval = b.minEventsPerInterval;
+        workers = b.workers;
+        solverGridLevels = b.solverGridLevels;
+    }
+
+    public static ControllerConfig defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public int reservoirCapacity() {
+        return reservoirCapacity;
+    }
+
+    public double targetUtilisation() {
+        return targetUtilisation;
+    }
+
+    /** Builder with validated settings. */
+    public static final class Builder {
+        private double targetUtilisation = 0.85;
+        private double rateSmoothing = 0.7;
+        private double costSmoothing = 0.3;
+        private double backlogAllowanceSeconds = 0.25;
+        private double drainSeconds = 5.0;
+        private double maxCostIncrease = 0.25;
+        private double maxCostDecrease = 0.6;
+        private double costDeadband = 0.03;
+        private double minAccuracyGain = 0.005;
+        private double integralGain = 0.3;
+        private double integralLimit = 0.7;
+        private int reservoirCapacity = 2000;
+        private long minEventsPerInterval = 20;
+        private int workers = 0;
+        private int solverGridLevels = 16;
+
+        private Builder() {}
+
+        /** Share of the workers' time the plan may fill (headroom for bursts and what the model misses). */
+        public Builder targetUtilisation(double u) {
+            this.targetUtilisation = in(u, 0.05, 1.0, "targetUtilisation");
+            return this;
+        }
+
+        /** Weight of the newest input-rate measurement in its moving average, in (0, 1]. */
+        public Builder rateSmoothing(double a) {
+            this.rateSmoothing = in(a, 1e-3, 1.0, "rateSmoothing");
+            return this;
+        }
+
+        /** Weight of the newest per-stage cost measurement in its moving average, in (0, 1]. */
+        public Builder costSmoothing(double a) {
+            this.costSmoothing = in(a, 1e-3, 1.0, "costSmoothing");
+            return this;
+        }
+
+        /** Backlog (in seconds of input) that counts as normal: batching and fetch buffers hold some; above it, workers count as saturated. */
+        public Builder backlogAllowanceSeconds(double s) {
+            this.backlogAllowanceSeconds = in(s, 0, 3600, "backlogAllowanceSeconds");
+            return this;
+        }
+
+        /** Backlog above the allowance is planned to drain within this many seconds (proportional term). */
+        public Builder drainSeconds(double s) {
+            this.drainSeconds = in(s, 0.1, 3600, "drainSeconds");
+            return this;
+        }
+
+        /** Rate limits on the commanded cost per event: largest relative rise and fall per interval. */
+        public Builder maxCostChange(double increase, double decrease) {
+            this.maxCostIncrease = in(increase, 0.001, 10, "maxCostIncrease");
+            this.maxCostDecrease = in(decrease, 0.001, 0.99, "maxCostDecrease");
+            return this;
+        }
+
+        /** Hysteresis: thresholds in force are kept while their expected cost is within this share of the command. */
+        public Builder costDeadband(double d) {
+            this.costDeadband = in(d, 0, 0.5, "costDeadband");
+            return this;
+        }
+
+        /** Hysteresis: a plan within budget replaces the one in force if it is expected to be this much more accurate. */
+        public Builder minAccuracyGain(double g) {
+            this.minAccuracyGain = in(g, 0, 1, "minAccuracyGain");
+            return this;
+        }
+
+        /** Integral correction of the solver's cost model against measured cost: gain, and clamp on its log. */
+        public Builder integral(double gain, double limit) {
+            this.integralGain = in(gain, 0, 1, "integralGain");
+            this.integralLimit = in(limit, 0, 3, "integralLimit");
+            return this;
+        }
+
+        /** Samples kept for the solver (calibration data first, then the online sampled share). */
+        public Builder reservoirCapacity(int n) {
+            if (n < 50) throw new IllegalArgumentException("reservoirCapacity must be >= 50, got " + n);
+            this.reservoirCapacity = n;
+            return this;
+        }
+
+        /** Intervals with fewer arrivals than this do not update cost estimates or the integral. */
+        public Builder minEventsPerInterval(long n) {
+            if (n < 1) throw new IllegalArgumentException("minEventsPerInterval must be >= 1, got " + n);
+            this.minEventsPerInterval = n;
+            return this;
+        }
+
+        /** Parallel workers to plan for; 0 (default) takes the number of subtasks that report. */
+        public Builder workers(int n) {
+            if (n < 0) throw new IllegalArgumentException("workers must be >= 0, got " + n);
+            this.workers = n;
+            return this;
+        }
+
+        /** Quantile levels per stage searched by the solver's refinement. */
+        public Builder solverGridLevels(int n) {
+            if (n < 2 || n > 256) throw new IllegalArgumentException("solverGridLevels must be in [2, 256], got " + n);
+            this.solverGridLevels = n;
+            return this;
+        }
+
+        public ControllerConfig build() {
+            return new ControllerConfig(this);
+        }
+
+        private static double in(double v, double lo, double hi, String name) {
+            if (!(v >= lo && v <= hi)) throw new IllegalArgumentException(name + " must be in [" + lo + ", " + hi + "], got " + v);
+            return v;
+        }
+    }
+}

@@ -1,0 +1,292 @@
+package io.exitflow.control;
+
+import io.exitflow.schemas.ThresholdUpdate;
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The feedback loop's brain: once per control interval it turns a {@link ControlMeasurement} into exit thresholds
+ * that hold the {@link Budget}. Deterministic: the same measurements give the same updates (audit and replay).
+ *
+ * <p>Per interval:
+ * <ol>
+ *   <li><b>Learn</b>: sampled full-depth events enter the {@link CalibrationSet}; per-stage cost per event is a
+ *       moving average of busy time / arrivals; the input rate is throughput plus backlog growth, smoothed.</li>
+ *   <li><b>Feed-forward</b> (rate budget): allowed cost per event = utilisation x workers x 1 s / planned rate -
+ *       per-event overhead, planned rate = max(target rate, input rate) + excess backlog / drain time (the
+ *       proportional backlog term). Cost budget: fraction x full-depth cost.</li>
+ *   <li><b>Capacity model</b>: time per event outside the stages (deserialisation, batching, contention) is learned
+ *       from intervals that started and ended with a backlog (then throughput is the capacity), and bounded from
+ *       above when the job kept up.</li>
+ *   <li><b>Rate limit</b> on the commanded cost: fast down (keep up), slower up (no overshoot).</li>
+ *   <li><b>Integral</b>: the log ratio of measured to expected cost of the thresholds in force corrects the solver's
+ *       target (difficulty drift before the samples catch up); clamped, and frozen when the command is saturated
+ *       or the accuracy floor binds (anti-windup), and only fed by intervals run entirely on the newest thresholds.</li>
+ *   <li><b>Solve</b> with {@link BudgetSolver}; if the accuracy floor fails, the floor wins: the cheapest plan that
+ *       meets it, with an alert.</li>
+ *   <li><b>Hysteresis</b>: publish only when the thresholds in force are over the goal by more than the deadband,
+ *       leave more than the deadband unused while the new plan would use it, are beaten in expected accuracy by a
+ *       clear margin, or miss the accuracy floor.</li>
+ * </ol>
+ * Costs are in nanoseconds of stage time per event.
+ */
+public final class ThresholdController implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ThresholdController.class);
+
+    private final String modelId;
+    private final String modelVersion;
+    private final Budget budget;
+    private final ControllerConfig cfg;
+    private final BudgetSolver solver;
+    private final CalibrationSet samples;
+    private final double[] stageCost;
+
+    private double rateEstimate = Double.NaN;
+    private long previousBacklog = -1;
+    private double overhead;
+    private double correction; // log of the factor applied to the command before solving
+    private double command = Double.NaN;
+    private boolean floorBinding;
+    private double[] thresholds;
+    private long version;
+    private long rejectedSamples;
+
+    /**
+     * @param samples calibration samples to start from (copied; see {@link CalibrationFile})
+     * @param initialStageCost per-stage cost per event in ns until measured (calibration or manifest costs)
+     * @param initialThresholds the thresholds the operators start with (the bundle's defaults)
+     */
+    public ThresholdController(String modelId, String modelVersion, Budget budget, ControllerConfig cfg,
+                               CalibrationSet samples, double[] initialStageCost, double[] initialThresholds) {
+        int k = samples.stages();
+        if (initialStageCost.length != k || initialThresholds.length != k) {
+            throw new IllegalArgumentException("model has " + k + " stages but " + initialStageCost.length
+                    + " initial costs and " + initialThresholds.length + " thresholds were given");
+        }
+        for (double c : initialStageCost) {
+            if (!(c > 0) || Double.isInfinite(c)) {
+                throw new IllegalArgumentException("initial stage costs must be positive ns/event: " + Arrays.toString(initialStageCost));
+            }
+        }
+        if (samples.size() == 0) throw new IllegalArgumentException("the controller needs calibration samples to start from");
+        this.modelId = modelId;
+        this.modelVersion = modelVersion;
+        this.budget = budget;
+        this.cfg = cfg;
+        this.solver = new BudgetSolver(cfg.solverGridLevels, 2);
+        CalibrationSet own = new CalibrationSet(k, cfg.reservoirCapacity);
+        for (int i = 0; i < samples.size(); i++) own.addFrom(samples, i);
+        this.samples = own;
+        this.stageCost = initialStageCost.clone();
+        this.thresholds = initialThresholds.clone();
+    }
+
+    /** Decides one interval. */
+    public ControlDecision onInterval(ControlMeasurement m) {
+        int k = samples.stages();
+        if (m.stageArrivals().length != k) {
+            throw new IllegalArgumentException("measurement has " + m.stageArrivals().length + " stages, model " + modelId + " has " + k);
+        }
+        learnSamples(m);
+        boolean enough = m.arrivals() >= cfg.minEventsPerInterval;
+        if (enough) learnStageCosts(m);
+
+        double dt = m.seconds();
+        double growth = previousBacklog < 0 ? 0 : (m.backlog() - previousBacklog) / dt;
+        double inputRate = Math.max(0, m.throughput() + growth);
+        rateEstimate = Double.isNaN(rateEstimate) ? inputRate : rateEstimate + cfg.rateSmoothing * (inputRate - rateEstimate);
+        double capacity = (cfg.workers > 0 ? cfg.workers : Math.max(1, m.workers())) * 1e9; // ns of work per s
+        double planRate = budget.kind() == Budget.Kind.RATE ? Math.max(budget.targetRate(), rateEstimate) : rateEstimate;
+        double allowance = cfg.backlogAllowanceSeconds * Math.max(planRate, 1);
+        double measuredCost = m.costPerEvent();
+        learnOverhead(m, allowance, capacity, measuredCost, enough);
+
+        double full = 0;
+        for (double c : stageCost) full += c;
+        double cheapest = stageCost[0];
+        double feedForward;
+        if (budget.kind() == Budget.Kind.RATE) {
+            double excess = Math.max(0, m.backlog() - allowance);
+            double effectiveRate = planRate + excess / cfg.drainSeconds;
+            feedForward = cfg.targetUtilisation * capacity / effectiveRate - overhead;
+        } else {
+            feedForward = budget.costFraction() * full;
+        }
+        double cmd = Double.isNaN(command) ? feedForward
+                : Math.min(Math.max(feedForward, command * (1 - cfg.maxCostDecrease)), command * (1 + cfg.maxCostIncrease));
+        boolean tooTight = cmd < cheapest;
+        cmd = Math.min(Math.max(cmd, cheapest), full);
+        command = cmd;
+
+        ExitPlan inForce = solver.evaluate(samples, stageCost, thresholds);
+        integrate(m, inForce, measuredCost, enough, cmd, cheapest, full);
+        double target = Math.min(Math.max(cmd * Math.exp(correction), cheapest), full);
+
+        ExitPlan plan = solver.solve(samples, stageCost, target, thresholds);
+        double fullAccuracy = BudgetSolver.fullDepthAccuracy(samples);
+        double minAccuracy = budget.maxAccuracyLoss().isPresent() ? fullAccuracy - budget.maxAccuracyLoss().getAsDouble() : -1;
+        floorBinding = plan.expectedAccuracy() < minAccuracy - 1e-9;
+        if (floorBinding) plan = solver.cheapestWithAccuracy(samples, stageCost, minAccuracy, thresholds);
+        boolean alert = floorBinding || (tooTight && budget.kind() == Budget.Kind.RATE);
+
+        double goal = floorBinding ? plan.expectedCost() : target;
+        boolean belowFloor = inForce.expectedAccuracy() < minAccuracy - 1e-9;
+        boolean overBudget = inForce.expectedCost() > goal * (1 + cfg.costDeadband);
+        boolean roomLeft = inForce.expectedCost() < goal * (1 - cfg.costDeadband)
+                && plan.expectedCost() - inForce.expectedCost() > cfg.costDeadband * goal;
+        boolean better = plan.expectedAccuracy() - inForce.expectedAccuracy() >= cfg.minAccuracyGain;
+        boolean publish = version == 0 || overBudget || roomLeft || better || belowFloor
+                || (floorBinding && Math.abs(inForce.expectedCost() - goal) > cfg.costDeadband * goal);
+        String why = cause(version == 0, floorBinding, tooTight, inForce.expectedCost(), goal, m.backlog() > allowance);
+        String reason = String.format(Locale.ROOT,
+                "%s: input %.0f ev/s (plan %.0f), throughput %.0f ev/s, backlog %d; allowed %.0f ns/event "
+                        + "(feed-forward %.0f, overhead %.0f, model correction x%.3f) -> target %.0f; "
+                        + "thresholds in force expect %.0f ns, acc %.4f; new plan %.0f ns, acc %.4f (full %.4f)",
+                why, rateEstimate, planRate, m.throughput(), m.backlog(), cmd, feedForward, overhead,
+                Math.exp(correction), target, inForce.expectedCost(), inForce.expectedAccuracy(),
+                plan.expectedCost(), plan.expectedAccuracy(), fullAccuracy);
+
+        Optional<ThresholdUpdate> update = Optional.empty();
+        ExitPlan nowInForce = inForce;
+        if (publish) {
+            version = Math.max(version + 1, m.endMillis());
+            thresholds = plan.thresholds();
+            nowInForce = plan;
+            update = Optional.of(toUpdate(m, reason, plan, cmd, target, fullAccuracy, measuredCost));
+            if (alert) LOG.warn("model {}: {}", modelId, reason);
+            else LOG.info("model {} thresholds v{} {}: {}", modelId, version, Arrays.toString(thresholds), reason);
+        }
+        ControlTrace trace = new ControlTrace(m.endMillis(), rateEstimate, m.throughput(), m.backlog(), measuredCost,
+                cmd, nowInForce.expectedCost(), full, nowInForce.expectedAccuracy(), fullAccuracy, thresholds.clone(),
+                version, publish, alert, reason);
+        return new ControlDecision(update, trace);
+    }
+
+    private static String cause(boolean first, boolean floor, boolean tooTight, double inForceCost, double goal, boolean backlog) {
+        if (floor) return "ALERT accuracy floor wins over the budget";
+        if (tooTight) return "ALERT budget cannot hold even with every event leaving at stage 0";
+        if (first) return "initial plan";
+        if (backlog) return "draining backlog";
+        return inForceCost > goal ? "cost above budget" : "cost below budget";
+    }
+
+    private void learnSamples(ControlMeasurement m) {
+        int k = samples.stages();
+        for (ControlMeasurement.Sample s : m.samples()) {
+            if (s.scores().length != k || s.classes().length != k) {
+                rejectedSamples++;
+                LOG.warn("model {}: dropped a sample with {} scores / {} classes (model has {} stages); {} dropped so far",
+                        modelId, s.scores().length, s.classes().length, k, rejectedSamples);
+                continue;
+            }
+            samples.add(s.scores(), s.classes(), s.label());
+        }
+    }
+
+    private void learnStageCosts(ControlMeasurement m) {
+        for (int s = 0; s < stageCost.length; s++) {
+            if (m.stageArrivals()[s] < Math.max(1, cfg.minEventsPerInterval / 4)) continue;
+            double c = m.stageCost(s);
+            stageCost[s] += cfg.costSmoothing * (c - stageCost[s]);
+        }
+    }
+
+    /**
+     * Time per event outside the stages. When events waited at both ends of the interval the workers never ran
+     * dry, so throughput was the capacity: overhead = capacity / throughput - stage time. When the backlog ended
+     * empty the job kept up, so capacity >= throughput bounds it from above.
+     */
+    private void learnOverhead(ControlMeasurement m, double allowance, double capacity, double measuredCost, boolean enough) {
+        boolean saturated = previousBacklog > allowance && m.backlog() > allowance;
+        if (enough && Double.isFinite(measuredCost)) {
+            double perEvent = Math.max(0, capacity / m.throughput() - measuredCost);
+            if (saturated) overhead += 0.5 * (perEvent - overhead);
+            else if (m.backlog() <= allowance) overhead = Math.min(overhead, perEvent);
+        }
+        previousBacklog = m.backlog();
+    }
+
+    private void integrate(ControlMeasurement m, ExitPlan inForce, double measuredCost, boolean enough,
+                           double cmd, double cheapest, double full) {
+        if (!enough || !Double.isFinite(measuredCost) || m.minThresholdVersion() < version || version == 0 || floorBinding) {
+            return; // not a measurement of the thresholds in force
+        }
+        double error = Math.log(measuredCost / inForce.expectedCost());
+        double target = cmd * Math.exp(correction);
+        if ((target <= cheapest && error > 0) || (target >= full && error < 0)) return; // saturated: anti-windup
+        correction = Math.max(-cfg.integralLimit, Math.min(cfg.integralLimit, correction - cfg.integralGain * error));
+    }
+
+    private ThresholdUpdate toUpdate(ControlMeasurement m, String reason, ExitPlan plan, double cmd, double target,
+                                     double fullAccuracy, double measuredCost) {
+        Map<String, Double> meas = new LinkedHashMap<>();
+        meas.put("interval_end_ms", (double) m.endMillis());
+        meas.put("interval_s", m.seconds());
+        meas.put("input_rate", rateEstimate);
+        meas.put("throughput", m.throughput());
+        meas.put("backlog", (double) m.backlog());
+        meas.put("workers", (double) m.workers());
+        meas.put("busy_fraction", m.busyFraction());
+        meas.put("cost_per_event_ns", measuredCost);
+        meas.put("allowed_cost_ns", cmd);
+        meas.put("solver_target_ns", target);
+        meas.put("overhead_ns", overhead);
+        meas.put("model_correction", Math.exp(correction));
+        for (int s = 0; s < stageCost.length; s++) meas.put("stage_cost_ns_" + s, stageCost[s]);
+        meas.put("expected_cost_ns", plan.expectedCost());
+        meas.put("expected_accuracy", plan.expectedAccuracy());
+        meas.put("full_accuracy", fullAccuracy);
+        meas.put("samples_held", (double) samples.size());
+        meas.put("samples_seen", (double) samples.added());
+        meas.put("labelled_share", samples.labelledShare());
+        meas.values().removeIf(v -> !Double.isFinite(v)); // Avro doubles may be NaN, but audits read them as missing
+        float[] t = new float[thresholds.length];
+        for (int s = 0; s < t.length; s++) t[s] = (float) thresholds[s];
+        java.util.List<Float> tl = new java.util.ArrayList<>(t.length);
+        for (float f : t) tl.add(f);
+        return ThresholdUpdate.newBuilder()
+                .setModelId(modelId)
+                .setModelVersion(modelVersion)
+                .setUpdateVersion(version)
+                .setThresholds(tl)
+                .setReason(reason)
+                .setTimestampMillis(m.endMillis())
+                .setMeasurement(meas)
+                .build();
+    }
+
+    /** Thresholds in force (as last published, or the initial ones). */
+    public double[] thresholds() {
+        return thresholds.clone();
+    }
+
+    public long version() {
+        return version;
+    }
+
+    /** Current per-stage cost estimates, ns per event. */
+    public double[] stageCosts() {
+        return stageCost.clone();
+    }
+
+    /** Learned time per event outside the stages, ns. */
+    public double overheadNanos() {
+        return overhead;
+    }
+
+    /** A copy of the samples the solver currently uses. */
+    public CalibrationSet samples() {
+        return samples.copy();
+    }
+
+    public String modelId() {
+        return modelId;
+    }
+}

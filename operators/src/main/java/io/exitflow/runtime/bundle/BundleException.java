@@ -1,0 +1,16 @@
+package io.exitflow.runtime.bundle;
+
+import java.nio.file.Path;
+
+/** A model bundle that cannot be served: the message names the file and what to fix. */
+public class BundleException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public BundleException(Path file, String problem) {
+        super(file + ": " + problem);
+    }
+
+    public BundleException(Path file, String problem, Throwable cause) {
+        super(file + ": " + problem, cause);
+    }
+}

@@ -1,0 +1,70 @@
+package io.exitflow.runtime.bundle;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A validated model bundle directory (docs/bundle-contract.md): manifest, one ONNX file per stage, calibration.
+ * {@link #load} fails with a {@link BundleException} naming the file and the problem.
+ */
+public final class ModelBundle {
+    private final Path dir;
+    private final Manifest manifest;
+
+    private ModelBundle(Path dir, Manifest manifest) {
+        this.dir = dir;
+        this.manifest = manifest;
+    }
+
+    /** Reads and validates the bundle at {@code dir}, including each stage graph's tensor names and shapes. */
+    public static ModelBundle load(Path dir) {
+        Path abs = dir.toAbsolutePath().normalize();
+        if (!Files.isDirectory(abs)) {
+            throw new BundleException(abs, "bundle directory does not exist");
+        }
+        Path manifestFile = abs.resolve("manifest.json");
+        Manifest manifest = Json.read(manifestFile, Manifest.class);
+        new ManifestValidator(manifestFile).validate(manifest);
+        new OnnxSignatureValidator(abs, manifest).validate();
+        ModelBundle bundle = new ModelBundle(abs, manifest);
+        bundle.calibration();
+        return bundle;
+    }
+
+    /** The bundle directory (absolute). */
+    public Path dir() {
+        return dir;
+    }
+
+    public Manifest manifest() {
+        return manifest;
+    }
+
+    /** The ONNX file of stage {@code k}. */
+    public Path stageFile(int k) {
+        return dir.resolve(manifest.stages().get(k).file());
+    }
+
+    /** Reads calibration.json (validation outputs for the budget solver), checking it covers every stage. */
+    public Calibration calibration() {
+        Path file = dir.resolve("calibration.json");
+        Calibration c = Json.read(file, Calibration.class);
+        if (c.stages() == null || c.stages().size() != manifest.numStages()) {
+            throw new BundleException(file, "has " + (c.stages() == null ? 0 : c.stages().size())
+                    + " stages, manifest has " + manifest.numStages());
+        }
+        int n = c.labels() == null ? 0 : c.labels().length;
+        for (int k = 0; k < c.stages().size(); k++) {
+            Calibration.StageOutputs s = c.stages().get(k);
+            if (s.score() == null || s.pred() == null || s.score().length != n || s.pred().length != n) {
+                throw new BundleException(file, "stages[" + k + "] must have " + n + " scores and preds (one per label)");
+            }
+        }
+        return c;
+    }
+
+    /** Reads fixtures.json (parity fixtures), when the bundle has one. */
+    public Fixtures fixtures() {
+        return Fixtures.read(dir);
+    }
+}

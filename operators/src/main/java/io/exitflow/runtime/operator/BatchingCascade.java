@@ -1,0 +1,225 @@
+package io.exitflow.runtime.operator;
+
+import ai.onnxruntime.OrtException;
+import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.exit.Softmax;
+import io.exitflow.runtime.exit.Thresholds;
+import io.exitflow.runtime.onnx.StageOutputs;
+import io.exitflow.runtime.onnx.StageRunner;
+import io.exitflow.schemas.Prediction;
+import io.exitflow.schemas.StageSample;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The early-exit engine of one operator, free of Flink: a bounded batch per stage, each stage run on a full batch
+ * (or when its oldest event has waited {@code maxWait}), exits answered at once, survivors joining the next stage's
+ * batch so deep stages also run full batches. Sampled events run every stage and are answered at the end with the
+ * exit they took and the full-depth class.
+ */
+public final class BatchingCascade {
+    /** Where answers and survivors go. */
+    public interface Sink {
+        void prediction(Prediction prediction, long eventTime);
+
+        /** An event that leaves this operator's last stage unanswered (split stages only). */
+        void survivor(InFlightEvent event);
+    }
+
+    private final Manifest manifest;
+    private final CascadeSettings settings;
+    private final List<StageRunner> runners;
+    private final StageBatch[] batches;
+    private final IntervalStats stats;
+    private final CascadeObserver observer;
+    private final Sink sink;
+    private final int numStages;
+    private volatile Thresholds thresholds;
+
+    /**
+     * @param runners one per stage {@code firstStage..lastStage}, in order
+     */
+    public BatchingCascade(Manifest manifest, CascadeSettings settings, List<StageRunner> runners, Thresholds thresholds,
+                           Sink sink, CascadeObserver observer) {
+        if (runners.size() != settings.stageCount()) {
+            throw new IllegalArgumentException("need " + settings.stageCount() + " stage runners, got " + runners.size());
+        }
+        if (settings.lastStage() >= manifest.numStages()) {
+            throw new IllegalArgumentException("stage " + settings.lastStage() + " does not exist: model "
+                    + manifest.modelId() + " has " + manifest.numStages() + " stages");
+        }
+        this.manifest = manifest;
+        this.settings = settings;
+        this.runners = runners;
+        this.numStages = manifest.numStages();
+        this.batches = new StageBatch[settings.stageCount()];
+        for (int i = 0; i < batches.length; i++) {
+            batches[i] = new StageBatch(settings.maxBatchSize());
+        }
+        this.stats = new IntervalStats(settings.stageCount(), settings.maxSamplesPerInterval());
+        this.thresholds = thresholds;
+        this.sink = sink;
+        this.observer = observer;
+    }
+
+    /** An event enters this operator (its {@code nextStage} must be one this operator runs). */
+    public void admit(InFlightEvent e, long nowMillis) throws OrtException {
+        if (e.nextStage < settings.firstStage() || e.nextStage > settings.lastStage()) {
+            throw new IllegalArgumentException(e + " waits for stage " + e.nextStage + ", this operator runs stages "
+                    + settings.firstStage() + ".." + settings.lastStage());
+        }
+        stats.arrival();
+        enqueue(e, nowMillis);
+    }
+
+    private void enqueue(InFlightEvent e, long nowMillis) throws OrtException {
+        int local = e.nextStage - settings.firstStage();
+        e.arrivalNanos = System.nanoTime();
+        stats.stageArrival(local);
+        StageBatch batch = batches[local];
+        batch.add(e, nowMillis);
+        if (batch.isFull()) {
+            runStage(local, nowMillis);
+        }
+    }
+
+    /** Runs every stage whose oldest event has waited {@code maxWait} by {@code nowMillis}. */
+    public void flushDue(long nowMillis) throws OrtException {
+        for (int local = 0; local < batches.length; local++) {
+            StageBatch b = batches[local];
+            if (!b.isEmpty() && b.oldestArrivalMillis() + settings.maxWaitMillis() <= nowMillis) {
+                runStage(local, nowMillis);
+            }
+        }
+    }
+
+    /** Runs every waiting event through to its answer or out of this operator (before a checkpoint barrier). */
+    public void flushAll(long nowMillis) throws OrtException {
+        for (int local = 0; local < batches.length; local++) {
+            while (!batches[local].isEmpty()) {
+                runStage(local, nowMillis);
+            }
+        }
+    }
+
+    /** Processing time at which the next part-full batch is due, or {@code Long.MAX_VALUE} when all are empty. */
+    public long nextDeadline() {
+        long next = Long.MAX_VALUE;
+        for (StageBatch b : batches) {
+            if (!b.isEmpty()) {
+                next = Math.min(next, b.oldestArrivalMillis() + settings.maxWaitMillis());
+            }
+        }
+        return next;
+    }
+
+    /** Events waiting in this operator's batches. */
+    public int backlog() {
+        int n = 0;
+        for (StageBatch b : batches) {
+            n += b.size();
+        }
+        return n;
+    }
+
+    /** Copies of nothing: the waiting events themselves, for a snapshot. */
+    public List<InFlightEvent> waiting() {
+        List<InFlightEvent> all = new ArrayList<>();
+        for (StageBatch b : batches) {
+            all.addAll(b.view());
+        }
+        return all;
+    }
+
+    /** Replaces the thresholds in force (one reference swap: a batch sees the old set or the new one, never a mix). */
+    public void setThresholds(Thresholds t) {
+        this.thresholds = t;
+    }
+
+    public Thresholds thresholds() {
+        return thresholds;
+    }
+
+    public IntervalStats stats() {
+        return stats;
+    }
+
+    private void runStage(int local, long nowMillis) throws OrtException {
+        int k = settings.firstStage() + local;
+        List<InFlightEvent> batch = batches[local].drain();
+        StageRunner runner = runners.get(local);
+        for (int i = 0; i < batch.size(); i++) {
+            InFlightEvent e = batch.get(i);
+            runner.put(i, e.state, e.carry);
+        }
+        long t0 = System.nanoTime();
+        StageOutputs out = runner.run(batch.size());
+        long done = System.nanoTime();
+        stats.batch(local, done - t0);
+        observer.batchRun(k, batch.size(), done - t0);
+        Thresholds t = thresholds;
+        boolean last = k == numStages - 1;
+        int numClasses = out.numClasses();
+        float[] logits = out.logitsArray();
+        for (int i = 0; i < batch.size(); i++) {
+            InFlightEvent e = batch.get(i);
+            e.stageLatencyMicros[e.stagesRun++] = (done - e.arrivalNanos) / 1000;
+            float score = out.score(i);
+            int cls = Softmax.argmax(logits, i * numClasses, numClasses);
+            if (e.sampled) {
+                e.sampleScores[k] = score;
+                e.sampleClasses[k] = cls;
+            }
+            if (e.exitStage < 0 && (last || (settings.exitsEnabled() && t.exits(k, numStages, score)))) {
+                e.exitStage = k;
+                e.exitClass = cls;
+                e.exitProbability = (float) Softmax.probability(logits, i * numClasses, numClasses, cls);
+                e.thresholdVersion = t.version();
+                stats.exit(local);
+                observer.exited(k);
+            }
+            if (e.exitStage >= 0 && (!e.sampled || last)) {
+                answer(e, last ? cls : null);
+                continue;
+            }
+            e.state = out.state(i);
+            e.carry = out.carry(i);
+            e.nextStage = k + 1;
+            if (k < settings.lastStage()) {
+                enqueue(e, nowMillis);
+            } else {
+                sink.survivor(e);
+            }
+        }
+    }
+
+    private void answer(InFlightEvent e, Integer fullDepthClass) {
+        Integer fullDepth = e.sampled ? fullDepthClass : null;
+        if (e.sampled) {
+            stats.sample(sample(e));
+        }
+        List<Long> latencies = new ArrayList<>(e.stagesRun);
+        long total = 0;
+        for (int s = 0; s < e.stagesRun; s++) {
+            latencies.add(e.stageLatencyMicros[s]);
+            total += e.stageLatencyMicros[s];
+        }
+        Prediction p = new Prediction(e.eventId, e.key, Instant.ofEpochMilli(e.eventTime),
+                manifest.classes().get(e.exitClass), e.exitClass, e.exitProbability, e.exitStage, e.stagesRun,
+                latencies, manifest.modelId(), manifest.modelVersion(), e.thresholdVersion, e.label, fullDepth);
+        observer.answered(total);
+        sink.prediction(p, e.eventTime);
+    }
+
+    private StageSample sample(InFlightEvent e) {
+        List<Float> scores = new ArrayList<>(numStages);
+        List<Integer> classes = new ArrayList<>(numStages);
+        for (int s = 0; s < numStages; s++) {
+            scores.add(e.sampleScores[s]);
+            classes.add(e.sampleClasses[s]);
+        }
+        int label = e.label == null ? -1 : manifest.classes().indexOf(e.label);
+        return new StageSample(scores, classes, label < 0 ? null : label);
+    }
+}

@@ -1,0 +1,275 @@
+package io.exitflow.runtime.operator;
+
+import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.bundle.ModelBundle;
+import io.exitflow.runtime.exit.ScoreRule;
+import io.exitflow.runtime.exit.ThresholdUpdateValidator;
+import io.exitflow.runtime.exit.Thresholds;
+import io.exitflow.runtime.onnx.GpuSelector;
+import io.exitflow.runtime.onnx.OrtConfig;
+import io.exitflow.runtime.onnx.SharedSessions;
+import io.exitflow.runtime.onnx.StageRunner;
+import io.exitflow.schemas.Prediction;
+import io.exitflow.schemas.StageStats;
+import io.exitflow.schemas.ThresholdUpdate;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Base of the early-exit operators: runs stages {@code firstStage..lastStage} of a bundle with a
+ * {@link BatchingCascade}, batches spanning every key of the subtask (operator-level buffers, bounded by the batch
+ * size, part-full batches run by processing-time timers). Input 2 (optional) is the broadcast ThresholdUpdate
+ * control stream. Every batch is run before a checkpoint barrier, so snapshots hold no events in flight; thresholds
+ * are kept in union operator state and survive a restore.
+ *
+ * @param <IN> what arrives on input 1
+ * @param <OUT> the main output
+ */
+public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<OUT>
+        implements OneInputStreamOperator<IN, OUT>, TwoInputStreamOperator<IN, ThresholdUpdate, OUT> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(EarlyExitOperator.class);
+
+    /** Per-interval measurements of every early-exit operator. */
+    public static final OutputTag<StageStats> STAGE_STATS =
+            new OutputTag<>("exitflow-stage-stats", new AvroTypeInfo<>(StageStats.class));
+
+    private final String bundlePath;
+    protected final CascadeSettings settings;
+    private final OrtConfig ortConfig;
+
+    protected transient Manifest manifest;
+    protected transient BatchingCascade cascade;
+    private transient List<StageRunner> runners;
+    protected transient OperatorMetrics metrics;
+    private transient ListState<InFlightEvent> waitingState;
+    private transient ListState<ThresholdUpdate> thresholdState;
+    private transient List<InFlightEvent> restoredWaiting;
+    private transient Thresholds restoredThresholds;
+    private transient boolean flushTimerPending;
+    private transient long intervalStart;
+
+    protected EarlyExitOperator(String bundlePath, CascadeSettings settings, OrtConfig ortConfig) {
+        this.bundlePath = bundlePath;
+        this.settings = settings;
+        this.ortConfig = ortConfig;
+    }
+
+    /** Turns an input record into an event for this operator's first stage, or null when it was rejected. */
+    protected abstract InFlightEvent toEvent(IN value) throws Exception;
+
+    /** Emits an answer. */
+    protected abstract void emitPrediction(Prediction p, long eventTime);
+
+    /** Emits an event that leaves this operator's last stage without an answer. */
+    protected abstract void emitSurvivor(InFlightEvent e);
+
+    /** Called in open(), after the bundle is loaded and before the first record. */
+    protected void onOpen() {}
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        waitingState = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("exitflow-waiting", TypeInformation.of(InFlightEvent.class)));
+        thresholdState = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("exitflow-thresholds", new AvroTypeInfo<>(ThresholdUpdate.class)));
+        restoredWaiting = new ArrayList<>();
+        if (context.isRestored()) {
+            for (InFlightEvent e : waitingState.get()) {
+                restoredWaiting.add(e);
+            }
+            // Union state: every subtask stored the same set; take the newest.
+            for (ThresholdUpdate u : thresholdState.get()) {
+                if (restoredThresholds == null || u.getUpdateVersion() > restoredThresholds.version()) {
+                    restoredThresholds = Thresholds.of(u);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        ModelBundle bundle = ModelBundle.load(Path.of(bundlePath));
+        manifest = bundle.manifest();
+        if (settings.lastStage() >= manifest.numStages()) {
+            throw new IllegalArgumentException("operator runs stages " + settings.firstStage() + ".." + settings.lastStage()
+                    + " but model " + manifest.modelId() + " has " + manifest.numStages());
+        }
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        Optional<Integer> gpu = Optional.empty();
+        if (ortConfig.device() == OrtConfig.Device.CUDA) {
+            gpu = GpuSelector.pick(ortConfig, getRuntimeContext().getExternalResourceInfos(GpuSelector.RESOURCE_NAME), subtask);
+            if (gpu.isEmpty()) {
+                LOG.warn("CUDA requested for {} subtask {}, but no GPU index is configured and Flink's '{}' external "
+                        + "resource offers none: running on CPU", getOperatorName(), subtask, GpuSelector.RESOURCE_NAME);
+            }
+        }
+        ScoreRule rule = ScoreRule.of(manifest.exit().score());
+        runners = new ArrayList<>();
+        for (int k = settings.firstStage(); k <= settings.lastStage(); k++) {
+            runners.add(new StageRunner(SharedSessions.acquire(bundle.stageFile(k), gpu, ortConfig.intraOpThreads()),
+                    manifest, k, rule, settings.maxBatchSize()));
+        }
+        Thresholds thresholds = restoredThresholds != null
+                && restoredThresholds.modelId().equals(manifest.modelId())
+                && restoredThresholds.size() == manifest.numStages()
+                ? restoredThresholds : Thresholds.defaults(manifest);
+        metrics = new OperatorMetrics(getMetricGroup(), settings.firstStage(), settings.lastStage(),
+                () -> cascade.thresholds(), () -> cascade.backlog());
+        cascade = new BatchingCascade(manifest, settings, runners, thresholds, new BatchingCascade.Sink() {
+            @Override
+            public void prediction(Prediction p, long eventTime) {
+                emitPrediction(p, eventTime);
+            }
+
+            @Override
+            public void survivor(InFlightEvent e) {
+                emitSurvivor(e);
+            }
+        }, metrics);
+        onOpen();
+        long now = now();
+        for (InFlightEvent e : restoredWaiting) {
+            cascade.admit(e, now);
+        }
+        restoredWaiting = null;
+        scheduleFlush();
+        intervalStart = now;
+        getProcessingTimeService().registerTimer(now + settings.statsIntervalMillis(), this::onStatsTimer);
+        LOG.info("{} subtask {} serving {}@{} stages {}..{}, batch {}, max wait {} ms, thresholds {}", getOperatorName(),
+                subtask, manifest.modelId(), manifest.modelVersion(), settings.firstStage(), settings.lastStage(),
+                settings.maxBatchSize(), settings.maxWaitMillis(), thresholds);
+    }
+
+    @Override
+    public void processElement(StreamRecord<IN> element) throws Exception {
+        processElement1(element);
+    }
+
+    @Override
+    public void processElement1(StreamRecord<IN> element) throws Exception {
+        InFlightEvent e = toEvent(element.getValue());
+        if (e != null) {
+            cascade.admit(e, now());
+            scheduleFlush();
+        }
+    }
+
+    /** A control message: applied whole, or rejected with a log line and a counter. */
+    @Override
+    public void processElement2(StreamRecord<ThresholdUpdate> element) {
+        ThresholdUpdate u = element.getValue();
+        Thresholds current = cascade.thresholds();
+        Optional<String> rejection = ThresholdUpdateValidator.rejection(u, current, manifest.modelVersion());
+        if (rejection.isPresent()) {
+            metrics.rejectedUpdates.inc();
+            LOG.warn("{} rejected threshold update {} v{}: {}", getOperatorName(), u.getModelId(), u.getUpdateVersion(),
+                    rejection.get());
+            return;
+        }
+        Thresholds next = Thresholds.of(u);
+        cascade.setThresholds(next);
+        LOG.info("{} thresholds now {} ({})", getOperatorName(), next, u.getReason());
+    }
+
+    /** Waiting events would otherwise fall behind the watermark: answer them first. */
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        cascade.flushAll(now());
+        super.processWatermark(mark);
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        cascade.flushAll(now());
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        waitingState.update(new ArrayList<>(cascade.waiting()));
+        thresholdState.update(List.of(cascade.thresholds().toUpdate("checkpoint")));
+    }
+
+    /** End of input: answer everything still waiting. */
+    @Override
+    public void finish() throws Exception {
+        cascade.flushAll(now());
+        emitStats(now());
+        super.finish();
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            super.close();
+        } finally {
+            if (runners != null) {
+                for (StageRunner r : runners) {
+                    r.close();
+                }
+                runners = null;
+            }
+        }
+    }
+
+    /** Control messages rejected so far by this subtask (the {@code rejectedThresholdUpdates} counter). */
+    public long rejectedThresholdUpdates() {
+        return metrics.rejectedUpdates.getCount();
+    }
+
+    /** The thresholds in force (for tests and tools). */
+    public Thresholds currentThresholds() {
+        return cascade.thresholds();
+    }
+
+    private void scheduleFlush() {
+        long deadline = cascade.nextDeadline();
+        if (!flushTimerPending && deadline != Long.MAX_VALUE) {
+            flushTimerPending = true;
+            getProcessingTimeService().registerTimer(deadline, this::onFlushTimer);
+        }
+    }
+
+    private void onFlushTimer(long timestamp) throws Exception {
+        flushTimerPending = false;
+        cascade.flushDue(Math.max(timestamp, now()));
+        scheduleFlush();
+    }
+
+    private void onStatsTimer(long timestamp) throws Exception {
+        emitStats(timestamp);
+        getProcessingTimeService().registerTimer(timestamp + settings.statsIntervalMillis(), this::onStatsTimer);
+    }
+
+    private void emitStats(long end) {
+        StageStats s = cascade.stats().emit(manifest.modelId(), getOperatorName(),
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), intervalStart, end, settings.firstStage(),
+                cascade.backlog(), cascade.thresholds().version());
+        intervalStart = end;
+        output.collect(STAGE_STATS, new StreamRecord<>(s, end));
+    }
+
+    private long now() {
+        return getProcessingTimeService().getCurrentProcessingTime();
+    }
+}
