@@ -1,0 +1,125 @@
+package io.exitflow.jobs.common;
+
+import io.exitflow.runtime.api.EarlyExit;
+import io.exitflow.runtime.api.InferenceRequest;
+import io.exitflow.runtime.api.RejectedRequest;
+import io.exitflow.schemas.DeadLetter;
+import io.exitflow.schemas.Prediction;
+import io.exitflow.schemas.StageStats;
+import io.exitflow.schemas.ThresholdUpdate;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+
+/**
+ * The part both jobs share: early-exit inference over a stream of requests, the thresholds read back from
+ * the control topic, the feedback loop, and the Kafka outputs (predictions and dead letters exactly once;
+ * stage stats and threshold updates at least once).
+ */
+public final class InferencePipeline {
+    private final StreamExecutionEnvironment env;
+    private final JobConfig cfg;
+    private final KafkaIo io;
+    private final String inputTopic;
+
+    /**
+     * @param inputTopic the job's input topic, named in dead letters of requests the runtime rejects
+     */
+    public InferencePipeline(StreamExecutionEnvironment env, JobConfig cfg, KafkaIo io, String inputTopic) {
+        this.env = env;
+        this.cfg = cfg;
+        this.io = io;
+        this.inputTopic = inputTopic;
+    }
+
+    /** The early-exit settings of this job (bundle, mode, batching, sampling). */
+    public EarlyExit earlyExit(String name) {
+        String mode = cfg.get(JobOptions.MODE).toUpperCase(Locale.ROOT);
+        EarlyExit.Mode m;
+        try {
+            m = EarlyExit.Mode.valueOf(mode);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--mode must be one of CASCADE, SPLIT, FULL_DEPTH, ROW_AT_A_TIME, got '"
+                    + mode + "'", e);
+        }
+        return EarlyExit.builder()
+                .bundlePath(cfg.require(JobOptions.BUNDLE))
+                .mode(m)
+                .maxBatchSize(cfg.get(JobOptions.MAX_BATCH_SIZE))
+                .maxWait(Duration.ofMillis(cfg.get(JobOptions.MAX_WAIT_MS)))
+                .fullDepthSampleRate(cfg.get(JobOptions.FULL_DEPTH_SAMPLE_RATE))
+                .statsInterval(Duration.ofMillis(cfg.get(JobOptions.STATS_INTERVAL_MS)))
+                .intraOpThreads(cfg.get(JobOptions.INTRA_OP_THREADS))
+                .name(name)
+                .build();
+    }
+
+    /**
+     * Runs the requests through the early-exit operators and writes every output.
+     *
+     * @param requests what to classify
+     * @param deadLetters dead letters found upstream (decoding, validation, lateness), written with the rest
+     * @return the predictions, for job-specific outputs (alerts)
+     */
+    public DataStream<Prediction> attach(DataStream<InferenceRequest> requests, DataStream<DeadLetter> deadLetters) {
+        EarlyExit earlyExit = earlyExit("early-exit");
+        DataStream<ThresholdUpdate> control = null;
+        String controlTopic = cfg.get(JobOptions.CONTROL_TOPIC);
+        if (!controlTopic.isEmpty()) {
+            SingleOutputStreamOperator<ThresholdUpdate> updates = env
+                    .fromSource(io.controlSource(controlTopic, ThresholdUpdate.class, RecordValidator.acceptAll()),
+                            WatermarkStrategy.noWatermarks(), "control: " + controlTopic)
+                    .uid("control-source")
+                    .setParallelism(1)
+                    .process(new DeadLetterSplitter<ThresholdUpdate>(), new AvroTypeInfo<>(ThresholdUpdate.class))
+                    .name("decode control")
+                    .uid("decode-control")
+                    .setParallelism(1);
+            control = updates;
+            deadLetters = deadLetters.union(updates.getSideOutput(DeadLetters.TAG));
+        }
+
+        EarlyExit.Result out = earlyExit.apply(requests, control);
+
+        out.predictions().sinkTo(io.exactlyOnceSink(cfg.get(JobOptions.PREDICTION_TOPIC), Prediction.class,
+                Prediction::getKey, "predictions")).name("predictions sink").uid("predictions-sink");
+
+        String statsTopic = cfg.get(JobOptions.STATS_TOPIC);
+        if (!statsTopic.isEmpty()) {
+            out.stageStats().sinkTo(io.atLeastOnceSink(statsTopic, StageStats.class, StageStats::getModelId))
+                    .name("stage stats sink").uid("stats-sink");
+        }
+        FeedbackLoop.attach(cfg, io, out.stageStats(), earlyExit);
+
+        DataStream<DeadLetter> rejected = out.rejected()
+                .map(r -> rejectedToDeadLetter(r, inputTopic), new AvroTypeInfo<>(DeadLetter.class))
+                .name("rejected to dead letters").uid("rejected-dead-letters");
+        deadLetters.union(rejected)
+                .sinkTo(io.exactlyOnceSink(cfg.get(JobOptions.DEAD_LETTER_TOPIC), DeadLetter.class,
+                        DeadLetter::getSourceTopic, "dead-letters"))
+                .name("dead-letter sink").uid("dead-letter-sink");
+        return out.predictions();
+    }
+
+    /** A request the runtime refused: its event id as payload (its input was already validated upstream). */
+    static DeadLetter rejectedToDeadLetter(RejectedRequest r, String topic) {
+        String id = r.request == null ? "" : r.request.eventId;
+        long time = r.request == null ? 0L : r.request.eventTime;
+        return DeadLetters.of(topic, -1, -1L, "rejected by the runtime: " + r.reason,
+                id == null ? new byte[0] : id.getBytes(StandardCharsets.UTF_8), time);
+    }
+
+    /** Checkpointing (exactly-once) and parallelism from the settings. */
+    public static void configure(StreamExecutionEnvironment env, JobConfig cfg) {
+        env.enableCheckpointing(cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS),
+                org.apache.flink.core.execution.CheckpointingMode.EXACTLY_ONCE);
+        cfg.optional(JobOptions.PARALLELISM).ifPresent(env::setParallelism);
+    }
+
+}

@@ -1,0 +1,134 @@
+package io.exitflow.jobs.common;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+/**
+ * Every setting of the ExitFlow jobs, with its key, default and meaning. A setting comes from the command line
+ * ({@code --max-batch-size 128}) or from Flink's config.yaml ({@code exitflow.max-batch-size: 128}); the
+ * command line wins. {@code --help} prints this list; README "Jobs" documents it.
+ */
+public final class JobOptions {
+    private static final String PREFIX = "exitflow.";
+
+    private JobOptions() {}
+
+    // --- Kafka -----------------------------------------------------------------------------------------------
+    public static final ConfigOption<String> BOOTSTRAP_SERVERS = ConfigOptions.key(PREFIX + "bootstrap-servers")
+            .stringType().noDefaultValue().withDescription("Kafka bootstrap servers (required).");
+    public static final ConfigOption<String> INPUT_TOPIC = ConfigOptions.key(PREFIX + "input-topic")
+            .stringType().noDefaultValue()
+            .withDescription("Input topic (default: sensor-readings for the anomaly job, feature-events for classification).");
+    public static final ConfigOption<String> PREDICTION_TOPIC = ConfigOptions.key(PREFIX + "prediction-topic")
+            .stringType().defaultValue("predictions").withDescription("Output topic of Avro Prediction records.");
+    public static final ConfigOption<String> ALERT_TOPIC = ConfigOptions.key(PREFIX + "alert-topic")
+            .stringType().defaultValue("alerts").withDescription("Anomaly job: output topic of Avro Alert records.");
+    public static final ConfigOption<String> DEAD_LETTER_TOPIC = ConfigOptions.key(PREFIX + "dead-letter-topic")
+            .stringType().defaultValue("dead-letters")
+            .withDescription("Topic of Avro DeadLetter records: undecodable, invalid, late and rejected input.");
+    public static final ConfigOption<String> STATS_TOPIC = ConfigOptions.key(PREFIX + "stats-topic")
+            .stringType().defaultValue("stage-stats")
+            .withDescription("Topic of Avro StageStats records (per stage operator per interval); empty to disable.");
+    public static final ConfigOption<String> CONTROL_TOPIC = ConfigOptions.key(PREFIX + "control-topic")
+            .stringType().defaultValue("threshold-updates")
+            .withDescription("Topic of Avro ThresholdUpdate records, read back and broadcast to every stage operator; "
+                    + "the in-job controller writes it when a budget is set. Empty to run on the bundle's thresholds.");
+    public static final ConfigOption<String> GROUP_ID = ConfigOptions.key(PREFIX + "group-id")
+            .stringType().noDefaultValue().withDescription("Kafka consumer group (default: exitflow-<job>).");
+    public static final ConfigOption<String> STARTING_OFFSETS = ConfigOptions.key(PREFIX + "starting-offsets")
+            .stringType().defaultValue("committed")
+            .withDescription("Where a fresh job starts reading: committed (the group's offsets, else earliest), "
+                    + "earliest or latest. A job restored from a checkpoint resumes from the checkpoint.");
+    public static final ConfigOption<Boolean> BOUNDED = ConfigOptions.key(PREFIX + "bounded")
+            .booleanType().defaultValue(false)
+            .withDescription("Stop at the input's end offsets as of job start (replays, tests); the job then finishes.");
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key(PREFIX + "transactional-id-prefix")
+            .stringType().noDefaultValue()
+            .withDescription("Prefix of the exactly-once sinks' transactional ids (default: exitflow-<job>); "
+                    + "unique per job on one Kafka cluster.");
+    public static final ConfigOption<Long> TRANSACTION_TIMEOUT_MS = ConfigOptions.key(PREFIX + "transaction-timeout-ms")
+            .longType().defaultValue(600_000L)
+            .withDescription("transaction.timeout.ms of the exactly-once sinks; at most the broker's "
+                    + "transaction.max.timeout.ms (15 min by default) and well above the checkpoint interval.");
+
+    // --- Flink ------------------------------------------------------------------------------------------------
+    public static final ConfigOption<Long> CHECKPOINT_INTERVAL_MS = ConfigOptions.key(PREFIX + "checkpoint-interval-ms")
+            .longType().defaultValue(5_000L)
+            .withDescription("Checkpoint interval; outputs become visible to read_committed consumers at each checkpoint.");
+    public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key(PREFIX + "parallelism")
+            .intType().noDefaultValue().withDescription("Job parallelism (default: the cluster's parallelism.default).");
+
+    // --- model and early exit ---------------------------------------------------------------------------------
+    public static final ConfigOption<String> BUNDLE = ConfigOptions.key(PREFIX + "bundle")
+            .stringType().noDefaultValue()
+            .withDescription("Model bundle directory (docs/bundle-contract.md), readable on every TaskManager (required).");
+    public static final ConfigOption<String> MODE = ConfigOptions.key(PREFIX + "mode")
+            .stringType().defaultValue("CASCADE")
+            .withDescription("CASCADE, SPLIT, FULL_DEPTH or ROW_AT_A_TIME (EarlyExit.Mode).");
+    public static final ConfigOption<Integer> MAX_BATCH_SIZE = ConfigOptions.key(PREFIX + "max-batch-size")
+            .intType().defaultValue(64).withDescription("Events per ONNX call.");
+    public static final ConfigOption<Long> MAX_WAIT_MS = ConfigOptions.key(PREFIX + "max-wait-ms")
+            .longType().defaultValue(20L).withDescription("Longest time an event waits for its stage's batch to fill.");
+    public static final ConfigOption<Double> FULL_DEPTH_SAMPLE_RATE = ConfigOptions.key(PREFIX + "full-depth-sample-rate")
+            .doubleType().defaultValue(0.02)
+            .withDescription("Share of events run through every stage, for the controller's accuracy estimates.");
+    public static final ConfigOption<Long> STATS_INTERVAL_MS = ConfigOptions.key(PREFIX + "stats-interval-ms")
+            .longType().defaultValue(1_000L).withDescription("How often each stage operator emits StageStats.");
+    public static final ConfigOption<Integer> INTRA_OP_THREADS = ConfigOptions.key(PREFIX + "intra-op-threads")
+            .intType().defaultValue(1).withDescription("ONNX Runtime intra-op threads per stage session.");
+
+    // --- feedback loop ----------------------------------------------------------------------------------------
+    public static final ConfigOption<Double> BUDGET_RATE = ConfigOptions.key(PREFIX + "budget-rate")
+            .doubleType().noDefaultValue()
+            .withDescription("Rate budget in events/s the job must keep up with; starts the in-job controller.");
+    public static final ConfigOption<Double> BUDGET_COST = ConfigOptions.key(PREFIX + "budget-cost")
+            .doubleType().noDefaultValue()
+            .withDescription("Cost budget: average cost per event as a fraction of full depth, in (0, 1]; "
+                    + "starts the in-job controller. Give at most one of budget-rate and budget-cost.");
+    public static final ConfigOption<Double> MAX_ACCURACY_LOSS = ConfigOptions.key(PREFIX + "max-accuracy-loss")
+            .doubleType().noDefaultValue()
+            .withDescription("Accuracy floor for the controller: largest loss against full depth (0.005 = half a point).");
+
+    // --- anomaly job: windows and alerts ----------------------------------------------------------------------
+    public static final ConfigOption<Long> OUT_OF_ORDERNESS_MS = ConfigOptions.key(PREFIX + "out-of-orderness-ms")
+            .longType().defaultValue(200L)
+            .withDescription("Watermark bound: how far out of order readings may arrive and still be used in order.");
+    public static final ConfigOption<Long> ALLOWED_LATENESS_MS = ConfigOptions.key(PREFIX + "allowed-lateness-ms")
+            .longType().defaultValue(1_000L)
+            .withDescription("A reading behind the watermark by at most this is still used when it is newer than "
+                    + "the sensor's last used reading; later ones go to the dead-letter topic (reason late).");
+    public static final ConfigOption<Long> MAX_GAP_MS = ConfigOptions.key(PREFIX + "max-gap-ms")
+            .longType().noDefaultValue()
+            .withDescription("A larger step between a sensor's readings restarts its window "
+                    + "(default: 3 x the manifest's sample_period_ms).");
+    public static final ConfigOption<Long> IDLE_TIMEOUT_MS = ConfigOptions.key(PREFIX + "idle-timeout-ms")
+            .longType().defaultValue(5_000L)
+            .withDescription("A partition silent this long stops holding the watermark back.");
+    public static final ConfigOption<Double> ALERT_MIN_PROBABILITY = ConfigOptions.key(PREFIX + "alert-min-probability")
+            .doubleType().defaultValue(0.9)
+            .withDescription("Anomaly job: alert on a non-normal class predicted with at least this probability.");
+
+    /** Every option declared above, in declaration order. */
+    public static List<ConfigOption<?>> all() {
+        List<ConfigOption<?>> out = new ArrayList<>();
+        for (Field f : JobOptions.class.getDeclaredFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && f.getType() == ConfigOption.class) {
+                try {
+                    out.add((ConfigOption<?>) f.get(null));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The command-line name of an option: its key without the {@code exitflow.} prefix. */
+    public static String argName(ConfigOption<?> option) {
+        return option.key().substring(PREFIX.length());
+    }
+}
