@@ -128,7 +128,10 @@ public final class ControllerConfig implements Serializable {
             return this;
         }
 
-        /** Integral correction of the solver's cost model against measured cost: gain, and clamp on its log. */
+        /**
+         * Correction of the solver's cost model by measured cost: weight of the newest measured/expected log ratio
+         * in its moving average, and the clamp on its absolute value (anti-windup).
+         */
         public Builder integral(double gain, double limit) {
             this.integralGain = in(gain, 0, 1, "integralGain");
             this.integralLimit = in(limit, 0, 3, "integralLimit");

@@ -25,9 +25,10 @@ import org.slf4j.LoggerFactory;
  *       from intervals that started and ended with a backlog (then throughput is the capacity), and bounded from
  *       above when the job kept up.</li>
  *   <li><b>Rate limit</b> on the commanded cost: fast down (keep up), slower up (no overshoot).</li>
- *   <li><b>Integral</b>: the log ratio of measured to expected cost of the thresholds in force corrects the solver's
- *       target (difficulty drift before the samples catch up); clamped, and frozen when the command is saturated
- *       or the accuracy floor binds (anti-windup), and only fed by intervals run entirely on the newest thresholds.</li>
+ *   <li><b>Model correction</b> (busy-time feedback): the smoothed log ratio of measured to expected cost of the
+ *       thresholds in force divides the solver's target (difficulty drift before the samples catch up). Clamped,
+ *       frozen while the command is saturated or the accuracy floor binds (anti-windup), fed only by intervals run
+ *       entirely on the newest thresholds, and it fades when the bias does (an estimate, not an unbounded sum).</li>
  *   <li><b>Solve</b> with {@link BudgetSolver}; if the accuracy floor fails, the floor wins: the cheapest plan that
  *       meets it, with an alert.</li>
  *   <li><b>Hysteresis</b>: publish only when the thresholds in force are over the goal by more than the deadband,
@@ -51,6 +52,7 @@ public final class ThresholdController implements Serializable {
     private double rateEstimate = Double.NaN;
     private long previousBacklog = -1;
     private double overhead;
+    private boolean overheadSeen;
     private double correction; // log of the factor applied to the command before solving
     private double command = Double.NaN;
     private boolean floorBinding;
@@ -207,7 +209,10 @@ public final class ThresholdController implements Serializable {
         boolean saturated = previousBacklog > allowance && m.backlog() > allowance;
         if (enough && Double.isFinite(measuredCost)) {
             double perEvent = Math.max(0, capacity / m.throughput() - measuredCost);
-            if (saturated) overhead += 0.5 * (perEvent - overhead);
+            if (saturated) {
+                overhead = overheadSeen ? overhead + 0.5 * (perEvent - overhead) : perEvent;
+                overheadSeen = true;
+            }
             else if (m.backlog() <= allowance) overhead = Math.min(overhead, perEvent);
         }
         previousBacklog = m.backlog();
@@ -218,10 +223,13 @@ public final class ThresholdController implements Serializable {
         if (!enough || !Double.isFinite(measuredCost) || m.minThresholdVersion() < version || version == 0 || floorBinding) {
             return; // not a measurement of the thresholds in force
         }
-        double error = Math.log(measuredCost / inForce.expectedCost());
+        // the correction is a smoothed estimate of the model's bias, not an unbounded sum: when the samples catch up
+        // with a drift the bias goes, and so does the correction
+        double bias = Math.log(measuredCost / inForce.expectedCost());
         double target = cmd * Math.exp(correction);
-        if ((target <= cheapest && error > 0) || (target >= full && error < 0)) return; // saturated: anti-windup
-        correction = Math.max(-cfg.integralLimit, Math.min(cfg.integralLimit, correction - cfg.integralGain * error));
+        if ((target <= cheapest && bias > 0) || (target >= full && bias < 0)) return; // saturated: anti-windup
+        correction += cfg.integralGain * (-bias - correction);
+        correction = Math.max(-cfg.integralLimit, Math.min(cfg.integralLimit, correction));
     }
 
     private ThresholdUpdate toUpdate(ControlMeasurement m, String reason, ExitPlan plan, double cmd, double target,
