@@ -26,6 +26,8 @@ rest.address: $HOST
 rest.bind-address: $HOST
 rest.port: $FLINK_REST_PORT
 parallelism.default: 1
+# Spread slots over all TaskManagers, so even a small job exchanges data between JVMs as on a real cluster.
+taskmanager.load-balance.mode: SLOTS
 # Every uploaded jar stays here until stop.sh cleans it.
 web.upload.dir: $FLINK_UPLOAD_DIR
 web.tmpdir: $FLINK_TMP_DIR/web
