@@ -1,0 +1,46 @@
+"""A trained model with everything needed to export or evaluate it again (not part of the bundle)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .exits import EENetScores, ExitModel, JeiGates
+from .models import ModelConfig, MultiExitNet
+
+
+@dataclass
+class Trained:
+    model: ExitModel
+    task: str
+    classes: list[str]
+    mean: np.ndarray
+    std: np.ndarray
+    thresholds: list[float]
+    training: dict = field(default_factory=dict)  # method, seed, epochs, dataset, metrics ...
+
+
+def save(t: Trained, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    m = t.model
+    torch.save({
+        "model_config": m.net.config.to_dict(), "method": m.method, "combine": m.combine_mode, "rule": m.rule,
+        "has_gates": m.gates is not None, "has_eenet": m.eenet is not None, "state_dict": m.state_dict(),
+        "task": t.task, "classes": t.classes, "mean": t.mean.tolist(), "std": t.std.tolist(),
+        "thresholds": t.thresholds, "training": t.training,
+    }, path)
+
+
+def load(path: Path) -> Trained:
+    d = torch.load(path, map_location="cpu", weights_only=False)
+    net = MultiExitNet(ModelConfig(**d["model_config"]))
+    k, c = net.num_stages, net.config.num_classes
+    model = ExitModel(net, d["method"], d["combine"], d["rule"],
+                      gates=JeiGates(k) if d["has_gates"] else None,
+                      eenet=EENetScores(k, c) if d["has_eenet"] else None)
+    model.load_state_dict(d["state_dict"])
+    model.eval()
+    return Trained(model, d["task"], d["classes"], np.asarray(d["mean"], np.float32),
+                   np.asarray(d["std"], np.float32), list(d["thresholds"]), d["training"])

@@ -1,0 +1,156 @@
+"""Multi-exit backbones: a list of stages, each followed by an exit head.
+
+Both networks expose the same interface so training, evaluation and export never care which one they
+hold: ``stage(k, state) -> state``, ``head(k, state) -> logits`` and ``forward(x) -> [f_0 .. f_{K-1}]``
+(raw, uncombined exit logits; methods combine them).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+
+class _GradScale(torch.autograd.Function):
+    """Identity forward, gradient multiplied by ``scale`` backward (BoostNet's gradient rescaling)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, scale: float) -> torch.Tensor:  # type: ignore[override]
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        return grad * ctx.scale, None
+
+
+def grad_scale(x: torch.Tensor, scale: float) -> torch.Tensor:
+    return _GradScale.apply(x, scale)
+
+
+@dataclass
+class ModelConfig:
+    kind: str  # "cnn" or "mlp"
+    in_shape: list[int]
+    num_classes: int
+    widths: list[int] = field(default_factory=lambda: [16, 32, 48, 64])
+    dropout: float = 0.1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ResBlock1d(nn.Module):
+    """Pre-activation-free residual block: conv-bn-relu-conv-bn plus a (strided 1x1) shortcut."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, kernel: int = 5) -> None:
+        super().__init__()
+        pad = kernel // 2
+        self.conv1 = nn.Conv1d(c_in, c_out, kernel, stride=stride, padding=pad, bias=False)
+        self.bn1 = nn.BatchNorm1d(c_out)
+        self.conv2 = nn.Conv1d(c_out, c_out, kernel, padding=pad, bias=False)
+        self.bn2 = nn.BatchNorm1d(c_out)
+        self.short: nn.Module = nn.Identity()
+        if stride != 1 or c_in != c_out:
+            self.short = nn.Sequential(nn.Conv1d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm1d(c_out))
+        self.act = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.act(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return self.act(y + self.short(x))
+
+
+class ConvHead(nn.Module):
+    """Exit head: global average and max pooling over time, then a linear classifier."""
+
+    def __init__(self, channels: int, num_classes: int, dropout: float) -> None:
+        super().__init__()
+        self.drop = nn.Dropout(dropout)
+        self.fc = nn.Linear(2 * channels, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pooled = torch.cat([x.mean(dim=2), x.amax(dim=2)], dim=1)
+        return self.fc(self.drop(pooled))
+
+
+class MultiExitNet(nn.Module):
+    """Stages + heads. ``grad_rescale`` turns on BoostNet's backward rescaling of each stage's output."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.grad_rescale = False
+        if config.kind == "cnn":
+            stages, heads = self._cnn(config)
+        elif config.kind == "mlp":
+            stages, heads = self._mlp(config)
+        else:
+            raise ValueError(f"unknown model kind {config.kind!r}; use 'cnn' or 'mlp'")
+        self.stages = nn.ModuleList(stages)
+        self.heads = nn.ModuleList(heads)
+
+    @staticmethod
+    def _cnn(cfg: ModelConfig) -> tuple[list[nn.Module], list[nn.Module]]:
+        c_in = cfg.in_shape[0]
+        w = cfg.widths
+        stages: list[nn.Module] = [nn.Sequential(
+            nn.Conv1d(c_in, w[0], 7, stride=2, padding=3, bias=False), nn.BatchNorm1d(w[0]), nn.ReLU(),
+            ResBlock1d(w[0], w[0], 1))]
+        for i in range(1, len(w)):
+            stages.append(ResBlock1d(w[i - 1], w[i], 2))
+        heads: list[nn.Module] = [ConvHead(c, cfg.num_classes, cfg.dropout) for c in w]
+        return stages, heads
+
+    @staticmethod
+    def _mlp(cfg: ModelConfig) -> tuple[list[nn.Module], list[nn.Module]]:
+        dims = [cfg.in_shape[0]] + list(cfg.widths)
+        stages: list[nn.Module] = []
+        for i in range(len(cfg.widths)):
+            stages.append(nn.Sequential(nn.Linear(dims[i], dims[i + 1]), nn.BatchNorm1d(dims[i + 1]), nn.ReLU()))
+        heads: list[nn.Module] = [nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(d, cfg.num_classes))
+                                  for d in cfg.widths]
+        return stages, heads
+
+    @property
+    def num_stages(self) -> int:
+        return len(self.stages)
+
+    def stage(self, k: int, state: torch.Tensor) -> torch.Tensor:
+        return self.stages[k](state)
+
+    def head(self, k: int, state: torch.Tensor) -> torch.Tensor:
+        return self.heads[k](state)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        outs: list[torch.Tensor] = []
+        n = self.num_stages
+        h = x
+        for k in range(n):
+            h = self.stage(k, h)
+            if self.grad_rescale and self.training:
+                # BoostNet: the head sees 1/(N-k) of its gradient and the trunk (N-k-1)/(N-k), so each
+                # stage gets the average, not the sum, of the losses behind it.
+                outs.append(self.head(k, grad_scale(h, 1.0 / (n - k))))
+                h = grad_scale(h, (n - k - 1) / (n - k))
+            else:
+                outs.append(self.head(k, h))
+        return outs
+
+    def state_shapes(self) -> list[list[int]]:
+        """Per-event shape of each stage's output (the next stage's ``state_in``)."""
+        shapes = []
+        with torch.no_grad():
+            was = self.training
+            self.eval()
+            h = torch.zeros(1, *self.config.in_shape)
+            for k in range(self.num_stages):
+                h = self.stage(k, h)
+                shapes.append(list(h.shape[1:]))
+            self.train(was)
+        return shapes
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

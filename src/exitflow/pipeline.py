@@ -1,0 +1,87 @@
+"""Dataset -> trained model with default exit thresholds (the step shared by ``build`` and ``evaluate``)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .checkpoint import Trained
+from .cost import stage_flops
+from .data import Dataset, norm_stats, normalise
+from .eenet import fit_eenet
+from .exits import THRESHOLD_RULES, ExitModel, run_exits
+from .models import ModelConfig
+from .thresholds import cheapest_within, evaluate_thresholds, msdnet_sweep
+from .train import TrainConfig, train
+
+DEFAULT_WIDTHS = {"cnn": [16, 32, 48, 64], "mlp": [64, 64, 96, 128]}
+
+
+@dataclass
+class Prepared:
+    """Normalised arrays of one dataset, with the training split's statistics."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    x: dict[str, np.ndarray]
+    y: dict[str, np.ndarray]
+
+
+def prepare(ds: Dataset) -> Prepared:
+    mean, std = norm_stats(ds.train)
+    x = {s: normalise(ds.split(s).x, mean, std) for s in ("train", "val", "test")}
+    y = {s: ds.split(s).y for s in ("train", "val", "test")}
+    return Prepared(mean, std, x, y)
+
+
+def model_config(ds: Dataset, widths: list[int] | None = None) -> ModelConfig:
+    kind = "cnn" if ds.task == "sensor-window" else "mlp"
+    return ModelConfig(kind=kind, in_shape=list(ds.train.x.shape[1:]), num_classes=len(ds.classes),
+                       widths=list(widths or DEFAULT_WIDTHS[kind]))
+
+
+def choose_thresholds(model: ExitModel, p: Prepared, cum_cost: np.ndarray, max_drop: float) -> list[float]:
+    """Default thresholds for a threshold rule: the cheapest MSDNet setting (on validation) whose accuracy
+    is within ``max_drop`` of full depth."""
+    lv, sv = run_exits(model, p.x["val"])
+    lt, st = run_exits(model, p.x["test"])
+    sweep = msdnet_sweep(sv, st, lv.argmax(-1), lt.argmax(-1), p.y["val"], p.y["test"], cum_cost)
+    full = float((lv[-1].argmax(-1) == p.y["val"]).mean())
+    return cheapest_within(sweep, full, max_drop).thresholds
+
+
+def build(ds: Dataset, cfg: TrainConfig, rule: str = "maxprob", budget_frac: float = 0.5,
+          max_drop: float = 0.005, widths: list[int] | None = None, prepared: Prepared | None = None) -> Trained:
+    """Trains ``cfg.method`` and fixes the bundle's default thresholds; returns the trained model."""
+    p = prepared or prepare(ds)
+    model = train(model_config(ds, widths), cfg, p.x["train"], p.y["train"], p.x["val"], p.y["val"])
+    flops = np.asarray(stage_flops(model.net), np.float64)
+    cum = np.cumsum(flops)
+    if cfg.method == "eenet":
+        lv, _ = run_exits(model, p.x["val"])
+        fit = fit_eenet(lv, p.y["val"], flops.tolist(), budget_frac * cum[-1], seed=cfg.seed)
+        model.eenet = fit.scores
+        model.rule = "eenet"
+        thresholds = fit.thresholds
+    elif cfg.method == "jei":
+        thresholds = [0.5] * (model.num_stages - 1) + [0.0]
+    else:
+        if rule not in THRESHOLD_RULES:
+            raise ValueError(f"rule {rule!r} is for jei/eenet; {cfg.method} uses one of {THRESHOLD_RULES}")
+        model.rule = rule
+        thresholds = choose_thresholds(model, p, cum, max_drop)
+    model.eval()
+    lt, st = run_exits(model, p.x["test"])
+    at = evaluate_thresholds(st, lt.argmax(-1), p.y["test"], thresholds, cum / cum[-1])
+    metrics = {
+        "test_accuracy_per_exit": [round(float((lt[k].argmax(-1) == p.y["test"]).mean()), 4) for k in range(len(lt))],
+        "test_accuracy_at_thresholds": round(at.accuracy, 4),
+        "test_flops_share_at_thresholds": round(at.cost, 4),
+        "test_exit_shares": at.exit_shares,
+    }
+    training = {"method": cfg.method, "seed": cfg.seed, "epochs": cfg.epochs, "dataset": ds.source,
+                "train_windows" if ds.task == "sensor-window" else "train_events": int(len(p.y["train"])),
+                "config": asdict(cfg), "metrics": metrics}
+    if cfg.method == "eenet":
+        training["eenet_budget_flops_share"] = budget_frac
+    return Trained(model, ds.task, ds.classes, p.mean, p.std, [float(v) for v in thresholds], training)
