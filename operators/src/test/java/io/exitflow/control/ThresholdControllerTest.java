@@ -1,0 +1,163 @@
+package io.exitflow.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.exitflow.control.sim.RateProfile;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The controller against the deterministic simulated plant: rate steps x2 and x0.5, difficulty drift, floors. */
+class ThresholdControllerTest {
+    private static final double BAND = 0.05;
+
+    private static void dump(ClosedLoop loop, int from, int to) {
+        for (int i = from; i < to; i++) {
+            var t = loop.truths.get(i);
+            var c = loop.traces.get(i);
+            System.out.printf("%3.0f in=%6.0f thr=%6.0f bl=%6d cost=%7.0f ideal=%7.0f err=%+.3f cmd=%7.0f acc=%.4f est=%.4f pub=%s alert=%s%n",
+                    t.timeSeconds(), t.inputRate(), t.throughput(), t.backlog(), t.costPerEvent(), loop.idealCost(i),
+                    loop.budgetError(i), c.allowedCost(), t.accuracy(), c.estAccuracy(), c.published(), c.alert());
+        }
+    }
+
+    @Test
+    void rateStepsSettleWithinTheBudgetBandWithoutOscillation() {
+        Budget budget = Budget.builder().targetRate(5_000).build();
+        RateProfile rate = RateProfile.constant(ClosedLoop.BASE_RATE).thenAt(40, 2 * ClosedLoop.BASE_RATE)
+                .thenAt(80, ClosedLoop.BASE_RATE);
+        ClosedLoop loop = ClosedLoop.standard(budget, rate, 0, 0, 0).run(120);
+        dump(loop, 0, 120);
+
+        for (int[] seg : new int[][] {{40, 80}, {80, 120}}) {
+            int settle = loop.settleIntervals(seg[0], seg[1], BAND);
+            assertTrue(settle >= 0 && settle <= 8, "segment " + seg[0] + ": settled after " + settle + " intervals");
+            int settled = seg[0] + settle;
+            assertTrue(loop.reversals(settled, seg[1], 0.02) <= 1, "cost oscillates after settling at " + settled);
+            assertTrue(loop.publishedBetween(settled + 5, seg[1]) <= 4, "too many updates after settling");
+            for (int i = seg[1] - 10; i < seg[1]; i++) {
+                assertEquals(0, loop.truths.get(i).backlog(), "backlog at " + i);
+                assertEquals(loop.truths.get(i).inputRate(), loop.truths.get(i).throughput(), 1.0, "throughput at " + i);
+            }
+        }
+        // x2 makes early exits necessary; x0.5 lets the plan go deeper again
+        double[] before = loop.traces.get(39).thresholds(), during = loop.traces.get(79).thresholds();
+        assertTrue(mean(during) < mean(before) - 0.1, "thresholds should fall when the rate doubles");
+        assertTrue(loop.truths.get(119).accuracy() > loop.truths.get(79).accuracy() + 0.05, "accuracy recovers at x0.5");
+        // the unseen per-event overhead is learned from the overload at start and at the step
+        assertEquals(ClosedLoop.OVERHEAD, loop.controller.overheadNanos(), 0.1 * ClosedLoop.OVERHEAD);
+    }
+
+    @Test
+    void difficultyDriftIsFollowedAndTheModelCorrectionFadesAgain() {
+        Budget budget = Budget.builder().targetRate(5_000).build();
+        ClosedLoop loop = ClosedLoop.standard(budget, RateProfile.constant(ClosedLoop.BASE_RATE), 30, 70, 3).run(110);
+        dump(loop, 0, 110);
+        int settle = loop.settleIntervals(70, 110, BAND);
+        assertTrue(settle >= 0 && settle <= 10, "settled " + settle + " intervals after the drift ended");
+        for (int i = 10; i < 110; i++) {
+            assertTrue(loop.truths.get(i).backlog() <= ClosedLoop.BASE_RATE * 0.25, "fell behind at " + i);
+        }
+        assertTrue(loop.truths.get(109).accuracy() < loop.truths.get(29).accuracy() - 0.05, "the drift makes events harder");
+        double[] before = loop.traces.get(29).thresholds(), after = loop.traces.get(109).thresholds();
+        assertTrue(maxDiff(before, after) > 0.05, "thresholds should move with the drift");
+        double correction = loop.updates.get(loop.updates.size() - 1).getMeasurement().get("model_correction");
+        assertEquals(1.0, correction, 0.1, "the model correction fades once the samples caught up");
+    }
+
+    @Test
+    void costFractionBudgetHoldsWhateverTheRate() {
+        Budget budget = Budget.builder().costFraction(0.5).build();
+        RateProfile rate = RateProfile.constant(10_000).thenAt(30, 20_000);
+        ClosedLoop loop = ClosedLoop.standard(budget, rate, 0, 0, 0).run(60);
+        double full = 0;
+        for (double c : ClosedLoop.STAGE_COST) full += c;
+        for (int i = 10; i < 60; i++) {
+            double fraction = loop.truths.get(i).costPerEvent() / full;
+            assertEquals(0.5, fraction, 0.5 * BAND, "cost fraction at " + i);
+        }
+    }
+
+    @Test
+    void accuracyFloorWinsOverTheBudgetAndRaisesAnAlert() {
+        Budget budget = Budget.builder().targetRate(5_000).maxAccuracyLoss(0.02).build();
+        RateProfile rate = RateProfile.constant(ClosedLoop.BASE_RATE).thenAt(20, 2 * ClosedLoop.BASE_RATE);
+        ClosedLoop loop = ClosedLoop.standard(budget, rate, 0, 0, 0).run(40);
+        dump(loop, 0, 40);
+        for (int i = 25; i < 40; i++) {
+            ControlTrace t = loop.traces.get(i);
+            assertTrue(t.alert(), "alert expected at " + i);
+            assertTrue(t.estAccuracy() >= t.fullAccuracy() - 0.02 - 1e-9, "floor broken at " + i + ": " + t.estAccuracy());
+            assertTrue(t.reason().contains("accuracy floor"), t.reason());
+        }
+        assertTrue(loop.truths.get(39).backlog() > loop.truths.get(30).backlog(), "with the floor winning, the job falls behind");
+        assertFalse(loop.traces.get(15).alert(), "no alert while both hold");
+    }
+
+    @Test
+    void budgetBeyondStageZeroAlertsAndExitsEverythingFirst() {
+        Budget budget = Budget.builder().targetRate(200_000).build();
+        ClosedLoop loop = ClosedLoop.standard(budget, RateProfile.constant(150_000), 0, 0, 0).run(10);
+        ControlTrace last = loop.traces.get(9);
+        assertTrue(last.alert());
+        assertEquals(0.0, last.thresholds()[0], 1e-9, "everything should leave at stage 0");
+    }
+
+    @Test
+    void sameMeasurementsGiveTheSameUpdates() {
+        Budget budget = Budget.builder().targetRate(5_000).build();
+        RateProfile rate = RateProfile.constant(ClosedLoop.BASE_RATE).thenAt(15, 2 * ClosedLoop.BASE_RATE);
+        List<String> a = ClosedLoop.standard(budget, rate, 10, 30, 2).run(30).updates.stream().map(Object::toString).toList();
+        List<String> b = ClosedLoop.standard(budget, rate, 10, 30, 2).run(30).updates.stream().map(Object::toString).toList();
+        assertTrue(a.size() >= 3);
+        assertEquals(a, b);
+    }
+
+    @Test
+    void everyUpdateCarriesItsReasonAndMeasurement() {
+        Budget budget = Budget.builder().targetRate(5_000).build();
+        ClosedLoop loop = ClosedLoop.standard(budget, RateProfile.constant(ClosedLoop.BASE_RATE), 0, 0, 0).run(5);
+        long previous = 0;
+        for (var u : loop.updates) {
+            assertTrue(u.getUpdateVersion() > previous);
+            previous = u.getUpdateVersion();
+            assertFalse(u.getReason().isBlank());
+            for (String key : List.of("input_rate", "throughput", "backlog", "cost_per_event_ns", "allowed_cost_ns",
+                    "expected_accuracy", "stage_cost_ns_0")) {
+                assertTrue(u.getMeasurement().containsKey(key), "missing " + key);
+            }
+            assertEquals(4, u.getThresholds().size());
+        }
+    }
+
+    @Test
+    void measurementOfAnotherModelShapeIsRejected() {
+        Budget budget = Budget.builder().targetRate(5_000).build();
+        ClosedLoop loop = ClosedLoop.standard(budget, RateProfile.constant(1000), 0, 0, 0);
+        ControlMeasurement wrong = new ControlMeasurement(1000, 1, 100, new long[3], new long[3], 0, 1, 0, List.of());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> loop.controller.onInterval(wrong));
+        assertTrue(e.getMessage().contains("3 stages"), e.getMessage());
+        // a sample of the wrong shape is dropped, the rest of the measurement is used
+        ControlMeasurement badSample = new ControlMeasurement(1000, 1, 100, new long[] {100, 50, 20, 10},
+                new long[] {1_000_000, 1_000_000, 400_000, 200_000}, 0, 1, 0,
+                List.of(new ControlMeasurement.Sample(new float[] {0.5f}, new int[] {1}, null)));
+        int held = loop.controller.samples().size();
+        loop.controller.onInterval(badSample);
+        assertEquals(held, loop.controller.samples().size());
+        assertEquals(10_000, loop.controller.stageCosts()[0], 1e-6 + 0.7 * 10_000, "stage cost learned from the interval");
+    }
+
+    private static double mean(double[] t) {
+        double s = 0;
+        for (int i = 0; i < t.length - 1; i++) s += t[i];
+        return s / (t.length - 1);
+    }
+
+    private static double maxDiff(double[] a, double[] b) {
+        double d = 0;
+        for (int i = 0; i < a.length - 1; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+        return d;
+    }
+}
