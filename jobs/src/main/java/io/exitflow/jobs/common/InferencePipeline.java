@@ -97,8 +97,9 @@ public final class InferencePipeline {
         }
         FeedbackLoop.attach(cfg, io, out.stageStats(), earlyExit);
 
+        String topic = inputTopic; // a local, so the lambda does not capture this (unserialisable) pipeline
         DataStream<DeadLetter> rejected = out.rejected()
-                .map(r -> rejectedToDeadLetter(r, inputTopic), new AvroTypeInfo<>(DeadLetter.class))
+                .map(r -> rejectedToDeadLetter(r, topic), new AvroTypeInfo<>(DeadLetter.class))
                 .name("rejected to dead letters").uid("rejected-dead-letters");
         deadLetters.union(rejected)
                 .sinkTo(io.exactlyOnceSink(cfg.get(JobOptions.DEAD_LETTER_TOPIC), DeadLetter.class,

@@ -51,12 +51,8 @@ public final class KafkaIo {
                 .setStartingOffsets(startingOffsets())
                 .setDeserializer(new DecodingDeserializer<>(type, validator))
                 // Read only committed records of transactional producers.
-                .setProperty("isolation.level", "read_committed")
-                // New partitions (topic scaled out) are picked up without a restart.
-                .setProperty("partition.discovery.interval.ms", "60000");
-        if (cfg.get(JobOptions.BOUNDED)) {
-            b.setBounded(OffsetsInitializer.latest());
-        }
+                .setProperty("isolation.level", "read_committed");
+        bound(b);
         return b.build();
     }
 
@@ -72,11 +68,8 @@ public final class KafkaIo {
                 .setGroupId(cfg.get(JobOptions.GROUP_ID, "exitflow-" + jobName) + "-control")
                 .setClientIdPrefix("exitflow-" + jobName + "-" + topic)
                 .setStartingOffsets(OffsetsInitializer.earliest())
-                .setDeserializer(new DecodingDeserializer<>(type, validator))
-                .setProperty("partition.discovery.interval.ms", "60000");
-        if (cfg.get(JobOptions.BOUNDED)) {
-            b.setBounded(OffsetsInitializer.latest());
-        }
+                .setDeserializer(new DecodingDeserializer<>(type, validator));
+        bound(b);
         return b.build();
     }
 
@@ -120,6 +113,15 @@ public final class KafkaIo {
                 })
                 .setValueSerializationSchema(new AvroValueSerializer<>(type))
                 .build();
+    }
+
+    /** Bounded mode: stop at the end offsets as of start; otherwise pick up new partitions without a restart. */
+    private void bound(KafkaSourceBuilder<?> b) {
+        if (cfg.get(JobOptions.BOUNDED)) {
+            b.setBounded(OffsetsInitializer.latest());
+        } else {
+            b.setProperty("partition.discovery.interval.ms", "60000");
+        }
     }
 
     private OffsetsInitializer startingOffsets() {

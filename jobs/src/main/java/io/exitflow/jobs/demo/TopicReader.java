@@ -1,0 +1,81 @@
+package io.exitflow.jobs.demo;
+
+import io.exitflow.jobs.common.AvroCodec;
+import io.exitflow.jobs.common.InvalidRecordException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Reads one topic of Avro records from the beginning, as a downstream consumer would: committed records only
+ * ({@code read_committed}), so what it sees is what the exactly-once sinks published. Not thread-safe.
+ *
+ * @param <T> record class of the topic
+ */
+public final class TopicReader<T extends SpecificRecord> implements AutoCloseable {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final AvroCodec<T> codec;
+    private final String topic;
+
+    public TopicReader(String bootstrapServers, String topic, Class<T> type) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
+        this.consumer = new KafkaConsumer<>(p);
+        this.codec = AvroCodec.of(type);
+        this.topic = topic;
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
+            partitions.add(new TopicPartition(topic, info.partition()));
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+    }
+
+    /**
+     * Records published since the last call (waiting at most {@code timeout} for the first).
+     *
+     * @throws IllegalStateException when a record on the topic is not of this type (the jobs never write one)
+     */
+    public List<T> poll(Duration timeout) {
+        List<T> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(timeout)) {
+            try {
+                out.add(codec.decode(r.value()));
+            } catch (InvalidRecordException e) {
+                throw new IllegalStateException(topic + " partition " + r.partition() + " offset " + r.offset()
+                        + ": " + e.getMessage(), e);
+            }
+        }
+        return out;
+    }
+
+    /** Reads until the topic stays quiet for {@code quiet} (nothing new), returning everything read. */
+    public List<T> readUntilQuiet(Duration quiet) {
+        List<T> all = new ArrayList<>();
+        while (true) {
+            List<T> batch = poll(quiet);
+            if (batch.isEmpty()) {
+                return all;
+            }
+            all.addAll(batch);
+        }
+    }
+
+    @Override
+    public void close() {
+        consumer.close(Duration.ofSeconds(5));
+    }
+}

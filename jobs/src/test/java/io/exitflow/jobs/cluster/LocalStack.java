@@ -1,0 +1,134 @@
+package io.exitflow.jobs.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives the deploy/local scripts as a user would, on free loopback ports and a work dir of its own, so a
+ * test cluster never collides with a developer's cluster on the default ports.
+ */
+final class LocalStack {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
+    private static final long SCRIPT_TIMEOUT_SECONDS = 300;
+
+    private final Path root;
+    private final Path work;
+    private final Map<String, String> env = new HashMap<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final ObjectMapper json = new ObjectMapper();
+
+    /**
+     * @param root repository root (holds deploy/local)
+     * @param work the scripts' work dir (logs, pid files, Kafka data)
+     */
+    LocalStack(Path root, Path work) throws IOException {
+        this.root = root;
+        this.work = work;
+        env.put("EXITFLOW_WORK", work.toString());
+        int[] ports = freePorts(4);
+        env.put("KAFKA_PORT", String.valueOf(ports[0]));
+        env.put("KAFKA_CONTROLLER_PORT", String.valueOf(ports[1]));
+        env.put("FLINK_REST_PORT", String.valueOf(ports[2]));
+        env.put("FLINK_RPC_PORT", String.valueOf(ports[3]));
+        env.put("FLINK_TASKMANAGERS", "2");
+        env.put("FLINK_TM_SLOTS", "2");
+        // Extra Maven arguments for the scripts' classpath resolution (e.g. -o), passed through from the build.
+        String mvnArgs = System.getProperty("exitflow.mvn.args", "");
+        if (!mvnArgs.isBlank()) {
+            env.put("EXITFLOW_MVN_ARGS", mvnArgs);
+        }
+    }
+
+    String bootstrapServers() {
+        return "127.0.0.1:" + env.get("KAFKA_PORT");
+    }
+
+    Path work() {
+        return work;
+    }
+
+    /** Runs deploy/local/{script} with arguments; returns its output, or fails with it. */
+    String run(String script, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add("bash");
+        command.add(root.resolve("deploy/local").resolve(script).toString());
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Path output = Files.createTempFile(script, ".out");
+        pb.redirectOutput(output.toFile());
+        Process p = pb.start();
+        if (!p.waitFor(SCRIPT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(script + " did not finish within " + SCRIPT_TIMEOUT_SECONDS + " s:\n"
+                    + Files.readString(output));
+        }
+        String text = Files.readString(output, StandardCharsets.UTF_8);
+        Files.delete(output);
+        LOG.info("{} {}:\n{}", script, String.join(" ", args), text);
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException(script + " failed (exit " + p.exitValue() + "):\n" + text);
+        }
+        return text;
+    }
+
+    /** GET on the Flink REST API, parsed. */
+    JsonNode rest(String path) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + env.get("FLINK_REST_PORT") + path)).timeout(Duration.ofSeconds(10)).build();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("GET " + path + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return json.readTree(response.body());
+    }
+
+    /** Pids recorded by the scripts for the processes they started. */
+    List<Long> recordedPids() throws IOException {
+        Path dir = work.resolve("pids");
+        List<Long> pids = new ArrayList<>();
+        if (Files.isDirectory(dir)) {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    pids.add(Long.parseLong(Files.readString(f).trim()));
+                }
+            }
+        }
+        return pids;
+    }
+
+    /** Distinct free ports: all sockets stay open until every port is chosen. */
+    private static int[] freePorts(int n) throws IOException {
+        List<ServerSocket> sockets = new ArrayList<>();
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                ServerSocket s = new ServerSocket(0);
+                sockets.add(s);
+                ports[i] = s.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : sockets) {
+                s.close();
+            }
+        }
+    }
+}
