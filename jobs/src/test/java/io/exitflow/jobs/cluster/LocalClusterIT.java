@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -33,6 +34,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -143,6 +145,7 @@ class LocalClusterIT {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            List<Future<RecordMetadata>> sends = new ArrayList<>();
             for (int s = 0; s < SENSORS; s++) {
                 String sensorId = "sensor-" + s;
                 SensorSignalGenerator generator = new SensorSignalGenerator(sensorId, SEED, start);
@@ -152,8 +155,8 @@ class LocalClusterIT {
                     readings.add(r);
                     // Spread sensors over both partitions explicitly, so every source subtask has data and
                     // its watermark advances.
-                    producer.send(new ProducerRecord<>("sensor-readings", s % PARTITIONS,
-                            sensorId.getBytes(StandardCharsets.UTF_8), codec.encode(r))).get();
+                    sends.add(producer.send(new ProducerRecord<>("sensor-readings", s % PARTITIONS,
+                            sensorId.getBytes(StandardCharsets.UTF_8), codec.encode(r))));
                 }
                 long last = readings.get(readings.size() - 1).getEventTime().toEpochMilli();
                 for (int from = 0; from + window.size() <= readings.size(); from += window.slide()) {
@@ -161,6 +164,10 @@ class LocalClusterIT {
                     expected.put(sensorId + "@" + w.endTimeMillis(), new ExpectedWindow(sensorId, w.endTimeMillis(),
                             w.label(), w.endTimeMillis() <= last - TAIL_MILLIS));
                 }
+            }
+            producer.flush();
+            for (Future<RecordMetadata> send : sends) {
+                send.get(); // fails the test if any reading was not written
             }
         }
         return expected;

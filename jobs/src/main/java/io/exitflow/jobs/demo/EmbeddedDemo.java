@@ -1,0 +1,366 @@
+package io.exitflow.jobs.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.exitflow.jobs.anomaly.SensorAnomalyJob;
+import io.exitflow.jobs.common.JobConfig;
+import io.exitflow.jobs.common.JobOptions;
+import io.exitflow.jobs.simulator.RateSchedule;
+import io.exitflow.jobs.simulator.StreamSimulator;
+import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.bundle.ModelBundle;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The whole system in one process: a KRaft Kafka broker, a local Flink cluster running the sensor anomaly job
+ * with the bundled model, and the stream simulator feeding it the test split of the sensor dataset. Prints live
+ * progress and ends with a summary (optionally as JSON). README's first command ({@code ./exitflow-demo}) runs it.
+ *
+ * <pre>./exitflow-demo [--duration 60s] [--max-events N] [--schedule 20s@1500,20s@3000,20s@1500]
+ *     [--sensors 16] [--bad-share 0.01] [--bundle models/sensor-cnn] [--summary-json FILE]
+ *     [--report-every 2s] [any job setting, e.g. --mode FULL_DEPTH --max-batch-size 32 --budget-rate 200]</pre>
+ */
+public final class EmbeddedDemo {
+    private static final Map<String, String> TOPICS = Map.of(
+            "readings", "sensor-readings", "predictions", "predictions", "alerts", "alerts",
+            "dead-letters", "dead-letters", "stats", "stage-stats", "control", "threshold-updates");
+
+    /** Demo settings (job settings pass through to the job). */
+    static final class Settings {
+        long durationMillis = -1;
+        long maxEvents = Long.MAX_VALUE;
+        String schedule = "20s@1500,20s@3000,20s@1500";
+        int sensors = 16;
+        double badShare = 0.01;
+        String bundle = "models/sensor-cnn";
+        Path summaryJson;
+        long reportEveryMillis = 2000;
+        int parallelism = 2;
+        final Map<ConfigOption<?>, Object> job = new LinkedHashMap<>();
+    }
+
+    private EmbeddedDemo() {}
+
+    public static void main(String[] args) throws Exception {
+        Settings s;
+        try {
+            s = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("exitflow-demo: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Map<String, Object> summary = run(s);
+        if (!Boolean.TRUE.equals(summary.get("ok"))) {
+            System.exit(1);
+        }
+    }
+
+    /** Runs the demo and returns its summary. */
+    static Map<String, Object> run(Settings s) throws Exception {
+        Path bundleDir = Path.of(s.bundle);
+        Manifest manifest = ModelBundle.load(bundleDir).manifest();
+        Manifest.Window window = manifest.input().window();
+        RateSchedule schedule = RateSchedule.parse(s.schedule);
+        long sendMillis = s.durationMillis > 0 ? Math.min(s.durationMillis, schedule.totalMillis()) : schedule.totalMillis();
+        if (sendMillis == Long.MAX_VALUE && s.maxEvents == Long.MAX_VALUE) {
+            throw new IllegalArgumentException("an endless schedule needs --duration or --max-events");
+        }
+
+        log("starting Kafka (in-process KRaft broker) ...");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createTopics(4, TOPICS.get("readings"));
+            kafka.createTopics(2, TOPICS.get("predictions"), TOPICS.get("alerts"), TOPICS.get("dead-letters"),
+                    TOPICS.get("stats"));
+            kafka.createTopics(1, TOPICS.get("control"));
+            log("Kafka at " + kafka.bootstrapServers());
+
+            Map<ConfigOption<?>, Object> job = new LinkedHashMap<>();
+            job.put(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+            job.put(JobOptions.BUNDLE, bundleDir.toAbsolutePath().toString());
+            job.put(JobOptions.INPUT_TOPIC, TOPICS.get("readings"));
+            job.put(JobOptions.STATS_TOPIC, TOPICS.get("stats"));
+            job.put(JobOptions.CONTROL_TOPIC, TOPICS.get("control"));
+            job.put(JobOptions.STARTING_OFFSETS, "earliest");
+            job.put(JobOptions.CHECKPOINT_INTERVAL_MS, 1000L);
+            job.put(JobOptions.IDLE_TIMEOUT_MS, 1000L);
+            job.putAll(s.job);
+            JobConfig cfg = JobConfig.of(job);
+
+            Configuration flinkConf = new Configuration();
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(s.parallelism, flinkConf);
+            SensorAnomalyJob.build(env, cfg);
+            log("starting the anomaly job on a local Flink cluster (parallelism " + s.parallelism + ", mode "
+                    + cfg.get(JobOptions.MODE) + ", model " + manifest.modelId() + " " + manifest.modelVersion() + ") ...");
+            JobClient jobClient = env.executeAsync("exitflow demo: sensor anomaly detection");
+
+            Map<String, Long> sendTimes = DemoMonitor.newSendTimes();
+            Map<String, Integer> perSensor = new HashMap<>(); // used on the simulator thread only
+            StreamSimulator sim = new StreamSimulator(new StreamSimulator.Settings()
+                    .bootstrapServers(kafka.bootstrapServers()).topic(TOPICS.get("readings"))
+                    .schedule(schedule).sensors(s.sensors).badShare(s.badShare).maxEvents(s.maxEvents)
+                    .startTime("now"),
+                    (reading, nanos) -> {
+                        // Remember when each window's last reading left, to time the window end to end.
+                        int n = perSensor.merge(reading.getSensorId(), 1, Integer::sum);
+                        if (n >= window.size() && (n - window.size()) % window.slide() == 0) {
+                            sendTimes.put(reading.getSensorId() + "@" + reading.getEventTime().toEpochMilli(), nanos);
+                        }
+                    });
+            AtomicReference<Throwable> simError = new AtomicReference<>();
+            Thread simThread = new Thread(sim, "simulator");
+            simThread.setUncaughtExceptionHandler((t, e) -> simError.set(e));
+
+            Map<String, Object> summary;
+            try (DemoMonitor monitor = new DemoMonitor(kafka.bootstrapServers(), TOPICS, sendTimes,
+                    manifest.numStages(), manifest.exit().thresholds())) {
+                long start = System.nanoTime();
+                simThread.start();
+                log(String.format(Locale.ROOT, "simulating %d sensors, schedule %s, %.1f%% bad records%s", s.sensors,
+                        s.schedule, 100 * s.badShare, s.durationMillis > 0 ? ", for " + s.durationMillis / 1000 + " s" : ""));
+                long lastReport = start;
+                long lastSent = 0;
+                long lastPrediction = System.nanoTime();
+                boolean sending = true;
+                long stopSendingAt = 0;
+                String failure = null;
+                while (true) {
+                    if (monitor.poll(Duration.ofMillis(100)) > 0) {
+                        lastPrediction = System.nanoTime();
+                    }
+                    long now = System.nanoTime();
+                    long elapsedMillis = (now - start) / 1_000_000;
+                    if (sending && (elapsedMillis >= sendMillis || !simThread.isAlive())) {
+                        sim.stop();
+                        simThread.join();
+                        sending = false;
+                        stopSendingAt = now;
+                        log("simulator stopped; draining the job ...");
+                    }
+                    if (simError.get() != null) {
+                        failure = "simulator failed: " + simError.get();
+                        break;
+                    }
+                    JobStatus status = jobClient.getJobStatus().get(10, TimeUnit.SECONDS);
+                    if (status.isGloballyTerminalState()) {
+                        failure = "the job stopped unexpectedly: " + status + jobFailure(jobClient);
+                        break;
+                    }
+                    if (now - lastReport >= s.reportEveryMillis * 1_000_000L) {
+                        long sent = sim.sent();
+                        double secs = (now - lastReport) / 1e9;
+                        report(monitor, elapsedMillis, sim.currentRate(), (sent - lastSent) / secs, sent, sim.badSent(), secs);
+                        lastSent = sent;
+                        lastReport = now;
+                        monitor.resetInterval();
+                    }
+                    // Drained: nothing new for two checkpoints plus a second, or 30 s at most.
+                    long quietNanos = (2 * cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS) + 1000) * 1_000_000L;
+                    if (!sending && (now - lastPrediction > quietNanos && now - stopSendingAt > quietNanos
+                            || now - stopSendingAt > 30_000_000_000L)) {
+                        break;
+                    }
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                if (sending) {
+                    sim.stop();
+                    simThread.join(10_000);
+                }
+                summary = summary(s, manifest, cfg, monitor, sim, seconds, sendMillis, failure);
+            } finally {
+                sim.close();
+                log("stopping the job ...");
+                try {
+                    jobClient.cancel().get(30, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // Already finished or failed: its result below says which.
+                }
+                waitForTerminal(jobClient);
+            }
+            printSummary(summary);
+            if (s.summaryJson != null) {
+                writeJson(s.summaryJson, summary);
+                log("summary written to " + s.summaryJson);
+            }
+            return summary;
+        }
+    }
+
+    private static String jobFailure(JobClient client) {
+        try {
+            client.getJobExecutionResult().get(10, TimeUnit.SECONDS);
+            return "";
+        } catch (Exception e) {
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            return " (" + root + ")";
+        }
+    }
+
+    /** Waits for the cancelled job to end (the local cluster shuts down with it). */
+    private static void waitForTerminal(JobClient client) throws InterruptedException {
+        try {
+            client.getJobExecutionResult().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            // Expected: a cancelled job's result future completes with the cancellation.
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("the job did not stop within 30 s of being cancelled", e);
+        }
+    }
+
+    private static void report(DemoMonitor m, long elapsedMillis, double targetRate, double sentRate, long sent, long bad,
+            double secs) {
+        String acc = m.intervalLabelled == 0 ? "  -  "
+                : String.format(Locale.ROOT, "%5.1f%%", 100.0 * m.intervalCorrect / m.intervalLabelled);
+        System.out.printf(Locale.ROOT,
+                "t=%4ds | in %5.0f/s (target %4.0f) | windows %4.0f/s | acc %s | exits %s | thresholds %s"
+                        + " | e2e p50 %s p99 %s | dead letters %d | alerts %d%n",
+                elapsedMillis / 1000, sentRate, targetRate, m.intervalWindows / secs, acc,
+                DemoMonitor.shares(m.intervalExits), m.thresholdText(), ms(m.intervalE2e.quantile(0.5)),
+                ms(m.intervalE2e.quantile(0.99)), m.deadLetterCount, m.alertCount);
+    }
+
+    private static String ms(double v) {
+        return Double.isNaN(v) ? "   -  " : String.format(Locale.ROOT, "%4.0fms", v);
+    }
+
+    private static Map<String, Object> summary(Settings s, Manifest manifest, JobConfig cfg, DemoMonitor m,
+            StreamSimulator sim, double seconds, long sendMillis, String failure) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("ok", failure == null);
+        if (failure != null) {
+            out.put("failure", failure);
+        }
+        out.put("model", manifest.modelId() + " " + manifest.modelVersion());
+        out.put("mode", cfg.get(JobOptions.MODE));
+        out.put("parallelism", s.parallelism);
+        out.put("sensors", s.sensors);
+        out.put("schedule", s.schedule);
+        out.put("seconds", round(seconds, 1));
+        out.put("readings_sent", sim.sent());
+        out.put("bad_records_sent", sim.badSent());
+        out.put("windows_classified", m.windows);
+        out.put("windows_per_second", round(m.windows / Math.max(1e-9, Math.min(seconds, sendMillis / 1000.0)), 1));
+        out.put("accuracy", m.labelled == 0 ? null : round((double) m.correct / m.labelled, 4));
+        out.put("exits_per_stage", m.exits.clone());
+        out.put("thresholds_in_force", m.thresholds.clone());
+        out.put("threshold_version", m.thresholdVersion);
+        out.put("threshold_updates", m.thresholdUpdates);
+        Map<String, Object> e2e = new LinkedHashMap<>();
+        e2e.put("p50", round(m.e2eLatencyMs.quantile(0.5), 1));
+        e2e.put("p99", round(m.e2eLatencyMs.quantile(0.99), 1));
+        e2e.put("samples", m.e2eLatencyMs.size());
+        e2e.put("what", "send of a window's last reading -> its prediction visible to a read_committed consumer "
+                + "(includes the exactly-once commit at checkpoints every " + cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS)
+                + " ms)");
+        out.put("latency_ms", e2e);
+        Map<String, Object> op = new LinkedHashMap<>();
+        op.put("p50", round(m.operatorLatencyMs.quantile(0.5), 2));
+        op.put("p99", round(m.operatorLatencyMs.quantile(0.99), 2));
+        op.put("what", "sum of Prediction.stageLatencyMicros: batching wait plus ONNX time inside the operators");
+        out.put("operator_latency_ms", op);
+        out.put("dead_letters", m.deadLetterCount);
+        out.put("dead_letters_by_reason", m.deadLettersByReason);
+        out.put("alerts", m.alertCount);
+        return out;
+    }
+
+    private static Double round(double v, int digits) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) {
+            return null;
+        }
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+
+    private static void printSummary(Map<String, Object> s) {
+        System.out.println();
+        System.out.println("==== ExitFlow demo summary ====");
+        for (Map.Entry<String, Object> e : s.entrySet()) {
+            Object v = e.getValue();
+            String text = v instanceof long[] l ? java.util.Arrays.toString(l)
+                    : v instanceof float[] f ? java.util.Arrays.toString(f)
+                    : String.valueOf(v);
+            System.out.printf(Locale.ROOT, "  %-22s %s%n", e.getKey(), text);
+        }
+    }
+
+    private static void writeJson(Path file, Map<String, Object> summary) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), summary);
+    }
+
+    private static void log(String message) {
+        System.out.println("[demo] " + message);
+    }
+
+    static Settings parse(String[] args) {
+        Settings s = new Settings();
+        Map<String, ConfigOption<?>> jobArgs = new HashMap<>();
+        for (ConfigOption<?> o : JobOptions.all()) {
+            jobArgs.put("--" + JobOptions.argName(o), o);
+        }
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--help") || a.equals("-h")) {
+                System.out.println("usage: ./exitflow-demo [--duration 60s] [--max-events N] [--schedule 20s@1500,20s@3000]"
+                        + " [--sensors 16] [--bad-share 0.01] [--bundle models/sensor-cnn] [--summary-json FILE]"
+                        + " [--report-every 2s] [--parallelism 2] [job settings]\n\n" + JobConfig.help());
+                System.exit(0);
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException(a + " needs a value");
+            }
+            String v = args[++i];
+            switch (a) {
+                case "--duration" -> s.durationMillis = millis(a, v);
+                case "--max-events" -> s.maxEvents = Long.parseLong(v);
+                case "--schedule" -> s.schedule = v;
+                case "--sensors" -> s.sensors = Integer.parseInt(v);
+                case "--bad-share" -> s.badShare = Double.parseDouble(v);
+                case "--bundle" -> s.bundle = v;
+                case "--summary-json" -> s.summaryJson = Path.of(v);
+                case "--report-every" -> s.reportEveryMillis = millis(a, v);
+                case "--parallelism" -> s.parallelism = Integer.parseInt(v);
+                default -> {
+                    ConfigOption<?> o = jobArgs.get(a);
+                    if (o == null || List.of("--bootstrap-servers", "--bundle").contains(a)) {
+                        throw new IllegalArgumentException("unknown argument " + a + " (--help lists them)");
+                    }
+                    s.job.put(o, v);
+                }
+            }
+        }
+        RateSchedule.parse(s.schedule); // fail early on a bad schedule
+        return s;
+    }
+
+    /** A duration like 90s, 500ms or 2m (the rate schedule's units). */
+    private static long millis(String name, String v) {
+        try {
+            return RateSchedule.parse(v + "@0").totalMillis();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + " must be a duration like 60s, 500ms or 2m, got '" + v + "'");
+        }
+    }
+}
