@@ -68,7 +68,7 @@ final class ClosedLoop {
      * {@code to} (exclusive); -1 when it never settles.
      */
     int settleIntervals(int from, int to, double band) {
-        int last = -1;
+        int last = from - 1;
         for (int i = from; i < to; i++) if (Math.abs(budgetError(i)) > band) last = i;
         return last + 1 >= to ? -1 : last + 1 - from;
     }
