@@ -126,8 +126,15 @@ launch() {
     die "$role is already running (pid $(cat "$(pid_file "$role")")); run deploy/local/stop.sh first"
   fi
   setsid nohup "$JAVA" "-Dexitflow.role=$role" "$@" >"$LOG_DIR/$role.out" 2>&1 </dev/null &
-  echo $! >"$(pid_file "$role")"
-  log "started $role (pid $!), log $LOG_DIR/$role.out"
+  local pid=$!
+  echo "$pid" >"$(pid_file "$role")"
+  # Until the child has exec'd java its command line lacks the role marker: wait for that (or its death).
+  for _ in $(seq 1 100); do
+    role_running "$role" && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  log "started $role (pid $pid), log $LOG_DIR/$role.out"
 }
 
 # Fails with the end of the role's log when its process is gone.

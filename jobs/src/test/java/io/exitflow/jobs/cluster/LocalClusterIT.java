@@ -41,6 +41,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The anomaly job on a real local cluster, started by the deploy/local scripts exactly as README describes:
@@ -50,6 +52,7 @@ import org.junit.jupiter.api.Test;
  * fields that agree with the bundle and the window, and that stopping leaves no process behind.
  */
 class LocalClusterIT {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalClusterIT.class);
     private static final int SENSORS = 4;
     private static final int READINGS_PER_SENSOR = 1000;
     private static final int PARTITIONS = 2;
@@ -123,6 +126,15 @@ class LocalClusterIT {
                     + "; got " + predictions.size() + " predictions (logs: " + stack.work().resolve("log") + ")");
             checkPrediction(p, e.getValue(), manifest);
         }
+
+        int[] exits = new int[manifest.numStages()];
+        long correct = 0;
+        for (Prediction p : predictions.values()) {
+            exits[p.getExitStage()]++;
+            correct += p.getPredictedClass().equals(p.getLabel()) ? 1 : 0;
+        }
+        LOG.info("{} predictions for {} windows; exits per stage {}; {} match the generator's label",
+                predictions.size(), expected.size(), java.util.Arrays.toString(exits), correct);
 
         // The job runs, has not restarted, and used both TaskManagers.
         JsonNode job = stack.rest("/jobs/" + jobId);
