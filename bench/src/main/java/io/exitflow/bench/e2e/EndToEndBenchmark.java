@@ -1,0 +1,259 @@
+package io.exitflow.bench.e2e;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.exitflow.runtime.api.EarlyExit;
+import io.exitflow.runtime.api.InferenceRequest;
+import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.bundle.ModelBundle;
+import io.exitflow.schemas.Prediction;
+import io.exitflow.schemas.StageSample;
+import io.exitflow.schemas.StageStats;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.util.Collector;
+
+/**
+ * End-to-end benchmark of the inference job on a local Flink MiniCluster: the same events (every window of the
+ * dataset's test split, cycled) and the same bundle through each {@link EarlyExit.Mode} in one run, reporting
+ * events/s, process CPU time per event, in-operator latency p50/p99 and accuracy, beside the oracle bound (an
+ * event counts as right when any stage answers it right) measured on the same windows.
+ *
+ * <p>The source is in memory (no Kafka) so the numbers are about the inference path, not the broker; every mode
+ * pays the same source, shuffle and sink costs. The first 10% of each run's events are warm-up and not measured.
+ *
+ * <pre>bench/e2e.sh [--events 300000] [--parallelism 1] [--modes ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT]
+ *              [--bundle models/sensor-cnn] [--max-batch-size 64] [--out bench/target-e2e/e2e.json]</pre>
+ */
+public final class EndToEndBenchmark {
+    private static final int SENSORS = 16;
+    private static final int READINGS_PER_SENSOR = 6000;
+
+    private EndToEndBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        String bundle = "models/sensor-cnn";
+        long events = 300_000;
+        int parallelism = 1;
+        int maxBatch = 64;
+        String modes = "ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT";
+        Path out = Path.of("bench/target-e2e/e2e.json");
+        for (int i = 0; i < args.length; i += 2) {
+            String v = args[i + 1];
+            switch (args[i]) {
+                case "--bundle" -> bundle = v;
+                case "--events" -> events = Long.parseLong(v);
+                case "--parallelism" -> parallelism = Integer.parseInt(v);
+                case "--max-batch-size" -> maxBatch = Integer.parseInt(v);
+                case "--modes" -> modes = v;
+                case "--out" -> out = Path.of(v);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        Path bundleDir = Path.of(bundle).toAbsolutePath();
+        Manifest manifest = ModelBundle.load(bundleDir).manifest();
+        Manifest.Window w = manifest.input().window();
+        List<InferenceRequest> windows = TestSplitWindows.get(SENSORS, READINGS_PER_SENSOR, w.size(), w.slide());
+        // Whole passes over the windows, so accuracy weighs every window alike.
+        events = Math.max(1, (events + windows.size() - 1) / windows.size()) * windows.size();
+        System.out.printf(Locale.ROOT, "%d test-split windows (%d sensors x %d readings), cycled to %d events; "
+                + "bundle %s %s; parallelism %d; %d cores%n", windows.size(), SENSORS, READINGS_PER_SENSOR, events,
+                manifest.modelId(), manifest.modelVersion(), parallelism, Runtime.getRuntime().availableProcessors());
+
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("date", Instant.now().toString());
+        report.put("machine", machine());
+        report.put("bundle", manifest.modelId() + " " + manifest.modelVersion());
+        report.put("windows", windows.size());
+        report.put("events_per_run", events);
+        report.put("parallelism", parallelism);
+        report.put("max_batch_size", maxBatch);
+        report.put("oracle", oracle(bundleDir.toString(), windows.size(), manifest, parallelism));
+
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (String m : modes.split(",")) {
+            EarlyExit.Mode mode = EarlyExit.Mode.valueOf(m.trim());
+            RunRecorder r = RunRecorder.start(events, events / 10, manifest.numStages());
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
+            DataStream<InferenceRequest> requests = source(env, events, w.size(), w.slide());
+            EarlyExit.Result result = EarlyExit.builder().bundlePath(bundleDir.toString()).mode(mode)
+                    .maxBatchSize(maxBatch).maxWait(Duration.ofMillis(20)).name("bench-" + mode).build()
+                    .apply(requests, null);
+            result.predictions().process(new RecordPredictions()).setParallelism(1)
+                    .sinkTo(new DiscardingSink<>()).setParallelism(1);
+            env.execute("e2e " + mode);
+            if (r.arrivals != events) {
+                throw new IllegalStateException(mode + ": " + r.arrivals + " predictions for " + events + " events");
+            }
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("mode", mode.name());
+            row.put("events_per_s", Math.round(r.eventsPerSecond()));
+            row.put("cpu_us_per_event", round(r.cpuMicrosPerEvent(), 2));
+            row.put("latency_ms_p50", round(r.latencyQuantile(0.5), 3));
+            row.put("latency_ms_p99", round(r.latencyQuantile(0.99), 3));
+            row.put("accuracy", round(r.accuracy(), 4));
+            row.put("exits", r.exits.clone());
+            row.put("measured_events", r.measured());
+            row.put("seconds", round(r.seconds(), 2));
+            rows.add(row);
+            System.out.printf(Locale.ROOT, "%-14s %9.0f ev/s  %8.2f us CPU/ev  p50 %7.3f ms  p99 %7.3f ms  acc %.4f  exits %s%n",
+                    mode, r.eventsPerSecond(), r.cpuMicrosPerEvent(), r.latencyQuantile(0.5), r.latencyQuantile(0.99),
+                    r.accuracy(), java.util.Arrays.toString(r.exits));
+        }
+        report.put("runs", rows);
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), report);
+        System.out.println("written " + out);
+    }
+
+    /** Events {@code 0..n-1}, event i being window {@code i mod W} of the test split. */
+    private static DataStream<InferenceRequest> source(StreamExecutionEnvironment env, long n, int size, int slide) {
+        return env.fromSequence(0, n - 1).map(new WindowAt(size, slide), TypeInformation.of(InferenceRequest.class))
+                .name("test-split windows");
+    }
+
+    /** Accuracy bounds on the same windows: every stage run for every window (samples of a CASCADE run at rate 1). */
+    private static Map<String, Object> oracle(String bundle, int windowCount, Manifest manifest, int parallelism)
+            throws Exception {
+        StageSampleSink.clear();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
+        Manifest.Window w = manifest.input().window();
+        EarlyExit.Result result = EarlyExit.builder().bundlePath(bundle).mode(EarlyExit.Mode.CASCADE)
+                .fullDepthSampleRate(1.0).maxSamplesPerInterval(Integer.MAX_VALUE)
+                .statsInterval(Duration.ofMillis(200)).name("oracle").build()
+                .apply(source(env, windowCount, w.size(), w.slide()), null);
+        result.predictions().sinkTo(new DiscardingSink<>());
+        result.stageStats().process(new StageSampleSink()).setParallelism(1).sinkTo(new DiscardingSink<>()).setParallelism(1);
+        env.execute("e2e oracle");
+        List<StageSample> samples = StageSampleSink.samples();
+        int k = manifest.numStages();
+        long any = 0;
+        long[] perStage = new long[k];
+        long labelled = 0;
+        for (StageSample s : samples) {
+            if (s.getLabel() == null || s.getLabel() < 0) {
+                continue;
+            }
+            labelled++;
+            boolean hit = false;
+            for (int i = 0; i < k; i++) {
+                if (s.getClasses().get(i).equals(s.getLabel())) {
+                    perStage[i]++;
+                    hit = true;
+                }
+            }
+            if (hit) {
+                any++;
+            }
+        }
+        if (labelled != windowCount) {
+            throw new IllegalStateException("oracle pass: " + labelled + " labelled samples for " + windowCount + " windows");
+        }
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("oracle_accuracy", round((double) any / labelled, 4));
+        double[] acc = new double[k];
+        for (int i = 0; i < k; i++) {
+            acc[i] = round((double) perStage[i] / labelled, 4);
+        }
+        o.put("accuracy_per_stage", acc);
+        o.put("windows", labelled);
+        System.out.printf(Locale.ROOT, "oracle (any stage right) %.4f; per stage %s; on %d windows%n",
+                (double) any / labelled, java.util.Arrays.toString(acc), labelled);
+        return o;
+    }
+
+    private static Map<String, Object> machine() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        m.put("java", System.getProperty("java.version"));
+        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    m.put("cpu", line.substring(line.indexOf(':') + 1).trim());
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            m.put("cpu", "unknown (" + e.getMessage() + ")");
+        }
+        return m;
+    }
+
+    private static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+
+    /** Event i -> window i mod W (windows built once per JVM). */
+    static final class WindowAt extends RichMapFunction<Long, InferenceRequest> {
+        private final int size;
+        private final int slide;
+        private transient List<InferenceRequest> windows;
+
+        WindowAt(int size, int slide) {
+            this.size = size;
+            this.slide = slide;
+        }
+
+        @Override
+        public void open(OpenContext ctx) {
+            windows = TestSplitWindows.get(SENSORS, READINGS_PER_SENSOR, size, slide);
+        }
+
+        @Override
+        public InferenceRequest map(Long i) {
+            InferenceRequest w = windows.get((int) (i % windows.size()));
+            return new InferenceRequest(w.eventId + "#" + i, w.key, w.eventTime, w.input, w.label);
+        }
+    }
+
+    /** Feeds the current {@link RunRecorder} (same JVM as the MiniCluster). */
+    static final class RecordPredictions extends ProcessFunction<Prediction, Prediction> {
+        @Override
+        public void processElement(Prediction p, Context ctx, Collector<Prediction> out) {
+            long micros = 0;
+            for (Long l : p.getStageLatencyMicros()) {
+                micros += l;
+            }
+            RunRecorder.current().record(p.getExitStage(), p.getLabel() != null,
+                    p.getPredictedClass().equals(p.getLabel()), micros / 1000.0);
+        }
+    }
+
+    /** Collects StageStats samples of the oracle pass. */
+    static final class StageSampleSink extends ProcessFunction<StageStats, StageStats> {
+        private static final List<StageSample> SAMPLES = new ArrayList<>();
+
+        static synchronized void clear() {
+            SAMPLES.clear();
+        }
+
+        static synchronized List<StageSample> samples() {
+            return new ArrayList<>(SAMPLES);
+        }
+
+        @Override
+        public void processElement(StageStats s, Context ctx, Collector<StageStats> out) {
+            synchronized (StageSampleSink.class) {
+                SAMPLES.addAll(s.getSamples());
+            }
+        }
+    }
+}
