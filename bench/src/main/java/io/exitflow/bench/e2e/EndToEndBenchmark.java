@@ -2,6 +2,9 @@ package io.exitflow.bench.e2e;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.exitflow.control.BudgetSolver;
+import io.exitflow.control.ControllerSeed;
+import io.exitflow.control.ExitPlan;
 import io.exitflow.runtime.api.EarlyExit;
 import io.exitflow.runtime.api.InferenceRequest;
 import io.exitflow.runtime.bundle.Manifest;
@@ -9,6 +12,7 @@ import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.StageSample;
 import io.exitflow.schemas.StageStats;
+import io.exitflow.schemas.ThresholdUpdate;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +27,7 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -38,8 +43,12 @@ import org.apache.flink.util.Collector;
  * <p>The source is in memory (no Kafka) so the numbers are about the inference path, not the broker; every mode
  * pays the same source, shuffle and sink costs. The first 10% of each run's events are warm-up and not measured.
  *
- * <pre>bench/e2e.sh [--events 300000] [--parallelism 1] [--modes ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT]
- *              [--bundle models/sensor-cnn] [--max-batch-size 64] [--out bench/target-e2e/e2e.json]</pre>
+ * <p>{@code CASCADE_FLOOR} is the cascade with fixed thresholds solved (BudgetSolver) from the bundle's calibration
+ * split for at most {@code --max-accuracy-loss} against full depth, sent as one update on the control stream.
+ *
+ * <pre>bench/e2e.sh [--events 300000] [--parallelism 1] [--modes ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT,CASCADE_FLOOR]
+ *              [--bundle models/sensor-cnn] [--max-batch-size 64] [--max-accuracy-loss 0.005]
+ *              [--out bench/target-e2e/e2e.json]</pre>
  */
 public final class EndToEndBenchmark {
     private static final int SENSORS = 16;
@@ -52,7 +61,8 @@ public final class EndToEndBenchmark {
         long events = 300_000;
         int parallelism = 1;
         int maxBatch = 64;
-        String modes = "ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT";
+        String modes = "ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT,CASCADE_FLOOR";
+        double maxLoss = 0.005;
         Path out = Path.of("bench/target-e2e/e2e.json");
         for (int i = 0; i < args.length; i += 2) {
             String v = args[i + 1];
@@ -62,6 +72,7 @@ public final class EndToEndBenchmark {
                 case "--parallelism" -> parallelism = Integer.parseInt(v);
                 case "--max-batch-size" -> maxBatch = Integer.parseInt(v);
                 case "--modes" -> modes = v;
+                case "--max-accuracy-loss" -> maxLoss = Double.parseDouble(v);
                 case "--out" -> out = Path.of(v);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
@@ -85,16 +96,26 @@ public final class EndToEndBenchmark {
         report.put("parallelism", parallelism);
         report.put("max_batch_size", maxBatch);
         report.put("oracle", oracle(bundleDir.toString(), windows.size(), manifest, parallelism));
+        ThresholdUpdate floor = floorThresholds(bundleDir, maxLoss);
+        report.put("cascade_floor_thresholds", floor.getThresholds());
+        report.put("cascade_floor_reason", floor.getReason());
 
         List<Map<String, Object>> rows = new ArrayList<>();
         for (String m : modes.split(",")) {
-            EarlyExit.Mode mode = EarlyExit.Mode.valueOf(m.trim());
-            RunRecorder r = RunRecorder.start(events, events / 10, manifest.numStages());
+            // CASCADE_FLOOR: the cascade with thresholds solved from the bundle's calibration for the accuracy floor.
+            boolean withFloor = m.trim().equals("CASCADE_FLOOR");
+            EarlyExit.Mode mode = withFloor ? EarlyExit.Mode.CASCADE : EarlyExit.Mode.valueOf(m.trim());
+            // Warm-up and measured part are whole passes over the windows, so accuracy weighs every window alike.
+            long passes = events / windows.size();
+            long warmup = Math.max(1, passes / 10) * windows.size();
+            RunRecorder r = RunRecorder.start(events, warmup, manifest.numStages());
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
             DataStream<InferenceRequest> requests = source(env, events, w.size(), w.slide());
+            DataStream<ThresholdUpdate> control = withFloor
+                    ? env.fromData(new AvroTypeInfo<>(ThresholdUpdate.class), floor) : null;
             EarlyExit.Result result = EarlyExit.builder().bundlePath(bundleDir.toString()).mode(mode)
-                    .maxBatchSize(maxBatch).maxWait(Duration.ofMillis(20)).name("bench-" + mode).build()
-                    .apply(requests, null);
+                    .maxBatchSize(maxBatch).maxWait(Duration.ofMillis(20)).name("bench-" + m.trim()).build()
+                    .apply(requests, control);
             result.predictions().process(new RecordPredictions()).setParallelism(1)
                     .sinkTo(new DiscardingSink<>()).setParallelism(1);
             env.execute("e2e " + mode);
@@ -102,7 +123,11 @@ public final class EndToEndBenchmark {
                 throw new IllegalStateException(mode + ": " + r.arrivals + " predictions for " + events + " events");
             }
             Map<String, Object> row = new LinkedHashMap<>();
-            row.put("mode", mode.name());
+            row.put("mode", m.trim());
+            if (withFloor && r.otherThresholdVersions > 0) {
+                throw new IllegalStateException("CASCADE_FLOOR: " + r.otherThresholdVersions
+                        + " measured predictions were not decided by the floor thresholds (warm-up too short)");
+            }
             row.put("events_per_s", Math.round(r.eventsPerSecond()));
             row.put("cpu_us_per_event", round(r.cpuMicrosPerEvent(), 2));
             row.put("latency_ms_p50", round(r.latencyQuantile(0.5), 3));
@@ -113,7 +138,7 @@ public final class EndToEndBenchmark {
             row.put("seconds", round(r.seconds(), 2));
             rows.add(row);
             System.out.printf(Locale.ROOT, "%-14s %9.0f ev/s  %8.2f us CPU/ev  p50 %7.3f ms  p99 %7.3f ms  acc %.4f  exits %s%n",
-                    mode, r.eventsPerSecond(), r.cpuMicrosPerEvent(), r.latencyQuantile(0.5), r.latencyQuantile(0.99),
+                    m.trim(), r.eventsPerSecond(), r.cpuMicrosPerEvent(), r.latencyQuantile(0.5), r.latencyQuantile(0.99),
                     r.accuracy(), java.util.Arrays.toString(r.exits));
         }
         report.put("runs", rows);
@@ -178,6 +203,29 @@ public final class EndToEndBenchmark {
         return o;
     }
 
+    /**
+     * The cheapest thresholds whose expected accuracy on the bundle's calibration (validation) windows is within
+     * {@code maxLoss} of full depth: what the controller's accuracy floor would command, fixed for the run.
+     */
+    private static ThresholdUpdate floorThresholds(Path bundleDir, double maxLoss) {
+        ControllerSeed seed = ControllerSeed.fromBundle(bundleDir, 100_000);
+        BudgetSolver solver = new BudgetSolver();
+        double full = BudgetSolver.fullDepthAccuracy(seed.samples());
+        ExitPlan plan = solver.cheapestWithAccuracy(seed.samples(), seed.stageCostNanos(), full - maxLoss,
+                seed.initialThresholds());
+        List<Float> t = new ArrayList<>();
+        for (double v : plan.thresholds()) {
+            t.add((float) v);
+        }
+        String reason = String.format(Locale.ROOT, "cheapest thresholds within %.4f of full-depth accuracy %.4f on the "
+                + "calibration split: expected accuracy %.4f, expected cost %.0f ns/event", maxLoss, full,
+                plan.expectedAccuracy(), plan.expectedCost());
+        System.out.println("CASCADE_FLOOR thresholds " + t + ": " + reason);
+        return ThresholdUpdate.newBuilder().setModelId(seed.modelId()).setModelVersion(seed.modelVersion())
+                .setUpdateVersion(1).setThresholds(t).setReason(reason).setTimestampMillis(System.currentTimeMillis())
+                .setMeasurement(null).build();
+    }
+
     private static Map<String, Object> machine() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("cores", Runtime.getRuntime().availableProcessors());
@@ -233,7 +281,7 @@ public final class EndToEndBenchmark {
                 micros += l;
             }
             RunRecorder.current().record(p.getExitStage(), p.getLabel() != null,
-                    p.getPredictedClass().equals(p.getLabel()), micros / 1000.0);
+                    p.getPredictedClass().equals(p.getLabel()), micros / 1000.0, p.getThresholdVersion());
         }
     }
 

@@ -5,8 +5,8 @@ import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 
 /**
- * What one benchmark run saw at its sink, in this JVM (the MiniCluster runs in process): arrivals, correct answers,
- * exits per stage, in-operator latency, and wall and process CPU time between the warm-up mark and the last event.
+ * What one benchmark run saw at its sink, in this JVM (the MiniCluster runs in process), after the warm-up: correct
+ * answers, exits per stage, in-operator latency, and wall and process CPU time from the warm-up mark to the last event.
  */
 final class RunRecorder {
     private static final OperatingSystemMXBean OS =
@@ -24,6 +24,9 @@ final class RunRecorder {
     long markCpu;
     long endNanos;
     long endCpu;
+    /** Measured predictions decided by thresholds other than the newest version seen. */
+    long otherThresholdVersions;
+    private long maxThresholdVersion;
 
     private RunRecorder(long expected, long warmup, int stages) {
         this.expected = expected;
@@ -42,7 +45,8 @@ final class RunRecorder {
     }
 
     /** One prediction: its exit stage, whether it was right, and its in-operator latency. */
-    synchronized void record(int exitStage, boolean labelledEvent, boolean right, double latencyMillis) {
+    synchronized void record(int exitStage, boolean labelledEvent, boolean right, double latencyMillis,
+            long thresholdVersion) {
         arrivals++;
         if (arrivals == warmup) {
             markNanos = System.nanoTime();
@@ -51,12 +55,21 @@ final class RunRecorder {
         if (arrivals > warmup) {
             latencyMs[(int) (arrivals - warmup - 1)] = latencyMillis;
             exits[Math.min(exits.length - 1, Math.max(0, exitStage))]++;
-        }
-        if (labelledEvent) {
-            labelled++;
-            if (right) {
-                correct++;
+            if (thresholdVersion < maxThresholdVersion) {
+                otherThresholdVersions++;
             }
+            if (labelledEvent) {
+                labelled++;
+                if (right) {
+                    correct++;
+                }
+            }
+        }
+        if (thresholdVersion > maxThresholdVersion) {
+            if (arrivals > warmup) {
+                otherThresholdVersions += arrivals - warmup - 1; // everything measured before it was on older ones
+            }
+            maxThresholdVersion = thresholdVersion;
         }
         if (arrivals == expected) {
             endNanos = System.nanoTime();

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,9 +48,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The anomaly job on a real local cluster, started by the deploy/local scripts exactly as README describes:
  * a Kafka broker JVM, a Flink JobManager and two TaskManager JVMs on loopback, the shaded job JAR submitted over
- * REST with the bundled models/sensor-cnn. Sensor readings from {@link SensorSignalGenerator} go in; the test
- * checks that every window the readings make comes out once as an Avro {@link Prediction}, committed, with
- * fields that agree with the bundle and the window, and that stopping leaves no process behind.
+ * REST with the bundled models/sensor-cnn, once in CASCADE and once in SPLIT mode. Sensor readings from
+ * {@link SensorSignalGenerator} go in; for each job the test checks that every window the readings make comes out
+ * once as an Avro {@link Prediction}, committed, with fields that agree with the bundle and the window, that both
+ * TaskManagers run part of the job, and finally that stopping leaves no process behind.
  */
 class LocalClusterIT {
     private static final Logger LOG = LoggerFactory.getLogger(LocalClusterIT.class);
@@ -67,17 +69,24 @@ class LocalClusterIT {
 
     private static Path root;
     private static Path bundle;
+    private static Manifest manifest;
     private static LocalStack stack;
+    private static Map<String, ExpectedWindow> expected;
 
     @BeforeAll
-    static void startCluster() throws Exception {
+    static void startClusterAndProduce() throws Exception {
         root = ClusterPaths.repositoryRoot();
         bundle = root.resolve("models/sensor-cnn");
+        manifest = ModelBundle.load(bundle).manifest();
         Path work = ClusterPaths.buildDirectory().resolve("local-cluster-it");
         stack = new LocalStack(root, work);
         // A previous run that died before its cleanup may have left processes and data behind.
         stack.run("stop.sh", "--purge");
         stack.run("start.sh");
+        assertEquals(2, stack.rest("/overview").path("taskmanagers").asInt(), "two TaskManagers registered");
+        stack.run("create-topics.sh", "--partitions", String.valueOf(PARTITIONS), "sensor-readings", "predictions",
+                "predictions-split", "alerts", "dead-letters", "stage-stats", "threshold-updates");
+        expected = produceReadings(manifest.input().window());
     }
 
     @AfterAll
@@ -95,36 +104,41 @@ class LocalClusterIT {
     }
 
     @Test
-    void anomalyJobOnTwoTaskManagersPredictsEveryWindow() throws Exception {
-        Manifest manifest = ModelBundle.load(bundle).manifest();
-        Path jobJar = jobJar();
+    void cascadeModePredictsEveryWindowOnce() throws Exception {
+        runAndCheck("predictions");
+    }
 
-        assertEquals(2, stack.rest("/overview").path("taskmanagers").asInt(), "two TaskManagers registered");
-        stack.run("create-topics.sh", "--partitions", String.valueOf(PARTITIONS),
-                "sensor-readings", "predictions", "alerts", "dead-letters", "stage-stats", "threshold-updates");
+    /** Every stage its own operator: survivors travel between tasks (and TaskManagers) as in-flight events. */
+    @Test
+    void splitModePredictsEveryWindowOnce() throws Exception {
+        runAndCheck("predictions-split", "--mode", "SPLIT",
+                "--group-id", "exitflow-anomaly-split", "--transactional-id-prefix", "exitflow-anomaly-split");
+    }
 
-        Map<String, ExpectedWindow> expected = produceReadings(manifest.input().window());
-
-        String submitted = stack.run("submit.sh", "--jar", jobJar.toString(), SensorAnomalyJob.class.getName(),
+    private void runAndCheck(String predictionTopic, String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--jar", jobJar().toString(), SensorAnomalyJob.class.getName(),
                 "--bootstrap-servers", stack.bootstrapServers(),
                 "--bundle", bundle.toString(),
+                "--prediction-topic", predictionTopic,
                 "--parallelism", String.valueOf(PARTITIONS),
                 "--starting-offsets", "earliest",
-                "--checkpoint-interval-ms", "1000");
+                "--checkpoint-interval-ms", "1000"));
+        args.addAll(List.of(extraArgs));
+        String submitted = stack.run("submit.sh", args.toArray(String[]::new));
         Matcher m = Pattern.compile("JOB_ID=([0-9a-f]{32})").matcher(submitted);
         assertTrue(m.find(), "submit.sh prints the job id:\n" + submitted);
         String jobId = m.group(1);
 
-        Map<String, Prediction> predictions = readPredictions(expected);
+        Map<String, Prediction> predictions = readPredictions(predictionTopic);
 
         for (Map.Entry<String, ExpectedWindow> e : expected.entrySet()) {
             if (!e.getValue().required) {
                 continue;
             }
             Prediction p = predictions.get(e.getKey());
-            assertTrue(p != null, "no prediction for window " + e.getKey() + " within " + OUTPUT_TIMEOUT
-                    + "; got " + predictions.size() + " predictions (logs: " + stack.work().resolve("log") + ")");
-            checkPrediction(p, e.getValue(), manifest);
+            assertTrue(p != null, "no prediction for window " + e.getKey() + " on " + predictionTopic + " within "
+                    + OUTPUT_TIMEOUT + "; got " + predictions.size() + " (logs: " + stack.work().resolve("log") + ")");
+            checkPrediction(p, e.getValue());
         }
 
         int[] exits = new int[manifest.numStages()];
@@ -133,8 +147,8 @@ class LocalClusterIT {
             exits[p.getExitStage()]++;
             correct += p.getPredictedClass().equals(p.getLabel()) ? 1 : 0;
         }
-        LOG.info("{} predictions for {} windows; exits per stage {}; {} match the generator's label",
-                predictions.size(), expected.size(), java.util.Arrays.toString(exits), correct);
+        LOG.info("{}: {} predictions for {} windows; exits per stage {}; {} match the generator's label",
+                predictionTopic, predictions.size(), expected.size(), Arrays.toString(exits), correct);
 
         // The job runs, has not restarted, and used both TaskManagers.
         JsonNode job = stack.rest("/jobs/" + jobId);
@@ -186,7 +200,7 @@ class LocalClusterIT {
     }
 
     /** Reads committed predictions until every required window has one (or the timeout passes). */
-    private static Map<String, Prediction> readPredictions(Map<String, ExpectedWindow> expected) {
+    private static Map<String, Prediction> readPredictions(String topic) {
         long required = expected.values().stream().filter(ExpectedWindow::required).count();
         AvroCodec<Prediction> codec = AvroCodec.of(Prediction.class);
         Map<String, Prediction> byEvent = new HashMap<>();
@@ -197,7 +211,7 @@ class LocalClusterIT {
                 new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = new ArrayList<>();
             for (int p = 0; p < PARTITIONS; p++) {
-                partitions.add(new TopicPartition("predictions", p));
+                partitions.add(new TopicPartition(topic, p));
             }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
@@ -209,7 +223,7 @@ class LocalClusterIT {
                     try {
                         p = codec.decode(rec.value());
                     } catch (Exception e) {
-                        throw new AssertionError("undecodable record on predictions at offset " + rec.offset(), e);
+                        throw new AssertionError("undecodable record on " + topic + " at offset " + rec.offset(), e);
                     }
                     ExpectedWindow w = expected.get(p.getEventId());
                     assertTrue(w != null, "prediction for a window that was never produced: " + p);
@@ -224,7 +238,7 @@ class LocalClusterIT {
         return byEvent;
     }
 
-    private static void checkPrediction(Prediction p, ExpectedWindow w, Manifest manifest) {
+    private static void checkPrediction(Prediction p, ExpectedWindow w) {
         assertEquals(w.sensorId, p.getKey());
         assertEquals(w.endTime, p.getEventTime().toEpochMilli());
         assertEquals(w.label, p.getLabel(), "label of the window's last reading is carried through");

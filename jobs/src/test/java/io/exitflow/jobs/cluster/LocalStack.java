@@ -42,6 +42,8 @@ final class LocalStack {
         this.root = root;
         this.work = work;
         env.put("EXITFLOW_WORK", work.toString());
+        // Beside the work dir, so a purge between runs keeps the resolved classpaths.
+        env.put("EXITFLOW_CLASSPATH_DIR", work.resolveSibling(work.getFileName() + "-classpath").toString());
         int[] ports = freePorts(4);
         env.put("KAFKA_PORT", String.valueOf(ports[0]));
         env.put("KAFKA_CONTROLLER_PORT", String.valueOf(ports[1]));

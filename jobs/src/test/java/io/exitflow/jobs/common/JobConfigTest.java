@@ -1,0 +1,67 @@
+package io.exitflow.jobs.common;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+
+class JobConfigTest {
+    @Test
+    void commandLineWinsOverFlinkConfigWhichWinsOverDefaults() {
+        Configuration flink = new Configuration();
+        flink.setString("exitflow.max-batch-size", "32");
+        flink.setString("exitflow.prediction-topic", "from-yaml");
+        JobConfig cfg = JobConfig.parse(new String[] {"--max-batch-size", "128", "--bundle", "/m"}, flink);
+        assertEquals(128, cfg.get(JobOptions.MAX_BATCH_SIZE));
+        assertEquals("from-yaml", cfg.get(JobOptions.PREDICTION_TOPIC));
+        assertEquals(20L, cfg.get(JobOptions.MAX_WAIT_MS));
+        assertEquals("/m", cfg.require(JobOptions.BUNDLE));
+        assertEquals("sensor-readings", cfg.get(JobOptions.INPUT_TOPIC, "sensor-readings"));
+    }
+
+    @Test
+    void unknownSettingsMissingValuesAndBadNumbersFailAtStart() {
+        Configuration flink = new Configuration();
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+                () -> JobConfig.parse(new String[] {"--max-batch", "3"}, flink));
+        assertTrue(unknown.getMessage().contains("unknown setting --max-batch"), unknown.getMessage());
+        assertTrue(unknown.getMessage().contains("--max-batch-size"), "lists the known settings");
+        assertThrows(IllegalArgumentException.class, () -> JobConfig.parse(new String[] {"--bundle"}, flink));
+        assertThrows(IllegalArgumentException.class, () -> JobConfig.parse(new String[] {"bundle", "x"}, flink));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> JobConfig.parse(new String[] {"--max-batch-size", "many"}, flink));
+        assertTrue(bad.getMessage().startsWith("--max-batch-size"), bad.getMessage());
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+                () -> JobConfig.parse(new String[0], flink).require(JobOptions.BOOTSTRAP_SERVERS));
+        assertTrue(missing.getMessage().contains("missing --bootstrap-servers"), missing.getMessage());
+    }
+
+    @Test
+    void budgetFlagsBuildOneBudget() {
+        assertFalse(FeedbackLoop.budget(JobConfig.of(Map.of())).isPresent());
+        assertEquals(500.0, FeedbackLoop.budget(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0))).get().targetRate());
+        var cost = FeedbackLoop.budget(JobConfig.of(Map.of(JobOptions.BUDGET_COST, 0.4,
+                JobOptions.MAX_ACCURACY_LOSS, 0.005))).get();
+        assertEquals(0.4, cost.costFraction());
+        assertEquals(0.005, cost.maxAccuracyLoss().getAsDouble());
+        assertThrows(IllegalArgumentException.class, () -> FeedbackLoop.budget(JobConfig.of(
+                Map.of(JobOptions.BUDGET_COST, 0.4, JobOptions.BUDGET_RATE, 100.0))));
+        assertThrows(IllegalArgumentException.class, () -> FeedbackLoop.budget(JobConfig.of(
+                Map.of(JobOptions.MAX_ACCURACY_LOSS, 0.01))));
+        assertThrows(IllegalArgumentException.class, () -> FeedbackLoop.budget(JobConfig.of(
+                Map.of(JobOptions.BUDGET_COST, 1.5))));
+    }
+
+    @Test
+    void helpListsEverySettingWithItsDefault() {
+        String help = JobConfig.help();
+        for (var o : JobOptions.all()) {
+            assertTrue(help.contains("--" + JobOptions.argName(o)), o.key());
+        }
+        assertTrue(help.contains("[default 64]"));
+    }
+}
