@@ -19,6 +19,7 @@ FLINK_TM_SLOTS="${FLINK_TM_SLOTS:-2}"
 FLINK_TM_MEMORY="${FLINK_TM_MEMORY:-1280m}"
 FLINK_JM_MEMORY="${FLINK_JM_MEMORY:-1024m}"
 KAFKA_HEAP="${KAFKA_HEAP:-512m}"
+# EXITFLOW_CLASSPATH_DIR: where resolved classpaths are cached (default $EXITFLOW_WORK/classpath).
 # Extra Maven arguments for classpath resolution, e.g. "-o" (offline) or "-Pgpu" (CUDA ONNX Runtime).
 EXITFLOW_MVN_ARGS="${EXITFLOW_MVN_ARGS:-}"
 JAVA="${JAVA:-java}"
@@ -38,7 +39,8 @@ FLINK_CONF_DIR="$EXITFLOW_WORK/flink/conf"
 FLINK_UPLOAD_DIR="$EXITFLOW_WORK/flink/web-upload"
 FLINK_TMP_DIR="$EXITFLOW_WORK/flink/tmp"
 KAFKA_DIR="$EXITFLOW_WORK/kafka"
-CLASSPATH_DIR="$EXITFLOW_WORK/classpath"
+# Resolved classpaths (java @argfiles); outside the work dir, they survive stop.sh --purge.
+CLASSPATH_DIR="${EXITFLOW_CLASSPATH_DIR:-$EXITFLOW_WORK/classpath}"
 
 # The Java 17 module openings a Flink process needs (what flink-dist's config.yaml passes as
 # env.java.opts.all); without them /jars/:id/run fails with InaccessibleObjectException.

@@ -163,32 +163,32 @@ class LocalClusterIT {
     private record ExpectedWindow(String sensorId, long endTime, String label, boolean required) {}
 
     private static Map<String, ExpectedWindow> produceReadings(Manifest.Window window) throws Exception {
-        Map<String, ExpectedWindow> expected = new HashMap<>();
-        AvroCodec<SensorReading> codec = AvroCodec.of(SensorReading.class);
         long start = System.currentTimeMillis() - READINGS_PER_SENSOR * window.samplePeriodMs();
+        List<List<SensorReading>> bySensor = new ArrayList<>();
+        for (int s = 0; s < SENSORS; s++) {
+            SensorSignalGenerator generator = new SensorSignalGenerator("sensor-" + s, SEED, start);
+            List<SensorReading> readings = new ArrayList<>(READINGS_PER_SENSOR);
+            for (int i = 0; i < READINGS_PER_SENSOR; i++) {
+                readings.add(generator.next());
+            }
+            bySensor.add(readings);
+        }
+
+        AvroCodec<SensorReading> codec = AvroCodec.of(SensorReading.class);
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             List<Future<RecordMetadata>> sends = new ArrayList<>();
-            for (int s = 0; s < SENSORS; s++) {
-                String sensorId = "sensor-" + s;
-                SensorSignalGenerator generator = new SensorSignalGenerator(sensorId, SEED, start);
-                List<SensorReading> readings = new ArrayList<>(READINGS_PER_SENSOR);
-                for (int i = 0; i < READINGS_PER_SENSOR; i++) {
-                    SensorReading r = generator.next();
-                    readings.add(r);
-                    // Spread sensors over both partitions explicitly, so every source subtask has data and
-                    // its watermark advances.
+            // In time order across sensors, as sensors send: a partition's event time must not jump back, or the
+            // watermark would make the later sensors' readings late. Sensors spread over both partitions, so
+            // every source subtask has data and its watermark advances.
+            for (int i = 0; i < READINGS_PER_SENSOR; i++) {
+                for (int s = 0; s < SENSORS; s++) {
+                    SensorReading r = bySensor.get(s).get(i);
                     sends.add(producer.send(new ProducerRecord<>("sensor-readings", s % PARTITIONS,
-                            sensorId.getBytes(StandardCharsets.UTF_8), codec.encode(r))));
-                }
-                long last = readings.get(readings.size() - 1).getEventTime().toEpochMilli();
-                for (int from = 0; from + window.size() <= readings.size(); from += window.slide()) {
-                    SensorWindow w = SensorWindow.of(readings, from, window.size());
-                    expected.put(sensorId + "@" + w.endTimeMillis(), new ExpectedWindow(sensorId, w.endTimeMillis(),
-                            w.label(), w.endTimeMillis() <= last - TAIL_MILLIS));
+                            r.getSensorId().getBytes(StandardCharsets.UTF_8), codec.encode(r))));
                 }
             }
             producer.flush();
@@ -196,7 +196,17 @@ class LocalClusterIT {
                 send.get(); // fails the test if any reading was not written
             }
         }
-        return expected;
+
+        Map<String, ExpectedWindow> windows = new HashMap<>();
+        for (List<SensorReading> readings : bySensor) {
+            long last = readings.get(readings.size() - 1).getEventTime().toEpochMilli();
+            for (int from = 0; from + window.size() <= readings.size(); from += window.slide()) {
+                SensorWindow w = SensorWindow.of(readings, from, window.size());
+                windows.put(w.sensorId() + "@" + w.endTimeMillis(), new ExpectedWindow(w.sensorId(), w.endTimeMillis(),
+                        w.label(), w.endTimeMillis() <= last - TAIL_MILLIS));
+            }
+        }
+        return windows;
     }
 
     /** Reads committed predictions until every required window has one (or the timeout passes). */
