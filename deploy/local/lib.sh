@@ -115,8 +115,16 @@ role_running() {
   file="$(pid_file "$1")"
   [[ -f "$file" ]] || return 1
   pid="$(cat "$file")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null \
-    && ps -p "$pid" -o args= 2>/dev/null | grep -q -- "-Dexitflow.role=$1 "
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && command_line "$pid" | grep -q -- "-Dexitflow.role=$1 "
+}
+
+# The command line of process $1 (from /proc where there is one: slim images lack ps).
+command_line() {
+  if [[ -r "/proc/$1/cmdline" ]]; then
+    tr '\0' ' ' <"/proc/$1/cmdline"
+  else
+    ps -p "$1" -o args= 2>/dev/null
+  fi
 }
 
 # Starts a JVM for role $1 in the background in its own session (so it outlives this shell),
