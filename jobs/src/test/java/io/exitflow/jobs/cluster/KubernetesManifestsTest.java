@@ -105,8 +105,10 @@ class KubernetesManifestsTest {
         assertEquals(GPU_LIMIT, conf.path("external-resource.gpu.kubernetes.config-key").asText());
         String script = conf.path("external-resource.gpu.param.discovery-script.path").asText();
         assertTrue(script.startsWith("/opt/flink/plugins/external-resource-gpu/"), script);
-        assertTrue(read("deploy/k8s/image/Dockerfile").contains(script),
-                "the image must provide the discovery script " + script);
+        String dockerfile = read("deploy/k8s/image/Dockerfile");
+        int slash = script.lastIndexOf('/');
+        assertTrue(dockerfile.contains(script.substring(0, slash)) && dockerfile.contains(script.substring(slash)),
+                "the image must provide (and check for) the discovery script " + script);
         assertEquals("--enable-coordination-mode",
                 conf.path("external-resource.gpu.param.discovery-script.args").asText());
 
