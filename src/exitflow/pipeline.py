@@ -50,6 +50,16 @@ def choose_thresholds(model: ExitModel, p: Prepared, cum_cost: np.ndarray, max_d
     return cheapest_within(sweep, full, max_drop).thresholds
 
 
+def attach_eenet(model: ExitModel, p: Prepared, stage_cost: list[float], budget: float, seed: int = 7) -> list[float]:
+    """Fits an EENet scheduler on the model's validation outputs for ``budget`` and makes it the exit rule;
+    returns the fitted thresholds. Works over any backbone (over BoostNet the carry holds F and q)."""
+    lv, _ = run_exits(model, p.x["val"])
+    fit = fit_eenet(lv, p.y["val"], stage_cost, budget, seed=seed)
+    model.eenet = fit.scores
+    model.rule = "eenet"
+    return fit.thresholds
+
+
 def build(ds: Dataset, cfg: TrainConfig, rule: str = "maxprob", budget_frac: float = 0.5,
           max_drop: float = 0.005, widths: list[int] | None = None, prepared: Prepared | None = None) -> Trained:
     """Trains ``cfg.method`` and fixes the bundle's default thresholds; returns the trained model."""
@@ -58,11 +68,7 @@ def build(ds: Dataset, cfg: TrainConfig, rule: str = "maxprob", budget_frac: flo
     flops = np.asarray(stage_flops(model.net), np.float64)
     cum = np.cumsum(flops)
     if cfg.method == "eenet":
-        lv, _ = run_exits(model, p.x["val"])
-        fit = fit_eenet(lv, p.y["val"], flops.tolist(), budget_frac * cum[-1], seed=cfg.seed)
-        model.eenet = fit.scores
-        model.rule = "eenet"
-        thresholds = fit.thresholds
+        thresholds = attach_eenet(model, p, flops.tolist(), budget_frac * cum[-1], cfg.seed)
     elif cfg.method == "jei":
         thresholds = [0.5] * (model.num_stages - 1) + [0.0]
     else:
