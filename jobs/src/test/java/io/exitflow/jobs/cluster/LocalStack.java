@@ -51,10 +51,11 @@ final class LocalStack {
         env.put("FLINK_RPC_PORT", String.valueOf(ports[3]));
         env.put("FLINK_TASKMANAGERS", "2");
         env.put("FLINK_TM_SLOTS", "2");
-        // Extra Maven arguments for the scripts' classpath resolution (e.g. -o), passed through from the build.
-        String mvnArgs = System.getProperty("exitflow.mvn.args", "");
-        if (!mvnArgs.isBlank()) {
-            env.put("EXITFLOW_MVN_ARGS", mvnArgs);
+        // The scripts resolve classpaths with Maven: from this build's local repository (failsafe passes it, see
+        // jobs/pom.xml), which already holds every jar but kafka_2.13's, so no other download is needed.
+        String repo = System.getProperty("exitflow.mvn.repo", "");
+        if (!repo.isBlank()) {
+            env.put("EXITFLOW_MVN_ARGS", "-Dmaven.repo.local=" + repo);
         }
     }
 
