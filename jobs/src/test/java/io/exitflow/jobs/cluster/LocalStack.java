@@ -51,8 +51,9 @@ final class LocalStack {
         env.put("FLINK_RPC_PORT", String.valueOf(ports[3]));
         env.put("FLINK_TASKMANAGERS", "2");
         env.put("FLINK_TM_SLOTS", "2");
-        // The scripts resolve classpaths with Maven: from this build's local repository (failsafe passes it, see
-        // jobs/pom.xml), which already holds every jar but kafka_2.13's, so no other download is needed.
+        // The scripts resolve classpaths with Maven, from this build's local repository (failsafe passes it, see
+        // jobs/pom.xml); the broker's jars (kafka_2.13, kafka-tools), which the build does not use, land there on
+        // first use.
         String repo = System.getProperty("exitflow.mvn.repo", "");
         if (!repo.isBlank()) {
             env.put("EXITFLOW_MVN_ARGS", "-Dmaven.repo.local=" + repo);
