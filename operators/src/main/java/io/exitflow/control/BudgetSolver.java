@@ -7,11 +7,12 @@ import java.util.Arrays;
  * Turns a target expected cost per event into per-stage exit thresholds that maximise expected accuracy on a
  * {@link CalibrationSet}.
  *
- * <p>Two steps, both on the samples' own score quantiles:
+ * <p>Three steps, all on the samples' own score quantiles:
  * <ol>
  *   <li>MSDNet's budgeted-batch family: exit shares q_k proportional to p^k, thresholds as the quantiles that
  *       make those shares leave; p is swept (p = i/20, widened to 0.001..200) and then bisected to meet the
  *       target cost.</li>
+ *   <li>A coarse exhaustive grid (about 2000 vectors), a second start of a different shape.</li>
  *   <li>Pairwise exchange refinement: for every pair of stages, loosen one threshold and tighten the other over a
  *       quantile grid, keeping the cost within the target. Single-threshold moves cannot trade cost between stages
  *       at a fixed budget; pairs can.</li>
@@ -29,9 +30,9 @@ public final class BudgetSolver implements Serializable {
     private final int gridLevels;
     private final int refineRounds;
 
-    /** Defaults: 16 quantile levels per stage, 2 refinement rounds. */
+    /** Defaults: 16 quantile levels per stage, up to 4 refinement rounds. */
     public BudgetSolver() {
-        this(16, 2);
+        this(16, 4);
     }
 
     public BudgetSolver(int gridLevels, int refineRounds) {
@@ -85,6 +86,7 @@ public final class BudgetSolver implements Serializable {
         double[] all = new double[k];
         best.offer(all, pb.eval(all)); // everything exits at stage 0: the cheapest plan, feasible for any sane target
         if (best.thresholds == null) return pb.plan(all);
+        pb.coarseGrid(best);
         for (int r = 0; r < refineRounds; r++) {
             if (!pb.refinePairs(best)) break;
         }
@@ -245,6 +247,31 @@ public final class BudgetSolver implements Serializable {
             g[c++] = 1.0;
             g[c++] = t[s];
             return Arrays.copyOf(g, c);
+        }
+
+        /**
+         * Every combination of a coarse quantile grid per stage (about 2000 vectors in all): a second start, so the
+         * refinement does not stay in the family's basin when the best plan has a different shape.
+         */
+        void coarseGrid(Best best) {
+            int free = k - 1;
+            int levels = (int) Math.max(2, Math.min(12, Math.floor(Math.pow(2000, 1.0 / free))));
+            double[][] g = new double[free][levels];
+            float[] buf = new float[n];
+            for (int s = 0; s < free; s++) {
+                for (int i = 0; i < n; i++) buf[i] = score[i * k + s];
+                Arrays.sort(buf);
+                for (int l = 0; l < levels; l++) g[s][l] = buf[(int) ((long) (2 * l + 1) * (n - 1) / (2 * levels))];
+            }
+            int[] idx = new int[free];
+            double[] t = new double[k];
+            while (true) {
+                for (int s = 0; s < free; s++) t[s] = g[s][idx[s]];
+                best.offer(t, eval(t));
+                int s = 0;
+                while (s < free && ++idx[s] == levels) idx[s++] = 0;
+                if (s == free) return;
+            }
         }
 
         /** One round over all stage pairs; true when the best plan improved. */

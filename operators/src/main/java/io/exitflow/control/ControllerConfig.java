@@ -18,6 +18,7 @@ public final class ControllerConfig implements Serializable {
     final double maxCostDecrease;
     final double costDeadband;
     final double minAccuracyGain;
+    final int resolveEveryIntervals;
     final double integralGain;
     final double integralLimit;
     final int reservoirCapacity;
@@ -35,6 +36,7 @@ public final class ControllerConfig implements Serializable {
         maxCostDecrease = b.maxCostDecrease;
         costDeadband = b.costDeadband;
         minAccuracyGain = b.minAccuracyGain;
+        resolveEveryIntervals = b.resolveEveryIntervals;
         integralGain = b.integralGain;
         integralLimit = b.integralLimit;
         reservoirCapacity = b.reservoirCapacity;
@@ -68,11 +70,12 @@ public final class ControllerConfig implements Serializable {
         private double drainSeconds = 5.0;
         private double maxCostIncrease = 0.25;
         private double maxCostDecrease = 0.6;
-        private double costDeadband = 0.03;
-        private double minAccuracyGain = 0.005;
-        private double integralGain = 0.3;
+        private double costDeadband = 0.04;
+        private double minAccuracyGain = 0.05;
+        private int resolveEveryIntervals = 10;
+        private double integralGain = 0.2;
         private double integralLimit = 0.7;
-        private int reservoirCapacity = 2000;
+        private int reservoirCapacity = 4000;
         private long minEventsPerInterval = 20;
         private int workers = 0;
         private int solverGridLevels = 16;
@@ -125,6 +128,16 @@ public final class ControllerConfig implements Serializable {
         /** Hysteresis: a plan within budget replaces the one in force if it is expected to be this much more accurate. */
         public Builder minAccuracyGain(double g) {
             this.minAccuracyGain = in(g, 0, 1, "minAccuracyGain");
+            return this;
+        }
+
+        /**
+         * The solver runs when the cost in force is off the allowed cost by more than the deadband, and at least
+         * every this many intervals (to pick up drift in the samples' accuracy).
+         */
+        public Builder resolveEveryIntervals(int n) {
+            if (n < 1) throw new IllegalArgumentException("resolveEveryIntervals must be >= 1, got " + n);
+            this.resolveEveryIntervals = n;
             return this;
         }
 

@@ -31,9 +31,9 @@ import org.slf4j.LoggerFactory;
  *       entirely on the newest thresholds, and it fades when the bias does (an estimate, not an unbounded sum).</li>
  *   <li><b>Solve</b> with {@link BudgetSolver}; if the accuracy floor fails, the floor wins: the cheapest plan that
  *       meets it, with an alert.</li>
- *   <li><b>Hysteresis</b>: publish only when the thresholds in force are over the goal by more than the deadband,
- *       leave more than the deadband unused while the new plan would use it, are beaten in expected accuracy by a
- *       clear margin, or miss the accuracy floor.</li>
+ *   <li><b>Hysteresis</b>: publish only when the measured cost of the thresholds in force is over the allowed cost
+ *       by more than the deadband, leaves more than the deadband unused while the new plan would use it, when they
+ *       are beaten in expected accuracy by a wide margin, or miss the accuracy floor.</li>
  * </ol>
  * Costs are in nanoseconds of stage time per event.
  */
@@ -55,7 +55,9 @@ public final class ThresholdController implements Serializable {
     private boolean overheadSeen;
     private double correction; // log of the factor applied to the command before solving
     private double command = Double.NaN;
+    private double inForceMeasured = Double.NaN; // measured cost per event of the thresholds in force, smoothed
     private boolean floorBinding;
+    private int intervalsSinceSolve;
     private double[] thresholds;
     private long version;
     private long rejectedSamples;
@@ -82,7 +84,7 @@ public final class ThresholdController implements Serializable {
         this.modelVersion = modelVersion;
         this.budget = budget;
         this.cfg = cfg;
-        this.solver = new BudgetSolver(cfg.solverGridLevels, 2);
+        this.solver = new BudgetSolver(cfg.solverGridLevels, 4);
         CalibrationSet own = new CalibrationSet(k, cfg.reservoirCapacity);
         for (int i = 0; i < samples.size(); i++) own.addFrom(samples, i);
         this.samples = own;
@@ -128,31 +130,45 @@ public final class ThresholdController implements Serializable {
         command = cmd;
 
         ExitPlan inForce = solver.evaluate(samples, stageCost, thresholds);
-        integrate(m, inForce, measuredCost, enough, cmd, cheapest, full);
-        double target = Math.min(Math.max(cmd * Math.exp(correction), cheapest), full);
+        if (!tooTight) integrate(m, inForce, measuredCost, enough, cmd, cheapest, full);
+        // nothing is cheaper than leaving at stage 0: a correction must not lift a command that is already too tight
+        double target = tooTight ? cheapest : Math.min(Math.max(cmd * Math.exp(correction), cheapest), full);
 
-        ExitPlan plan = solver.solve(samples, stageCost, target, thresholds);
         double fullAccuracy = BudgetSolver.fullDepthAccuracy(samples);
         double minAccuracy = budget.maxAccuracyLoss().isPresent() ? fullAccuracy - budget.maxAccuracyLoss().getAsDouble() : -1;
-        floorBinding = plan.expectedAccuracy() < minAccuracy - 1e-9;
-        if (floorBinding) plan = solver.cheapestWithAccuracy(samples, stageCost, minAccuracy, thresholds);
-        boolean alert = floorBinding || (tooTight && budget.kind() == Budget.Kind.RATE);
-
-        double goal = floorBinding ? plan.expectedCost() : target;
+        // decide on measured cost where there is one: the samples' estimate of a fixed plan wanders by a few percent
+        // as they turn over, busy time does not (the correction converts between the two)
+        double toMeasured = Math.exp(-correction);
+        double inForceCost = Double.isNaN(inForceMeasured) ? inForce.expectedCost() * toMeasured : inForceMeasured;
         boolean belowFloor = inForce.expectedAccuracy() < minAccuracy - 1e-9;
-        boolean overBudget = inForce.expectedCost() > goal * (1 + cfg.costDeadband);
-        boolean roomLeft = inForce.expectedCost() < goal * (1 - cfg.costDeadband)
-                && plan.expectedCost() - inForce.expectedCost() > cfg.costDeadband * goal;
-        boolean better = plan.expectedAccuracy() - inForce.expectedAccuracy() >= cfg.minAccuracyGain;
-        boolean publish = version == 0 || overBudget || roomLeft || better || belowFloor
-                || (floorBinding && Math.abs(inForce.expectedCost() - goal) > cfg.costDeadband * goal);
-        String why = cause(version == 0, floorBinding, tooTight, inForce.expectedCost(), goal, m.backlog() > allowance);
+        boolean periodic = ++intervalsSinceSolve >= cfg.resolveEveryIntervals;
+        boolean mayMove = version == 0 || belowFloor || periodic
+                || (!floorBinding && Math.abs(inForceCost - cmd) > cfg.costDeadband * cmd);
+
+        // solving is the expensive part: only when a trigger may fire
+        ExitPlan plan = inForce;
+        boolean publish = false;
+        if (mayMove) {
+            intervalsSinceSolve = 0;
+            plan = solver.solve(samples, stageCost, target, thresholds);
+            floorBinding = plan.expectedAccuracy() < minAccuracy - 1e-9;
+            if (floorBinding) plan = solver.cheapestWithAccuracy(samples, stageCost, minAccuracy, thresholds);
+            double goal = floorBinding ? plan.expectedCost() * toMeasured : cmd;
+            boolean overBudget = inForceCost > goal * (1 + cfg.costDeadband);
+            boolean roomLeft = inForceCost < goal * (1 - cfg.costDeadband)
+                    && plan.expectedCost() * toMeasured - inForceCost > cfg.costDeadband * goal;
+            boolean better = plan.expectedAccuracy() - inForce.expectedAccuracy() >= cfg.minAccuracyGain;
+            publish = version == 0 || overBudget || roomLeft || better || belowFloor;
+        }
+        boolean alert = floorBinding || (tooTight && budget.kind() == Budget.Kind.RATE);
+        double goal = floorBinding ? plan.expectedCost() * toMeasured : cmd;
+        String why = cause(version == 0, floorBinding, tooTight, inForceCost, goal, m.backlog() > allowance);
         String reason = String.format(Locale.ROOT,
                 "%s: input %.0f ev/s (plan %.0f), throughput %.0f ev/s, backlog %d; allowed %.0f ns/event "
                         + "(feed-forward %.0f, overhead %.0f, model correction x%.3f) -> target %.0f; "
-                        + "thresholds in force expect %.0f ns, acc %.4f; new plan %.0f ns, acc %.4f (full %.4f)",
+                        + "thresholds in force cost %.0f ns (samples expect %.0f), acc %.4f; new plan %.0f ns, acc %.4f (full %.4f)",
                 why, rateEstimate, planRate, m.throughput(), m.backlog(), cmd, feedForward, overhead,
-                Math.exp(correction), target, inForce.expectedCost(), inForce.expectedAccuracy(),
+                Math.exp(correction), target, inForceCost, inForce.expectedCost(), inForce.expectedAccuracy(),
                 plan.expectedCost(), plan.expectedAccuracy(), fullAccuracy);
 
         Optional<ThresholdUpdate> update = Optional.empty();
@@ -160,6 +176,7 @@ public final class ThresholdController implements Serializable {
         if (publish) {
             version = Math.max(version + 1, m.endMillis());
             thresholds = plan.thresholds();
+            inForceMeasured = Double.NaN;
             nowInForce = plan;
             update = Optional.of(toUpdate(m, reason, plan, cmd, target, fullAccuracy, measuredCost));
             if (alert) LOG.warn("model {}: {}", modelId, reason);
@@ -201,12 +218,14 @@ public final class ThresholdController implements Serializable {
     }
 
     /**
-     * Time per event outside the stages. When events waited at both ends of the interval the workers never ran
-     * dry, so throughput was the capacity: overhead = capacity / throughput - stage time. When the backlog ended
+     * Time per event outside the stages. When events waited at both ends of the interval (or piled up by more than
+     * the allowance from the start) the workers never ran dry, so throughput was the capacity: overhead = capacity / throughput - stage time. When the backlog ended
      * empty the job kept up, so capacity >= throughput bounds it from above.
      */
     private void learnOverhead(ControlMeasurement m, double allowance, double capacity, double measuredCost, boolean enough) {
-        boolean saturated = previousBacklog > allowance && m.backlog() > allowance;
+        // backlogged at both ends, or grown by more than the allowance from an empty start: no idle time in between
+        boolean saturated = m.backlog() > allowance
+                && (previousBacklog > allowance || m.backlog() - Math.max(0, previousBacklog) > allowance);
         if (enough && Double.isFinite(measuredCost)) {
             double perEvent = Math.max(0, capacity / m.throughput() - measuredCost);
             if (saturated) {
@@ -220,9 +239,11 @@ public final class ThresholdController implements Serializable {
 
     private void integrate(ControlMeasurement m, ExitPlan inForce, double measuredCost, boolean enough,
                            double cmd, double cheapest, double full) {
-        if (!enough || !Double.isFinite(measuredCost) || m.minThresholdVersion() < version || version == 0 || floorBinding) {
+        if (!enough || !Double.isFinite(measuredCost) || m.minThresholdVersion() < version || version == 0) {
             return; // not a measurement of the thresholds in force
         }
+        inForceMeasured = Double.isNaN(inForceMeasured) ? measuredCost : inForceMeasured + 0.5 * (measuredCost - inForceMeasured);
+        if (floorBinding) return;
         // the correction is a smoothed estimate of the model's bias, not an unbounded sum: when the samples catch up
         // with a drift the bias goes, and so does the correction
         double bias = Math.log(measuredCost / inForce.expectedCost());

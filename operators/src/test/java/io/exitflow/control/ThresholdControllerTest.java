@@ -13,23 +13,12 @@ import org.junit.jupiter.api.Test;
 class ThresholdControllerTest {
     private static final double BAND = 0.05;
 
-    private static void dump(ClosedLoop loop, int from, int to) {
-        for (int i = from; i < to; i++) {
-            var t = loop.truths.get(i);
-            var c = loop.traces.get(i);
-            System.out.printf("%3.0f in=%6.0f thr=%6.0f bl=%6d cost=%7.0f ideal=%7.0f err=%+.3f cmd=%7.0f acc=%.4f est=%.4f pub=%s alert=%s%n",
-                    t.timeSeconds(), t.inputRate(), t.throughput(), t.backlog(), t.costPerEvent(), loop.idealCost(i),
-                    loop.budgetError(i), c.allowedCost(), t.accuracy(), c.estAccuracy(), c.published(), c.alert());
-        }
-    }
-
     @Test
     void rateStepsSettleWithinTheBudgetBandWithoutOscillation() {
         Budget budget = Budget.builder().targetRate(5_000).build();
         RateProfile rate = RateProfile.constant(ClosedLoop.BASE_RATE).thenAt(40, 2 * ClosedLoop.BASE_RATE)
                 .thenAt(80, ClosedLoop.BASE_RATE);
         ClosedLoop loop = ClosedLoop.standard(budget, rate, 0, 0, 0).run(120);
-        dump(loop, 0, 120);
 
         for (int[] seg : new int[][] {{40, 80}, {80, 120}}) {
             // settled: never again more than 2 bands off; on average within the band (the solver picks thresholds
@@ -58,7 +47,6 @@ class ThresholdControllerTest {
     void difficultyDriftIsFollowedAndTheModelCorrectionFadesAgain() {
         Budget budget = Budget.builder().targetRate(5_000).build();
         ClosedLoop loop = ClosedLoop.standard(budget, RateProfile.constant(ClosedLoop.BASE_RATE), 30, 70, 3).run(110);
-        dump(loop, 0, 110);
         int settle = loop.settleIntervals(30, 110, 2 * BAND);
         assertEquals(0, settle, "the cost should stay within two bands throughout the drift");
         assertTrue(loop.meanAbsBudgetError(30, 110) <= BAND, "mean budget error during and after the drift");
@@ -90,7 +78,6 @@ class ThresholdControllerTest {
         Budget budget = Budget.builder().targetRate(5_000).maxAccuracyLoss(0.02).build();
         RateProfile rate = RateProfile.constant(ClosedLoop.BASE_RATE).thenAt(20, 2 * ClosedLoop.BASE_RATE);
         ClosedLoop loop = ClosedLoop.standard(budget, rate, 0, 0, 0).run(40);
-        dump(loop, 0, 40);
         for (int i = 25; i < 40; i++) {
             ControlTrace t = loop.traces.get(i);
             assertTrue(t.alert(), "alert expected at " + i);
