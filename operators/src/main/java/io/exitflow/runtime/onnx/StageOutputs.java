@@ -1,14 +1,15 @@
 package io.exitflow.runtime.onnx;
 
-import java.util.Arrays;
+import java.nio.FloatBuffer;
 
 /**
- * The outputs of one batch through one stage, row-major, valid for rows {@code [0, size)} until the runner's next
- * call. Scores are already the exit scores of the manifest's rule.
+ * The outputs of one batch through one stage, valid for rows {@code [0, size)} until the runner's next call. State
+ * and carry stay in the direct buffers ONNX Runtime wrote them to; logits and scores are copied to small arrays for
+ * the exit math. Scores are already the exit scores of the manifest's rule.
  */
 public final class StageOutputs {
-    final float[] state;
-    final float[] carry;
+    final FloatBuffer state;
+    final FloatBuffer carry;
     final float[] logits;
     final float[] scores;
     final int stateSize;
@@ -16,9 +17,9 @@ public final class StageOutputs {
     final int numClasses;
     int size;
 
-    StageOutputs(int maxBatch, int stateSize, int carryDim, int numClasses) {
-        this.state = stateSize > 0 ? new float[maxBatch * stateSize] : null;
-        this.carry = new float[maxBatch * carryDim];
+    StageOutputs(FloatBuffer state, FloatBuffer carry, int maxBatch, int stateSize, int carryDim, int numClasses) {
+        this.state = state;
+        this.carry = carry;
         this.logits = new float[maxBatch * numClasses];
         this.scores = new float[maxBatch];
         this.stateSize = stateSize;
@@ -38,17 +39,24 @@ public final class StageOutputs {
 
     /** Copy of a row's next state (null on the last stage). */
     public float[] state(int row) {
-        return state == null ? null : Arrays.copyOfRange(state, row * stateSize, (row + 1) * stateSize);
+        if (state == null) {
+            return null;
+        }
+        float[] s = new float[stateSize];
+        state.get(row * stateSize, s);
+        return s;
     }
 
     /** Copy of a row's carried vector. */
     public float[] carry(int row) {
-        return Arrays.copyOfRange(carry, row * carryDim, (row + 1) * carryDim);
+        float[] c = new float[carryDim];
+        carry.get(row * carryDim, c);
+        return c;
     }
 
     /** Copy of a row's logits. */
     public float[] logits(int row) {
-        return Arrays.copyOfRange(logits, row * numClasses, (row + 1) * numClasses);
+        return java.util.Arrays.copyOfRange(logits, row * numClasses, (row + 1) * numClasses);
     }
 
     /** Row-major logits (read only; rows {@code [0, size)}). */

@@ -1,6 +1,7 @@
 package io.exitflow.runtime.onnx;
 
 import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.exitflow.runtime.bundle.Manifest;
@@ -8,15 +9,15 @@ import io.exitflow.runtime.exit.ScoreRule;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.util.LinkedHashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Runs one batch through one stage: rows are written into direct, native-order input buffers (ORT reads them
- * without a copy), the stage runs once, and outputs land in reused arrays. One runner per operator instance (not
- * thread-safe); the session behind it is shared.
+ * without a copy), the stage runs once, and ORT writes its outputs straight into direct buffers of the runner (pinned
+ * outputs: no output allocation and no copy out of ORT). One runner per operator instance (not thread-safe); the
+ * session behind it is shared.
  */
 public final class StageRunner implements AutoCloseable {
     private final SessionLease lease;
@@ -28,7 +29,13 @@ public final class StageRunner implements AutoCloseable {
     private final long[] stateShape;
     private final FloatBuffer stateIn;
     private final FloatBuffer carryIn;
-    private final Set<String> outputNames;
+    private final int stateOutSize;
+    private final int numClasses;
+    private final long[] stateOutShape;
+    private final FloatBuffer stateOut;
+    private final FloatBuffer carryOut;
+    private final FloatBuffer logitsOut;
+    private final FloatBuffer scoreOut;
     private final StageOutputs out;
 
     public StageRunner(SessionLease lease, Manifest manifest, int stageIndex, ScoreRule scoreRule, int maxBatch) {
@@ -38,23 +45,17 @@ public final class StageRunner implements AutoCloseable {
         this.maxBatch = maxBatch;
         this.carryDim = manifest.carryDim();
         this.stateInSize = product(spec.stateInShape());
-        int stateOutSize = spec.output("state") == null ? 0 : product(spec.stateOutShape());
-        this.stateShape = new long[spec.stateInShape().size() + 1];
-        for (int i = 0; i < spec.stateInShape().size(); i++) {
-            stateShape[i + 1] = spec.stateInShape().get(i);
-        }
+        this.stateOutSize = spec.output("state") == null ? 0 : product(spec.stateOutShape());
+        this.numClasses = manifest.numClasses();
+        this.stateShape = batchShape(spec.stateInShape());
+        this.stateOutShape = stateOutSize > 0 ? batchShape(spec.stateOutShape()) : null;
         this.stateIn = directFloats(maxBatch * stateInSize);
         this.carryIn = directFloats(maxBatch * carryDim);
-        this.outputNames = new LinkedHashSet<>();
-        if (stateOutSize > 0) {
-            outputNames.add(spec.output("state"));
-        }
-        outputNames.add(spec.output("carry"));
-        outputNames.add(spec.output("logits"));
-        if (scoreRule == ScoreRule.MODEL) {
-            outputNames.add(spec.output("score"));
-        }
-        this.out = new StageOutputs(maxBatch, stateOutSize, carryDim, manifest.numClasses());
+        this.stateOut = stateOutSize > 0 ? directFloats(maxBatch * stateOutSize) : null;
+        this.carryOut = directFloats(maxBatch * carryDim);
+        this.logitsOut = directFloats(maxBatch * numClasses);
+        this.scoreOut = directFloats(maxBatch);
+        this.out = new StageOutputs(stateOut, carryOut, maxBatch, stateOutSize, carryDim, numClasses);
     }
 
     /** Floats per event in this stage's {@code state_in}. */
@@ -88,36 +89,51 @@ public final class StageRunner implements AutoCloseable {
             throw new IllegalArgumentException("batch size " + n + " outside [1, " + maxBatch + "]");
         }
         OrtSession session = lease.session();
-        stateIn.limit(n * stateInSize).position(0);
-        carryIn.limit(n * carryDim).position(0);
+        OrtEnvironment env = Ort.environment();
         stateShape[0] = n;
-        try (OnnxTensor state = OnnxTensor.createTensor(Ort.environment(), stateIn, stateShape);
-             OnnxTensor carry = OnnxTensor.createTensor(Ort.environment(), carryIn, new long[] {n, carryDim});
-             OrtSession.Result result = session.run(
-                     Map.of(spec.input("state"), state, spec.input("carry"), carry), outputNames)) {
-            out.size = n;
-            if (out.state != null) {
-                read(result, spec.output("state"), out.state, n * out.stateSize);
+        Map<String, OnnxTensor> pinned = new HashMap<>(8);
+        try (OnnxTensor state = OnnxTensor.createTensor(env, window(stateIn, n * stateInSize), stateShape);
+             OnnxTensor carry = OnnxTensor.createTensor(env, window(carryIn, n * carryDim), new long[] {n, carryDim})) {
+            if (stateOut != null) {
+                stateOutShape[0] = n;
+                pinned.put(spec.output("state"), OnnxTensor.createTensor(env, window(stateOut, n * stateOutSize), stateOutShape));
             }
-            read(result, spec.output("carry"), out.carry, n * carryDim);
-            read(result, spec.output("logits"), out.logits, n * out.numClasses);
+            pinned.put(spec.output("carry"), OnnxTensor.createTensor(env, window(carryOut, n * carryDim), new long[] {n, carryDim}));
+            pinned.put(spec.output("logits"), OnnxTensor.createTensor(env, window(logitsOut, n * numClasses), new long[] {n, numClasses}));
             if (scoreRule == ScoreRule.MODEL) {
-                read(result, spec.output("score"), out.scores, n);
+                pinned.put(spec.output("score"), OnnxTensor.createTensor(env, window(scoreOut, n), new long[] {n}));
+            }
+            try (OrtSession.Result ignored = session.run(Map.of(spec.input("state"), state, spec.input("carry"), carry), pinned)) {
+                // ORT wrote every output into the pinned direct buffers.
+            }
+            out.size = n;
+            logitsOut.get(0, out.logits, 0, n * numClasses);
+            if (scoreRule == ScoreRule.MODEL) {
+                scoreOut.get(0, out.scores, 0, n);
             } else {
                 for (int i = 0; i < n; i++) {
-                    out.scores[i] = scoreRule.fromLogits(out.logits, i * out.numClasses, out.numClasses);
+                    out.scores[i] = scoreRule.fromLogits(out.logits, i * numClasses, numClasses);
                 }
             }
             return out;
         } finally {
-            stateIn.clear();
-            carryIn.clear();
+            for (OnnxTensor t : pinned.values()) {
+                t.close();
+            }
         }
     }
 
-    private static void read(OrtSession.Result result, String name, float[] into, int count) throws OrtException {
-        OnnxTensor t = (OnnxTensor) result.get(name).orElseThrow(() -> new IllegalStateException("no output " + name));
-        t.getFloatBuffer().get(into, 0, count);
+    /** The first {@code count} floats of a buffer, as a tensor's backing store (position 0, limit count). */
+    private static FloatBuffer window(FloatBuffer b, int count) {
+        return b.duplicate().position(0).limit(count);
+    }
+
+    private static long[] batchShape(List<Integer> perEvent) {
+        long[] shape = new long[perEvent.size() + 1];
+        for (int i = 0; i < perEvent.size(); i++) {
+            shape[i + 1] = perEvent.get(i);
+        }
+        return shape;
     }
 
     private static FloatBuffer directFloats(int n) {
