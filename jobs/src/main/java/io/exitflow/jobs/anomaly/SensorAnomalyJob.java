@@ -75,7 +75,8 @@ public final class SensorAnomalyJob {
                         ? e.right().getEventTime().toEpochMilli() : Long.MIN_VALUE)
                 .withIdleness(Duration.ofMillis(cfg.get(JobOptions.IDLE_TIMEOUT_MS)));
         SingleOutputStreamOperator<SensorReading> readings = env
-                .fromSource(io.decodingSource(topic, SensorReading.class, new SensorReadingValidator(spec.channels())),
+                .fromSource(io.decodingSource(topic, SensorReading.class, new SensorReadingValidator(spec.channels(),
+                        cfg.get(JobOptions.MAX_FUTURE_MS))),
                         watermarks, "readings: " + topic)
                 .uid("readings-source")
                 .process(new DeadLetterSplitter<SensorReading>(), new AvroTypeInfo<>(SensorReading.class))

@@ -4,18 +4,35 @@ import io.exitflow.jobs.common.RecordValidator;
 import io.exitflow.schemas.SensorReading;
 import java.util.List;
 
-/** A reading is usable when it names its sensor and has one finite value per model input channel. */
+/**
+ * A reading is usable when it names its sensor, has one finite value per model input channel, and its event time
+ * is not implausibly far in the future (one such reading would drag the watermark ahead and make every later
+ * reading late).
+ */
 public final class SensorReadingValidator implements RecordValidator<SensorReading> {
     private static final long serialVersionUID = 1L;
 
     private final int channels;
+    private final long maxFutureMillis;
 
     /** @param channels values per reading (the model's input channels, manifest {@code input.shape[0]}) */
     public SensorReadingValidator(int channels) {
+        this(channels, Long.MAX_VALUE);
+    }
+
+    /**
+     * @param channels values per reading (the model's input channels, manifest {@code input.shape[0]})
+     * @param maxFutureMillis how far ahead of this machine's clock an event time may be
+     */
+    public SensorReadingValidator(int channels, long maxFutureMillis) {
         if (channels <= 0) {
             throw new IllegalArgumentException("channels must be positive, got " + channels);
         }
+        if (maxFutureMillis < 0) {
+            throw new IllegalArgumentException("maxFutureMillis must be >= 0, got " + maxFutureMillis);
+        }
         this.channels = channels;
+        this.maxFutureMillis = maxFutureMillis;
     }
 
     @Override
@@ -25,6 +42,11 @@ public final class SensorReadingValidator implements RecordValidator<SensorReadi
         }
         if (r.getEventTime() == null) {
             return "no eventTime";
+        }
+        long now = System.currentTimeMillis();
+        long time = r.getEventTime().toEpochMilli();
+        if (maxFutureMillis != Long.MAX_VALUE && time > now + maxFutureMillis) {
+            return "eventTime " + r.getEventTime() + " is more than " + maxFutureMillis + " ms in the future";
         }
         List<Float> values = r.getValues();
         if (values == null || values.size() != channels) {

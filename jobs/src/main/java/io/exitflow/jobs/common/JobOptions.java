@@ -105,6 +105,10 @@ public final class JobOptions {
             .longType().noDefaultValue()
             .withDescription("A larger step between a sensor's readings restarts its window "
                     + "(default: 3 x the manifest's sample_period_ms).");
+    public static final ConfigOption<Long> MAX_FUTURE_MS = ConfigOptions.key(PREFIX + "max-future-ms")
+            .longType().defaultValue(3_600_000L)
+            .withDescription("A reading stamped further ahead of the clock than this is invalid (dead letter), "
+                    + "so one wrong clock cannot drag the watermark ahead of every other sensor.");
     public static final ConfigOption<Long> IDLE_TIMEOUT_MS = ConfigOptions.key(PREFIX + "idle-timeout-ms")
             .longType().defaultValue(5_000L)
             .withDescription("A partition silent this long stops holding the watermark back.");

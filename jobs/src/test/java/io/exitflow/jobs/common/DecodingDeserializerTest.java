@@ -66,6 +66,19 @@ class DecodingDeserializerTest {
     }
 
     @Test
+    void eventTimeFarInTheFutureIsInvalid() {
+        DecodingDeserializer<SensorReading> hourAhead =
+                new DecodingDeserializer<>(SensorReading.class, new SensorReadingValidator(3, 3_600_000L));
+        SensorReading future = SensorReading.newBuilder(reading(1f, 2f, 3f))
+                .setEventTime(Instant.ofEpochMilli(System.currentTimeMillis() + 86_400_000L)).build();
+        Either<DeadLetter, SensorReading> out = hourAhead.decode(record(codec.encode(future), 20));
+        assertTrue(out.isLeft());
+        assertTrue(out.left().getReason().contains("ms in the future"), out.left().getReason());
+        SensorReading past = reading(1f, 2f, 3f); // 1970: old data is fine
+        assertTrue(hourAhead.decode(record(codec.encode(past), 21)).isRight());
+    }
+
+    @Test
     void garbageTruncatedNullAndForeignSchemaAreUndecodable() {
         assertTrue(dead(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f}, 11).getReason()
                 .startsWith("undecodable: not a SensorReading record"));
