@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 class BudgetSolverTest {
     private static final double[] COST = {10_000, 25_000, 25_000, 25_000};
-    private final CalibrationSet set = SyntheticCalibration.generate(2000, 4, 5, 12);
+    private final CalibrationSet set = SyntheticData.calibration(2000, 4, 5, 12);
     private final BudgetSolver solver = new BudgetSolver();
 
     @Test

@@ -29,8 +29,8 @@ final class ClosedLoop {
 
     /** The standard test plant (synthetic population, seed 11) and a controller seeded with other synthetic samples. */
     static ClosedLoop standard(Budget budget, RateProfile rate, double driftFrom, double driftTo, double driftStrength) {
-        CalibrationSet population = SyntheticCalibration.generate(4000, 4, 5, 11);
-        CalibrationSet calibration = SyntheticCalibration.generate(2000, 4, 5, 12);
+        CalibrationSet population = SyntheticData.calibration(4000, 4, 5, 11);
+        CalibrationSet calibration = SyntheticData.calibration(2000, 4, 5, 12);
         SimulatedPlant.Builder pb = SimulatedPlant.builder().population(population).stageCostNanos(STAGE_COST)
                 .overheadNanos(OVERHEAD).workers(WORKERS).rate(rate).seed(3);
         if (driftStrength > 0) pb.drift(driftFrom, driftTo, driftStrength);

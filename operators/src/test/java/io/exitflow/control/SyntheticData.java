@@ -7,10 +7,10 @@ import java.util.SplittableRandom;
  * so they are right more often, and every stage's exit score rises with its margin (noisily, like a real
  * max-probability score). Full-depth accuracy comes out near 0.9, stage 0 near 0.6.
  */
-final class SyntheticCalibration {
-    private SyntheticCalibration() {}
+public final class SyntheticData {
+    private SyntheticData() {}
 
-    static CalibrationSet generate(int n, int stages, int classes, long seed) {
+    public static CalibrationSet calibration(int n, int stages, int classes, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         CalibrationSet set = new CalibrationSet(stages, n);
         float[] sc = new float[stages];

@@ -1,0 +1,98 @@
+package io.exitflow.control;
+
+import io.exitflow.schemas.StageSample;
+import io.exitflow.schemas.StageStats;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Sums the {@link StageStats} of one model over one control interval (all operators, all subtasks, possibly several
+ * stats intervals each) into one {@link ControlMeasurement}. Bounded: counters per stage, the last backlog per
+ * subtask, and at most {@code maxSamples} samples (the rest are counted and dropped: they are a sample already).
+ */
+public final class StageStatsWindow implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final int stages;
+    private final int maxSamples;
+    private long arrivals;
+    private final long[] stageArrivals;
+    private final long[] busyNanos;
+    private final Map<String, long[]> lastBacklog = new HashMap<>(); // operator#subtask -> {intervalEnd, backlog}
+    private final Set<String> firstStageSubtasks = new HashSet<>();
+    private final List<ControlMeasurement.Sample> samples = new ArrayList<>();
+    private long start = Long.MAX_VALUE, end = Long.MIN_VALUE;
+    private long minVersion = Long.MAX_VALUE;
+    private long records, droppedSamples;
+
+    public StageStatsWindow(int stages, int maxSamples) {
+        this.stages = stages;
+        this.maxSamples = maxSamples;
+        this.stageArrivals = new long[stages];
+        this.busyNanos = new long[stages];
+    }
+
+    /**
+     * Adds one record.
+     *
+     * @throws IllegalArgumentException when the record's stages do not fit the model (nothing is added then)
+     */
+    public void add(StageStats s) {
+        int n = s.getStageArrivals().size();
+        if (s.getFirstStage() < 0 || s.getFirstStage() + n > stages || s.getBusyNanos().size() != n) {
+            throw new IllegalArgumentException("StageStats from " + s.getOperatorName() + "#" + s.getSubtask()
+                    + " covers stages " + s.getFirstStage() + ".." + (s.getFirstStage() + n - 1) + " with "
+                    + s.getBusyNanos().size() + " busy values; model " + s.getModelId() + " has " + stages + " stages");
+        }
+        if (s.getIntervalEndMillis() <= s.getIntervalStartMillis()) {
+            throw new IllegalArgumentException("StageStats interval is empty or reversed: " + s.getIntervalStartMillis()
+                    + ".." + s.getIntervalEndMillis());
+        }
+        String who = s.getOperatorName() + "#" + s.getSubtask();
+        if (s.getFirstStage() == 0) {
+            arrivals += s.getArrivals();
+            firstStageSubtasks.add(who);
+        }
+        for (int j = 0; j < n; j++) {
+            stageArrivals[s.getFirstStage() + j] += s.getStageArrivals().get(j);
+            busyNanos[s.getFirstStage() + j] += s.getBusyNanos().get(j);
+        }
+        long[] last = lastBacklog.get(who);
+        if (last == null || last[0] <= s.getIntervalEndMillis()) lastBacklog.put(who, new long[] {s.getIntervalEndMillis(), s.getBacklog()});
+        start = Math.min(start, s.getIntervalStartMillis());
+        end = Math.max(end, s.getIntervalEndMillis());
+        minVersion = Math.min(minVersion, s.getThresholdVersion());
+        for (StageSample x : s.getSamples()) {
+            if (samples.size() >= maxSamples) { droppedSamples++; continue; }
+            float[] sc = new float[x.getScores().size()];
+            for (int i = 0; i < sc.length; i++) sc[i] = x.getScores().get(i);
+            int[] cl = new int[x.getClasses().size()];
+            for (int i = 0; i < cl.length; i++) cl[i] = x.getClasses().get(i);
+            samples.add(new ControlMeasurement.Sample(sc, cl, x.getLabel()));
+        }
+        records++;
+    }
+
+    public boolean isEmpty() {
+        return records == 0;
+    }
+
+    /** Samples dropped because the window held {@code maxSamples} already. */
+    public long droppedSamples() {
+        return droppedSamples;
+    }
+
+    /** The interval as one measurement (extra backlog, e.g. the source's lag, is added to the operators'). */
+    public ControlMeasurement toMeasurement(long extraBacklog) {
+        if (isEmpty()) throw new IllegalStateException("no StageStats in this window");
+        long backlog = extraBacklog;
+        for (long[] b : lastBacklog.values()) backlog += b[1];
+        return new ControlMeasurement(end, (end - start) / 1000.0, arrivals, stageArrivals.clone(), busyNanos.clone(),
+                backlog, firstStageSubtasks.size(), minVersion, samples);
+    }
+}

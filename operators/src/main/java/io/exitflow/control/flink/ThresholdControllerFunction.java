@@ -1,0 +1,176 @@
+package io.exitflow.control.flink;
+
+import io.exitflow.control.Budget;
+import io.exitflow.control.ControlDecision;
+import io.exitflow.control.ControllerConfig;
+import io.exitflow.control.ControllerSeed;
+import io.exitflow.control.StageStatsWindow;
+import io.exitflow.control.ThresholdController;
+import io.exitflow.schemas.StageStats;
+import io.exitflow.schemas.ThresholdUpdate;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.Serializable;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The controller inside a Flink job: consumes the stage operators' {@link StageStats} (keyed by model id), and every
+ * control interval (processing time) turns what arrived into one measurement, asks the {@link ThresholdController}
+ * and emits the {@link ThresholdUpdate} it decides; every interval's {@link io.exitflow.control.ControlTrace} goes to
+ * {@link #TRACE} as a JSON line. Runs with parallelism 1. The controllers (samples, estimates, version) are
+ * checkpointed as operator state, so a restore goes on from where it was, with strictly newer versions.
+ *
+ * <p>Metrics (per function): {@code thresholdUpdates}, {@code controllerAlerts}, {@code rejectedStageStats}, gauges
+ * {@code thresholdVersion}, {@code allowedCostNanos}, {@code estimatedAccuracy}.
+ */
+public class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStats, ThresholdUpdate>
+        implements CheckpointedFunction {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ThresholdControllerFunction.class);
+
+    /** One JSON line per model per control interval (see {@link io.exitflow.control.ControlTrace#toJson()}). */
+    public static final OutputTag<String> TRACE = new OutputTag<>("exitflow-controller-trace", Types.STRING);
+
+    private final ControllerSeed seed;
+    private final Budget budget;
+    private final ControllerConfig config;
+    private final long intervalMillis;
+    private final int maxSamplesPerInterval;
+
+    private transient Map<String, Slot> slots;
+    private transient ListState<byte[]> checkpointed;
+    private transient Counter updates, alerts, rejected;
+    private transient volatile double lastVersion, lastAllowed = Double.NaN, lastAccuracy = Double.NaN;
+
+    /** Controller and the current interval's window for one model. */
+    private static final class Slot implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final ThresholdController controller;
+        StageStatsWindow window;
+        long nextFire = -1;
+
+        Slot(ThresholdController controller, StageStatsWindow window) {
+            this.controller = controller;
+            this.window = window;
+        }
+    }
+
+    public ThresholdControllerFunction(ControllerSeed seed, Budget budget, ControllerConfig config, long intervalMillis,
+                                       int maxSamplesPerInterval) {
+        if (intervalMillis < 100) throw new IllegalArgumentException("control interval must be >= 100 ms, got " + intervalMillis);
+        this.seed = seed;
+        this.budget = budget;
+        this.config = config;
+        this.intervalMillis = intervalMillis;
+        this.maxSamplesPerInterval = maxSamplesPerInterval;
+    }
+
+    @Override
+    public void open(OpenContext ctx) {
+        var group = getRuntimeContext().getMetricGroup();
+        updates = group.counter("thresholdUpdates");
+        alerts = group.counter("controllerAlerts");
+        rejected = group.counter("rejectedStageStats");
+        group.gauge("thresholdVersion", () -> lastVersion);
+        group.gauge("allowedCostNanos", () -> lastAllowed);
+        group.gauge("estimatedAccuracy", () -> lastAccuracy);
+    }
+
+    @Override
+    public void processElement(StageStats s, Context ctx, Collector<ThresholdUpdate> out) {
+        if (!seed.modelId().equals(s.getModelId())) {
+            rejected.inc();
+            LOG.warn("StageStats for model {} ignored: this controller serves model {}", s.getModelId(), seed.modelId());
+            return;
+        }
+        Slot slot = slots.computeIfAbsent(s.getModelId(), id -> new Slot(newController(), newWindow()));
+        try {
+            slot.window.add(s);
+        } catch (IllegalArgumentException e) {
+            rejected.inc();
+            LOG.warn("StageStats rejected: {}", e.getMessage());
+            return;
+        }
+        long now = ctx.timerService().currentProcessingTime();
+        if (slot.nextFire < now) { // first record, or a restore (timers of a restored key fire again, but be sure)
+            slot.nextFire = now + intervalMillis;
+            ctx.timerService().registerProcessingTimeTimer(slot.nextFire);
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<ThresholdUpdate> out) {
+        Slot slot = slots.get(ctx.getCurrentKey());
+        if (slot == null || timestamp != slot.nextFire) return; // a stale timer from before a restore
+        slot.nextFire = timestamp + intervalMillis;
+        ctx.timerService().registerProcessingTimeTimer(slot.nextFire);
+        if (slot.window.isEmpty()) return; // no stats this interval: nothing measured, nothing to decide
+        StageStatsWindow window = slot.window;
+        slot.window = newWindow();
+        ControlDecision d = slot.controller.onInterval(window.toMeasurement(0));
+        d.update().ifPresent(u -> {
+            updates.inc();
+            out.collect(u);
+        });
+        if (d.trace().alert()) alerts.inc();
+        lastVersion = d.trace().version();
+        lastAllowed = d.trace().allowedCost();
+        lastAccuracy = d.trace().estAccuracy();
+        ctx.output(TRACE, d.trace().toJson());
+    }
+
+    private ThresholdController newController() {
+        return new ThresholdController(seed.modelId(), seed.modelVersion(), budget, config, seed.samples(),
+                seed.stageCostNanos(), seed.initialThresholds());
+    }
+
+    private StageStatsWindow newWindow() {
+        return new StageStatsWindow(seed.samples().stages(), maxSamplesPerInterval);
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        checkpointed.clear();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream o = new ObjectOutputStream(bytes)) {
+            o.writeObject(new HashMap<>(slots));
+        }
+        checkpointed.add(bytes.toByteArray());
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        checkpointed = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("exitflow-controllers", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        slots = new HashMap<>();
+        for (byte[] b : checkpointed.get()) {
+            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(b))) {
+                Map<String, Slot> restored = (Map<String, Slot>) in.readObject();
+                for (Slot s : restored.values()) s.nextFire = -1; // timers are re-registered by the next record
+                slots.putAll(restored);
+            } catch (IOException | ClassNotFoundException e) {
+                throw new IOException("cannot restore the controller state (was it written by another version?)", e);
+            }
+        }
+        if (context.isRestored()) LOG.info("restored controllers for models {}", slots.keySet());
+    }
+}

@@ -1,0 +1,137 @@
+package io.exitflow.control.flink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.exitflow.control.Budget;
+import io.exitflow.control.BudgetSolver;
+import io.exitflow.control.ControlMeasurement;
+import io.exitflow.control.ControllerConfig;
+import io.exitflow.control.ControllerSeed;
+import io.exitflow.control.SyntheticData;
+import io.exitflow.control.sim.RateProfile;
+import io.exitflow.control.sim.SimulatedPlant;
+import io.exitflow.schemas.StageSample;
+import io.exitflow.schemas.StageStats;
+import io.exitflow.schemas.ThresholdUpdate;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+/** The controller function in Flink's operator harness: processing-time intervals, split stats, checkpoint/restore. */
+class ThresholdControllerFunctionTest {
+    private static final double[] COST = {10_000, 25_000, 25_000, 25_000};
+
+    private final ControllerSeed seed = new ControllerSeed("synthetic", "test",
+            SyntheticData.calibration(2000, 4, 5, 12), new double[] {20_000, 20_000, 20_000, 20_000},
+            BudgetSolver.fullDepthThresholds(4));
+    private final Budget budget = Budget.builder().targetRate(5_000).build();
+
+    private SimulatedPlant plant(RateProfile rate) {
+        return SimulatedPlant.builder().population(SyntheticData.calibration(4000, 4, 5, 11)).stageCostNanos(COST)
+                .overheadNanos(8_000).workers(2).rate(rate).seed(3).build();
+    }
+
+    private KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> harness() throws Exception {
+        ThresholdControllerFunction f = new ThresholdControllerFunction(seed, budget, ControllerConfig.defaults(), 1000, 4096);
+        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(f), StageStats::getModelId, Types.STRING);
+    }
+
+    /** What two cascade subtasks would report for one plant interval. */
+    static List<StageStats> asStageStats(ControlMeasurement m, String model) {
+        List<StageStats> out = new ArrayList<>();
+        for (int sub = 0; sub < 2; sub++) {
+            List<Long> arr = new ArrayList<>(), busy = new ArrayList<>(), zeros = new ArrayList<>();
+            for (int k = 0; k < m.stageArrivals().length; k++) {
+                arr.add(half(m.stageArrivals()[k], sub));
+                busy.add(half(m.busyNanos()[k], sub));
+                zeros.add(0L);
+            }
+            List<StageSample> samples = new ArrayList<>();
+            for (int i = sub; i < m.samples().size(); i += 2) {
+                ControlMeasurement.Sample s = m.samples().get(i);
+                List<Float> sc = new ArrayList<>();
+                List<Integer> cl = new ArrayList<>();
+                for (int k = 0; k < s.scores().length; k++) { sc.add(s.scores()[k]); cl.add(s.classes()[k]); }
+                samples.add(new StageSample(sc, cl, s.label()));
+            }
+            long end = m.endMillis(), start = end - Math.round(m.seconds() * 1000);
+            out.add(new StageStats(model, "early-exit", sub, start, end, 0, half(m.arrivals(), sub), arr, zeros, zeros,
+                    busy, half(m.backlog(), sub), m.minThresholdVersion(), samples));
+        }
+        return out;
+    }
+
+    private static long half(long v, int sub) {
+        return sub == 0 ? v / 2 : v - v / 2;
+    }
+
+    /** Runs intervals [from, to) of the plant through the harness; returns the updates emitted. */
+    private static List<ThresholdUpdate> drive(KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h,
+                                               SimulatedPlant plant, int from, int to) throws Exception {
+        List<ThresholdUpdate> got = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            h.setProcessingTime(i * 1000L + 1);
+            for (StageStats s : asStageStats(plant.step(), "synthetic")) h.processElement(s, i * 1000L);
+            h.setProcessingTime((i + 1) * 1000L + 1);
+            List<ThresholdUpdate> now = new ArrayList<>(h.extractOutputValues());
+            h.getOutput().clear();
+            now.forEach(plant::apply);
+            got.addAll(now);
+        }
+        return got;
+    }
+
+    @Test
+    void thresholdsFallWhenTheRateDoublesAndTheStateSurvivesARestore() throws Exception {
+        SimulatedPlant plant = plant(RateProfile.constant(35_000).thenAt(20, 70_000));
+        var h = harness();
+        h.open();
+        List<ThresholdUpdate> first = drive(h, plant, 0, 20);
+        assertTrue(!first.isEmpty(), "an initial plan is published");
+        ThresholdUpdate atBase = first.get(first.size() - 1);
+        assertEquals(20, h.getSideOutput(ThresholdControllerFunction.TRACE).size(), "one trace line per interval");
+        assertTrue(h.getSideOutput(ThresholdControllerFunction.TRACE).peek().getValue().startsWith("{\"time_ms\":"));
+
+        OperatorSubtaskState snapshot = h.snapshot(1, 20_000);
+        h.close();
+        var restored = harness();
+        restored.initializeState(snapshot);
+        restored.open();
+        List<ThresholdUpdate> after = drive(restored, plant, 20, 35);
+        assertTrue(!after.isEmpty(), "the doubled rate must move the thresholds");
+        assertTrue(after.get(0).getUpdateVersion() > atBase.getUpdateVersion(), "versions keep increasing over a restore");
+        ThresholdUpdate last = after.get(after.size() - 1);
+        assertTrue(mean(last) < mean(atBase) - 0.1, "thresholds fall: " + atBase.getThresholds() + " -> " + last.getThresholds());
+        for (int i = 0; i < 5; i++) plant.step();
+        assertEquals(0, plant.truth().backlog(), "the job keeps up at twice the rate");
+        restored.close();
+    }
+
+    @Test
+    void statsOfAnotherModelOrShapeAreRejectedNotFatal() throws Exception {
+        var h = harness();
+        h.open();
+        SimulatedPlant plant = plant(RateProfile.constant(35_000));
+        h.setProcessingTime(1);
+        for (StageStats s : asStageStats(plant.step(), "other-model")) h.processElement(s, 0);
+        StageStats wrongShape = asStageStats(plant.step(), "synthetic").get(0);
+        wrongShape.setBusyNanos(List.of(1L));
+        h.processElement(wrongShape, 0);
+        h.setProcessingTime(5_000);
+        assertTrue(h.extractOutputValues().isEmpty());
+        assertTrue(h.getSideOutput(ThresholdControllerFunction.TRACE) == null
+                || h.getSideOutput(ThresholdControllerFunction.TRACE).isEmpty());
+        h.close();
+    }
+
+    private static double mean(ThresholdUpdate u) {
+        double s = 0;
+        for (int i = 0; i < u.getThresholds().size() - 1; i++) s += u.getThresholds().get(i);
+        return s / (u.getThresholds().size() - 1);
+    }
+}
