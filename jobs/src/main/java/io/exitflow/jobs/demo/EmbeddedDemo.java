@@ -83,7 +83,7 @@ public final class EmbeddedDemo {
         }
 
         log("starting Kafka (in-process KRaft broker) ...");
-        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+        try (EmbeddedKafka kafka = startKafkaQuietly()) {
             kafka.createTopics(4, TOPICS.get("readings"));
             kafka.createTopics(2, TOPICS.get("predictions"), TOPICS.get("alerts"), TOPICS.get("dead-letters"),
                     TOPICS.get("stats"));
@@ -198,6 +198,17 @@ public final class EmbeddedDemo {
                 log("summary written to " + s.summaryJson);
             }
             return summary;
+        }
+    }
+
+    /** The broker's storage formatter prints its metadata to stdout; the demo's screen is for progress lines. */
+    private static EmbeddedKafka startKafkaQuietly() throws Exception {
+        java.io.PrintStream out = System.out;
+        System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        try {
+            return EmbeddedKafka.start();
+        } finally {
+            System.setOut(out);
         }
     }
 
