@@ -7,15 +7,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.exitflow.data.SensorSignalGenerator;
-import io.exitflow.data.SensorWindow;
 import io.exitflow.jobs.anomaly.SensorAnomalyJob;
+import io.exitflow.jobs.cluster.SensorStreams.ExpectedWindow;
 import io.exitflow.jobs.common.AvroCodec;
 import io.exitflow.runtime.bundle.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.schemas.Prediction;
-import io.exitflow.schemas.SensorReading;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,68 +23,62 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The anomaly job on a real local cluster, started by the deploy/local scripts exactly as README describes:
  * a Kafka broker JVM, a Flink JobManager and two TaskManager JVMs on loopback, the shaded job JAR submitted over
- * REST with the bundled models/sensor-cnn, once in CASCADE and once in SPLIT mode. Sensor readings from
- * {@link SensorSignalGenerator} go in; for each job the test checks that every window the readings make comes out
- * once as an Avro {@link Prediction}, committed, with fields that agree with the bundle and the window, that both
- * TaskManagers run part of the job, and finally that stopping leaves no process behind.
+ * REST with the bundled models/sensor-cnn. Sensor readings from {@link SensorSignalGenerator} go in; each job must
+ * answer every window the readings make exactly once, as a committed Avro {@link Prediction} whose fields agree with
+ * the bundle and the window: in CASCADE mode, in SPLIT mode, and across the loss of a TaskManager (killed with
+ * SIGKILL mid-stream). Finally, stop.sh must leave no process behind.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalClusterIT {
     private static final Logger LOG = LoggerFactory.getLogger(LocalClusterIT.class);
     private static final int SENSORS = 4;
     private static final int READINGS_PER_SENSOR = 1000;
     private static final int PARTITIONS = 2;
-    private static final long SEED = 42;
-    /**
-     * Windows ending within this much event time of a sensor's last reading may legitimately wait for a watermark
-     * that never comes (the stream just stops); the test demands only the windows before it. Far above the job's
-     * out-of-orderness bound.
-     */
-    private static final long TAIL_MILLIS = 1_000;
     private static final Duration OUTPUT_TIMEOUT = Duration.ofSeconds(120);
+    private static final Pattern JOB_ID = Pattern.compile("JOB_ID=([0-9a-f]{32})");
 
-    private static Path root;
     private static Path bundle;
     private static Manifest manifest;
     private static LocalStack stack;
-    private static Map<String, ExpectedWindow> expected;
+    /** Readings all sent before the CASCADE and SPLIT jobs start. */
+    private static SensorStreams sensors;
 
     @BeforeAll
     static void startClusterAndProduce() throws Exception {
-        root = ClusterPaths.repositoryRoot();
+        Path root = ClusterPaths.repositoryRoot();
         bundle = root.resolve("models/sensor-cnn");
         manifest = ModelBundle.load(bundle).manifest();
-        Path work = ClusterPaths.buildDirectory().resolve("local-cluster-it");
-        stack = new LocalStack(root, work);
+        stack = new LocalStack(root, ClusterPaths.buildDirectory().resolve("local-cluster-it"));
         // A previous run that died before its cleanup may have left processes and data behind.
         stack.run("stop.sh", "--purge");
         stack.run("start.sh");
         assertEquals(2, stack.rest("/overview").path("taskmanagers").asInt(), "two TaskManagers registered");
-        stack.run("create-topics.sh", "--partitions", String.valueOf(PARTITIONS), "sensor-readings", "predictions",
-                "predictions-split", "alerts", "dead-letters", "stage-stats", "threshold-updates");
-        expected = produceReadings(manifest.input().window());
+        stack.run("create-topics.sh", "--partitions", String.valueOf(PARTITIONS),
+                "sensor-readings", "predictions", "predictions-split",
+                "sensor-readings-failover", "predictions-failover",
+                "alerts", "dead-letters", "stage-stats", "threshold-updates");
+        sensors = new SensorStreams("sensor", SENSORS, READINGS_PER_SENSOR, 42, manifest.input().window());
+        sensors.send(stack.bootstrapServers(), "sensor-readings", PARTITIONS, 0, READINGS_PER_SENSOR);
     }
 
     @AfterAll
@@ -104,114 +96,90 @@ class LocalClusterIT {
     }
 
     @Test
+    @Order(1)
     void cascadeModePredictsEveryWindowOnce() throws Exception {
-        runAndCheck("predictions");
+        String jobId = submit("sensor-readings", "predictions");
+        checkAll("predictions", awaitPredictions("predictions", sensors,
+                sensors.requiredAfter(READINGS_PER_SENSOR)), sensors.requiredAfter(READINGS_PER_SENSOR));
+        assertRunningOnBothTaskManagers(jobId);
     }
 
     /** Every stage its own operator: survivors travel between tasks (and TaskManagers) as in-flight events. */
     @Test
+    @Order(2)
     void splitModePredictsEveryWindowOnce() throws Exception {
-        runAndCheck("predictions-split", "--mode", "SPLIT",
+        String jobId = submit("sensor-readings", "predictions-split", "--mode", "SPLIT",
                 "--group-id", "exitflow-anomaly-split", "--transactional-id-prefix", "exitflow-anomaly-split");
+        checkAll("predictions-split", awaitPredictions("predictions-split", sensors,
+                sensors.requiredAfter(READINGS_PER_SENSOR)), sensors.requiredAfter(READINGS_PER_SENSOR));
+        assertRunningOnBothTaskManagers(jobId);
     }
 
-    private void runAndCheck(String predictionTopic, String... extraArgs) throws Exception {
+    /**
+     * A TaskManager JVM dies (SIGKILL) while the job runs: Flink restarts the job from its last checkpoint on the
+     * remaining TaskManager, and the exactly-once sinks still give every window once, the ones answered before the
+     * crash, around it and after it.
+     */
+    @Test
+    @Order(3)
+    void survivesTheLossOfATaskManager() throws Exception {
+        // Room for this job on the TaskManager that survives: the others go.
+        for (JsonNode job : stack.rest("/jobs/overview").path("jobs")) {
+            if ("RUNNING".equals(job.path("state").asText())) {
+                stack.cancel(job.path("jid").asText());
+            }
+        }
+        // The resource manager learns of freed slots asynchronously; spreading needs all of them free.
+        long deadline = System.nanoTime() + OUTPUT_TIMEOUT.toNanos();
+        JsonNode overview;
+        while ((overview = stack.rest("/overview")).path("slots-available").asInt()
+                < overview.path("slots-total").asInt()) {
+            assertTrue(System.nanoTime() < deadline, "slots not freed after cancelling: " + overview);
+            Thread.sleep(200);
+        }
+        SensorStreams stream = new SensorStreams("failover", SENSORS, READINGS_PER_SENSOR, 7, manifest.input().window());
+        String jobId = submit("sensor-readings-failover", "predictions-failover",
+                "--group-id", "exitflow-anomaly-failover", "--transactional-id-prefix", "exitflow-anomaly-failover");
+        assertRunningOnBothTaskManagers(jobId);
+
+        int half = READINGS_PER_SENSOR / 2;
+        stream.send(stack.bootstrapServers(), "sensor-readings-failover", PARTITIONS, 0, half);
+        awaitPredictions("predictions-failover", stream, stream.requiredAfter(half));
+
+        stack.kill("taskmanager-2");
+        stream.send(stack.bootstrapServers(), "sensor-readings-failover", PARTITIONS, half, READINGS_PER_SENSOR);
+        Map<String, ExpectedWindow> required = stream.requiredAfter(READINGS_PER_SENSOR);
+        checkAll("predictions-failover", awaitPredictions("predictions-failover", stream, required), required);
+
+        assertEquals("RUNNING", stack.rest("/jobs/" + jobId).path("state").asText());
+        assertEquals(1, stack.rest("/overview").path("taskmanagers").asInt(), "one TaskManager left");
+        JsonNode failures = stack.rest("/jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries");
+        assertTrue(failures.size() >= 1, "the job restarted after losing a TaskManager");
+    }
+
+    private String submit(String inputTopic, String predictionTopic, String... extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--jar", jobJar().toString(), SensorAnomalyJob.class.getName(),
                 "--bootstrap-servers", stack.bootstrapServers(),
                 "--bundle", bundle.toString(),
+                "--input-topic", inputTopic,
                 "--prediction-topic", predictionTopic,
                 "--parallelism", String.valueOf(PARTITIONS),
                 "--starting-offsets", "earliest",
                 "--checkpoint-interval-ms", "1000"));
         args.addAll(List.of(extraArgs));
         String submitted = stack.run("submit.sh", args.toArray(String[]::new));
-        Matcher m = Pattern.compile("JOB_ID=([0-9a-f]{32})").matcher(submitted);
+        Matcher m = JOB_ID.matcher(submitted);
         assertTrue(m.find(), "submit.sh prints the job id:\n" + submitted);
-        String jobId = m.group(1);
-
-        Map<String, Prediction> predictions = readPredictions(predictionTopic);
-
-        for (Map.Entry<String, ExpectedWindow> e : expected.entrySet()) {
-            if (!e.getValue().required) {
-                continue;
-            }
-            Prediction p = predictions.get(e.getKey());
-            assertTrue(p != null, "no prediction for window " + e.getKey() + " on " + predictionTopic + " within "
-                    + OUTPUT_TIMEOUT + "; got " + predictions.size() + " (logs: " + stack.work().resolve("log") + ")");
-            checkPrediction(p, e.getValue());
-        }
-
-        int[] exits = new int[manifest.numStages()];
-        long correct = 0;
-        for (Prediction p : predictions.values()) {
-            exits[p.getExitStage()]++;
-            correct += p.getPredictedClass().equals(p.getLabel()) ? 1 : 0;
-        }
-        LOG.info("{}: {} predictions for {} windows; exits per stage {}; {} match the generator's label",
-                predictionTopic, predictions.size(), expected.size(), Arrays.toString(exits), correct);
-
-        // The job runs, has not restarted, and used both TaskManagers.
-        JsonNode job = stack.rest("/jobs/" + jobId);
-        assertEquals("RUNNING", job.path("state").asText());
-        for (JsonNode tm : stack.rest("/taskmanagers").path("taskmanagers")) {
-            assertTrue(tm.path("freeSlots").asInt() < tm.path("slotsNumber").asInt(),
-                    "every TaskManager runs part of the job: " + tm);
-        }
+        return m.group(1);
     }
 
-    /** One window the produced readings make, keyed by the job's event id {@code <sensor>@<end time>}. */
-    private record ExpectedWindow(String sensorId, long endTime, String label, boolean required) {}
-
-    private static Map<String, ExpectedWindow> produceReadings(Manifest.Window window) throws Exception {
-        long start = System.currentTimeMillis() - READINGS_PER_SENSOR * window.samplePeriodMs();
-        List<List<SensorReading>> bySensor = new ArrayList<>();
-        for (int s = 0; s < SENSORS; s++) {
-            SensorSignalGenerator generator = new SensorSignalGenerator("sensor-" + s, SEED, start);
-            List<SensorReading> readings = new ArrayList<>(READINGS_PER_SENSOR);
-            for (int i = 0; i < READINGS_PER_SENSOR; i++) {
-                readings.add(generator.next());
-            }
-            bySensor.add(readings);
-        }
-
-        AvroCodec<SensorReading> codec = AvroCodec.of(SensorReading.class);
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            List<Future<RecordMetadata>> sends = new ArrayList<>();
-            // In time order across sensors, as sensors send: a partition's event time must not jump back, or the
-            // watermark would make the later sensors' readings late. Sensors spread over both partitions, so
-            // every source subtask has data and its watermark advances.
-            for (int i = 0; i < READINGS_PER_SENSOR; i++) {
-                for (int s = 0; s < SENSORS; s++) {
-                    SensorReading r = bySensor.get(s).get(i);
-                    sends.add(producer.send(new ProducerRecord<>("sensor-readings", s % PARTITIONS,
-                            r.getSensorId().getBytes(StandardCharsets.UTF_8), codec.encode(r))));
-                }
-            }
-            producer.flush();
-            for (Future<RecordMetadata> send : sends) {
-                send.get(); // fails the test if any reading was not written
-            }
-        }
-
-        Map<String, ExpectedWindow> windows = new HashMap<>();
-        for (List<SensorReading> readings : bySensor) {
-            long last = readings.get(readings.size() - 1).getEventTime().toEpochMilli();
-            for (int from = 0; from + window.size() <= readings.size(); from += window.slide()) {
-                SensorWindow w = SensorWindow.of(readings, from, window.size());
-                windows.put(w.sensorId() + "@" + w.endTimeMillis(), new ExpectedWindow(w.sensorId(), w.endTimeMillis(),
-                        w.label(), w.endTimeMillis() <= last - TAIL_MILLIS));
-            }
-        }
-        return windows;
-    }
-
-    /** Reads committed predictions until every required window has one (or the timeout passes). */
-    private static Map<String, Prediction> readPredictions(String topic) {
-        long required = expected.values().stream().filter(ExpectedWindow::required).count();
+    /**
+     * Reads the topic's committed predictions from the start until every required window has one (or the timeout
+     * passes), failing on a prediction for a window the readings do not make, or on a second one for a window.
+     */
+    private static Map<String, Prediction> awaitPredictions(String topic, SensorStreams stream,
+            Map<String, ExpectedWindow> required) {
+        Map<String, ExpectedWindow> known = stream.windows();
         AvroCodec<Prediction> codec = AvroCodec.of(Prediction.class);
         Map<String, Prediction> byEvent = new HashMap<>();
         Properties props = new Properties();
@@ -227,7 +195,7 @@ class LocalClusterIT {
             consumer.seekToBeginning(partitions);
             long deadline = System.nanoTime() + OUTPUT_TIMEOUT.toNanos();
             long found = 0;
-            while (found < required && System.nanoTime() < deadline) {
+            while (found < required.size() && System.nanoTime() < deadline) {
                 for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(500))) {
                     Prediction p;
                     try {
@@ -235,23 +203,42 @@ class LocalClusterIT {
                     } catch (Exception e) {
                         throw new AssertionError("undecodable record on " + topic + " at offset " + rec.offset(), e);
                     }
-                    ExpectedWindow w = expected.get(p.getEventId());
-                    assertTrue(w != null, "prediction for a window that was never produced: " + p);
+                    assertTrue(known.containsKey(p.getEventId()), "prediction for a window never produced: " + p);
                     Prediction previous = byEvent.put(p.getEventId(), p);
-                    assertTrue(previous == null, "window " + p.getEventId() + " predicted twice (exactly-once sink)");
-                    if (w.required) {
+                    assertTrue(previous == null, "window " + p.getEventId() + " predicted twice on " + topic
+                            + " (exactly-once sink):\n" + previous + "\n" + p);
+                    if (required.containsKey(p.getEventId())) {
                         found++;
                     }
                 }
             }
         }
+        for (String id : required.keySet()) {
+            assertTrue(byEvent.containsKey(id), "no prediction for window " + id + " on " + topic + " within "
+                    + OUTPUT_TIMEOUT + "; got " + byEvent.size() + " (logs: " + stack.work().resolve("log") + ")");
+        }
         return byEvent;
     }
 
+    /** Checks every required window's prediction against the window and the bundle, and logs a summary. */
+    private static void checkAll(String topic, Map<String, Prediction> predictions,
+            Map<String, ExpectedWindow> required) {
+        int[] exits = new int[manifest.numStages()];
+        long correct = 0;
+        for (Map.Entry<String, ExpectedWindow> e : required.entrySet()) {
+            Prediction p = predictions.get(e.getKey());
+            checkPrediction(p, e.getValue());
+            exits[p.getExitStage()]++;
+            correct += p.getPredictedClass().equals(p.getLabel()) ? 1 : 0;
+        }
+        LOG.info("{}: {} predictions, {} required windows; their exits per stage {}; {} match the generator's label",
+                topic, predictions.size(), required.size(), Arrays.toString(exits), correct);
+    }
+
     private static void checkPrediction(Prediction p, ExpectedWindow w) {
-        assertEquals(w.sensorId, p.getKey());
-        assertEquals(w.endTime, p.getEventTime().toEpochMilli());
-        assertEquals(w.label, p.getLabel(), "label of the window's last reading is carried through");
+        assertEquals(w.sensorId(), p.getKey());
+        assertEquals(w.endTime(), p.getEventTime().toEpochMilli());
+        assertEquals(w.label(), p.getLabel(), "label of the window's last reading is carried through");
         assertEquals(manifest.modelId(), p.getModelId());
         assertEquals(manifest.modelVersion(), p.getModelVersion());
         assertTrue(p.getClassIndex() >= 0 && p.getClassIndex() < manifest.numClasses(), p.toString());
@@ -260,6 +247,17 @@ class LocalClusterIT {
         assertTrue(p.getExitStage() >= 0 && p.getExitStage() < manifest.numStages(), p.toString());
         assertTrue(p.getStagesRun() >= p.getExitStage() + 1 && p.getStagesRun() <= manifest.numStages(), p.toString());
         assertEquals(p.getStagesRun(), p.getStageLatencyMicros().size(), "one latency per stage run");
+    }
+
+    /** The job runs and each TaskManager holds part of it (slots spread, so data crosses JVMs). */
+    private static void assertRunningOnBothTaskManagers(String jobId) throws Exception {
+        assertEquals("RUNNING", stack.rest("/jobs/" + jobId).path("state").asText());
+        JsonNode tms = stack.rest("/taskmanagers").path("taskmanagers");
+        assertEquals(2, tms.size());
+        for (JsonNode tm : tms) {
+            assertTrue(tm.path("freeSlots").asInt() < tm.path("slotsNumber").asInt(),
+                    "every TaskManager runs part of the job: " + tm);
+        }
     }
 
     /** The shaded job JAR of this build (mvn verify packages it before integration tests run). */

@@ -104,6 +104,39 @@ final class LocalStack {
         return json.readTree(response.body());
     }
 
+    /** Cancels a job over REST and waits until Flink reports it CANCELED. */
+    void cancel(String jobId) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(
+                        "http://127.0.0.1:" + env.get("FLINK_REST_PORT") + "/jobs/" + jobId + "?mode=cancel"))
+                .method("PATCH", HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 202) {
+            throw new IllegalStateException("cancel " + jobId + " answered " + response.statusCode() + ": "
+                    + response.body());
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!"CANCELED".equals(rest("/jobs/" + jobId).path("state").asText())) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("job " + jobId + " not CANCELED within 60 s");
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** Kills the process the scripts recorded for {@code role} (SIGKILL, as a crash) and waits until it is gone. */
+    void kill(String role) throws IOException, InterruptedException {
+        long pid = Long.parseLong(Files.readString(work.resolve("pids").resolve(role + ".pid")).trim());
+        ProcessHandle process = ProcessHandle.of(pid)
+                .orElseThrow(() -> new IllegalStateException(role + " (pid " + pid + ") is not running"));
+        LOG.info("killing {} (pid {})", role, pid);
+        process.destroyForcibly();
+        try {
+            process.onExit().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(role + " (pid " + pid + ") did not die", e);
+        }
+    }
+
     /** Pids recorded by the scripts for the processes they started. */
     List<Long> recordedPids() throws IOException {
         Path dir = work.resolve("pids");
