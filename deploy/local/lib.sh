@@ -19,7 +19,6 @@ FLINK_TM_SLOTS="${FLINK_TM_SLOTS:-2}"
 FLINK_TM_MEMORY="${FLINK_TM_MEMORY:-1280m}"
 FLINK_JM_MEMORY="${FLINK_JM_MEMORY:-1024m}"
 KAFKA_HEAP="${KAFKA_HEAP:-512m}"
-# EXITFLOW_CLASSPATH_DIR: where resolved classpaths are cached (default $EXITFLOW_WORK/classpath).
 # Extra Maven arguments for classpath resolution, e.g. "-o" (offline) or "-Pgpu" (CUDA ONNX Runtime).
 EXITFLOW_MVN_ARGS="${EXITFLOW_MVN_ARGS:-}"
 JAVA="${JAVA:-java}"
@@ -27,7 +26,7 @@ JAVA="${JAVA:-java}"
 STARTUP_TIMEOUT="${STARTUP_TIMEOUT:-90}"
 
 # ONNX Runtime 1.29 segfaults in JVMs with long command lines unless telemetry is off: every JVM we start
-# inherits this (docs: /work/shared/notes/stack.md).
+# inherits this.
 export ORT_DISABLE_TELEMETRY=1
 
 # Bind and advertise loopback only: nothing here is meant to be reachable from other machines.
@@ -39,7 +38,8 @@ FLINK_CONF_DIR="$EXITFLOW_WORK/flink/conf"
 FLINK_UPLOAD_DIR="$EXITFLOW_WORK/flink/web-upload"
 FLINK_TMP_DIR="$EXITFLOW_WORK/flink/tmp"
 KAFKA_DIR="$EXITFLOW_WORK/kafka"
-# Resolved classpaths (java @argfiles); outside the work dir, they survive stop.sh --purge.
+# Resolved classpaths (java @argfiles); put EXITFLOW_CLASSPATH_DIR outside the work dir to keep them across
+# stop.sh --purge.
 CLASSPATH_DIR="${EXITFLOW_CLASSPATH_DIR:-$EXITFLOW_WORK/classpath}"
 
 # The Java 17 module openings a Flink process needs (what flink-dist's config.yaml passes as
