@@ -25,7 +25,8 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--max-train", type=int, default=0, help="train on a random subset of this size (0 = all)")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch default)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (small models: 1 is fastest, and does not thrash a shared machine)")
 
 
 def _load(args: argparse.Namespace):
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     e.set_defaults(func=cmd_evaluate)
 
     args = ap.parse_args(argv)
-    if getattr(args, "threads", 0):
+    if getattr(args, "threads", 0) > 0:
         torch.set_num_threads(args.threads)
     return int(args.func(args))
 

@@ -32,7 +32,7 @@ class EENetFit:
     val_accuracy: float
 
 
-def _features_q(scores: EENetScores, logits: torch.Tensor) -> torch.Tensor:
+def all_scores(scores: EENetScores, logits: torch.Tensor) -> torch.Tensor:
     """q ``[K, N]`` for all exits (final exit = 1), computed in exit order so each sees the earlier q."""
     k_all, n, _ = logits.shape
     q = torch.zeros(n, k_all)
@@ -78,7 +78,7 @@ def expected_cost(exit_at: np.ndarray, cum_cost: np.ndarray) -> float:
 
 
 def fit_eenet(logits_val: np.ndarray, y_val: np.ndarray, stage_cost: list[float], budget: float,
-              alpha: float = 1.0, beta: float = 0.1, steps: int = 600, lr: float = 0.02, seed: int = 7,
+              alpha: float = 1.0, beta: float = 0.1, steps: int = 300, lr: float = 0.02, seed: int = 7,
               tolerance: float = 0.02) -> EENetFit:
     """Fits scores and thresholds on validation logits ``[K, N, C]`` so the expected cost meets ``budget``.
 
@@ -98,7 +98,7 @@ def fit_eenet(logits_val: np.ndarray, y_val: np.ndarray, stage_cost: list[float]
     opt = torch.optim.Adam(list(scores.parameters()) + list(assign.parameters()), lr=lr)
     for _ in range(steps):
         opt.zero_grad()
-        q = _features_q(scores, logits)
+        q = all_scores(scores, logits)
         q_prev = q.detach().T  # the assignment sees the scores, it does not train them
         g = torch.stack([assign[k](scores.features(k, logits[k], q_prev)).squeeze(-1) for k in range(k_all)])
         r = torch.softmax(g, dim=0)  # [K, N]
@@ -115,7 +115,7 @@ def fit_eenet(logits_val: np.ndarray, y_val: np.ndarray, stage_cost: list[float]
         loss.backward()
         opt.step()
     with torch.no_grad():
-        q_np = _features_q(scores, logits).numpy()
+        q_np = all_scores(scores, logits).numpy()
         g = torch.stack([assign[k](scores.features(k, logits[k], torch.as_tensor(q_np.T))).squeeze(-1)
                          for k in range(k_all)])
         base = torch.softmax(g, 0).mean(1).numpy().astype(np.float64)

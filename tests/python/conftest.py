@@ -7,10 +7,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import torch
 
 from exitflow.data import Dataset, load_dataset
 
 REPO = Path(__file__).resolve().parents[2]
+
+# The models are tiny: one thread is fastest and keeps the suite steady on a busy 2-core CI machine.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
