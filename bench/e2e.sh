@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# End-to-end benchmark: the inference job on a local Flink MiniCluster, every EarlyExit mode on the same
-# test-split windows and bundle (EndToEndBenchmark). Usage (from anywhere):
-#   bench/e2e.sh [--events 300000] [--parallelism 1] [--modes ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT] [--bundle DIR]
-# Writes bench/target-e2e/e2e.json and prints a table; paste measured numbers into bench/RESULTS.md.
+# End-to-end benchmarks, every EarlyExit mode on the same data and bundle, on a local Flink MiniCluster:
+#   bench/e2e.sh [--events 300000] [--parallelism 1] [--modes ...] [--bundle DIR]
+#       the inference path on in-memory test-split windows (EndToEndBenchmark; bench/target-e2e/e2e.json)
+#   bench/e2e.sh kafka [--readings-per-sensor 30000] [--parallelism 1] [--modes ...]
+#       the whole anomaly job, Kafka to Kafka, in-process broker (KafkaJobBenchmark; bench/target-e2e/e2e-kafka.json)
+# Prints a table; paste measured numbers into bench/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T=target-e2e
@@ -10,9 +12,14 @@ T=target-e2e
 export ORT_DISABLE_TELEMETRY=1
 mvn -q -B -DskipTests -Dexitflow.target=$T -pl bench -am install
 mvn -q -B -Dexitflow.target=$T -pl bench dependency:build-classpath -Dmdep.outputFile=$T-cp.txt >/dev/null
+main="io.exitflow.bench.e2e.EndToEndBenchmark --out bench/$T/e2e.json"
+if [ "${1:-}" = kafka ]; then
+  shift
+  main="io.exitflow.bench.e2e.KafkaJobBenchmark --out bench/$T/e2e-kafka.json"
+fi
 argfile="$(mktemp)"
 trap 'rm -f "$argfile" bench/$T-cp.txt' EXIT
 printf -- '-cp\n%s:%s\n' "bench/$T/classes" "$(cat bench/$T-cp.txt)" >"$argfile"
 java -Xmx3g --add-opens java.base/java.util=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED \
   -Dlog4j2.configurationFile=exitflow-demo-log4j2.properties \
-  @"$argfile" io.exitflow.bench.e2e.EndToEndBenchmark --out "bench/$T/e2e.json" "$@"
+  @"$argfile" $main "$@"

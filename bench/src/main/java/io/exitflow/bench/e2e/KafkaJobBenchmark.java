@@ -1,0 +1,170 @@
+package io.exitflow.bench.e2e;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.sun.management.OperatingSystemMXBean;
+import io.exitflow.jobs.anomaly.SensorAnomalyJob;
+import io.exitflow.jobs.common.JobConfig;
+import io.exitflow.jobs.common.JobOptions;
+import io.exitflow.jobs.demo.EmbeddedKafka;
+import io.exitflow.jobs.demo.TopicReader;
+import io.exitflow.jobs.simulator.RateSchedule;
+import io.exitflow.jobs.simulator.StreamSimulator;
+import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.bundle.ModelBundle;
+import io.exitflow.schemas.Prediction;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The whole anomaly job per mode, Kafka to Kafka: the test split's sensors are written once to a topic of an
+ * in-process broker; then, for each mode, {@link SensorAnomalyJob} runs bounded over that topic (decoding,
+ * validation, event-time window assembly, inference, exactly-once sinks) on a local MiniCluster, and its
+ * predictions are read back. Rates are over the job's whole run (start-up and the final checkpoint included);
+ * CPU is the whole process (broker included). A first, unreported cascade run warms the JVM up.
+ *
+ * <pre>bench/e2e.sh kafka [--readings-per-sensor 30000] [--parallelism 1]
+ *                    [--modes ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT]</pre>
+ */
+public final class KafkaJobBenchmark {
+    private static final int SENSORS = 16;
+    private static final OperatingSystemMXBean OS =
+            (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+    private KafkaJobBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        String bundle = "models/sensor-cnn";
+        int readingsPerSensor = 30_000;
+        int parallelism = 1;
+        String modes = "ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT";
+        Path out = Path.of("bench/target-e2e/e2e-kafka.json");
+        for (int i = 0; i < args.length; i += 2) {
+            String v = args[i + 1];
+            switch (args[i]) {
+                case "--bundle" -> bundle = v;
+                case "--readings-per-sensor" -> readingsPerSensor = Integer.parseInt(v);
+                case "--parallelism" -> parallelism = Integer.parseInt(v);
+                case "--modes" -> modes = v;
+                case "--out" -> out = Path.of(v);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        Path bundleDir = Path.of(bundle).toAbsolutePath();
+        Manifest manifest = ModelBundle.load(bundleDir).manifest();
+        long readings = (long) SENSORS * readingsPerSensor;
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("date", Instant.now().toString());
+        report.put("cores", Runtime.getRuntime().availableProcessors());
+        report.put("bundle", manifest.modelId() + " " + manifest.modelVersion());
+        report.put("readings", readings);
+        report.put("parallelism", parallelism);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            kafka.createTopics(4, "readings");
+            try (StreamSimulator sim = new StreamSimulator(new StreamSimulator.Settings()
+                    .bootstrapServers(kafka.bootstrapServers()).topic("readings")
+                    .schedule(RateSchedule.parse("100000000")).sensors(SENSORS).badShare(0).maxEvents(readings), null)) {
+                sim.run();
+            }
+            System.out.printf(Locale.ROOT, "wrote %d readings of %d test sensors; bundle %s; parallelism %d%n",
+                    readings, SENSORS, manifest.modelId(), parallelism);
+            List<String> runs = new ArrayList<>();
+            runs.add("warmup");
+            runs.addAll(Arrays.asList(modes.split(",")));
+            for (String m : runs) {
+                // The first run pays for class loading, JIT and ONNX Runtime start-up: run the cascade once, unreported.
+                boolean warmup = m.equals("warmup");
+                String mode = warmup ? "CASCADE" : m.trim();
+                String suffix = warmup ? "warmup" : mode.toLowerCase(Locale.ROOT);
+                kafka.createTopics(2, "predictions-" + suffix, "alerts-" + suffix, "dead-letters-" + suffix);
+                Map<ConfigOption<?>, Object> s = new LinkedHashMap<>();
+                s.put(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+                s.put(JobOptions.BUNDLE, bundleDir.toString());
+                s.put(JobOptions.INPUT_TOPIC, "readings");
+                s.put(JobOptions.PREDICTION_TOPIC, "predictions-" + suffix);
+                s.put(JobOptions.ALERT_TOPIC, "alerts-" + suffix);
+                s.put(JobOptions.DEAD_LETTER_TOPIC, "dead-letters-" + suffix);
+                s.put(JobOptions.STATS_TOPIC, "");
+                s.put(JobOptions.CONTROL_TOPIC, "");
+                s.put(JobOptions.GROUP_ID, "bench-" + suffix);
+                s.put(JobOptions.TRANSACTIONAL_ID_PREFIX, "bench-" + suffix);
+                s.put(JobOptions.STARTING_OFFSETS, "earliest");
+                s.put(JobOptions.BOUNDED, true);
+                s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 2000L);
+                s.put(JobOptions.MODE, mode);
+                StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism,
+                        new Configuration());
+                SensorAnomalyJob.build(env, JobConfig.of(s));
+                long t0 = System.nanoTime();
+                long cpu0 = OS.getProcessCpuTime();
+                env.execute("e2e kafka " + mode);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                long cpu = OS.getProcessCpuTime() - cpu0;
+
+                long windows = 0;
+                long correct = 0;
+                long[] exits = new long[manifest.numStages()];
+                List<Double> latency = new ArrayList<>();
+                try (TopicReader<Prediction> r = new TopicReader<>(kafka.bootstrapServers(), "predictions-" + suffix,
+                        Prediction.class)) {
+                    for (Prediction p : r.readUntilQuiet(Duration.ofSeconds(2))) {
+                        windows++;
+                        correct += p.getPredictedClass().equals(p.getLabel()) ? 1 : 0;
+                        exits[p.getExitStage()]++;
+                        latency.add(p.getStageLatencyMicros().stream().mapToLong(Long::longValue).sum() / 1000.0);
+                    }
+                }
+                double[] lat = latency.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+                if (warmup) {
+                    System.out.printf(Locale.ROOT, "warm-up run (CASCADE, not reported): %.1f s%n", seconds);
+                    continue;
+                }
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("mode", mode);
+                row.put("seconds", round(seconds, 2));
+                row.put("readings_per_s", Math.round(readings / seconds));
+                row.put("windows_per_s", Math.round(windows / seconds));
+                row.put("cpu_us_per_window", round(cpu / 1e3 / windows, 1));
+                row.put("operator_latency_ms_p50", round(quantile(lat, 0.5), 3));
+                row.put("operator_latency_ms_p99", round(quantile(lat, 0.99), 3));
+                row.put("windows", windows);
+                row.put("accuracy", round((double) correct / windows, 4));
+                row.put("exits", exits);
+                rows.add(row);
+                System.out.printf(Locale.ROOT, "%-14s %6.1f s  %8.0f readings/s  %6.0f windows/s  %7.1f us CPU/window"
+                        + "  p50 %.3f ms  p99 %.3f ms  acc %.4f  exits %s%n", mode, seconds, readings / seconds,
+                        windows / seconds, cpu / 1e3 / windows, quantile(lat, 0.5), quantile(lat, 0.99),
+                        (double) correct / windows, Arrays.toString(exits));
+            }
+        }
+        report.put("runs", rows);
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), report);
+        System.out.println("written " + out);
+    }
+
+    private static double quantile(double[] sorted, double q) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        return sorted[Math.max(0, Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1))];
+    }
+
+    private static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+}
