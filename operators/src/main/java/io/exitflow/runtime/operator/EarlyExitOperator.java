@@ -197,6 +197,16 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
         super.processWatermark(mark);
     }
 
+    /** Event time comes from the requests alone (a control stream without watermarks must not hold it back). */
+    @Override
+    public void processWatermark1(Watermark mark) throws Exception {
+        processWatermark(mark);
+    }
+
+    /** Control messages carry no event time: their watermarks are ignored. */
+    @Override
+    public void processWatermark2(Watermark mark) {}
+
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         super.prepareSnapshotPreBarrier(checkpointId);
