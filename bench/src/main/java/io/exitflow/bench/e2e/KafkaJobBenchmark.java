@@ -105,6 +105,7 @@ public final class KafkaJobBenchmark {
                 s.put(JobOptions.BOUNDED, true);
                 s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 2000L);
                 s.put(JobOptions.MODE, mode);
+                s.put(JobOptions.CHECKPOINT_DIR, Files.createTempDirectory("e2e-ckpt").toUri().toString());
                 StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism,
                         new Configuration());
                 SensorAnomalyJob.build(env, JobConfig.of(s));
@@ -126,6 +127,11 @@ public final class KafkaJobBenchmark {
                         exits[p.getExitStage()]++;
                         latency.add(p.getStageLatencyMicros().stream().mapToLong(Long::longValue).sum() / 1000.0);
                     }
+                }
+                long expected = SENSORS * ((readingsPerSensor - 128L) / 32 + 1);
+                if (windows != expected) {
+                    throw new IllegalStateException(mode + ": " + windows + " predictions committed, expected "
+                            + expected + " windows");
                 }
                 double[] lat = latency.stream().mapToDouble(Double::doubleValue).sorted().toArray();
                 if (warmup) {

@@ -121,6 +121,12 @@ public final class InferencePipeline {
         env.enableCheckpointing(cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS),
                 org.apache.flink.core.execution.CheckpointingMode.EXACTLY_ONCE);
         cfg.optional(JobOptions.PARALLELISM).ifPresent(env::setParallelism);
+        cfg.optional(JobOptions.CHECKPOINT_DIR).ifPresent(dir -> {
+            org.apache.flink.configuration.Configuration c = new org.apache.flink.configuration.Configuration();
+            c.set(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+            c.set(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir);
+            env.configure(c);
+        });
     }
 
 }

@@ -59,6 +59,11 @@ public final class JobOptions {
     public static final ConfigOption<Long> CHECKPOINT_INTERVAL_MS = ConfigOptions.key(PREFIX + "checkpoint-interval-ms")
             .longType().defaultValue(5_000L)
             .withDescription("Checkpoint interval; outputs become visible to read_committed consumers at each checkpoint.");
+    public static final ConfigOption<String> CHECKPOINT_DIR = ConfigOptions.key(PREFIX + "checkpoint-dir")
+            .stringType().noDefaultValue()
+            .withDescription("Checkpoint storage directory (a file system URI, e.g. file:///data/ckpt or s3://...); "
+                    + "default: the cluster's execution.checkpointing.dir. Without one, checkpoints live in the "
+                    + "JobManager's memory, which caps state at 5 MB.");
     public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key(PREFIX + "parallelism")
             .intType().noDefaultValue().withDescription("Job parallelism (default: the cluster's parallelism.default).");
 

@@ -82,6 +82,7 @@ public final class EmbeddedDemo {
             throw new IllegalArgumentException("an endless schedule needs --duration or --max-events");
         }
 
+        Path checkpointDir = Files.createTempDirectory("exitflow-demo-checkpoints");
         log("starting Kafka (in-process KRaft broker) ...");
         try (EmbeddedKafka kafka = startKafkaQuietly()) {
             kafka.createTopics(4, TOPICS.get("readings"));
@@ -99,6 +100,8 @@ public final class EmbeddedDemo {
             job.put(JobOptions.STARTING_OFFSETS, "earliest");
             job.put(JobOptions.CHECKPOINT_INTERVAL_MS, 1000L);
             job.put(JobOptions.IDLE_TIMEOUT_MS, 1000L);
+            // File checkpoints: the window assembler's state can outgrow the 5 MB in-memory checkpoint limit.
+            job.put(JobOptions.CHECKPOINT_DIR, checkpointDir.toUri().toString());
             job.putAll(s.job);
             JobConfig cfg = JobConfig.of(job);
 
@@ -192,12 +195,21 @@ public final class EmbeddedDemo {
                 }
                 waitForTerminal(jobClient);
             }
+            deleteRecursively(checkpointDir);
             printSummary(summary);
             if (s.summaryJson != null) {
                 writeJson(s.summaryJson, summary);
                 log("summary written to " + s.summaryJson);
             }
             return summary;
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 

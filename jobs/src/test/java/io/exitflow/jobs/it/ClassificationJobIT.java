@@ -81,6 +81,7 @@ class ClassificationJobIT {
             s.put(JobOptions.INPUT_TOPIC, "features");
             s.put(JobOptions.CONTROL_TOPIC, "");
             s.put(JobOptions.BOUNDED, true);
+        s.put(JobOptions.CHECKPOINT_DIR, java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());
             s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 500L);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, new Configuration());
             ClassificationJob.build(env, JobConfig.of(s));

@@ -79,6 +79,7 @@ class SensorAnomalyJobIT {
         s.put(JobOptions.BUNDLE, RepoPaths.resolve("models/sensor-cnn").toString());
         s.put(JobOptions.INPUT_TOPIC, "readings");
         s.put(JobOptions.BOUNDED, true);
+        s.put(JobOptions.CHECKPOINT_DIR, java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());
         s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 500L);
         s.put(JobOptions.ALERT_MIN_PROBABILITY, ALERT_MIN);
         s.put(JobOptions.FULL_DEPTH_SAMPLE_RATE, 0.1);
