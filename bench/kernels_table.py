@@ -24,15 +24,26 @@ def main(path: str) -> None:
         if "cpuNanos" in sec and "calls" in sec and sec["calls"]["score"]:
             cpu = sec["cpuNanos"]["score"] / sec["calls"]["score"] / 1000 / batch
         rows[(bundle, batch)][name] = (m["score"] / batch, err / batch, cpu)
-    print("| bundle | batch | raw ORT wall / cpu us/event | cascade full depth wall / cpu | overhead wall / cpu "
-          "| cascade early exit wall / cpu |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| bundle | batch | raw ORT | raw ORT, pinned outputs | cascade full depth | overhead vs raw "
+          "| overhead vs pinned | cascade early exit |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for (bundle, batch), v in sorted(rows.items()):
-        raw, full, early = v.get("rawOrt"), v.get("cascadeFullDepth"), v.get("cascadeEarlyExit")
-        fmt = lambda x: f"{x[0]:.2f} ± {x[1]:.2f} / {x[2]:.2f}" if x else "-"
-        over = (f"{(full[0] / raw[0] - 1) * 100:+.1f}% / {(full[2] / raw[2] - 1) * 100:+.1f}%"
-                if raw and full else "-")
-        print(f"| {bundle} | {batch} | {fmt(raw)} | {fmt(full)} | {over} | {fmt(early)} |")
+        raw, pinned = v.get("rawOrt"), v.get("rawOrtPinned")
+        full, early = v.get("cascadeFullDepth"), v.get("cascadeEarlyExit")
+        print(f"| {bundle} | {batch} | {fmt(raw)} | {fmt(pinned)} | {fmt(full)} | {over(full, raw)} "
+              f"| {over(full, pinned)} | {fmt(early)} |")
+
+
+def fmt(x: Cell | None) -> str:
+    """wall ± error / cpu, us per event."""
+    return f"{x[0]:.2f} ± {x[1]:.2f} / {x[2]:.2f}" if x else "-"
+
+
+def over(a: Cell | None, base: Cell | None) -> str:
+    """Relative cost of a over base: wall / cpu."""
+    if not a or not base:
+        return "-"
+    return f"{(a[0] / base[0] - 1) * 100:+.1f}% / {(a[2] / base[2] - 1) * 100:+.1f}%"
 
 
 if __name__ == "__main__":

@@ -46,7 +46,10 @@ import org.openjdk.jmh.infra.Blackhole;
 /**
  * One batch of {@code batch} events through every stage of a bundle, three ways:
  * <ul>
- *   <li>{@code rawOrt}: bare ONNX Runtime calls, one per stage, on pre-computed stage inputs (the floor);</li>
+ *   <li>{@code rawOrt}: bare ONNX Runtime calls, one per stage, on pre-computed stage inputs, outputs allocated by
+ *       ORT and read with {@code getFloatBuffer} (the plain API);</li>
+ *   <li>{@code rawOrtPinned}: the same calls with every output pinned to pre-allocated direct buffers, as the runtime's
+ *       StageRunner does (the floor: no Java work besides the call);</li>
  *   <li>{@code cascadeFullDepth}: the cascade operator's path ({@link BatchingCascade} with exits off, so it does the
  *       same ONNX work): normalisation, per-event state hand-over, score and class, Prediction records;</li>
  *   <li>{@code cascadeEarlyExit}: the same path with the bundle's default thresholds (what early exit saves).</li>
@@ -71,6 +74,7 @@ public class StageKernelBenchmark {
     private Manifest manifest;
     private List<SessionLease> leases;
     private List<Map<String, OnnxTensor>> rawInputs;
+    private List<Map<String, OnnxTensor>> pinnedOutputs;
     private List<FloatBuffer> rawBuffers;
     private List<StageRunner> fullRunners;
     private List<StageRunner> exitRunners;
@@ -131,6 +135,7 @@ public class StageKernelBenchmark {
     private void prepareRawInputs() throws OrtException {
         rawInputs = new ArrayList<>();
         rawBuffers = new ArrayList<>();
+        pinnedOutputs = new ArrayList<>();
         float[][] state = new float[batch][];
         float[][] carry = new float[batch][];
         for (int i = 0; i < batch; i++) {
@@ -156,6 +161,7 @@ public class StageKernelBenchmark {
             rawBuffers.add(cb);
             rawInputs.add(Map.of(s.input("state"), OnnxTensor.createTensor(Ort.environment(), sb, shape),
                     s.input("carry"), OnnxTensor.createTensor(Ort.environment(), cb, new long[] {batch, manifest.carryDim()})));
+            pinnedOutputs.add(pinnedOutputs(s));
             try (OrtSession.Result r = leases.get(k).session().run(rawInputs.get(k))) {
                 if (k < manifest.numStages() - 1) {
                     float[] so = ((OnnxTensor) r.get(s.output("state")).get()).getFloatBuffer().array();
@@ -171,6 +177,27 @@ public class StageKernelBenchmark {
         }
     }
 
+    /** Direct output buffers of one stage for this batch size, wrapped as tensors once. */
+    private Map<String, OnnxTensor> pinnedOutputs(Manifest.Stage s) throws OrtException {
+        Map<String, OnnxTensor> m = new java.util.HashMap<>();
+        if (s.output("state") != null) {
+            long[] shape = new long[s.stateOutShape().size() + 1];
+            shape[0] = batch;
+            int size = 1;
+            for (int d = 0; d < s.stateOutShape().size(); d++) {
+                shape[d + 1] = s.stateOutShape().get(d);
+                size *= s.stateOutShape().get(d);
+            }
+            m.put(s.output("state"), OnnxTensor.createTensor(Ort.environment(), direct(batch * size), shape));
+        }
+        m.put(s.output("carry"), OnnxTensor.createTensor(Ort.environment(), direct(batch * manifest.carryDim()),
+                new long[] {batch, manifest.carryDim()}));
+        m.put(s.output("logits"), OnnxTensor.createTensor(Ort.environment(), direct(batch * manifest.numClasses()),
+                new long[] {batch, manifest.numClasses()}));
+        m.put(s.output("score"), OnnxTensor.createTensor(Ort.environment(), direct(batch), new long[] {batch}));
+        return m;
+    }
+
     private static FloatBuffer direct(int n) {
         return ByteBuffer.allocateDirect(n * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
@@ -184,6 +211,18 @@ public class StageKernelBenchmark {
                 for (Map.Entry<String, ai.onnxruntime.OnnxValue> e : r) {
                     bh.consume(((OnnxTensor) e.getValue()).getFloatBuffer());
                 }
+            }
+        }
+        cpu.add(start);
+    }
+
+    /** Bare ORT with pinned outputs: ORT writes into buffers allocated once; nothing else happens. */
+    @Benchmark
+    public void rawOrtPinned(Blackhole bh, CpuTime cpu) throws OrtException {
+        long start = CpuTime.now();
+        for (int k = 0; k < rawInputs.size(); k++) {
+            try (OrtSession.Result r = leases.get(k).session().run(rawInputs.get(k), pinnedOutputs.get(k))) {
+                bh.consume(r);
             }
         }
         cpu.add(start);
@@ -215,7 +254,9 @@ public class StageKernelBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws OrtException {
-        for (Map<String, OnnxTensor> m : rawInputs) {
+        List<Map<String, OnnxTensor>> all = new ArrayList<>(rawInputs);
+        all.addAll(pinnedOutputs);
+        for (Map<String, OnnxTensor> m : all) {
             for (OnnxTensor t : m.values()) {
                 t.close();
             }
