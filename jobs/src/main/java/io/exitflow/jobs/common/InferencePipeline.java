@@ -95,7 +95,7 @@ public final class InferencePipeline {
             out.stageStats().sinkTo(io.atLeastOnceSink(statsTopic, StageStats.class, StageStats::getModelId))
                     .name("stage stats sink").uid("stats-sink");
         }
-        FeedbackLoop.attach(cfg, io, out.stageStats(), earlyExit);
+        FeedbackWiring.attach(cfg, io, out.stageStats());
 
         String topic = inputTopic; // a local, so the lambda does not capture this (unserialisable) pipeline
         DataStream<DeadLetter> rejected = out.rejected()

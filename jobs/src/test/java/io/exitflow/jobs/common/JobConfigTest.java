@@ -42,17 +42,17 @@ class JobConfigTest {
 
     @Test
     void budgetFlagsBuildOneBudget() {
-        assertFalse(FeedbackLoop.budget(JobConfig.of(Map.of())).isPresent());
-        assertEquals(500.0, FeedbackLoop.budget(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0))).get().targetRate());
-        var cost = FeedbackLoop.budget(JobConfig.of(Map.of(JobOptions.BUDGET_COST, 0.4,
+        assertFalse(FeedbackWiring.budget(JobConfig.of(Map.of())).isPresent());
+        assertEquals(500.0, FeedbackWiring.budget(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0))).get().targetRate());
+        var cost = FeedbackWiring.budget(JobConfig.of(Map.of(JobOptions.BUDGET_COST, 0.4,
                 JobOptions.MAX_ACCURACY_LOSS, 0.005))).get();
         assertEquals(0.4, cost.costFraction());
         assertEquals(0.005, cost.maxAccuracyLoss().getAsDouble());
-        assertThrows(IllegalArgumentException.class, () -> FeedbackLoop.budget(JobConfig.of(
+        assertThrows(IllegalArgumentException.class, () -> FeedbackWiring.budget(JobConfig.of(
                 Map.of(JobOptions.BUDGET_COST, 0.4, JobOptions.BUDGET_RATE, 100.0))));
-        assertThrows(IllegalArgumentException.class, () -> FeedbackLoop.budget(JobConfig.of(
+        assertThrows(IllegalArgumentException.class, () -> FeedbackWiring.budget(JobConfig.of(
                 Map.of(JobOptions.MAX_ACCURACY_LOSS, 0.01))));
-        assertThrows(IllegalArgumentException.class, () -> FeedbackLoop.budget(JobConfig.of(
+        assertThrows(IllegalArgumentException.class, () -> FeedbackWiring.budget(JobConfig.of(
                 Map.of(JobOptions.BUDGET_COST, 1.5))));
     }
 

@@ -27,7 +27,9 @@ class EmbeddedDemoIT {
         EmbeddedDemo.Settings s = EmbeddedDemo.parse(new String[] {
             "--schedule", "4s@1500,4s@3000", "--sensors", "8", "--bad-share", "0.02",
             "--bundle", RepoPaths.resolve("models/sensor-cnn").toString(),
-            "--summary-json", json.toString(), "--report-every", "2s"});
+            "--summary-json", json.toString(), "--report-every", "2s",
+            // A budget starts the feedback loop: stats -> controller -> control topic -> operators.
+            "--budget-rate", "2000"});
         Map<String, Object> summary = EmbeddedDemo.run(s);
 
         assertEquals(Boolean.TRUE, summary.get("ok"), String.valueOf(summary.get("failure")));
@@ -42,6 +44,9 @@ class EmbeddedDemoIT {
         assertTrue(windows > atMost / 2 && windows <= atMost, windows + " windows for " + sent + " readings");
         assertTrue((Double) summary.get("accuracy") > 0.6, "accuracy " + summary.get("accuracy"));
         assertTrue(Files.readString(json).contains("\"windows_classified\""));
+        // The controller published thresholds on the control topic and the monitor read them back.
+        assertTrue((Long) summary.get("threshold_updates") >= 1, "threshold updates: " + summary.get("threshold_updates"));
+        assertTrue((Long) summary.get("threshold_version") > 0);
 
         // No threads left running (Kafka, Flink, simulator, consumers all stopped). Give stragglers a moment.
         Set<Thread> leftover = null;

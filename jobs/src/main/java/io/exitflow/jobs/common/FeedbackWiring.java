@@ -1,18 +1,21 @@
 package io.exitflow.jobs.common;
 
 import io.exitflow.control.Budget;
-import io.exitflow.runtime.api.EarlyExit;
+import io.exitflow.control.flink.FeedbackLoop;
 import io.exitflow.schemas.StageStats;
+import io.exitflow.schemas.ThresholdUpdate;
 import java.util.Optional;
 import org.apache.flink.streaming.api.datastream.DataStream;
 
 /**
- * The feedback loop's wiring: stage stats -> controller -> control topic; the control topic is read back as
- * broadcast threshold updates by {@link InferencePipeline}. Runs when a budget is set
- * ({@code --budget-rate} or {@code --budget-cost}, optionally {@code --max-accuracy-loss}).
+ * The feedback loop's wiring in a job: stage stats -> the controller ({@link FeedbackLoop}) -> the Kafka control
+ * topic, which {@link InferencePipeline} reads back as broadcast threshold updates into the stage operators. Runs
+ * when a budget is set ({@code --budget-rate} or {@code --budget-cost}, optionally {@code --max-accuracy-loss}).
+ * Updates go out at least once (not transactionally), so they reach the operators between checkpoints; a
+ * duplicate is harmless (operators apply only newer versions).
  */
-public final class FeedbackLoop {
-    private FeedbackLoop() {}
+public final class FeedbackWiring {
+    private FeedbackWiring() {}
 
     /** The budget the settings ask for, if any. */
     public static Optional<Budget> budget(JobConfig cfg) {
@@ -35,15 +38,22 @@ public final class FeedbackLoop {
     }
 
     /** Adds the controller when a budget is set. */
-    static void attach(JobConfig cfg, KafkaIo io, DataStream<StageStats> stats, EarlyExit earlyExit) {
+    static void attach(JobConfig cfg, KafkaIo io, DataStream<StageStats> stats) {
         Optional<Budget> budget = budget(cfg);
         if (budget.isEmpty()) {
             return;
         }
-        if (cfg.get(JobOptions.CONTROL_TOPIC).isEmpty()) {
+        String controlTopic = cfg.get(JobOptions.CONTROL_TOPIC);
+        if (controlTopic.isEmpty()) {
             throw new IllegalArgumentException("a budget needs a --control-topic to publish threshold updates on");
         }
-        throw new UnsupportedOperationException("the in-job controller is not available yet in this build; "
-                + "run without --budget-rate/--budget-cost (thresholds still follow the control topic)");
+        FeedbackLoop.Result loop = FeedbackLoop.builder()
+                .bundlePath(cfg.require(JobOptions.BUNDLE))
+                .budget(budget.get())
+                .build()
+                .apply(stats);
+        loop.updates()
+                .sinkTo(io.atLeastOnceSink(controlTopic, ThresholdUpdate.class, ThresholdUpdate::getModelId))
+                .name("threshold update sink").uid("control-sink").setParallelism(1);
     }
 }
