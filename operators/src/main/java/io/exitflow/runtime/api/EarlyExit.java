@@ -13,6 +13,7 @@ import io.exitflow.schemas.ThresholdUpdate;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -94,14 +95,14 @@ public final class EarlyExit {
             return new Result(op, op.getSideOutput(STAGE_STATS), op.getSideOutput(REJECTED));
         }
         SingleOutputStreamOperator<Prediction> first = attach(keyed, control, stageName(0),
-                new CascadeOperator(b.bundlePath, settings(0, 0), b.ortConfig()));
+                new CascadeOperator(b.bundlePath, settings(0, 0), b.ortConfig(0)));
         place(first, 0);
         DataStream<Prediction> predictions = first;
         DataStream<StageStats> stats = first.getSideOutput(STAGE_STATS);
         DataStream<InFlightEvent> survivors = first.getSideOutput(CascadeOperator.SURVIVORS);
         for (int k = 1; k < numStages; k++) {
             SingleOutputStreamOperator<Prediction> op = attach(survivors.keyBy(new EventKey(), Types.STRING), control,
-                    stageName(k), new SplitStageOperator(b.bundlePath, settings(k, k), b.ortConfig()));
+                    stageName(k), new SplitStageOperator(b.bundlePath, settings(k, k), b.ortConfig(k)));
             place(op, k);
             predictions = predictions.union(op);
             stats = stats.union(op.getSideOutput(STAGE_STATS));
@@ -168,6 +169,7 @@ public final class EarlyExit {
         private int intraOpThreads = 1;
         private int[] stageParallelism;
         private String[] slotSharingGroups;
+        private OrtConfig.Device[] stageDevices;
         private String name = "early-exit";
 
         private Builder() {}
@@ -243,6 +245,16 @@ public final class EarlyExit {
             return this;
         }
 
+        /**
+         * SPLIT mode: device of each stage operator, one per stage (e.g. CPU for the early stages, CUDA for the deep
+         * ones); overrides {@link #device} stage by stage. Put the CUDA stages in a slot sharing group that asks for
+         * Flink's {@code gpu} external resource, so they are scheduled on TaskManagers that have one.
+         */
+        public Builder stageDevices(OrtConfig.Device... devices) {
+            this.stageDevices = devices.clone();
+            return this;
+        }
+
         /** Operator name and uid prefix (default "early-exit"); make it unique per job. */
         public Builder name(String name) {
             this.name = name;
@@ -251,6 +263,11 @@ public final class EarlyExit {
 
         OrtConfig ortConfig() {
             return new OrtConfig(device, gpuIndex, intraOpThreads);
+        }
+
+        /** The sessions' configuration of SPLIT stage {@code k}. */
+        OrtConfig ortConfig(int k) {
+            return stageDevices == null ? ortConfig() : new OrtConfig(stageDevices[k], gpuIndex, intraOpThreads);
         }
 
         /** Validates the settings and the bundle (a bad bundle fails here, naming the file). */
@@ -275,8 +292,13 @@ public final class EarlyExit {
                 throw new IllegalArgumentException("slotSharingGroups needs one per stage (" + k + "), got "
                         + slotSharingGroups.length);
             }
-            if (mode != Mode.SPLIT && (stageParallelism != null || slotSharingGroups != null)) {
-                throw new IllegalArgumentException("stageParallelism and slotSharingGroups apply to Mode.SPLIT only");
+            if (stageDevices != null && (stageDevices.length != k || Arrays.asList(stageDevices).contains(null))) {
+                throw new IllegalArgumentException("stageDevices needs one device per stage (" + k + "), got "
+                        + Arrays.toString(stageDevices));
+            }
+            if (mode != Mode.SPLIT && (stageParallelism != null || slotSharingGroups != null || stageDevices != null)) {
+                throw new IllegalArgumentException(
+                        "stageParallelism, slotSharingGroups and stageDevices apply to Mode.SPLIT only");
             }
             Builder copy = copy();
             return new EarlyExit(copy, k);
@@ -296,6 +318,7 @@ public final class EarlyExit {
             c.intraOpThreads = intraOpThreads;
             c.stageParallelism = stageParallelism;
             c.slotSharingGroups = slotSharingGroups;
+            c.stageDevices = stageDevices;
             c.name = name;
             return c;
         }

@@ -72,6 +72,16 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
     }
 
     /** Turns an input record into an event for this operator's first stage, or null when it was rejected. */
+    /** Where this operator's sessions run (device, GPU index, threads); as configured, before any CPU fallback. */
+    public OrtConfig ortConfig() {
+        return ortConfig;
+    }
+
+    /** The stages this operator runs, first to last. */
+    public CascadeSettings settings() {
+        return settings;
+    }
+
     protected abstract InFlightEvent toEvent(IN value) throws Exception;
 
     /** Emits an answer. */
