@@ -3,11 +3,13 @@ package io.exitflow.jobs.common;
 import io.exitflow.runtime.api.EarlyExit;
 import io.exitflow.runtime.api.InferenceRequest;
 import io.exitflow.runtime.api.RejectedRequest;
+import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.schemas.DeadLetter;
 import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -38,7 +40,10 @@ public final class InferencePipeline {
         this.inputTopic = inputTopic;
     }
 
-    /** The early-exit settings of this job (bundle, mode, batching, sampling). */
+    /**
+     * The early-exit settings of this job (bundle, mode, batching, sampling, and the stages' devices, slot sharing
+     * groups and parallelism: {@link StagePlacement}, whose GPU groups it registers on the environment).
+     */
     public EarlyExit earlyExit(String name) {
         String mode = cfg.get(JobOptions.MODE).toUpperCase(Locale.ROOT);
         EarlyExit.Mode m;
@@ -48,8 +53,12 @@ public final class InferencePipeline {
             throw new IllegalArgumentException("--mode must be one of CASCADE, SPLIT, FULL_DEPTH, ROW_AT_A_TIME, got '"
                     + mode + "'", e);
         }
-        return EarlyExit.builder()
-                .bundlePath(cfg.require(JobOptions.BUNDLE))
+        String bundle = cfg.require(JobOptions.BUNDLE);
+        StagePlacement placement = StagePlacement.of(cfg, m,
+                ModelBundle.load(Path.of(bundle)).manifest().numStages());
+        placement.registerSlotSharingGroups(env);
+        return placement.applyTo(EarlyExit.builder())
+                .bundlePath(bundle)
                 .mode(m)
                 .maxBatchSize(cfg.get(JobOptions.MAX_BATCH_SIZE))
                 .maxWait(Duration.ofMillis(cfg.get(JobOptions.MAX_WAIT_MS)))

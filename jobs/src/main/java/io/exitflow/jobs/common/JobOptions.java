@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
 
 /**
  * Every setting of the ExitFlow jobs, with its key, default and meaning. A setting comes from the command line
@@ -85,6 +86,44 @@ public final class JobOptions {
             .longType().defaultValue(1_000L).withDescription("How often each stage operator emits StageStats.");
     public static final ConfigOption<Integer> INTRA_OP_THREADS = ConfigOptions.key(PREFIX + "intra-op-threads")
             .intType().defaultValue(1).withDescription("ONNX Runtime intra-op threads per stage session.");
+
+    // --- devices and stage placement (StagePlacement; deploy/k8s/README.md) ------------------------------------
+    public static final ConfigOption<String> DEVICE = ConfigOptions.key(PREFIX + "device")
+            .stringType().defaultValue("cpu")
+            .withDescription("cpu or cuda: where every stage runs ONNX Runtime. cuda needs the onnxruntime_gpu jar "
+                    + "(Maven profile gpu; the Kubernetes image) and a gpu external resource on the TaskManager; "
+                    + "without either, a CUDA stage logs a warning and runs on CPU.");
+    public static final ConfigOption<String> GPU_STAGES = ConfigOptions.key(PREFIX + "gpu-stages")
+            .stringType().noDefaultValue()
+            .withDescription("SPLIT mode: the stages that run on CUDA, the others on CPU (e.g. 2,3 or 2-3). "
+                    + "Stages that --stage-slot-groups does not name go to the slot sharing group 'gpu'.");
+    public static final ConfigOption<String> STAGE_SLOT_GROUPS = ConfigOptions.key(PREFIX + "stage-slot-groups")
+            .stringType().noDefaultValue()
+            .withDescription("SPLIT mode: slot sharing group per stage (e.g. 0-1:cpu,2-3:gpu); stages not named stay "
+                    + "in 'default'. A group holding a CUDA stage asks for the --gpu-slot-* resources, a gpu external "
+                    + "resource included, so Flink gives it slots only on TaskManagers that declare one.");
+    public static final ConfigOption<String> STAGE_PARALLELISM = ConfigOptions.key(PREFIX + "stage-parallelism")
+            .stringType().noDefaultValue()
+            .withDescription("SPLIT mode: parallelism per stage (e.g. 0-1:4,2-3:1); stages not named take the job's.");
+    public static final ConfigOption<Double> GPU_SLOT_GPUS = ConfigOptions.key(PREFIX + "gpu-slot-gpus")
+            .doubleType().defaultValue(1.0)
+            .withDescription("gpu external resource per slot of a group holding a CUDA stage: 1 is a whole GPU; "
+                    + "1/taskmanager.numberOfTaskSlots of the GPU TaskManagers lets every slot there hold a GPU stage.");
+    public static final ConfigOption<Double> GPU_SLOT_CPU_CORES = ConfigOptions.key(PREFIX + "gpu-slot-cpu-cores")
+            .doubleType().defaultValue(1.0)
+            .withDescription("CPU cores per slot of a group holding a CUDA stage.");
+    public static final ConfigOption<MemorySize> GPU_SLOT_TASK_HEAP = ConfigOptions.key(PREFIX + "gpu-slot-task-heap")
+            .memoryType().defaultValue(MemorySize.parse("512m"))
+            .withDescription("Task heap per slot of a group holding a CUDA stage.");
+    public static final ConfigOption<MemorySize> GPU_SLOT_TASK_OFF_HEAP = ConfigOptions
+            .key(PREFIX + "gpu-slot-task-off-heap")
+            .memoryType().defaultValue(MemorySize.ZERO)
+            .withDescription("Task off-heap (direct) memory per slot of a group holding a CUDA stage.");
+    public static final ConfigOption<MemorySize> GPU_SLOT_MANAGED_MEMORY = ConfigOptions
+            .key(PREFIX + "gpu-slot-managed-memory")
+            .memoryType().defaultValue(MemorySize.ZERO)
+            .withDescription("Managed memory per slot of a group holding a CUDA stage (needed only with the "
+                    + "RocksDB state backend).");
 
     // --- feedback loop ----------------------------------------------------------------------------------------
     public static final ConfigOption<Double> BUDGET_RATE = ConfigOptions.key(PREFIX + "budget-rate")
