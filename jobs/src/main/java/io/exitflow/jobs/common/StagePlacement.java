@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -179,6 +180,12 @@ public final class StagePlacement {
     /** The slot sharing group of stage {@code k} ({@link #DEFAULT_GROUP} outside SPLIT or when none is named). */
     public String slotSharingGroup(int k) {
         return groups == null ? DEFAULT_GROUP : groups[k];
+    }
+
+    /** The parallelism {@code --stage-parallelism} gives stage {@code k}; empty when it takes the job's. */
+    public OptionalInt parallelism(int k) {
+        return parallelism == null || parallelism[k] == ExecutionConfig.PARALLELISM_DEFAULT
+                ? OptionalInt.empty() : OptionalInt.of(parallelism[k]);
     }
 
     /** The groups that hold a CUDA stage, with the resources they ask for. */

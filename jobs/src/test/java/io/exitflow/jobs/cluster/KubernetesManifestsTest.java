@@ -10,18 +10,29 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import io.exitflow.jobs.common.JobConfig;
 import io.exitflow.jobs.common.JobOptions;
+import io.exitflow.jobs.common.StagePlacement;
+import io.exitflow.runtime.api.EarlyExit;
+import io.exitflow.runtime.bundle.ModelBundle;
+import io.exitflow.runtime.onnx.OrtConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.flink.api.common.operators.SlotSharingGroup;
+import org.apache.flink.api.common.operators.util.SlotSharingGroupUtils;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
+import org.apache.flink.runtime.clusterframework.types.ResourceProfile;
+import org.apache.flink.runtime.resourcemanager.WorkerResourceSpec;
+import org.apache.flink.runtime.resourcemanager.slotmanager.SlotManagerUtils;
 import org.apache.flink.runtime.util.EnvironmentInformation;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,7 +41,8 @@ import org.junit.jupiter.api.Test;
  * Checks deploy/k8s against what its readers need: the fields the Flink Kubernetes Operator reads from the
  * FlinkDeployment, the job arguments (parsed by the jobs' own {@link JobConfig}), the GPU plumbing (Flink's gpu
  * external resource and the nvidia.com/gpu limit on {@code flink-main-container}), the extra CPU TaskManager
- * pool, the Strimzi topics against the job's topic arguments, and the image the manifests refer to.
+ * pool, the deep stages' GPU slot sharing group (parsed by the jobs' {@link StagePlacement}) against what a GPU
+ * TaskManager offers, the Strimzi topics against the job's topic arguments, and the image the manifests refer to.
  */
 class KubernetesManifestsTest {
     private static final String MAIN_CONTAINER = "flink-main-container";
@@ -117,6 +129,52 @@ class KubernetesManifestsTest {
                 "the pod's nvidia.com/gpu limit must equal external-resource.gpu.amount");
         assertEquals("1", env(container).get("ORT_DISABLE_TELEMETRY"));
         assertTrue(conf.path("classloader.parent-first-patterns.additional").asText().contains("ai.onnxruntime."));
+    }
+
+    @Test
+    void deepStagesRunOnCudaInAGpuGroupThatFitsOnAGpuTaskManager() {
+        String bundle = jobConfig.require(JobOptions.BUNDLE);
+        Path bundleDir = root.resolve("models").resolve(bundle.substring("/opt/exitflow/models/".length()));
+        int stages = ModelBundle.load(bundleDir).manifest().numStages();
+        EarlyExit.Mode mode = EarlyExit.Mode.valueOf(jobConfig.get(JobOptions.MODE).toUpperCase(Locale.ROOT));
+        assertEquals(EarlyExit.Mode.SPLIT, mode, "stages go to different pools only as separate operators");
+        StagePlacement placement = StagePlacement.of(jobConfig, mode, stages);
+        assertEquals(OrtConfig.Device.CPU, placement.device(0), "stage 0 answers most events: CPU");
+        assertEquals(OrtConfig.Device.CUDA, placement.device(stages - 1), "the deepest stage: CUDA");
+        Map<String, SlotSharingGroup> gpuGroups = new HashMap<>();
+        placement.gpuSlotSharingGroups().forEach(g -> gpuGroups.put(g.getName(), g));
+        Map<String, Integer> slotsPerGroup = new HashMap<>();
+        int jobParallelism = deployment.at("/spec/job/parallelism").asInt();
+        for (int k = 0; k < stages; k++) {
+            String group = placement.slotSharingGroup(k);
+            boolean cuda = placement.device(k) == OrtConfig.Device.CUDA;
+            assertEquals(cuda, gpuGroups.containsKey(group), "stage " + k + " (" + placement.device(k)
+                    + ") in group " + group + ": a group asks for a GPU exactly when it holds a CUDA stage");
+            // A group's slots: its widest stage (stages of one group share slots).
+            slotsPerGroup.merge(group, placement.parallelism(k).orElse(jobParallelism), Math::max);
+        }
+
+        // The GPU TaskManager as Flink sizes it from the FlinkDeployment, and the default slot the spread-out
+        // scheduler may put on it (taskmanager.load-balance.mode: SLOTS): what is left must hold its gpu slots.
+        JsonNode flinkConf = deployment.at("/spec/flinkConfiguration");
+        assertEquals("SLOTS", flinkConf.path("taskmanager.load-balance.mode").asText(),
+                "spread slots out, so default-group slots do not fill the GPU TaskManagers");
+        Configuration tmConf = new Configuration();
+        flinkConf.fields().forEachRemaining(e -> tmConf.setString(e.getKey(), e.getValue().asText()));
+        tmConf.setString("taskmanager.memory.process.size", deployment.at("/spec/taskManager/resource/memory").asText());
+        WorkerResourceSpec gpuWorker = WorkerResourceSpec.fromTaskExecutorProcessSpec(
+                TaskExecutorProcessUtils.processSpecFromConfig(tmConf));
+        int slots = Integer.parseInt(flinkConf.path("taskmanager.numberOfTaskSlots").asText());
+        ResourceProfile free = SlotManagerUtils.generateTaskManagerTotalResourceProfile(gpuWorker)
+                .subtract(SlotManagerUtils.generateDefaultSlotResourceProfile(gpuWorker, slots));
+        int gpuTaskManagers = deployment.at("/spec/taskManager/replicas").asInt();
+        for (SlotSharingGroup g : gpuGroups.values()) {
+            ResourceProfile slot = ResourceProfile.fromResourceSpec(SlotSharingGroupUtils.extractResourceSpec(g),
+                    MemorySize.ZERO);
+            int perTaskManager = (slotsPerGroup.get(g.getName()) + gpuTaskManagers - 1) / gpuTaskManagers;
+            assertTrue(free.allFieldsNoLessThan(slot.multiply(perTaskManager)), perTaskManager + " slot(s) of group "
+                    + g.getName() + " (" + slot + ") must fit on a GPU TaskManager beside one default slot: " + free);
+        }
     }
 
     @Test
