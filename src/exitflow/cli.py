@@ -80,8 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     _train_args(b)
     b.add_argument("--method", choices=METHODS, default="boost")
     b.add_argument("--rule", default="maxprob", help="threshold rule for joint/boost/consistent: maxprob|entropy|margin")
-    b.add_argument("--budget", type=float, default=0.5, help="eenet: budget as a share of full-depth FLOPs")
-    b.add_argument("--max-drop", type=float, default=0.005, help="default thresholds: allowed validation accuracy drop")
+    b.add_argument("--budget", type=float, default=0.5,
+                   help="cost budget as a share of full-depth FLOPs: the EENet schedule's budget, and the cost the "
+                        "default thresholds of a threshold rule must fit on validation")
+    b.add_argument("--max-drop", type=float, default=0.005,
+                   help="default thresholds: the cheapest validation setting within this accuracy of the best one "
+                        "that fits the budget")
     b.add_argument("--jei-lambda", type=float, default=0.2)
     b.add_argument("--out", type=Path, required=True, help="bundle directory (replaced)")
     b.add_argument("--model-id", default="")

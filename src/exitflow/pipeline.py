@@ -11,7 +11,7 @@ from .data import Dataset, norm_stats, normalise
 from .eenet import fit_eenet
 from .exits import THRESHOLD_RULES, ExitModel, run_exits
 from .models import ModelConfig
-from .thresholds import cheapest_within, evaluate_thresholds, msdnet_sweep
+from .thresholds import default_operating_point, evaluate_thresholds, msdnet_sweep
 from .train import TrainConfig, train
 
 DEFAULT_WIDTHS = {"cnn": [16, 32, 48, 64], "mlp": [64, 64, 96, 128]}
@@ -40,14 +40,14 @@ def model_config(ds: Dataset, widths: list[int] | None = None) -> ModelConfig:
                        widths=list(widths or DEFAULT_WIDTHS[kind]))
 
 
-def choose_thresholds(model: ExitModel, p: Prepared, cum_cost: np.ndarray, max_drop: float) -> list[float]:
-    """Default thresholds for a threshold rule: the cheapest MSDNet setting (on validation) whose accuracy
-    is within ``max_drop`` of full depth."""
+def choose_thresholds(model: ExitModel, p: Prepared, cum_cost: np.ndarray, budget_share: float,
+                      max_drop: float) -> list[float]:
+    """Default thresholds for a threshold rule, from the MSDNet sweep on validation: the cheapest setting within
+    ``max_drop`` of the best validation accuracy that fits ``budget_share`` of full-depth cost."""
     lv, sv = run_exits(model, p.x["val"])
     lt, st = run_exits(model, p.x["test"])
     sweep = msdnet_sweep(sv, st, lv.argmax(-1), lt.argmax(-1), p.y["val"], p.y["test"], cum_cost)
-    full = float((lv[-1].argmax(-1) == p.y["val"]).mean())
-    return cheapest_within(sweep, full, max_drop).thresholds
+    return default_operating_point(sweep, float(cum_cost[-1]), budget_share, max_drop).thresholds
 
 
 def attach_eenet(model: ExitModel, p: Prepared, stage_cost: list[float], budget: float, seed: int = 7) -> list[float]:
@@ -75,7 +75,7 @@ def build(ds: Dataset, cfg: TrainConfig, rule: str = "maxprob", budget_frac: flo
         if rule not in THRESHOLD_RULES:
             raise ValueError(f"rule {rule!r} is for jei/eenet; {cfg.method} uses one of {THRESHOLD_RULES}")
         model.rule = rule
-        thresholds = choose_thresholds(model, p, cum, max_drop)
+        thresholds = choose_thresholds(model, p, cum, budget_frac, max_drop)
     model.eval()
     lt, st = run_exits(model, p.x["test"])
     at = evaluate_thresholds(st, lt.argmax(-1), p.y["test"], thresholds, cum / cum[-1])
@@ -88,6 +88,6 @@ def build(ds: Dataset, cfg: TrainConfig, rule: str = "maxprob", budget_frac: flo
     training = {"method": cfg.method, "seed": cfg.seed, "epochs": cfg.epochs, "dataset": ds.source,
                 "train_windows" if ds.task == "sensor-window" else "train_events": int(len(p.y["train"])),
                 "config": asdict(cfg), "metrics": metrics}
-    if cfg.method == "eenet":
-        training["eenet_budget_flops_share"] = budget_frac
+    training["budget_flops_share"] = budget_frac  # EENet budget, or what the default thresholds had to fit
+    training["max_drop"] = max_drop
     return Trained(model, ds.task, ds.classes, p.mean, p.std, [float(v) for v in thresholds], training)

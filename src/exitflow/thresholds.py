@@ -53,9 +53,13 @@ def oracle(preds: np.ndarray, y: np.ndarray, cum_cost: np.ndarray) -> Point:
     return Point([], float(any_right.mean()), float(cum_cost[exit_at].mean()), shares.round(4).tolist(), "oracle")
 
 
-def cheapest_within(points: list[tuple[Point, Point]], full_accuracy: float, max_drop: float) -> Point:
-    """Validation point with the lowest cost whose accuracy is within ``max_drop`` of full depth."""
-    ok = [v for v, _ in points if v.accuracy >= full_accuracy - max_drop]
-    if not ok:
-        return max((v for v, _ in points), key=lambda v: v.accuracy)
-    return min(ok, key=lambda v: v.cost)
+def default_operating_point(points: list[tuple[Point, Point]], full_cost: float, budget_share: float,
+                            max_drop: float) -> Point:
+    """A bundle's default thresholds: among validation settings whose cost is within the budget, the cheapest
+    one within ``max_drop`` of the best accuracy there (the cheapest setting overall if none fits the budget)."""
+    vals = [v for v, _ in points]
+    fit = [v for v in vals if v.cost <= budget_share * full_cost]
+    if not fit:
+        return min(vals, key=lambda v: v.cost)
+    best = max(v.accuracy for v in fit)
+    return min((v for v in fit if v.accuracy >= best - max_drop), key=lambda v: v.cost)
