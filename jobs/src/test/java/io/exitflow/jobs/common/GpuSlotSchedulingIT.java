@@ -8,6 +8,8 @@ import io.exitflow.jobs.it.RepoPaths;
 import io.exitflow.runtime.api.EarlyExit;
 import io.exitflow.runtime.api.InferenceRequest;
 import io.exitflow.runtime.bundle.Fixtures;
+import io.exitflow.runtime.bundle.ModelBundle;
+import java.nio.file.Path;
 import io.exitflow.schemas.Prediction;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -54,7 +56,7 @@ class GpuSlotSchedulingIT {
     private static List<Prediction> run(MiniCluster mc, List<InferenceRequest> requests, String... args) throws Exception {
         StreamExecutionEnvironment env = new TestStreamEnvironment(mc, 1);
         StagePlacement placement = StagePlacement.of(JobConfig.parse(args, new Configuration()), EarlyExit.Mode.SPLIT,
-                4);
+                ModelBundle.load(Path.of(BUNDLE)).manifest().numStages());
         placement.registerSlotSharingGroups(env);
         EarlyExit.Result out = placement.applyTo(EarlyExit.builder())
                 .bundlePath(BUNDLE).mode(EarlyExit.Mode.SPLIT).maxWait(java.time.Duration.ofMillis(5)).build()

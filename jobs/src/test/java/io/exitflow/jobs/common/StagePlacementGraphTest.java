@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.jobs.anomaly.SensorAnomalyJob;
 import io.exitflow.jobs.it.RepoPaths;
+import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.onnx.OrtConfig;
 import io.exitflow.runtime.operator.EarlyExitOperator;
 import java.math.BigDecimal;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -32,6 +34,8 @@ import org.junit.jupiter.api.Test;
  */
 class StagePlacementGraphTest {
     private static final String BUNDLE = RepoPaths.resolve("models/sensor-cnn").toString();
+    /** The settings below name stages 0 to 3. */
+    private static final int STAGES = 4;
 
     /** The job's graphs for these settings (plus a bootstrap address; nothing connects). */
     private record Graphs(StreamGraph stream, JobGraph job) {
@@ -56,6 +60,7 @@ class StagePlacementGraphTest {
     }
 
     private static Graphs build(String... settings) {
+        assertEquals(STAGES, ModelBundle.load(Path.of(BUNDLE)).manifest().numStages(), "stages of " + BUNDLE);
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", "localhost:9", "--bundle", BUNDLE,
                 "--parallelism", "3"));
         args.addAll(List.of(settings));
@@ -83,7 +88,7 @@ class StagePlacementGraphTest {
         Graphs g = build("--mode", "SPLIT", "--gpu-stages", "2-3", "--stage-slot-groups", "0-1:cpu,2-3:gpu",
                 "--stage-parallelism", "2-3:1", "--gpu-slot-cpu-cores", "2", "--gpu-slot-task-heap", "768m");
         Map<String, ResourceProfile> groupResources = new HashMap<>();
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < STAGES; k++) {
             StreamNode stage = g.stage(k);
             boolean deep = k >= 2;
             assertEquals(deep ? "gpu" : "cpu", stage.getSlotSharingGroup(), "stage " + k);
@@ -115,7 +120,7 @@ class StagePlacementGraphTest {
     @Test
     void gpuStagesWithoutGroupsGetTheGpuGroupAndTheRestStayInDefault() {
         Graphs g = build("--mode", "SPLIT", "--gpu-stages", "3");
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < STAGES; k++) {
             assertEquals(k == 3 ? "gpu" : "default", g.stage(k).getSlotSharingGroup());
             assertEquals(3, g.stage(k).getParallelism());
         }
