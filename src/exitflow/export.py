@@ -146,17 +146,27 @@ def _round(a: np.ndarray) -> list:
     return np.asarray(a, np.float64).round(7).tolist()
 
 
-def default_thresholds(t: Trained) -> list[float]:
-    return list(t.thresholds)
-
-
 def export_bundle(t: Trained, out_dir: Path, model_id: str, val: Split, test: Split,
                   fixture_count: int = 32, verify_count: int = 512, measure: bool = True,
                   report: dict | None = None) -> dict:
-    """Writes ``out_dir`` (replacing it) and returns the manifest. Verification failures raise ExportError."""
+    """Writes ``out_dir`` (replacing it) and returns the manifest. Verification failures raise ExportError and
+    leave ``out_dir`` as it was: the bundle is assembled in a sibling folder and moved in only once verified."""
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    try:
+        manifest = _write_bundle(t, tmp, model_id, val, test, fixture_count, verify_count, measure, report)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    tmp.rename(out_dir)
+    return manifest
+
+
+def _write_bundle(t: Trained, tmp: Path, model_id: str, val: Split, test: Split, fixture_count: int,
+                  verify_count: int, measure: bool, report: dict | None) -> dict:
     m = t.model
     m.eval()
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
@@ -168,7 +178,7 @@ def export_bundle(t: Trained, out_dir: Path, model_id: str, val: Split, test: Sp
         path = tmp / f"stage{k}.onnx"
         export_stage(StageGraph(m, k), state_in[k], m.carry_dim, path)
         files.append(path)
-    thresholds = default_thresholds(t)
+    thresholds = list(t.thresholds)
     rng = np.random.default_rng(0)
     vidx = np.sort(rng.choice(len(test), size=min(verify_count, len(test)), replace=False))
     check = verify(t, files, test.x[vidx], thresholds)
@@ -247,9 +257,6 @@ def export_bundle(t: Trained, out_dir: Path, model_id: str, val: Split, test: Sp
     if report is not None:
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     verify_bundle(tmp)  # the written files, read back as the Java side will read them
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    tmp.rename(out_dir)
     return manifest
 
 

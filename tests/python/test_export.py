@@ -73,3 +73,25 @@ def test_tampered_bundle_fails_verification(small_features, tmp_path: Path) -> N
     (out / "fixtures.json").write_text(json.dumps(fx))
     with pytest.raises(ExportError, match="stage 1 logits"):
         verify_bundle(out)
+
+
+def test_export_that_disagrees_with_pytorch_fails_and_keeps_the_old_bundle(small_features, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import exitflow.export as export
+
+    t = _trained(small_features, "boost", "maxprob")
+    out = tmp_path / "b"
+    export_bundle(t, out, "features-test", small_features.val, small_features.test, measure=False)
+    before = (out / "manifest.json").read_text()
+    real = export.ort_stage_outputs
+
+    def off_by_a_little(files, x, carry_dim):  # an exporter bug: stage 2's logits drift by 1e-3
+        outs = real(files, x, carry_dim)
+        outs[2]["logits"] = outs[2]["logits"] + 1e-3
+        return outs
+
+    monkeypatch.setattr(export, "ort_stage_outputs", off_by_a_little)
+    with pytest.raises(ExportError, match="stage 2 logits: ORT differs from PyTorch"):
+        export_bundle(t, out, "features-test", small_features.val, small_features.test, measure=False)
+    assert (out / "manifest.json").read_text() == before
+    assert not (tmp_path / "b.tmp").exists()
