@@ -51,8 +51,9 @@ import org.apache.flink.util.Collector;
  *              [--out bench/target-e2e/e2e.json]</pre>
  */
 public final class EndToEndBenchmark {
-    private static final int SENSORS = 16;
-    private static final int READINGS_PER_SENSOR = 6000;
+    /** The whole default test split. */
+    private static final int SENSORS = io.exitflow.data.DatasetWriter.TEST_SENSORS;
+    private static final int READINGS_PER_SENSOR = io.exitflow.data.DatasetWriter.READINGS_PER_SENSOR;
 
     private EndToEndBenchmark() {}
 

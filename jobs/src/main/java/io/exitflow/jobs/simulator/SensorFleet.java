@@ -1,10 +1,10 @@
 package io.exitflow.jobs.simulator;
 
+import io.exitflow.data.DatasetWriter;
 import io.exitflow.data.SensorSignalGenerator;
 import io.exitflow.schemas.SensorReading;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Many simulated sensors read in turns (one reading of each sensor per sampling period), so event time advances
@@ -31,16 +31,8 @@ public final class SensorFleet {
         if (count <= 0) {
             throw new IllegalArgumentException("sensor count must be positive, got " + count);
         }
-        // Must match DatasetWriter.writeSplit: generator seed = seed * 31 + split salt (train 1, val 2, test 3).
-        long salt = switch (split) {
-            case "train" -> 1;
-            case "val" -> 2;
-            case "test" -> 3;
-            default -> throw new IllegalArgumentException("split must be train, val or test, got '" + split + "'");
-        };
         for (int s = 0; s < count; s++) {
-            String id = String.format(Locale.ROOT, "%s-%03d", split, s);
-            sensors.add(new SensorSignalGenerator(id, seed * 31 + salt, startMillis));
+            sensors.add(DatasetWriter.generator(split, s, seed, startMillis));
         }
     }
 
