@@ -4,25 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.jobs.anomaly.SensorAnomalyJob;
-import io.exitflow.jobs.common.AvroCodec;
 import io.exitflow.jobs.common.JobConfig;
 import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.demo.EmbeddedKafka;
 import io.exitflow.jobs.demo.TopicReader;
 import io.exitflow.jobs.simulator.RateSchedule;
-import io.exitflow.jobs.simulator.SensorFleet;
 import io.exitflow.jobs.simulator.StreamSimulator;
 import io.exitflow.schemas.Prediction;
-import io.exitflow.schemas.SensorReading;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobID;
@@ -33,10 +26,6 @@ import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -92,7 +81,7 @@ class ExactlyOnceRecoveryIT {
                 cluster.startTaskManager();
                 sender.join();
             }
-            sendWatermarkFlush(kafka.bootstrapServers());
+            FleetWindows.sendWatermarkFlush(kafka.bootstrapServers(), "readings", SENSORS, READINGS_PER_SENSOR);
 
             // Every window of the sent readings, exactly once, as a read_committed consumer sees it.
             int expected = SENSORS * ((READINGS_PER_SENSOR - 128) / 32 + 1);
@@ -116,27 +105,6 @@ class ExactlyOnceRecoveryIT {
             assertEquals(expected, seen.size(), "one prediction per window");
             seen.forEach((id, n) -> assertEquals(1, n, "prediction of " + id + " published " + n + " times"));
             assertTrue(seen.keySet().containsAll(committedAtCrash));
-        }
-    }
-
-    /**
-     * One reading per sensor far ahead in event time: it moves the watermark past every real reading, so their
-     * last windows are released (the flush readings themselves restart their windows after the gap).
-     */
-    private static void sendWatermarkFlush(String bootstrap) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        AvroCodec<SensorReading> codec = AvroCodec.of(SensorReading.class);
-        long later = SensorFleet.DATASET_START_MILLIS + 10L * READINGS_PER_SENSOR * 10;
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-            for (int i = 0; i < SENSORS; i++) {
-                String id = String.format("test-%03d", i);
-                SensorReading r = SensorReading.newBuilder().setSensorId(id).setEventTime(Instant.ofEpochMilli(later))
-                        .setValues(List.of(0f, 0f, 0f)).setLabel(null).setSeverity(null).build();
-                producer.send(new ProducerRecord<>("readings", id.getBytes(StandardCharsets.UTF_8), codec.encode(r)));
-            }
         }
     }
 }

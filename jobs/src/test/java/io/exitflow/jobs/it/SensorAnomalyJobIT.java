@@ -3,7 +3,6 @@ package io.exitflow.jobs.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.exitflow.data.SensorWindow;
 import io.exitflow.jobs.anomaly.SensorAnomalyJob;
 import io.exitflow.jobs.common.AvroCodec;
 import io.exitflow.jobs.common.JobConfig;
@@ -11,7 +10,6 @@ import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.demo.EmbeddedKafka;
 import io.exitflow.jobs.demo.TopicReader;
 import io.exitflow.jobs.simulator.RateSchedule;
-import io.exitflow.jobs.simulator.SensorFleet;
 import io.exitflow.jobs.simulator.StreamSimulator;
 import io.exitflow.schemas.Alert;
 import io.exitflow.schemas.DeadLetter;
@@ -19,8 +17,6 @@ import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.SensorReading;
 import io.exitflow.schemas.StageStats;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -88,19 +84,7 @@ class SensorAnomalyJobIT {
         env.execute("anomaly-it");
 
         // 3. Expected windows: cut with the dataset's definition from the same readings.
-        Map<String, String> expectedLabels = new HashMap<>();
-        SensorFleet fleet = new SensorFleet("test", SENSORS, SensorFleet.DATASET_SEED, SensorFleet.DATASET_START_MILLIS);
-        Map<String, List<SensorReading>> bySensor = new HashMap<>();
-        for (int i = 0; i < SENSORS * READINGS_PER_SENSOR; i++) {
-            SensorReading r = fleet.next();
-            bySensor.computeIfAbsent(r.getSensorId(), k -> new ArrayList<>()).add(r);
-        }
-        bySensor.forEach((id, readings) -> {
-            for (int from = 0; from + 128 <= readings.size(); from += 32) {
-                SensorWindow w = SensorWindow.of(readings, from, 128);
-                expectedLabels.put(id + "@" + w.endTimeMillis(), w.label());
-            }
-        });
+        Map<String, String> expectedLabels = FleetWindows.labels(SENSORS, (long) SENSORS * READINGS_PER_SENSOR);
 
         // 4. Predictions: every window exactly once (read_committed), labels carried through.
         List<Prediction> predictions;
