@@ -82,9 +82,13 @@ public final class ControllerConfig implements Serializable {
 
         private Builder() {}
 
-        /** Share of the workers' time the plan may fill (headroom for bursts and what the model misses). */
+        /**
+         * Share of the workers' time the stages may fill at the planned rate (headroom for bursts and what the
+         * model misses). Far below 1 when the rest of the job (decoding, windowing, sinks) takes most of the
+         * workers' time, or the stages may use only a slice of shared cores.
+         */
         public Builder targetUtilisation(double u) {
-            this.targetUtilisation = in(u, 0.05, 1.0, "targetUtilisation");
+            this.targetUtilisation = in(u, 0.001, 1.0, "targetUtilisation");
             return this;
         }
 

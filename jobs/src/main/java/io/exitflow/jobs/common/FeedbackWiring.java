@@ -1,6 +1,7 @@
 package io.exitflow.jobs.common;
 
 import io.exitflow.control.Budget;
+import io.exitflow.control.ControllerConfig;
 import io.exitflow.control.flink.FeedbackLoop;
 import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;
@@ -10,7 +11,8 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 /**
  * The feedback loop's wiring in a job: stage stats -> the controller ({@link FeedbackLoop}) -> the Kafka control
  * topic, which {@link InferencePipeline} reads back as broadcast threshold updates into the stage operators. Runs
- * when a budget is set ({@code --budget-rate} or {@code --budget-cost}, optionally {@code --max-accuracy-loss}).
+ * when a budget is set ({@code --budget-rate} or {@code --budget-cost}, optionally {@code --max-accuracy-loss};
+ * {@code --budget-utilisation} tunes a rate budget).
  * Updates go out at least once (not transactionally), so they reach the operators between checkpoints; a
  * duplicate is harmless (operators apply only newer versions).
  */
@@ -37,6 +39,21 @@ public final class FeedbackWiring {
         return Optional.of(b.build());
     }
 
+    /** The controller's tuning the settings ask for (the defaults but for {@code --budget-utilisation}). */
+    static ControllerConfig controllerConfig(JobConfig cfg) {
+        Optional<Double> utilisation = cfg.optional(JobOptions.BUDGET_UTILISATION);
+        if (utilisation.isPresent() && cfg.optional(JobOptions.BUDGET_RATE).isEmpty()) {
+            throw new IllegalArgumentException("--budget-utilisation applies to --budget-rate only");
+        }
+        ControllerConfig.Builder c = ControllerConfig.builder();
+        try {
+            utilisation.ifPresent(c::targetUtilisation);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--budget-utilisation: " + e.getMessage(), e);
+        }
+        return c.build();
+    }
+
     /** Adds the controller when a budget is set. */
     static void attach(JobConfig cfg, KafkaIo io, DataStream<StageStats> stats) {
         Optional<Budget> budget = budget(cfg);
@@ -50,6 +67,7 @@ public final class FeedbackWiring {
         FeedbackLoop.Result loop = FeedbackLoop.builder()
                 .bundlePath(cfg.require(JobOptions.BUNDLE))
                 .budget(budget.get())
+                .config(controllerConfig(cfg))
                 .build()
                 .apply(stats);
         loop.updates()

@@ -136,6 +136,11 @@ public final class JobOptions {
     public static final ConfigOption<Double> MAX_ACCURACY_LOSS = ConfigOptions.key(PREFIX + "max-accuracy-loss")
             .doubleType().noDefaultValue()
             .withDescription("Accuracy floor for the controller: largest loss against full depth (0.005 = half a point).");
+    public static final ConfigOption<Double> BUDGET_UTILISATION = ConfigOptions.key(PREFIX + "budget-utilisation")
+            .doubleType().noDefaultValue()
+            .withDescription("With --budget-rate: share of each stage subtask's time the stages (ONNX Runtime) may fill "
+                    + "at the planned rate, in [0.001, 1] (default 0.85). Lower it when decoding, windowing and sinks "
+                    + "take most of the job's CPU, or to leave inference only a slice of shared cores.");
 
     // --- anomaly job: windows and alerts ----------------------------------------------------------------------
     public static final ConfigOption<Long> OUT_OF_ORDERNESS_MS = ConfigOptions.key(PREFIX + "out-of-orderness-ms")

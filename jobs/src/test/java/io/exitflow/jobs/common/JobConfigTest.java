@@ -57,6 +57,20 @@ class JobConfigTest {
     }
 
     @Test
+    void budgetUtilisationTunesARateBudgetOnly() {
+        assertEquals(0.85, FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0)))
+                .targetUtilisation());
+        assertEquals(0.01, FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0,
+                JobOptions.BUDGET_UTILISATION, 0.01))).targetUtilisation());
+        IllegalArgumentException cost = assertThrows(IllegalArgumentException.class, () -> FeedbackWiring
+                .controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_COST, 0.4, JobOptions.BUDGET_UTILISATION, 0.5))));
+        assertTrue(cost.getMessage().contains("--budget-rate"), cost.getMessage());
+        IllegalArgumentException range = assertThrows(IllegalArgumentException.class, () -> FeedbackWiring
+                .controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0, JobOptions.BUDGET_UTILISATION, 0.0))));
+        assertTrue(range.getMessage().startsWith("--budget-utilisation"), range.getMessage());
+    }
+
+    @Test
     void helpListsEverySettingWithItsDefault() {
         String help = JobConfig.help();
         for (var o : JobOptions.all()) {
