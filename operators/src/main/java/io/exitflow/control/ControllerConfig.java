@@ -25,6 +25,7 @@ public final class ControllerConfig implements Serializable {
     final long minEventsPerInterval;
     final int workers;
     final int solverGridLevels;
+    final boolean fixedStageCosts;
 
     private ControllerConfig(Builder b) {
         targetUtilisation = b.targetUtilisation;
@@ -43,6 +44,7 @@ public final class ControllerConfig implements Serializable {
         minEventsPerInterval = b.minEventsPerInterval;
         workers = b.workers;
         solverGridLevels = b.solverGridLevels;
+        fixedStageCosts = b.fixedStageCosts;
     }
 
     public static ControllerConfig defaults() {
@@ -59,6 +61,11 @@ public final class ControllerConfig implements Serializable {
 
     public double targetUtilisation() {
         return targetUtilisation;
+    }
+
+    /** Whether the controller plans with the seed's stage costs instead of learning them (see the builder). */
+    public boolean fixedStageCosts() {
+        return fixedStageCosts;
     }
 
     /** Builder with validated settings. */
@@ -79,6 +86,7 @@ public final class ControllerConfig implements Serializable {
         private long minEventsPerInterval = 20;
         private int workers = 0;
         private int solverGridLevels = 16;
+        private boolean fixedStageCosts;
 
         private Builder() {}
 
@@ -88,7 +96,7 @@ public final class ControllerConfig implements Serializable {
          * workers' time, or the stages may use only a slice of shared cores.
          */
         public Builder targetUtilisation(double u) {
-            this.targetUtilisation = in(u, 0.001, 1.0, "targetUtilisation");
+            this.targetUtilisation = in(u, 1e-6, 1.0, "targetUtilisation");
             return this;
         }
 
@@ -180,6 +188,19 @@ public final class ControllerConfig implements Serializable {
         public Builder solverGridLevels(int n) {
             if (n < 2 || n > 256) throw new IllegalArgumentException("solverGridLevels must be in [2, 256], got " + n);
             this.solverGridLevels = n;
+            return this;
+        }
+
+        /**
+         * Plan with the seed's per-stage costs (the bundle's calibration.json) and never learn from busy time: no
+         * cost learning, no model correction, no overhead learning, and the hysteresis compares the plans' expected
+         * costs. Plans then follow only the input rate, the budget and the samples, the same on any machine; the
+         * budget is in the bundle's cost units, not this machine's. For machines whose busy time is too noisy to
+         * steer by: shared or oversubscribed cores, or low duty, where a stage call's wall time depends on how
+         * often it runs (default false: learn).
+         */
+        public Builder fixedStageCosts(boolean fixed) {
+            this.fixedStageCosts = fixed;
             return this;
         }
 

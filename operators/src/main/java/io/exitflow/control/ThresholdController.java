@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  *       by more than the deadband, leaves more than the deadband unused while the new plan would use it, when they
  *       are beaten in expected accuracy by a wide margin, or miss the accuracy floor.</li>
  * </ol>
- * Costs are in nanoseconds of stage time per event.
+ * Costs are in nanoseconds of stage time per event. With {@link ControllerConfig.Builder#fixedStageCosts} the costs
+ * stay the seed's: no cost learning, no capacity model, no model correction; hysteresis on expected cost.
  */
 public final class ThresholdController implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -100,7 +101,7 @@ public final class ThresholdController implements Serializable {
         }
         learnSamples(m);
         boolean enough = m.arrivals() >= cfg.minEventsPerInterval;
-        if (enough) learnStageCosts(m);
+        if (enough && !cfg.fixedStageCosts) learnStageCosts(m);
 
         double dt = m.seconds();
         double growth = previousBacklog < 0 ? 0 : (m.backlog() - previousBacklog) / dt;
@@ -110,7 +111,7 @@ public final class ThresholdController implements Serializable {
         double planRate = budget.kind() == Budget.Kind.RATE ? Math.max(budget.targetRate(), rateEstimate) : rateEstimate;
         double allowance = cfg.backlogAllowanceSeconds * Math.max(planRate, 1);
         double measuredCost = m.costPerEvent();
-        learnOverhead(m, allowance, capacity, measuredCost, enough);
+        if (!cfg.fixedStageCosts) learnOverhead(m, allowance, capacity, measuredCost, enough);
 
         double full = 0;
         for (double c : stageCost) full += c;
@@ -130,7 +131,8 @@ public final class ThresholdController implements Serializable {
         command = cmd;
 
         ExitPlan inForce = solver.evaluate(samples, stageCost, thresholds);
-        if (!tooTight) integrate(m, inForce, measuredCost, enough, cmd, cheapest, full);
+        // with fixed stage costs nothing measured feeds the cost model (inForceMeasured stays unset)
+        if (!tooTight && !cfg.fixedStageCosts) integrate(m, inForce, measuredCost, enough, cmd, cheapest, full);
         // nothing is cheaper than leaving at stage 0: a correction must not lift a command that is already too tight
         double target = tooTight ? cheapest : Math.min(Math.max(cmd * Math.exp(correction), cheapest), full);
 

@@ -98,6 +98,44 @@ class ThresholdControllerTest {
     }
 
     @Test
+    void fixedStageCostsPlanFromTheRateAloneWhateverTheBusyTime() {
+        // The same rate step twice, once with busy times four times the other's (a slower or busier machine):
+        // with fixed stage costs the updates are the same, and the step up makes the thresholds cheaper.
+        List<ThresholdUpdateView> quick = fixedCostsUnderRateStep(1);
+        List<ThresholdUpdateView> slow = fixedCostsUnderRateStep(4);
+        assertEquals(quick, slow, "busy time must not steer a controller with fixed stage costs");
+        ThresholdUpdateView base = quick.stream().filter(u -> u.interval() < 10).reduce((a, b) -> b).orElseThrow();
+        ThresholdUpdateView up = quick.stream().filter(u -> u.interval() >= 10).reduce((a, b) -> b).orElseThrow();
+        assertTrue(up.expectedCost() < 0.8 * base.expectedCost(), "cheaper at twice the rate: " + base + " -> " + up);
+        assertTrue(up.allowedCost() < 0.6 * base.allowedCost(), "allowed cost halves: " + base + " -> " + up);
+    }
+
+    /** What {@link #fixedStageCostsPlanFromTheRateAloneWhateverTheBusyTime} compares of one update. */
+    private record ThresholdUpdateView(int interval, List<Float> thresholds, double expectedCost, double allowedCost) {}
+
+    private static List<ThresholdUpdateView> fixedCostsUnderRateStep(long busyFactor) {
+        double[] seedCost = {20_000, 20_000, 20_000, 20_000};
+        ControllerConfig cfg = ControllerConfig.builder().fixedStageCosts(true).targetUtilisation(0.5).build();
+        ThresholdController c = new ThresholdController("synthetic", "test", Budget.builder().targetRate(1).build(),
+                cfg, SyntheticData.calibration(2000, 4, 5, 12), seedCost, BudgetSolver.fullDepthThresholds(4));
+        List<ThresholdUpdateView> out = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            long rate = i < 10 ? 10_000 : 20_000; // events/s, one worker: allowed 50 us, then 25 us
+            long[] reached = {rate, rate / 2, rate / 4, rate / 8};
+            long[] busy = new long[4];
+            for (int k = 0; k < 4; k++) busy[k] = reached[k] * 15_000 * busyFactor;
+            ControlMeasurement m = new ControlMeasurement(1_000L * (i + 1), 1, rate, reached, busy, 0, 1,
+                    c.version(), List.of());
+            int interval = i;
+            c.onInterval(m).update().ifPresent(u -> out.add(new ThresholdUpdateView(interval, u.getThresholds(),
+                    u.getMeasurement().get("expected_cost_ns"), u.getMeasurement().get("allowed_cost_ns"))));
+        }
+        assertEquals(List.of(seedCost[0], seedCost[1], seedCost[2], seedCost[3]),
+                java.util.Arrays.stream(c.stageCosts()).boxed().toList(), "stage costs are not learned");
+        return out;
+    }
+
+    @Test
     void sameMeasurementsGiveTheSameUpdates() {
         Budget budget = Budget.builder().targetRate(5_000).build();
         RateProfile rate = RateProfile.constant(ClosedLoop.BASE_RATE).thenAt(15, 2 * ClosedLoop.BASE_RATE);
