@@ -12,7 +12,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
  * The feedback loop's wiring in a job: stage stats -> the controller ({@link FeedbackLoop}) -> the Kafka control
  * topic, which {@link InferencePipeline} reads back as broadcast threshold updates into the stage operators. Runs
  * when a budget is set ({@code --budget-rate} or {@code --budget-cost}, optionally {@code --max-accuracy-loss};
- * {@code --budget-utilisation} tunes a rate budget).
+ * {@code --budget-utilisation} and {@code --budget-stage-costs} tune it).
  * Updates go out at least once (not transactionally), so they reach the operators between checkpoints; a
  * duplicate is harmless (operators apply only newer versions).
  */
@@ -39,13 +39,20 @@ public final class FeedbackWiring {
         return Optional.of(b.build());
     }
 
-    /** The controller's tuning the settings ask for (the defaults but for {@code --budget-utilisation}). */
+    /**
+     * The controller's tuning the settings ask for: the defaults but for {@code --budget-utilisation} and
+     * {@code --budget-stage-costs}.
+     */
     static ControllerConfig controllerConfig(JobConfig cfg) {
         Optional<Double> utilisation = cfg.optional(JobOptions.BUDGET_UTILISATION);
         if (utilisation.isPresent() && cfg.optional(JobOptions.BUDGET_RATE).isEmpty()) {
             throw new IllegalArgumentException("--budget-utilisation applies to --budget-rate only");
         }
-        ControllerConfig.Builder c = ControllerConfig.builder();
+        String costs = cfg.get(JobOptions.BUDGET_STAGE_COSTS);
+        if (!costs.equals("measured") && !costs.equals("bundle")) {
+            throw new IllegalArgumentException("--budget-stage-costs must be measured or bundle, got '" + costs + "'");
+        }
+        ControllerConfig.Builder c = ControllerConfig.builder().fixedStageCosts(costs.equals("bundle"));
         try {
             utilisation.ifPresent(c::targetUtilisation);
         } catch (IllegalArgumentException e) {

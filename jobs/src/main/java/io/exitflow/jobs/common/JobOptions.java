@@ -139,8 +139,13 @@ public final class JobOptions {
     public static final ConfigOption<Double> BUDGET_UTILISATION = ConfigOptions.key(PREFIX + "budget-utilisation")
             .doubleType().noDefaultValue()
             .withDescription("With --budget-rate: share of each stage subtask's time the stages (ONNX Runtime) may fill "
-                    + "at the planned rate, in [0.001, 1] (default 0.85). Lower it when decoding, windowing and sinks "
+                    + "at the planned rate, in (0, 1] (default 0.85). Lower it when decoding, windowing and sinks "
                     + "take most of the job's CPU, or to leave inference only a slice of shared cores.");
+    public static final ConfigOption<String> BUDGET_STAGE_COSTS = ConfigOptions.key(PREFIX + "budget-stage-costs")
+            .stringType().defaultValue("measured")
+            .withDescription("Stage costs the controller plans with: measured (learned from the operators' busy time) "
+                    + "or bundle (calibration.json's, fixed: plans follow only the input rate, the budget and the "
+                    + "samples, the same on any machine; for machines whose busy time is too noisy to steer by).");
 
     // --- anomaly job: windows and alerts ----------------------------------------------------------------------
     public static final ConfigOption<Long> OUT_OF_ORDERNESS_MS = ConfigOptions.key(PREFIX + "out-of-orderness-ms")

@@ -71,6 +71,17 @@ class JobConfigTest {
     }
 
     @Test
+    void budgetStageCostsAreMeasuredUnlessTheBundlesAreAskedFor() {
+        assertFalse(FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0)))
+                .fixedStageCosts());
+        assertTrue(FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0,
+                JobOptions.BUDGET_STAGE_COSTS, "bundle"))).fixedStageCosts());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> FeedbackWiring
+                .controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0, JobOptions.BUDGET_STAGE_COSTS, "bundel"))));
+        assertTrue(bad.getMessage().contains("measured or bundle"), bad.getMessage());
+    }
+
+    @Test
     void helpListsEverySettingWithItsDefault() {
         String help = JobConfig.help();
         for (var o : JobOptions.all()) {
