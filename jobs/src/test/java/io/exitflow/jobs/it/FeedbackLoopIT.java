@@ -61,9 +61,10 @@ import org.slf4j.LoggerFactory;
  * (hundreds of windows per second; the whole job cannot do many more on 2 cores, decoding and assembling 32
  * readings per window cost far more than inference) the stages run a few percent of the time, and a stage call's
  * wall time on a shared 2-core machine depends on how often it runs: measured here, doubling the rate cut the
- * measured stage time per window by 35 to 55% at the same batch size (batch 1, 8 or 32), so the stages' busy time
- * per second hardly grows with the rate and a budget on it cannot tell the two rates apart (the controller is right
- * not to move then); how much it does grow swings with the machine's load. The test logs those measurements.
+ * measured stage time per window by 29 to 57% (batches of 1, 8, 32 or the default 64 / 20 ms; stage 0 alone by 37
+ * to 56% at an unchanged batch of 1 or 8), so the stages' busy time per second changed only 0.86 to 1.42 times and a
+ * budget on it barely tells the two rates apart (the controller is right not to move then); how much it grows swings
+ * with the machine's load. The test logs those measurements (bench/RESULTS.md, "Feedback controller").
  */
 class FeedbackLoopIT {
     private static final Logger LOG = LoggerFactory.getLogger(FeedbackLoopIT.class);
