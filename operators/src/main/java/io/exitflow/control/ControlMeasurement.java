@@ -8,7 +8,8 @@ import java.util.List;
  * (built from {@code StageStats} by {@link StageStatsWindow}, or by the {@link io.exitflow.control.sim.SimulatedPlant}).
  *
  * @param endMillis end of the interval (processing time)
- * @param seconds interval length
+ * @param seconds interval length, as the stage-0 subtasks covered it (their stats intervals need not line up):
+ *     {@code arrivals / seconds} is the sum of their rates
  * @param arrivals events that entered stage 0 during the interval (the job's throughput)
  * @param stageArrivals per stage, events that reached it
  * @param busyNanos per stage, time spent running it (ONNX Runtime), summed over subtasks

@@ -5,10 +5,8 @@ import io.exitflow.schemas.StageStats;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Sums the {@link StageStats} of one model over one control interval (all operators, all subtasks, possibly several
@@ -24,7 +22,7 @@ public final class StageStatsWindow implements Serializable {
     private final long[] stageArrivals;
     private final long[] busyNanos;
     private final Map<String, long[]> lastBacklog = new HashMap<>(); // operator#subtask -> {intervalEnd, backlog}
-    private final Set<String> firstStageSubtasks = new HashSet<>();
+    private final Map<String, long[]> firstStage = new HashMap<>(); // operator#subtask -> {arrivals, ms covered}
     private final List<ControlMeasurement.Sample> samples = new ArrayList<>();
     private long start = Long.MAX_VALUE, end = Long.MIN_VALUE;
     private long minVersion = Long.MAX_VALUE;
@@ -56,7 +54,9 @@ public final class StageStatsWindow implements Serializable {
         String who = s.getOperatorName() + "#" + s.getSubtask();
         if (s.getFirstStage() == 0) {
             arrivals += s.getArrivals();
-            firstStageSubtasks.add(who);
+            long[] own = firstStage.computeIfAbsent(who, k -> new long[2]);
+            own[0] += s.getArrivals();
+            own[1] += s.getIntervalEndMillis() - s.getIntervalStartMillis();
         }
         for (int j = 0; j < n; j++) {
             stageArrivals[s.getFirstStage() + j] += s.getStageArrivals().get(j);
@@ -92,7 +92,19 @@ public final class StageStatsWindow implements Serializable {
         if (isEmpty()) throw new IllegalStateException("no StageStats in this window");
         long backlog = extraBacklog;
         for (long[] b : lastBacklog.values()) backlog += b[1];
-        return new ControlMeasurement(end, (end - start) / 1000.0, arrivals, stageArrivals.clone(), busyNanos.clone(),
-                backlog, firstStageSubtasks.size(), minVersion, samples);
+        return new ControlMeasurement(end, seconds(), arrivals, stageArrivals.clone(), busyNanos.clone(),
+                backlog, firstStage.size(), minVersion, samples);
+    }
+
+    /**
+     * The interval's length such that arrivals / length is the sum of the stage-0 subtasks' own rates. The subtasks'
+     * stats intervals do not line up, and a record can come a window late, so the span from the earliest start to the
+     * latest end is longer than what each subtask covered: dividing by it understates the rate (by a fifth for two
+     * subtasks half an interval apart over two intervals).
+     */
+    private double seconds() {
+        double rate = 0; // events per ms
+        for (long[] own : firstStage.values()) rate += (double) own[0] / own[1];
+        return arrivals > 0 && rate > 0 ? arrivals / rate / 1000.0 : (end - start) / 1000.0;
     }
 }
