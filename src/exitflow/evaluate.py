@@ -240,22 +240,32 @@ def plot(report: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
+    fig, axes = plt.subplots(1, 2, figsize=(16, 5.5))
+    # One colour per curve (noisy twin and oracle star included), so the two panels read alike.
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours: dict[str, str] = {}
+
+    def colour(name: str) -> str:
+        return colours.setdefault(name, palette[len(colours) % len(palette)])
+
     for ax, curves, title in ((axes[0], report["curves"], "test split"),
                               (axes[1], report["noisy_curves"], f"noisy test (sigma {report['noise_sigma']})")):
         for c in curves:
             if c["rule"] not in ("maxprob", "gate", "eenet") and not c["name"].endswith("noise"):
                 continue  # entropy/margin curves are in the JSON; the plot keeps the comparison readable
             pts = sorted(c["points"], key=lambda q: q["cost_share"])
-            ax.plot([q["cost_share"] for q in pts], [100 * q["accuracy"] for q in pts], marker=".", label=c["name"])
+            ax.plot([q["cost_share"] for q in pts], [100 * q["accuracy"] for q in pts], marker=".", label=c["name"],
+                    color=colour(c["name"].removesuffix("+noise")))
         if ax is axes[0]:
             for m, o in report["oracle"].items():
-                ax.scatter([o["cost_share"]], [100 * o["accuracy"]], marker="*", s=80, label=f"oracle ({m})")
+                ax.scatter([o["cost_share"]], [100 * o["accuracy"]], marker="*", s=80, label=f"oracle ({m})",
+                           color=colour(f"{m}/maxprob"))
         ax.set_xlabel("expected cost (share of full depth, measured ORT latency)")
         ax.set_ylabel("accuracy (%)")
         ax.set_title(f"{report['task']}: {title}")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        # Outside the axes: oracle stars sit in the top-left corner where a default legend would cover them.
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
