@@ -81,6 +81,10 @@ class FeedbackLoopIT {
     private static final Duration MAX_WINDOW_DELAY = Duration.ofSeconds(15);
     /** The last windows' predictions are visible this soon after the input ends (checkpoints every second). */
     private static final Duration MAX_DRAIN = Duration.ofSeconds(10);
+    private static final String READINGS = "readings";
+    private static final String PREDICTIONS = JobOptions.PREDICTION_TOPIC.defaultValue();
+    private static final String STATS = JobOptions.STATS_TOPIC.defaultValue();
+    private static final String CONTROL = JobOptions.CONTROL_TOPIC.defaultValue();
 
     @Test
     void thresholdsFollowTheRateStepsAndTheJobKeepsUp(@TempDir Path dir) throws Exception {
@@ -115,12 +119,10 @@ class FeedbackLoopIT {
                         .setConfiguration(anyFreeRestPort())
                         .setNumTaskManagers(1).setNumSlotsPerTaskManager(PARALLELISM).build())) {
             cluster.start();
-            Topics t = new Topics("run-");
-            t.create(kafka);
-            JobID job = submit(cluster, t.job(kafka.bootstrapServers(), bundle, dir.resolve("run"))
-                    .with(JobOptions.BUDGET_UTILISATION, utilisation));
+            kafka.createTopics(2, READINGS, PREDICTIONS, "alerts", "dead-letters", STATS, CONTROL);
+            JobID job = submit(cluster, settings(kafka.bootstrapServers(), bundle, dir, utilisation));
             StreamSimulator.Settings settings = new StreamSimulator.Settings()
-                    .bootstrapServers(kafka.bootstrapServers()).topic(t.readings())
+                    .bootstrapServers(kafka.bootstrapServers()).topic(READINGS)
                     .schedule(schedule).sensors(SENSORS).badShare(0);
             try (StreamSimulator sim = new StreamSimulator(settings, (r, nanos) -> {
                         String id = r.getSensorId() + "@" + r.getEventTime().toEpochMilli();
@@ -129,9 +131,9 @@ class FeedbackLoopIT {
                         }
                     });
                     TopicReader<Prediction> predictions =
-                            new TopicReader<>(kafka.bootstrapServers(), t.predictions(), Prediction.class);
+                            new TopicReader<>(kafka.bootstrapServers(), PREDICTIONS, Prediction.class);
                     TopicReader<ThresholdUpdate> updates =
-                            new TopicReader<>(kafka.bootstrapServers(), t.control(), ThresholdUpdate.class)) {
+                            new TopicReader<>(kafka.bootstrapServers(), CONTROL, ThresholdUpdate.class)) {
                 Thread sender = new Thread(sim, "simulator");
                 inputStartMillis = System.currentTimeMillis();
                 inputStartNanos = System.nanoTime();
@@ -142,7 +144,7 @@ class FeedbackLoopIT {
                 sender.join();
                 inputEndNanos = System.nanoTime();
                 sent = sim.sent();
-                FleetWindows.sendWatermarkFlush(kafka.bootstrapServers(), t.readings(), SENSORS,
+                FleetWindows.sendWatermarkFlush(kafka.bootstrapServers(), READINGS, SENSORS,
                         (sent + SENSORS - 1) / SENSORS);
                 expected = FleetWindows.labels(SENSORS, sent);
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -156,7 +158,7 @@ class FeedbackLoopIT {
                 }
             }
             cluster.cancelJob(job).get(30, TimeUnit.SECONDS);
-            try (TopicReader<StageStats> r = new TopicReader<>(kafka.bootstrapServers(), t.stats(), StageStats.class)) {
+            try (TopicReader<StageStats> r = new TopicReader<>(kafka.bootstrapServers(), STATS, StageStats.class)) {
                 stats = r.readUntilQuiet(Duration.ofSeconds(1));
             }
         }
@@ -252,9 +254,26 @@ class FeedbackLoopIT {
         return c;
     }
 
-    private static JobID submit(MiniCluster cluster, Settings s) throws Exception {
+    /** The anomaly job with a rate budget of the base rate, planned in the bundle's costs; default output topics. */
+    private static Map<ConfigOption<?>, Object> settings(String bootstrap, Path bundle, Path checkpoints,
+            double utilisation) {
+        Map<ConfigOption<?>, Object> s = new LinkedHashMap<>();
+        s.put(JobOptions.BOOTSTRAP_SERVERS, bootstrap);
+        s.put(JobOptions.BUNDLE, bundle.toString());
+        s.put(JobOptions.INPUT_TOPIC, READINGS);
+        s.put(JobOptions.STARTING_OFFSETS, "earliest");
+        s.put(JobOptions.PARALLELISM, PARALLELISM);
+        s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 1_000L);
+        s.put(JobOptions.CHECKPOINT_DIR, checkpoints.toUri().toString());
+        s.put(JobOptions.BUDGET_RATE, BASE_WINDOWS_PER_S);
+        s.put(JobOptions.BUDGET_STAGE_COSTS, "bundle");
+        s.put(JobOptions.BUDGET_UTILISATION, utilisation);
+        return s;
+    }
+
+    private static JobID submit(MiniCluster cluster, Map<ConfigOption<?>, Object> settings) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
-        SensorAnomalyJob.build(env, JobConfig.of(s.values));
+        SensorAnomalyJob.build(env, JobConfig.of(settings));
         JobGraph graph = env.getStreamGraph().getJobGraph();
         JobID job = cluster.submitJob(graph).get().getJobID();
         awaitAllTasksRunning(cluster, job);
@@ -275,61 +294,6 @@ class FeedbackLoopIT {
             Thread.sleep(100);
         }
         throw new AssertionError("the job's tasks were not all running within 60 s");
-    }
-
-    /** A job's settings. */
-    private static final class Settings {
-        final Map<ConfigOption<?>, Object> values = new LinkedHashMap<>();
-
-        <T> Settings with(ConfigOption<T> option, T value) {
-            values.put(option, value);
-            return this;
-        }
-    }
-
-    /** One job's topics, all with one prefix. */
-    private record Topics(String prefix) {
-        String readings() {
-            return prefix + "readings";
-        }
-
-        String predictions() {
-            return prefix + "predictions";
-        }
-
-        String stats() {
-            return prefix + "stage-stats";
-        }
-
-        String control() {
-            return prefix + "threshold-updates";
-        }
-
-        void create(EmbeddedKafka kafka) throws Exception {
-            kafka.createTopics(2, readings(), predictions(), prefix + "alerts", prefix + "dead-letters", stats(),
-                    control());
-        }
-
-        /** The anomaly job on these topics with a rate budget of the base rate, planned in the bundle's costs. */
-        Settings job(String bootstrap, Path bundle, Path checkpoints) {
-            return new Settings()
-                    .with(JobOptions.BOOTSTRAP_SERVERS, bootstrap)
-                    .with(JobOptions.BUNDLE, bundle.toString())
-                    .with(JobOptions.INPUT_TOPIC, readings())
-                    .with(JobOptions.PREDICTION_TOPIC, predictions())
-                    .with(JobOptions.ALERT_TOPIC, prefix + "alerts")
-                    .with(JobOptions.DEAD_LETTER_TOPIC, prefix + "dead-letters")
-                    .with(JobOptions.STATS_TOPIC, stats())
-                    .with(JobOptions.CONTROL_TOPIC, control())
-                    .with(JobOptions.GROUP_ID, "it-" + prefix)
-                    .with(JobOptions.TRANSACTIONAL_ID_PREFIX, "it-" + prefix)
-                    .with(JobOptions.STARTING_OFFSETS, "earliest")
-                    .with(JobOptions.PARALLELISM, PARALLELISM)
-                    .with(JobOptions.CHECKPOINT_INTERVAL_MS, 1_000L)
-                    .with(JobOptions.CHECKPOINT_DIR, checkpoints.toUri().toString())
-                    .with(JobOptions.BUDGET_RATE, BASE_WINDOWS_PER_S)
-                    .with(JobOptions.BUDGET_STAGE_COSTS, "bundle");
-        }
     }
 
     /**
