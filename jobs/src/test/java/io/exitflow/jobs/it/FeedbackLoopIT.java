@@ -62,9 +62,9 @@ import org.slf4j.LoggerFactory;
  * readings per window cost far more than inference) the stages run a few percent of the time, and a stage call's
  * wall time on a shared 2-core machine depends on how often it runs: measured here, doubling the rate cut the
  * measured stage time per window by 29 to 57% (batches of 1, 8, 32 or the default 64 / 20 ms; stage 0 alone by 37
- * to 56% at an unchanged batch of 1 or 8), so the stages' busy time per second changed only 0.86 to 1.42 times and a
- * budget on it barely tells the two rates apart (the controller is right not to move then); how much it grows swings
- * with the machine's load. The test logs those measurements (bench/RESULTS.md, "Feedback controller").
+ * to 56% at an unchanged batch of 1 or 8), so the stages' busy time per second changed only 0.85 to 1.42 times and
+ * a budget on it barely tells the two rates apart (the controller is right not to move then); how much it grows
+ * swings with the machine's load. The test logs those measurements (bench/RESULTS.md, "Feedback controller").
  */
 class FeedbackLoopIT {
     private static final Logger LOG = LoggerFactory.getLogger(FeedbackLoopIT.class);
@@ -365,7 +365,8 @@ class FeedbackLoopIT {
             StringBuilder sb = new StringBuilder();
             for (ThresholdUpdate u : updates) {
                 Map<String, Double> m = u.getMeasurement();
-                sb.append(String.format(Locale.ROOT, "  t=%6.1fs v%d %s yardstick %.0f ns; input %.0f/s, allowed %.0f ns, "
+                sb.append(String.format(Locale.ROOT, "  t=%6.1fs v%d %s yardstick %.0f ns; input %.0f/s, "
+                                + "allowed %.0f ns, "
                                 + "stage costs %.0f/%.0f/%.0f/%.0f ns, plan %.0f ns; %s%n",
                         (u.getTimestampMillis() - startMillis) / 1000.0, u.getUpdateVersion(),
                         Arrays.toString(thresholds(u)), cost(thresholds(u), yardstick), m.get("input_rate"),
@@ -407,7 +408,8 @@ class FeedbackLoopIT {
         }
 
         private static double cost(double[] thresholds, ControllerSeed yardstick) {
-            return new BudgetSolver().evaluate(yardstick.samples(), yardstick.stageCostNanos(), thresholds).expectedCost();
+            return new BudgetSolver().evaluate(yardstick.samples(), yardstick.stageCostNanos(), thresholds)
+                    .expectedCost();
         }
     }
 }

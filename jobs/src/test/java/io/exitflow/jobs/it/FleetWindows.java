@@ -35,7 +35,8 @@ final class FleetWindows {
      * {@code readings} readings of a {@code sensors}-sensor fleet make (the fleet takes its sensors in turns).
      */
     static Map<String, String> labels(int sensors, long readings) {
-        SensorFleet fleet = new SensorFleet("test", sensors, SensorFleet.DATASET_SEED, SensorFleet.DATASET_START_MILLIS);
+        SensorFleet fleet = new SensorFleet("test", sensors, SensorFleet.DATASET_SEED,
+                SensorFleet.DATASET_START_MILLIS);
         Map<String, List<SensorReading>> bySensor = new HashMap<>();
         for (long i = 0; i < readings; i++) {
             SensorReading r = fleet.next();
