@@ -28,7 +28,7 @@ class BudgetSolverTest {
     void staysWithinTheTargetAndNearTheExhaustiveOptimum() {
         for (double target : new double[] {16_000, 25_000, 40_000, 55_000}) {
             ExitPlan p = solver.solve(set, COST, target, null);
-            ExitPlan best = BruteForce.best(set, COST, target, 20);
+            ExitPlan best = GridSearchOptimum.best(set, COST, target, 20);
             assertTrue(p.expectedCost() <= target, "over target " + target + ": " + p);
             assertTrue(p.expectedAccuracy() >= best.expectedAccuracy() - 0.005,
                     "target " + target + ": solver " + p.expectedAccuracy() + " vs exhaustive " + best.expectedAccuracy());

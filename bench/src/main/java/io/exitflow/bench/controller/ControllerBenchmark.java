@@ -3,6 +3,7 @@ package io.exitflow.bench.controller;
 import io.exitflow.control.Budget;
 import io.exitflow.control.BudgetSolver;
 import io.exitflow.control.CalibrationSet;
+import io.exitflow.control.GridSearchOptimum;
 import io.exitflow.control.ControlDecision;
 import io.exitflow.control.ControllerConfig;
 import io.exitflow.control.ControllerSeed;
@@ -121,7 +122,7 @@ public final class ControllerBenchmark {
             for (int i = 0; i < to; i++) probe.step();
             CalibrationSet population = probe.currentPopulation(4000, 11);
             ExitPlan inForce = new BudgetSolver().evaluate(population, cost, thresholds[to - 1]);
-            ExitPlan best = OfflineOptimum.best(population, cost, inForce.expectedCost(), k <= 3 ? 200 : 32);
+            ExitPlan best = GridSearchOptimum.best(population, cost, inForce.expectedCost(), k <= 3 ? 200 : 32);
             System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %+.1f%% | %+.1f%% | %.4f | %.4f | %+.2f |%n", all.modelId(),
                     labels ? "labels" : "full-depth class", names[s],
                     settle >= to - from ? "never" : Integer.toString(settle), 100 * signed, 100 * over,

@@ -4,6 +4,7 @@ import io.exitflow.jobs.common.DeadLetterSplitter;
 import io.exitflow.jobs.common.DeadLetters;
 import io.exitflow.jobs.common.InferencePipeline;
 import io.exitflow.jobs.common.JobConfig;
+import io.exitflow.jobs.common.JobLauncher;
 import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.common.KafkaIo;
 import io.exitflow.runtime.api.InferenceRequest;
@@ -44,14 +45,7 @@ public final class SensorAnomalyJob {
     private SensorAnomalyJob() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
-            System.out.println(JobConfig.help());
-            return;
-        }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        JobConfig cfg = JobConfig.parse(args, env.getConfiguration());
-        build(env, cfg);
-        env.execute("exitflow sensor anomaly detection");
+        JobLauncher.run(args, "exitflow sensor anomaly detection", SensorAnomalyJob::build);
     }
 
     /** Adds the job's operators to {@code env} (the demo, the tests and the benchmark run it in process). */

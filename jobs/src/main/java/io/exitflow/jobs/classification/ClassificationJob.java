@@ -4,6 +4,7 @@ import io.exitflow.jobs.common.DeadLetterSplitter;
 import io.exitflow.jobs.common.DeadLetters;
 import io.exitflow.jobs.common.InferencePipeline;
 import io.exitflow.jobs.common.JobConfig;
+import io.exitflow.jobs.common.JobLauncher;
 import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.common.KafkaIo;
 import io.exitflow.runtime.api.InferenceRequest;
@@ -37,14 +38,7 @@ public final class ClassificationJob {
     private ClassificationJob() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
-            System.out.println(JobConfig.help());
-            return;
-        }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        JobConfig cfg = JobConfig.parse(args, env.getConfiguration());
-        build(env, cfg);
-        env.execute("exitflow classification");
+        JobLauncher.run(args, "exitflow classification", ClassificationJob::build);
     }
 
     /** Adds the job's operators to {@code env}. */
