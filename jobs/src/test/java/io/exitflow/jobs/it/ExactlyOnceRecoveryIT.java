@@ -45,7 +45,7 @@ class ExactlyOnceRecoveryIT {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
         try (EmbeddedKafka kafka = EmbeddedKafka.start();
                 MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
-                        .setConfiguration(conf).setNumTaskManagers(1).setNumSlotsPerTaskManager(2).build())) {
+                        .setConfiguration(FreeRestPort.on(conf)).setNumTaskManagers(1).setNumSlotsPerTaskManager(2).build())) {
             kafka.createTopics(2, "readings", "predictions", "alerts", "dead-letters", "stage-stats");
             cluster.start();
 

@@ -33,7 +33,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.runtime.execution.ExecutionState;
 import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
 import org.apache.flink.runtime.jobgraph.JobGraph;
@@ -116,7 +115,7 @@ class FeedbackLoopIT {
         Map<String, String> expected;
         try (EmbeddedKafka kafka = EmbeddedKafka.start();
                 MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
-                        .setConfiguration(anyFreeRestPort())
+                        .setConfiguration(FreeRestPort.on(new Configuration()))
                         .setNumTaskManagers(1).setNumSlotsPerTaskManager(PARALLELISM).build())) {
             cluster.start();
             kafka.createTopics(2, READINGS, PREDICTIONS, "alerts", "dead-letters", STATS, CONTROL);
@@ -245,13 +244,6 @@ class FeedbackLoopIT {
                 "a window waited " + delays.get(delays.size() - 1) / 1_000_000 + " ms: the job fell behind");
         assertTrue(drainSeconds <= MAX_DRAIN.toSeconds(),
                 "the last predictions came " + drainSeconds + " s after the input ended: a backlog built up");
-    }
-
-    /** Another build's cluster may hold Flink's default REST port on a shared machine. */
-    private static Configuration anyFreeRestPort() {
-        Configuration c = new Configuration();
-        c.set(RestOptions.BIND_PORT, "0");
-        return c;
     }
 
     /** The anomaly job with a rate budget of the base rate, planned in the bundle's costs; default output topics. */
