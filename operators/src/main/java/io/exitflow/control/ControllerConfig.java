@@ -78,7 +78,7 @@ public final class ControllerConfig implements Serializable {
         private double maxCostIncrease = 0.25;
         private double maxCostDecrease = 0.6;
         private double costDeadband = 0.04;
-        private double minAccuracyGain = 0.05;
+        private double minAccuracyGain = 0.005;
         private int resolveEveryIntervals = 10;
         private double integralGain = 0.2;
         private double integralLimit = 0.7;
@@ -137,7 +137,12 @@ public final class ControllerConfig implements Serializable {
             return this;
         }
 
-        /** Hysteresis: a plan within budget replaces the one in force if it is expected to be this much more accurate. */
+        /**
+         * Hysteresis: a plan within budget replaces the one in force, even when the cost in force is inside the
+         * deadband, if it is expected to be this much more accurate on the samples (default half a point: small
+         * enough that drift in the events' difficulty is followed, above the wobble of re-solving on samples that
+         * turn over). A plan cheaper by more than the deadband at equal or better accuracy replaces it too.
+         */
         public Builder minAccuracyGain(double g) {
             this.minAccuracyGain = in(g, 0, 1, "minAccuracyGain");
             return this;

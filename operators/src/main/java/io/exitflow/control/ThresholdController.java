@@ -33,7 +33,11 @@ import org.slf4j.LoggerFactory;
  *       meets it, with an alert.</li>
  *   <li><b>Hysteresis</b>: publish only when the measured cost of the thresholds in force is over the allowed cost
  *       by more than the deadband, leaves more than the deadband unused while the new plan would use it, when they
- *       are beaten in expected accuracy by a wide margin, or miss the accuracy floor.</li>
+ *       miss the accuracy floor, or when the solver's plan beats them on the samples: more accurate by
+ *       {@link ControllerConfig.Builder#minAccuracyGain} within budget, or cheaper by more than the deadband at
+ *       equal or better accuracy (the deadband suppresses churn, not improvements). Within the deadband the solver
+ *       runs every {@link ControllerConfig.Builder#resolveEveryIntervals} intervals to find such plans. An update
+ *       always changes the thresholds: the same ones are never republished under a new version.</li>
  * </ol>
  * Costs are in nanoseconds of stage time per event. With {@link ControllerConfig.Builder#fixedStageCosts} the costs
  * stay the seed's: no cost learning, no capacity model, no model correction; hysteresis on expected cost.
@@ -159,8 +163,10 @@ public final class ThresholdController implements Serializable {
             boolean overBudget = inForceCost > goal * (1 + cfg.costDeadband);
             boolean roomLeft = inForceCost < goal * (1 - cfg.costDeadband)
                     && plan.expectedCost() * toMeasured - inForceCost > cfg.costDeadband * goal;
-            boolean better = plan.expectedAccuracy() - inForce.expectedAccuracy() >= cfg.minAccuracyGain;
-            publish = version == 0 || overBudget || roomLeft || better || belowFloor;
+            boolean improves = improves(plan, inForce, goal, toMeasured);
+            // a new version always carries new thresholds: republishing the ones in force is churn, never a fix
+            boolean changed = !samePublished(plan.thresholds(), thresholds);
+            publish = version == 0 || (changed && (overBudget || roomLeft || improves || belowFloor));
         }
         boolean alert = floorBinding || (tooTight && budget.kind() == Budget.Kind.RATE);
         double goal = floorBinding ? plan.expectedCost() * toMeasured : cmd;
@@ -188,6 +194,27 @@ public final class ThresholdController implements Serializable {
                 cmd, nowInForce.expectedCost(), full, nowInForce.expectedAccuracy(), fullAccuracy, thresholds.clone(),
                 version, publish, alert, reason);
         return new ControlDecision(update, trace);
+    }
+
+    /**
+     * Whether {@code plan} beats the thresholds in force on the samples by enough to be worth an update although the
+     * cost in force is within the deadband: more accurate by at least the margin and within budget (or no costlier
+     * than the plan in force), or cheaper by more than the deadband at equal or better accuracy. Both compare the two
+     * plans on the same samples, so the samples' cost bias cancels; each publish strictly improves one of accuracy or
+     * cost without giving up the other, so on a fixed sample set the rule cannot oscillate.
+     */
+    private boolean improves(ExitPlan plan, ExitPlan inForce, double goal, double toMeasured) {
+        double gain = plan.expectedAccuracy() - inForce.expectedAccuracy();
+        boolean withinBudget = plan.expectedCost() * toMeasured <= goal * (1 + cfg.costDeadband);
+        boolean moreAccurate = gain >= cfg.minAccuracyGain && (withinBudget || plan.expectedCost() <= inForce.expectedCost());
+        boolean cheaper = gain >= 0 && plan.expectedCost() < inForce.expectedCost() * (1 - cfg.costDeadband);
+        return moreAccurate || cheaper;
+    }
+
+    /** Whether two threshold vectors would go out as the same update (thresholds are published as floats). */
+    private static boolean samePublished(double[] a, double[] b) {
+        for (int s = 0; s < a.length; s++) if ((float) a[s] != (float) b[s]) return false;
+        return true;
     }
 
     private static String cause(boolean first, boolean floor, boolean tooTight, double inForceCost, double goal, boolean backlog) {

@@ -41,6 +41,7 @@ class ThresholdControllerTest {
         assertTrue(loop.truths.get(119).accuracy() > loop.truths.get(79).accuracy() + 0.05, "accuracy recovers at x0.5");
         // the unseen per-event overhead is learned from the overload at start and at the step
         assertEquals(ClosedLoop.OVERHEAD, loop.controller.overheadNanos(), 0.1 * ClosedLoop.OVERHEAD);
+        PublishRuleTest.assertUpdatesChangeThresholds(loop.updates);
     }
 
     @Test
@@ -58,6 +59,7 @@ class ThresholdControllerTest {
         assertTrue(maxDiff(before, after) > 0.05, "thresholds should move with the drift");
         double correction = loop.updates.get(loop.updates.size() - 1).getMeasurement().get("model_correction");
         assertEquals(1.0, correction, 0.1, "the model correction fades once the samples caught up");
+        PublishRuleTest.assertUpdatesChangeThresholds(loop.updates); // measured-cost mode: no same-threshold versions
     }
 
     @Test
