@@ -3,6 +3,7 @@ package io.exitflow.jobs.demo;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.exitflow.jobs.anomaly.SensorAnomalyJob;
+import io.exitflow.jobs.common.BudgetSizing;
 import io.exitflow.jobs.common.JobConfig;
 import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.simulator.RateSchedule;
@@ -33,7 +34,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *
  * <pre>./exitflow-demo [--duration 60s] [--max-events N] [--schedule 20s@1500,20s@3000,20s@1500]
  *     [--sensors 16] [--bad-share 0.01] [--bundle models/sensor-cnn] [--summary-json FILE]
- *     [--report-every 2s] [any job setting, e.g. --mode FULL_DEPTH --max-batch-size 32 --budget-rate 200]</pre>
+ *     [--report-every 2s] [--feedback on|off] [any job setting, e.g. --mode FULL_DEPTH --max-batch-size 32 --budget-rate 200]</pre>
  */
 public final class EmbeddedDemo {
     private static final Map<String, String> TOPICS = Map.of(
@@ -51,6 +52,8 @@ public final class EmbeddedDemo {
         Path summaryJson;
         long reportEveryMillis = 2000;
         int parallelism = 2;
+        /** Run the feedback loop with a budget sized for the schedule's first rate (unless a budget is given). */
+        boolean feedback = true;
         final Map<ConfigOption<?>, Object> job = new LinkedHashMap<>();
     }
 
@@ -103,6 +106,9 @@ public final class EmbeddedDemo {
             // File checkpoints: the window assembler's state can outgrow the 5 MB in-memory checkpoint limit.
             job.put(JobOptions.CHECKPOINT_DIR, checkpointDir.toUri().toString());
             job.putAll(s.job);
+            if (s.feedback && !job.containsKey(JobOptions.BUDGET_RATE) && !job.containsKey(JobOptions.BUDGET_COST)) {
+                addFeedbackBudget(job, bundleDir, schedule, window.slide(), s.parallelism);
+            }
             JobConfig cfg = JobConfig.of(job);
 
             Configuration flinkConf = new Configuration();
@@ -203,6 +209,27 @@ public final class EmbeddedDemo {
             }
             return summary;
         }
+    }
+
+    /**
+     * The demo's budget: the windows/s of the schedule's first rate, planned in the bundle's calibrated costs, with
+     * room at that rate half-way between "every window leaves at stage 0" and the most accurate plan; when the
+     * simulator doubles the rate the controller must move the thresholds towards stage 0, and back afterwards.
+     */
+    private static void addFeedbackBudget(Map<ConfigOption<?>, Object> job, Path bundle, RateSchedule schedule,
+            int slide, int parallelism) {
+        double windowsPerSecond = schedule.rateAt(0) / slide;
+        if (!(windowsPerSecond > 0)) {
+            return; // an idle first phase gives nothing to size a budget for
+        }
+        BudgetSizing sizing = BudgetSizing.of(bundle, windowsPerSecond, parallelism, 0.5);
+        job.put(JobOptions.BUDGET_RATE, windowsPerSecond);
+        job.put(JobOptions.BUDGET_STAGE_COSTS, "bundle");
+        job.put(JobOptions.BUDGET_UTILISATION, sizing.utilisation());
+        log(String.format(Locale.ROOT, "feedback loop: budget %.0f windows/s (the first rate), planned in the bundle's"
+                + " costs: %.1f us per window allowed at that rate (stage 0 only %.1f, most accurate plan %.1f);"
+                + " --feedback off to run on the bundle's thresholds", windowsPerSecond, sizing.allowedNanos() / 1e3,
+                sizing.cheapestNanos() / 1e3, sizing.unconstrainedNanos() / 1e3));
     }
 
     private static void deleteRecursively(Path dir) throws IOException {
@@ -348,7 +375,7 @@ public final class EmbeddedDemo {
             if (a.equals("--help") || a.equals("-h")) {
                 System.out.println("usage: ./exitflow-demo [--duration 60s] [--max-events N] [--schedule 20s@1500,20s@3000]"
                         + " [--sensors 16] [--bad-share 0.01] [--bundle models/sensor-cnn] [--summary-json FILE]"
-                        + " [--report-every 2s] [--parallelism 2] [job settings]\n\n" + JobConfig.help());
+                        + " [--report-every 2s] [--parallelism 2] [--feedback on|off] [job settings]\n\n" + JobConfig.help());
                 System.exit(0);
             }
             if (i + 1 >= args.length) {
@@ -365,6 +392,11 @@ public final class EmbeddedDemo {
                 case "--summary-json" -> s.summaryJson = Path.of(v);
                 case "--report-every" -> s.reportEveryMillis = millis(a, v);
                 case "--parallelism" -> s.parallelism = Integer.parseInt(v);
+                case "--feedback" -> s.feedback = switch (v) {
+                    case "on" -> true;
+                    case "off" -> false;
+                    default -> throw new IllegalArgumentException("--feedback must be on or off, got '" + v + "'");
+                };
                 default -> {
                     ConfigOption<?> o = jobArgs.get(a);
                     if (o == null || List.of("--bootstrap-servers", "--bundle").contains(a)) {

@@ -9,6 +9,7 @@ import io.exitflow.control.BudgetSolver;
 import io.exitflow.control.ControllerSeed;
 import io.exitflow.jobs.anomaly.SensorAnomalyJob;
 import io.exitflow.jobs.common.JobConfig;
+import io.exitflow.jobs.common.BudgetSizing;
 import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.demo.EmbeddedKafka;
 import io.exitflow.jobs.demo.TopicReader;
@@ -97,16 +98,14 @@ class FeedbackLoopIT {
 
         Observations seen = new Observations();
         ControllerSeed yardstick = ControllerSeed.fromBundle(bundle, 4000);
-        double cheapest = Observations.cost(new double[4], yardstick);
-        double unconstrained = new BudgetSolver().solve(yardstick.samples(), yardstick.stageCostNanos(),
-                Observations.cost(BudgetSolver.fullDepthThresholds(4), yardstick), yardstick.initialThresholds())
-                .expectedCost();
-        double allowed = cheapest + 0.5 * (unconstrained - cheapest);
-        double utilisation = allowed * BASE_WINDOWS_PER_S / (PARALLELISM * 1e9);
+        BudgetSizing sizing = BudgetSizing.of(bundle, BASE_WINDOWS_PER_S, PARALLELISM, 0.5);
+        double utilisation = sizing.utilisation();
+        double cheapest = sizing.cheapestNanos();
         LOG.info("budget {} windows/s, utilisation {}: {} ns per window allowed at the base rate, in the bundle's "
                 + "costs (everything at stage 0 {} ns, unconstrained plan {} ns)", BASE_WINDOWS_PER_S,
-                String.format(Locale.ROOT, "%.6f", utilisation), String.format(Locale.ROOT, "%.0f", allowed),
-                String.format(Locale.ROOT, "%.0f", cheapest), String.format(Locale.ROOT, "%.0f", unconstrained));
+                String.format(Locale.ROOT, "%.6f", utilisation), String.format(Locale.ROOT, "%.0f", sizing.allowedNanos()),
+                String.format(Locale.ROOT, "%.0f", sizing.cheapestNanos()),
+                String.format(Locale.ROOT, "%.0f", sizing.unconstrainedNanos()));
         List<StageStats> stats;
         long inputStartMillis;
         long inputStartNanos;
