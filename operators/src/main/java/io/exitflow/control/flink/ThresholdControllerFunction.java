@@ -109,9 +109,11 @@ public class ThresholdControllerFunction extends KeyedProcessFunction<String, St
             LOG.warn("StageStats rejected: {}", e.getMessage());
             return;
         }
-        long now = ctx.timerService().currentProcessingTime();
-        if (slot.nextFire < now) { // first record, or a restore (timers of a restored key fire again, but be sure)
-            slot.nextFire = now + intervalMillis;
+        // Only start the interval timer when none runs (first record, or after a restore). A timer that is due but
+        // has not fired yet (records go first on a busy task thread) must not be replaced: it would be dropped as
+        // stale and the interval would stretch by a whole period every time a record slips in before it.
+        if (slot.nextFire < 0) {
+            slot.nextFire = ctx.timerService().currentProcessingTime() + intervalMillis;
             ctx.timerService().registerProcessingTimeTimer(slot.nextFire);
         }
     }
@@ -120,7 +122,7 @@ public class ThresholdControllerFunction extends KeyedProcessFunction<String, St
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<ThresholdUpdate> out) {
         Slot slot = slots.get(ctx.getCurrentKey());
         if (slot == null || timestamp != slot.nextFire) return; // a stale timer from before a restore
-        slot.nextFire = timestamp + intervalMillis;
+        slot.nextFire = timestamp + intervalMillis; // a fixed grid: a late firing does not shift the next ones
         ctx.timerService().registerProcessingTimeTimer(slot.nextFire);
         if (slot.window.isEmpty()) return; // no stats this interval: nothing measured, nothing to decide
         StageStatsWindow window = slot.window;

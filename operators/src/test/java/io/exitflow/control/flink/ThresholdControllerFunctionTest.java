@@ -14,8 +14,10 @@ import io.exitflow.control.sim.SimulatedPlant;
 import io.exitflow.schemas.StageSample;
 import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
@@ -110,6 +112,38 @@ class ThresholdControllerFunctionTest {
         for (int i = 0; i < 5; i++) plant.step();
         assertEquals(0, plant.truth().backlog(), "the job keeps up at twice the rate");
         restored.close();
+    }
+
+    @Test
+    void theIntervalTimerFiresEveryIntervalWhenRecordsArriveBeforeADueTimer() throws Exception {
+        // Under load the task thread handles records before a due timer: the clock is past the timer, the timer has
+        // not fired. Such a record must not restart the interval (one decision per interval, not per 2-4).
+        SimulatedPlant plant = plant(RateProfile.constant(35_000));
+        var h = harness();
+        h.open();
+        h.setProcessingTime(1);
+        for (StageStats s : asStageStats(plant.step(), "synthetic")) h.processElement(s, 0); // timer due at 1001
+        int intervals = 10;
+        for (int i = 1; i <= intervals; i++) {
+            long due = i * 1000L + 1;
+            moveClockWithoutFiringTimers(h, due + 300); // the timer due at `due` waits behind the records
+            for (StageStats s : asStageStats(plant.step(), "synthetic")) h.processElement(s, due + 300);
+            h.setProcessingTime(due + 300); // now the task thread gets to the timer
+            var traces = h.getSideOutput(ThresholdControllerFunction.TRACE);
+            assertEquals(i, traces == null ? 0 : traces.size(),
+                    "one decision per interval; after " + i + " intervals");
+        }
+        h.close();
+    }
+
+    /** Advances the harness's processing-time clock as a busy task thread sees it: timers come due but do not fire. */
+    private static void moveClockWithoutFiringTimers(KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h,
+                                                     long time) throws Exception {
+        Object clock = h.getProcessingTimeService().getClock(); // TestProcessingTimeService's manual clock
+        Method set = clock.getClass().getDeclaredMethod("setCurrentTime", long.class, TimeUnit.class);
+        set.setAccessible(true);
+        set.invoke(clock, time, TimeUnit.MILLISECONDS);
+        assertEquals(time, h.getProcessingTimeService().getCurrentProcessingTime(), "clock moved, timers pending");
     }
 
     @Test
