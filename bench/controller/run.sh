@@ -5,7 +5,7 @@
 # Writes bench/controller/out/<model>-trace.jsonl and <model>-trace.png, prints the RESULTS.md table.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-T=target-ctl
+T="${EXITFLOW_BENCH_TARGET:-target-ctl}" # own build folder when other builds run beside (parent pom: exitflow.target)
 # ORT 1.29 segfaults in JVMs with long command lines unless telemetry is off (shared/notes/stack.md).
 export ORT_DISABLE_TELEMETRY=1
 args=("$@")

@@ -32,10 +32,10 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Solve</b> with {@link BudgetSolver}; if the accuracy floor fails, the floor wins: the cheapest plan that
  *       meets it, with an alert.</li>
  *   <li><b>Hysteresis</b>: publish only when the measured cost of the thresholds in force is over the allowed cost
- *       by more than the deadband, leaves more than the deadband unused while the new plan would use it, when they
- *       miss the accuracy floor, or when the solver's plan beats them on the samples: more accurate by
+ *       by more than the deadband, when they miss the accuracy floor, or when the solver's plan beats them on the samples: more accurate by
  *       {@link ControllerConfig.Builder#minAccuracyGain} within budget, or cheaper by more than the deadband at
- *       equal or better accuracy (the deadband suppresses churn, not improvements). Within the deadband the solver
+ *       equal or better accuracy (the deadband suppresses churn, not improvements). Unused budget is taken up only
+ *       where it buys that much accuracy. Within the deadband the solver
  *       runs every {@link ControllerConfig.Builder#resolveEveryIntervals} intervals to find such plans. An update
  *       always changes the thresholds: the same ones are never republished under a new version.</li>
  * </ol>
@@ -161,12 +161,12 @@ public final class ThresholdController implements Serializable {
             if (floorBinding) plan = solver.cheapestWithAccuracy(samples, stageCost, minAccuracy, thresholds);
             double goal = floorBinding ? plan.expectedCost() * toMeasured : cmd;
             boolean overBudget = inForceCost > goal * (1 + cfg.costDeadband);
-            boolean roomLeft = inForceCost < goal * (1 - cfg.costDeadband)
-                    && plan.expectedCost() * toMeasured - inForceCost > cfg.costDeadband * goal;
             boolean improves = improves(plan, inForce, goal, toMeasured);
             // a new version always carries new thresholds: republishing the ones in force is churn, never a fix
             boolean changed = !samePublished(plan.thresholds(), thresholds);
-            publish = version == 0 || (changed && (overBudget || roomLeft || improves || belowFloor));
+            // budget left unused is no reason on its own: spending it must buy minAccuracyGain (see improves), or
+            // a plan that spends it for nothing and one that saves it for nothing would take turns
+            publish = version == 0 || (changed && (overBudget || improves || belowFloor));
         }
         boolean alert = floorBinding || (tooTight && budget.kind() == Budget.Kind.RATE);
         double goal = floorBinding ? plan.expectedCost() * toMeasured : cmd;
