@@ -71,7 +71,6 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
         this.ortConfig = ortConfig;
     }
 
-    /** Turns an input record into an event for this operator's first stage, or null when it was rejected. */
     /** Where this operator's sessions run (device, GPU index, threads); as configured, before any CPU fallback. */
     public OrtConfig ortConfig() {
         return ortConfig;
@@ -82,6 +81,7 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
         return settings;
     }
 
+    /** Turns an input record into an event for this operator's first stage, or null when it was rejected. */
     protected abstract InFlightEvent toEvent(IN value) throws Exception;
 
     /** Emits an answer. */
