@@ -249,15 +249,47 @@ class LocalClusterIT {
         assertEquals(p.getStagesRun(), p.getStageLatencyMicros().size(), "one latency per stage run");
     }
 
-    /** The job runs and each TaskManager holds part of it (slots spread, so data crosses JVMs). */
+    /**
+     * Waits until the job and all its tasks run and each TaskManager holds part of it (slots spread, so data crosses
+     * JVMs). A job reports RUNNING before its slots are allocated and its tasks deployed, so this polls rather than
+     * looks once.
+     */
     private static void assertRunningOnBothTaskManagers(String jobId) throws Exception {
-        assertEquals("RUNNING", stack.rest("/jobs/" + jobId).path("state").asText());
-        JsonNode tms = stack.rest("/taskmanagers").path("taskmanagers");
-        assertEquals(2, tms.size());
-        for (JsonNode tm : tms) {
-            assertTrue(tm.path("freeSlots").asInt() < tm.path("slotsNumber").asInt(),
-                    "every TaskManager runs part of the job: " + tm);
+        long deadline = System.nanoTime() + OUTPUT_TIMEOUT.toNanos();
+        while (true) {
+            JsonNode job = stack.rest("/jobs/" + jobId);
+            JsonNode tms = stack.rest("/taskmanagers").path("taskmanagers");
+            String waitingFor = runningEverywhere(job, tms);
+            if (waitingFor == null) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                fail("job " + jobId + " not running on both TaskManagers within " + OUTPUT_TIMEOUT + ": "
+                        + waitingFor + "\njob: " + job + "\ntaskmanagers: " + tms);
+            }
+            Thread.sleep(200);
         }
+    }
+
+    /** What the job still lacks to run on both TaskManagers, or null when it does. */
+    private static String runningEverywhere(JsonNode job, JsonNode tms) {
+        if (!"RUNNING".equals(job.path("state").asText())) {
+            return "job state " + job.path("state").asText();
+        }
+        for (JsonNode vertex : job.path("vertices")) {
+            if (!"RUNNING".equals(vertex.path("status").asText())) {
+                return "vertex " + vertex.path("name").asText() + " is " + vertex.path("status").asText();
+            }
+        }
+        if (tms.size() != 2) {
+            return tms.size() + " TaskManagers registered";
+        }
+        for (JsonNode tm : tms) {
+            if (tm.path("freeSlots").asInt() >= tm.path("slotsNumber").asInt()) {
+                return "TaskManager " + tm.path("id").asText() + " runs no part of the job";
+            }
+        }
+        return null;
     }
 
     /** The shaded job JAR of this build (mvn verify packages it before integration tests run). */
