@@ -13,8 +13,10 @@ import java.util.List;
  * @param arrivals events that entered stage 0 during the interval (the job's throughput)
  * @param stageArrivals per stage, events that reached it
  * @param busyNanos per stage, time spent running it (ONNX Runtime), summed over subtasks
- * @param backlog events waiting at the end of the interval: the operators' batches plus, when an input probe is
- *     configured, the source's lag (events written to the input topic and not yet read)
+ * @param backlog events waiting at the end of the interval: the operators' batches plus, when a
+ *     {@link io.exitflow.control.flink.SourceLagProbe} is configured, the source's lag
+ * @param sourceLag the part of {@code backlog} that is the source's lag (input events written and not yet read),
+ *     or -1 when unknown (no probe, or it has no estimate yet)
  * @param workers parallel subtasks sharing the work (capacity = workers seconds of work per second)
  * @param minThresholdVersion the oldest threshold version any subtask reported during the interval
  * @param samples events that ran every stage (score and class per stage, label when known)
@@ -26,6 +28,7 @@ public record ControlMeasurement(
         long[] stageArrivals,
         long[] busyNanos,
         long backlog,
+        long sourceLag,
         int workers,
         long minThresholdVersion,
         List<Sample> samples) implements Serializable {
@@ -37,6 +40,9 @@ public record ControlMeasurement(
         if (!(seconds > 0)) throw new IllegalArgumentException("interval must be > 0 s, got " + seconds);
         if (stageArrivals.length != busyNanos.length) {
             throw new IllegalArgumentException("stageArrivals and busyNanos differ in length");
+        }
+        if (sourceLag > backlog) {
+            throw new IllegalArgumentException("source lag " + sourceLag + " exceeds the backlog " + backlog + " it is part of");
         }
         samples = List.copyOf(samples);
     }

@@ -9,7 +9,8 @@ import java.io.Serializable;
  * @param timeMillis end of the interval
  * @param inputRate estimated input rate (events/s): throughput plus backlog growth, smoothed
  * @param throughput events/s that entered stage 0
- * @param backlog events waiting at the end of the interval
+ * @param backlog events waiting at the end of the interval, the source's lag included
+ * @param sourceLag the source's lag (input events written and not yet read), -1 when unknown
  * @param costPerEvent measured cost per event (NaN when idle)
  * @param allowedCost cost per event the budget allows after feed-forward, backlog term and rate limits
  * @param plannedCost expected cost per event of the thresholds in force, on the current samples
@@ -27,6 +28,7 @@ public record ControlTrace(
         double inputRate,
         double throughput,
         long backlog,
+        long sourceLag,
         double costPerEvent,
         double allowedCost,
         double plannedCost,
@@ -46,6 +48,7 @@ public record ControlTrace(
                 .append(",\"input_rate\":").append(num(inputRate))
                 .append(",\"throughput\":").append(num(throughput))
                 .append(",\"backlog\":").append(backlog)
+                .append(",\"source_lag\":").append(sourceLag < 0 ? "null" : Long.toString(sourceLag))
                 .append(",\"cost_per_event\":").append(num(costPerEvent))
                 .append(",\"allowed_cost\":").append(num(allowedCost))
                 .append(",\"planned_cost\":").append(num(plannedCost))

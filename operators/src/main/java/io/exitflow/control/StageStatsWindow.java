@@ -87,13 +87,17 @@ public final class StageStatsWindow implements Serializable {
         return droppedSamples;
     }
 
-    /** The interval as one measurement (extra backlog, e.g. the source's lag, is added to the operators'). */
-    public ControlMeasurement toMeasurement(long extraBacklog) {
+    /**
+     * The interval as one measurement.
+     *
+     * @param sourceLag input events not yet read by the source, added to the operators' backlog; -1 when unknown
+     */
+    public ControlMeasurement toMeasurement(long sourceLag) {
         if (isEmpty()) throw new IllegalStateException("no StageStats in this window");
-        long backlog = extraBacklog;
+        long backlog = Math.max(0, sourceLag);
         for (long[] b : lastBacklog.values()) backlog += b[1];
         return new ControlMeasurement(end, seconds(), arrivals, stageArrivals.clone(), busyNanos.clone(),
-                backlog, firstStage.size(), minVersion, samples);
+                backlog, sourceLag, firstStage.size(), minVersion, samples);
     }
 
     /**

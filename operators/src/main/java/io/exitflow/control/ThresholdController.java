@@ -172,10 +172,11 @@ public final class ThresholdController implements Serializable {
         double goal = floorBinding ? plan.expectedCost() * toMeasured : cmd;
         String why = cause(version == 0, floorBinding, tooTight, inForceCost, goal, m.backlog() > allowance);
         String reason = String.format(Locale.ROOT,
-                "%s: input %.0f ev/s (plan %.0f), throughput %.0f ev/s, backlog %d; allowed %.0f ns/event "
+                "%s: input %.0f ev/s (plan %.0f), throughput %.0f ev/s, backlog %d (source lag %s); allowed %.0f ns/event "
                         + "(feed-forward %.0f, overhead %.0f, model correction x%.3f) -> target %.0f; "
                         + "thresholds in force cost %.0f ns (samples expect %.0f), acc %.4f; new plan %.0f ns, acc %.4f (full %.4f)",
-                why, rateEstimate, planRate, m.throughput(), m.backlog(), cmd, feedForward, overhead,
+                why, rateEstimate, planRate, m.throughput(), m.backlog(),
+                m.sourceLag() < 0 ? "unknown" : Long.toString(m.sourceLag()), cmd, feedForward, overhead,
                 Math.exp(correction), target, inForceCost, inForce.expectedCost(), inForce.expectedAccuracy(),
                 plan.expectedCost(), plan.expectedAccuracy(), fullAccuracy);
 
@@ -190,7 +191,7 @@ public final class ThresholdController implements Serializable {
             if (alert) LOG.warn("model {}: {}", modelId, reason);
             else LOG.info("model {} thresholds v{} {}: {}", modelId, version, Arrays.toString(thresholds), reason);
         }
-        ControlTrace trace = new ControlTrace(m.endMillis(), rateEstimate, m.throughput(), m.backlog(), measuredCost,
+        ControlTrace trace = new ControlTrace(m.endMillis(), rateEstimate, m.throughput(), m.backlog(), m.sourceLag(), measuredCost,
                 cmd, nowInForce.expectedCost(), full, nowInForce.expectedAccuracy(), fullAccuracy, thresholds.clone(),
                 version, publish, alert, reason);
         return new ControlDecision(update, trace);
@@ -290,6 +291,7 @@ public final class ThresholdController implements Serializable {
         meas.put("input_rate", rateEstimate);
         meas.put("throughput", m.throughput());
         meas.put("backlog", (double) m.backlog());
+        if (m.sourceLag() >= 0) meas.put("source_lag", (double) m.sourceLag());
         meas.put("workers", (double) m.workers());
         meas.put("busy_fraction", m.busyFraction());
         meas.put("cost_per_event_ns", measuredCost);

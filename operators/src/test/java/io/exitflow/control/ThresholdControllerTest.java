@@ -126,7 +126,7 @@ class ThresholdControllerTest {
             long[] reached = {rate, rate / 2, rate / 4, rate / 8};
             long[] busy = new long[4];
             for (int k = 0; k < 4; k++) busy[k] = reached[k] * 15_000 * busyFactor;
-            ControlMeasurement m = new ControlMeasurement(1_000L * (i + 1), 1, rate, reached, busy, 0, 1,
+            ControlMeasurement m = new ControlMeasurement(1_000L * (i + 1), 1, rate, reached, busy, 0, -1, 1,
                     c.version(), List.of());
             int interval = i;
             c.onInterval(m).update().ifPresent(u -> out.add(new ThresholdUpdateView(interval, u.getThresholds(),
@@ -168,12 +168,12 @@ class ThresholdControllerTest {
     void measurementOfAnotherModelShapeIsRejected() {
         Budget budget = Budget.builder().targetRate(5_000).build();
         ClosedLoop loop = ClosedLoop.standard(budget, RateProfile.constant(1000), 0, 0, 0);
-        ControlMeasurement wrong = new ControlMeasurement(1000, 1, 100, new long[3], new long[3], 0, 1, 0, List.of());
+        ControlMeasurement wrong = new ControlMeasurement(1000, 1, 100, new long[3], new long[3], 0, -1, 1, 0, List.of());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> loop.controller.onInterval(wrong));
         assertTrue(e.getMessage().contains("3 stages"), e.getMessage());
         // a sample of the wrong shape is dropped, the rest of the measurement is used
         ControlMeasurement badSample = new ControlMeasurement(1000, 1, 100, new long[] {100, 50, 20, 10},
-                new long[] {1_000_000, 1_000_000, 400_000, 200_000}, 0, 1, 0,
+                new long[] {1_000_000, 1_000_000, 400_000, 200_000}, 0, -1, 1, 0,
                 List.of(new ControlMeasurement.Sample(new float[] {0.5f}, new int[] {1}, null)));
         int held = loop.controller.samples().size();
         loop.controller.onInterval(badSample);

@@ -83,7 +83,9 @@ public final class SensorAnomalyJob {
 
         DataStream<DeadLetter> deadLetters = readings.getSideOutput(DeadLetters.TAG)
                 .union(windows.getSideOutput(DeadLetters.TAG));
-        DataStream<Prediction> predictions = new InferencePipeline(env, cfg, io, topic).attach(windows, deadLetters);
+        // each slide of a sensor's readings makes one window: the controller reads the input's lag in windows
+        DataStream<Prediction> predictions = new InferencePipeline(env, cfg, io, topic, spec.slide())
+                .attach(windows, deadLetters);
 
         predictions.flatMap(new AlertRule(normal, cfg.get(JobOptions.ALERT_MIN_PROBABILITY)), new AvroTypeInfo<>(Alert.class))
                 .name("alerts").uid("alerts")

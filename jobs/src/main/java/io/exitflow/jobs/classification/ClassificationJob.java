@@ -61,7 +61,7 @@ public final class ClassificationJob {
         DataStream<InferenceRequest> requests = events
                 .map(ClassificationJob::toRequest, TypeInformation.of(InferenceRequest.class))
                 .name("to requests").uid("to-requests");
-        new InferencePipeline(env, cfg, io, topic).attach(requests, events.getSideOutput(DeadLetters.TAG));
+        new InferencePipeline(env, cfg, io, topic, 1).attach(requests, events.getSideOutput(DeadLetters.TAG));
     }
 
     /** The request of a (validated) feature event. */

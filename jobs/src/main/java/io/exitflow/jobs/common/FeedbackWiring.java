@@ -61,8 +61,15 @@ public final class FeedbackWiring {
         return c.build();
     }
 
-    /** Adds the controller when a budget is set. */
-    static void attach(JobConfig cfg, KafkaIo io, DataStream<StageStats> stats) {
+    /**
+     * Adds the controller when a budget is set.
+     *
+     * @param inputTopic the job's input topic, whose consumer-group lag the controller adds to the backlog
+     *     ({@code --source-lag})
+     * @param recordsPerEvent input records per event entering stage 0
+     */
+    static void attach(JobConfig cfg, KafkaIo io, DataStream<StageStats> stats, String inputTopic,
+            double recordsPerEvent) {
         Optional<Budget> budget = budget(cfg);
         if (budget.isEmpty()) {
             return;
@@ -71,13 +78,15 @@ public final class FeedbackWiring {
         if (controlTopic.isEmpty()) {
             throw new IllegalArgumentException("a budget needs a --control-topic to publish threshold updates on");
         }
-        FeedbackLoop.Result loop = FeedbackLoop.builder()
+        FeedbackLoop.Builder loop = FeedbackLoop.builder()
                 .bundlePath(cfg.require(JobOptions.BUNDLE))
                 .budget(budget.get())
-                .config(controllerConfig(cfg))
-                .build()
-                .apply(stats);
-        loop.updates()
+                .config(controllerConfig(cfg));
+        if (cfg.get(JobOptions.SOURCE_LAG)) {
+            loop.sourceLag(io.lagProbe(inputTopic, recordsPerEvent));
+        }
+        DataStream<ThresholdUpdate> updates = loop.build().apply(stats).updates();
+        updates
                 .sinkTo(io.atLeastOnceSink(controlTopic, ThresholdUpdate.class, ThresholdUpdate::getModelId))
                 .name("threshold update sink").uid("control-sink").setParallelism(1);
     }

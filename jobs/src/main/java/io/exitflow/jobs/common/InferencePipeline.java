@@ -29,15 +29,20 @@ public final class InferencePipeline {
     private final JobConfig cfg;
     private final KafkaIo io;
     private final String inputTopic;
+    private final double recordsPerEvent;
 
     /**
      * @param inputTopic the job's input topic, named in dead letters of requests the runtime rejects
+     * @param recordsPerEvent input records per request (1 when each record is one request; the window hop when
+     *     each hop of readings makes a window), for the controller's reading of the topic's lag
      */
-    public InferencePipeline(StreamExecutionEnvironment env, JobConfig cfg, KafkaIo io, String inputTopic) {
+    public InferencePipeline(StreamExecutionEnvironment env, JobConfig cfg, KafkaIo io, String inputTopic,
+            double recordsPerEvent) {
         this.env = env;
         this.cfg = cfg;
         this.io = io;
         this.inputTopic = inputTopic;
+        this.recordsPerEvent = recordsPerEvent;
     }
 
     /**
@@ -104,7 +109,7 @@ public final class InferencePipeline {
             out.stageStats().sinkTo(io.atLeastOnceSink(statsTopic, StageStats.class, StageStats::getModelId))
                     .name("stage stats sink").uid("stats-sink");
         }
-        FeedbackWiring.attach(cfg, io, out.stageStats());
+        FeedbackWiring.attach(cfg, io, out.stageStats(), inputTopic, recordsPerEvent);
 
         String topic = inputTopic; // a local, so the lambda does not capture this (unserialisable) pipeline
         DataStream<DeadLetter> rejected = out.rejected()

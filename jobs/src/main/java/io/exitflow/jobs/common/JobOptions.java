@@ -146,6 +146,12 @@ public final class JobOptions {
             .withDescription("Stage costs the controller plans with: measured (learned from the operators' busy time) "
                     + "or bundle (calibration.json's, fixed: plans follow only the input rate, the budget and the "
                     + "samples, the same on any machine; for machines whose busy time is too noisy to steer by).");
+    public static final ConfigOption<Boolean> SOURCE_LAG = ConfigOptions.key(PREFIX + "source-lag")
+            .booleanType().defaultValue(true)
+            .withDescription("Whether the controller adds the input topic's consumer-group lag (end offsets minus the "
+                    + "offsets the source commits on checkpoints, corrected for what it read since) to the operators' "
+                    + "backlog, so overload that backpressure hides from the operators still shows. Needs "
+                    + "checkpointing; the job's admin client reads the group's offsets.");
 
     // --- anomaly job: windows and alerts ----------------------------------------------------------------------
     public static final ConfigOption<Long> OUT_OF_ORDERNESS_MS = ConfigOptions.key(PREFIX + "out-of-orderness-ms")

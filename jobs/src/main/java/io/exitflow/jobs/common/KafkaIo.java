@@ -37,6 +37,21 @@ public final class KafkaIo {
         return cfg.require(JobOptions.BOOTSTRAP_SERVERS);
     }
 
+    /** The consumer group of the input source, which commits its offsets on checkpoints. */
+    public String groupId() {
+        return cfg.get(JobOptions.GROUP_ID, "exitflow-" + jobName);
+    }
+
+    /** The lag of the input source's consumer group on {@code topic}, in events of {@code recordsPerEvent} records. */
+    public KafkaLagProbe lagProbe(String topic, double recordsPerEvent) {
+        return KafkaLagProbe.builder()
+                .bootstrapServers(bootstrapServers())
+                .topic(topic)
+                .groupId(groupId())
+                .recordsPerEvent(recordsPerEvent)
+                .build();
+    }
+
     /**
      * A source of one topic whose records come out decoded and validated, or as dead letters
      * ({@link DecodingDeserializer}).
@@ -46,7 +61,7 @@ public final class KafkaIo {
         KafkaSourceBuilder<Either<DeadLetter, T>> b = KafkaSource.<Either<DeadLetter, T>>builder()
                 .setBootstrapServers(bootstrapServers())
                 .setTopics(topic)
-                .setGroupId(cfg.get(JobOptions.GROUP_ID, "exitflow-" + jobName))
+                .setGroupId(groupId())
                 .setClientIdPrefix("exitflow-" + jobName + "-" + topic)
                 .setStartingOffsets(startingOffsets())
                 .setDeserializer(new DecodingDeserializer<>(type, validator))
@@ -65,7 +80,7 @@ public final class KafkaIo {
         KafkaSourceBuilder<Either<DeadLetter, T>> b = KafkaSource.<Either<DeadLetter, T>>builder()
                 .setBootstrapServers(bootstrapServers())
                 .setTopics(topic)
-                .setGroupId(cfg.get(JobOptions.GROUP_ID, "exitflow-" + jobName) + "-control")
+                .setGroupId(groupId() + "-control")
                 .setClientIdPrefix("exitflow-" + jobName + "-" + topic)
                 .setStartingOffsets(OffsetsInitializer.earliest())
                 .setDeserializer(new DecodingDeserializer<>(type, validator));

@@ -33,6 +33,7 @@ public final class FeedbackLoop {
     private final Duration interval;
     private final int maxSamplesPerInterval;
     private final String name;
+    private final SourceLagProbe lagProbe;
 
     private FeedbackLoop(Builder b, ControllerSeed seed) {
         this.seed = seed;
@@ -41,6 +42,7 @@ public final class FeedbackLoop {
         this.interval = b.interval;
         this.maxSamplesPerInterval = b.maxSamplesPerInterval;
         this.name = b.name;
+        this.lagProbe = b.lagProbe;
     }
 
     public static Builder builder() {
@@ -54,7 +56,8 @@ public final class FeedbackLoop {
     public Result apply(DataStream<StageStats> stageStats) {
         SingleOutputStreamOperator<ThresholdUpdate> updates = stageStats
                 .keyBy(new ByModel())
-                .process(new ThresholdControllerFunction(seed, budget, config, interval.toMillis(), maxSamplesPerInterval),
+                .process(new ThresholdControllerFunction(seed, budget, config, interval.toMillis(), maxSamplesPerInterval,
+                                lagProbe),
                         new AvroTypeInfo<>(ThresholdUpdate.class))
                 .name(name)
                 .uid(name)
@@ -86,6 +89,7 @@ public final class FeedbackLoop {
         private Duration interval = Duration.ofSeconds(2);
         private int maxSamplesPerInterval = 4096;
         private String name = "exitflow-controller";
+        private SourceLagProbe lagProbe;
 
         private Builder() {}
 
@@ -128,6 +132,15 @@ public final class FeedbackLoop {
         /** Operator name and uid (default "exitflow-controller"). */
         public Builder name(String n) {
             this.name = Objects.requireNonNull(n, "name");
+            return this;
+        }
+
+        /**
+         * The source's lag, added to the operators' backlog (optional; without it, overload the operators do not see
+         * shows only as their throughput falling short of the input).
+         */
+        public Builder sourceLag(SourceLagProbe probe) {
+            this.lagProbe = Objects.requireNonNull(probe, "probe");
             return this;
         }
 

@@ -16,6 +16,9 @@ import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -38,24 +41,33 @@ import org.slf4j.LoggerFactory;
  * {@link #TRACE} as a JSON line. Runs with parallelism 1. The controllers (samples, estimates, version) are
  * checkpointed as operator state, so a restore goes on from where it was, with strictly newer versions.
  *
+ * <p>With a {@link SourceLagProbe}, each measurement's backlog includes the source's lag; the probe learns of every
+ * completed checkpoint (with its trigger time) because that is when sources commit their positions.
+ *
  * <p>Metrics (per function): {@code thresholdUpdates}, {@code controllerAlerts}, {@code rejectedStageStats}, gauges
- * {@code thresholdVersion}, {@code allowedCostNanos}, {@code estimatedAccuracy}.
+ * {@code thresholdVersion}, {@code allowedCostNanos}, {@code estimatedAccuracy}, {@code sourceLag} (-1: unknown).
  */
 public class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStats, ThresholdUpdate>
-        implements CheckpointedFunction {
+        implements CheckpointedFunction, CheckpointListener {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ThresholdControllerFunction.class);
 
     /** One JSON line per model per control interval (see {@link io.exitflow.control.ControlTrace#toJson()}). */
     public static final OutputTag<String> TRACE = new OutputTag<>("exitflow-controller-trace", Types.STRING);
 
+    private static final int MAX_PENDING_CHECKPOINTS = 16;
+
     private final ControllerSeed seed;
     private final Budget budget;
     private final ControllerConfig config;
     private final long intervalMillis;
     private final int maxSamplesPerInterval;
+    private final SourceLagProbe lagProbe; // null: the backlog is the operators' alone
 
     private transient Map<String, Slot> slots;
+    /** Trigger times of checkpoints snapshotted and not yet complete (bounded by Flink's concurrent checkpoints). */
+    private transient NavigableMap<Long, Long> pendingCheckpoints;
+    private transient volatile long lastSourceLag = -1;
     private transient ListState<byte[]> checkpointed;
     private transient Counter updates, alerts, rejected;
     private transient volatile double lastVersion, lastAllowed = Double.NaN, lastAccuracy = Double.NaN;
@@ -75,16 +87,27 @@ public class ThresholdControllerFunction extends KeyedProcessFunction<String, St
 
     public ThresholdControllerFunction(ControllerSeed seed, Budget budget, ControllerConfig config, long intervalMillis,
                                        int maxSamplesPerInterval) {
+        this(seed, budget, config, intervalMillis, maxSamplesPerInterval, null);
+    }
+
+    /**
+     * @param lagProbe the source's lag, added to the operators' backlog; null when there is none
+     */
+    public ThresholdControllerFunction(ControllerSeed seed, Budget budget, ControllerConfig config, long intervalMillis,
+                                       int maxSamplesPerInterval, SourceLagProbe lagProbe) {
         if (intervalMillis < 100) throw new IllegalArgumentException("control interval must be >= 100 ms, got " + intervalMillis);
         this.seed = seed;
         this.budget = budget;
         this.config = config;
         this.intervalMillis = intervalMillis;
         this.maxSamplesPerInterval = maxSamplesPerInterval;
+        this.lagProbe = lagProbe;
     }
 
     @Override
-    public void open(OpenContext ctx) {
+    public void open(OpenContext ctx) throws Exception {
+        pendingCheckpoints = new TreeMap<>();
+        if (lagProbe != null) lagProbe.open();
         var group = getRuntimeContext().getMetricGroup();
         updates = group.counter("thresholdUpdates");
         alerts = group.counter("controllerAlerts");
@@ -92,6 +115,12 @@ public class ThresholdControllerFunction extends KeyedProcessFunction<String, St
         group.gauge("thresholdVersion", () -> lastVersion);
         group.gauge("allowedCostNanos", () -> lastAllowed);
         group.gauge("estimatedAccuracy", () -> lastAccuracy);
+        group.gauge("sourceLag", () -> lastSourceLag);
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (lagProbe != null) lagProbe.close();
     }
 
     @Override
@@ -127,7 +156,9 @@ public class ThresholdControllerFunction extends KeyedProcessFunction<String, St
         if (slot.window.isEmpty()) return; // no stats this interval: nothing measured, nothing to decide
         StageStatsWindow window = slot.window;
         slot.window = newWindow();
-        ControlDecision d = slot.controller.onInterval(window.toMeasurement(0));
+        long lag = lagProbe == null ? -1 : lagProbe.eventsBehind(timestamp);
+        lastSourceLag = lag;
+        ControlDecision d = slot.controller.onInterval(window.toMeasurement(lag));
         d.update().ifPresent(u -> {
             updates.inc();
             out.collect(u);
@@ -150,12 +181,23 @@ public class ThresholdControllerFunction extends KeyedProcessFunction<String, St
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        pendingCheckpoints.put(context.getCheckpointId(), context.getCheckpointTimestamp());
+        // checkpoints that never complete (aborted, failed) are forgotten once newer ones pile up
+        while (pendingCheckpoints.size() > MAX_PENDING_CHECKPOINTS) pendingCheckpoints.pollFirstEntry();
         checkpointed.clear();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ObjectOutputStream o = new ObjectOutputStream(bytes)) {
             o.writeObject(new HashMap<>(slots));
         }
         checkpointed.add(bytes.toByteArray());
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) {
+        Long trigger = pendingCheckpoints.get(checkpointId);
+        // completing a checkpoint subsumes the ones before it: forget them too
+        pendingCheckpoints.headMap(checkpointId, true).clear();
+        if (lagProbe != null && trigger != null) lagProbe.onCheckpointComplete(checkpointId, trigger);
     }
 
     @Override

@@ -118,7 +118,9 @@ public final class SimulatedPlant {
         time += dt;
         long endMillis = Math.round(time * 1000);
         lastTruth = new Truth(time, lambda, servedEvents / dt, (long) backlog, trueCost, acc[0], thresholds.clone(), version);
-        return new ControlMeasurement(endMillis, dt, servedEvents, stageArrivals, busy, (long) backlog, workers, version, samples);
+        // the plant's whole backlog waits in the source: the Kafka lag a probe would report
+        return new ControlMeasurement(endMillis, dt, servedEvents, stageArrivals, busy, (long) backlog, (long) backlog,
+                workers, version, samples);
     }
 
     /** What really happened in the last interval (the controller does not see this). */
