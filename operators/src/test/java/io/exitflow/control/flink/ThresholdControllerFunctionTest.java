@@ -39,12 +39,23 @@ class ThresholdControllerFunctionTest {
     }
 
     private KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> harness() throws Exception {
-        ThresholdControllerFunction f = new ThresholdControllerFunction(seed, budget, ControllerConfig.defaults(), 1000, 4096);
+        return harness(null);
+    }
+
+    private KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> harness(SourceLagProbe lag)
+            throws Exception {
+        ThresholdControllerFunction f = new ThresholdControllerFunction(seed, budget, ControllerConfig.defaults(), 1000,
+                4096, lag);
         return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(f), StageStats::getModelId, Types.STRING);
     }
 
-    /** What two cascade subtasks would report for one plant interval. */
+    /** What two cascade subtasks would report for one plant interval, the plant's backlog as theirs. */
     static List<StageStats> asStageStats(ControlMeasurement m, String model) {
+        return asStageStats(m, model, m.backlog());
+    }
+
+    /** What two cascade subtasks would report for one plant interval with {@code backlog} in their batches. */
+    static List<StageStats> asStageStats(ControlMeasurement m, String model, long backlog) {
         List<StageStats> out = new ArrayList<>();
         for (int sub = 0; sub < 2; sub++) {
             List<Long> arr = new ArrayList<>(), busy = new ArrayList<>(), zeros = new ArrayList<>();
@@ -63,7 +74,7 @@ class ThresholdControllerFunctionTest {
             }
             long end = m.endMillis(), start = end - Math.round(m.seconds() * 1000);
             out.add(new StageStats(model, "early-exit", sub, start, end, 0, half(m.arrivals(), sub), arr, zeros, zeros,
-                    busy, half(m.backlog(), sub), m.minThresholdVersion(), samples));
+                    busy, half(backlog, sub), m.minThresholdVersion(), samples));
         }
         return out;
     }
@@ -75,10 +86,23 @@ class ThresholdControllerFunctionTest {
     /** Runs intervals [from, to) of the plant through the harness; returns the updates emitted. */
     private static List<ThresholdUpdate> drive(KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h,
                                                SimulatedPlant plant, int from, int to) throws Exception {
+        return drive(h, plant, from, to, true);
+    }
+
+    /**
+     * Runs intervals [from, to) of the plant through the harness, the plant's backlog reported by the operators or
+     * (when {@code operatorsSeeBacklog} is false) left waiting in the source, as backpressure does; returns the updates.
+     */
+    private static List<ThresholdUpdate> drive(KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h,
+                                               SimulatedPlant plant, int from, int to, boolean operatorsSeeBacklog)
+            throws Exception {
         List<ThresholdUpdate> got = new ArrayList<>();
         for (int i = from; i < to; i++) {
             h.setProcessingTime(i * 1000L + 1);
-            for (StageStats s : asStageStats(plant.step(), "synthetic")) h.processElement(s, i * 1000L);
+            ControlMeasurement m = plant.step();
+            for (StageStats s : asStageStats(m, "synthetic", operatorsSeeBacklog ? m.backlog() : 0)) {
+                h.processElement(s, i * 1000L);
+            }
             h.setProcessingTime((i + 1) * 1000L + 1);
             List<ThresholdUpdate> now = new ArrayList<>(h.extractOutputValues());
             h.getOutput().clear();
@@ -161,6 +185,78 @@ class ThresholdControllerFunctionTest {
         assertTrue(h.getSideOutput(ThresholdControllerFunction.TRACE) == null
                 || h.getSideOutput(ThresholdControllerFunction.TRACE).isEmpty());
         h.close();
+    }
+
+    /** The plant's true source backlog, as {@code KafkaLagProbe} reads the consumer-group lag on a broker. */
+    private static final class PlantLag implements SourceLagProbe {
+        private final transient SimulatedPlant plant;
+        final List<long[]> completed = new ArrayList<>();
+        boolean opened, closed;
+
+        PlantLag(SimulatedPlant plant) {
+            this.plant = plant;
+        }
+
+        @Override
+        public void open() {
+            opened = true;
+        }
+
+        @Override
+        public void onCheckpointComplete(long checkpointId, long triggerMillis) {
+            completed.add(new long[] {checkpointId, triggerMillis});
+        }
+
+        @Override
+        public long eventsBehind(long nowMillis) {
+            return plant.truth() == null ? -1 : plant.truth().backlog();
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
+    /** Sum of the plant's source backlog over intervals [from, to), the controller's thresholds applied as they come. */
+    private static long backlogUnderOverload(SimulatedPlant plant, int from, int to,
+            KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h) throws Exception {
+        long sum = 0;
+        for (int i = from; i < to; i++) {
+            drive(h, plant, i, i + 1, false);
+            sum += plant.truth().backlog();
+        }
+        return sum;
+    }
+
+    @Test
+    void overloadThatOnlyTheSourcesLagShowsIsDrainedWithAProbe() throws Exception {
+        // Backpressure keeps the operators' batches short; the excess waits in Kafka, where only a probe sees it.
+        RateProfile overload = RateProfile.constant(35_000).thenAt(10, 90_000);
+        SimulatedPlant blind = plant(overload), probed = plant(overload);
+        var withoutProbe = harness();
+        PlantLag lag = new PlantLag(probed);
+        var withProbe = harness(lag);
+        withoutProbe.open();
+        withProbe.open();
+        assertTrue(lag.opened, "the function opens its probe");
+        long blindBacklog = backlogUnderOverload(blind, 0, 40, withoutProbe);
+        long probedBacklog = backlogUnderOverload(probed, 0, 40, withProbe);
+        // measured: 26,974,123 events summed without the probe (the backlog still growing at the end), 202,276 with it
+        assertTrue(probedBacklog < blindBacklog / 10, "the lag makes the controller drain: " + probedBacklog
+                + " vs " + blindBacklog + " events summed over the intervals");
+        assertEquals(0, probed.truth().backlog(), "with the lag in view the job catches up");
+        String trace = new ArrayList<>(withProbe.getSideOutput(ThresholdControllerFunction.TRACE)).get(39).getValue();
+        assertTrue(trace.contains("\"source_lag\":0"), "the trace records the lag the decision saw: " + trace);
+
+        withProbe.snapshot(7, 123_456);
+        withProbe.notifyOfCompletedCheckpoint(7);
+        assertEquals(1, lag.completed.size());
+        assertEquals(7, lag.completed.get(0)[0]);
+        assertEquals(123_456, lag.completed.get(0)[1], "the probe learns when the sources took their positions");
+        withProbe.close();
+        withoutProbe.close();
+        assertTrue(lag.closed, "the function closes its probe");
     }
 
     private static double mean(ThresholdUpdate u) {
