@@ -214,6 +214,22 @@ class FeedbackLoopIT {
             previous = u.getUpdateVersion();
         }
 
+        // (e) The controller saw the input topic's consumer-group lag once checkpoints had committed offsets: every
+        // update after the warm-up carries it, and a job that keeps up lags by less than a second of input.
+        List<Double> lags = new ArrayList<>();
+        for (ThresholdUpdate u : seen.updates) {
+            if (u.getMeasurement().get("interval_end_ms") > inputStartMillis + WARM_UP_MS) {
+                Double lag = u.getMeasurement().get("source_lag");
+                assertNotNull(lag, "no source lag in the measurement of " + u);
+                lags.add(lag);
+            }
+        }
+        LOG.info("source lag (windows) in the updates after the warm-up: {}", lags);
+        assertFalse(lags.isEmpty(), "no update after the warm-up");
+        for (double lag : lags) {
+            assertTrue(lag >= 0 && lag < 2 * BASE_WINDOWS_PER_S, "lag of a job that keeps up: " + lags);
+        }
+
         // (b) Thresholds follow the rate: cheaper after the step up, dearer again after the step down. The cost of
         // the thresholds in force is taken on one yardstick (the bundle's calibration samples and stage costs), so
         // plans from different moments compare whatever the controller's cost estimates were then; a move counts
