@@ -137,6 +137,11 @@ public final class KafkaLagProbe implements SourceLagProbe {
         return Math.round(Math.max(0, records) / recordsPerEvent);
     }
 
+    /** Whether a query is in flight (tests wait for it). */
+    boolean querying() {
+        return pending != null && !pending.isDone();
+    }
+
     /** Takes the result of a finished query, if any. */
     private void collect() {
         if (pending == null || !pending.isDone()) {

@@ -74,6 +74,12 @@ class KafkaLagProbeIT {
                 .build();
     }
 
+    /** Waits until the probe's query for the last checkpoint has finished. */
+    private static void awaitQuery(KafkaLagProbe probe) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (probe.querying() && System.nanoTime() < deadline) Thread.sleep(20);
+    }
+
     /** Polls the probe (as the controller would, once per interval) until it answers. */
     private static long awaitEstimate(KafkaLagProbe probe, long now) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -89,7 +95,7 @@ class KafkaLagProbeIT {
             probe.open();
             commit("group-a", 50); // checkpoint 1, triggered at 10.0 s: 100 records read
             probe.onCheckpointComplete(1, 10_000);
-            Thread.sleep(500);
+            awaitQuery(probe);
             assertEquals(-1, probe.eventsBehind(11_500), "one checkpoint gives no read rate, so no estimate");
 
             commit("group-a", 150); // checkpoint 2, triggered at 11.0 s: 300 records read, 200 per second
@@ -110,13 +116,13 @@ class KafkaLagProbeIT {
             commit("group-b", 400);
             caughtUp.onCheckpointComplete(1, 19_000);
             noCommits.onCheckpointComplete(1, 19_000);
-            Thread.sleep(500);
+            awaitQuery(caughtUp);
             assertEquals(-1, caughtUp.eventsBehind(21_000), "one reading: no estimate yet");
             commit("group-b", 500); // everything read by the second checkpoint
             caughtUp.onCheckpointComplete(2, 20_000);
             noCommits.onCheckpointComplete(2, 20_000);
             assertEquals(0, awaitEstimate(caughtUp, 21_000), "read-ahead since the checkpoint never makes lag negative");
-            Thread.sleep(500);
+            awaitQuery(noCommits);
             assertEquals(-1, noCommits.eventsBehind(21_000), "a topic the group never committed has no lag to report");
         }
     }
