@@ -5,21 +5,26 @@
 #   bench/e2e.sh kafka [--readings-per-sensor 30000] [--parallelism 1] [--modes ...]
 #       the whole anomaly job, Kafka to Kafka, in-process broker (KafkaJobBenchmark; bench/target-e2e/e2e-kafka.json)
 # Prints a table; paste measured numbers into bench/RESULTS.md.
+# EXITFLOW_BENCH_TARGET: Maven build folder (default target-e2e); EXITFLOW_BENCH_JAVA_OPTS: extra JVM options
+# (for example a profiler: -XX:StartFlightRecording=filename=kafka.jfr,settings=profile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-T=target-e2e
+T=${EXITFLOW_BENCH_TARGET:-target-e2e}
 # ORT 1.29 segfaults in JVMs with long command lines unless telemetry is off (shared/notes/stack.md).
 export ORT_DISABLE_TELEMETRY=1
-mvn -q -B -DskipTests -Dexitflow.target=$T -pl bench -am install
-mvn -q -B -Dexitflow.target=$T -pl bench dependency:build-classpath -Dmdep.outputFile=$T-cp.txt >/dev/null
+# One reactor build: the sibling modules resolve to this build's jars (nothing is installed into ~/.m2, where
+# concurrent builds would pick up each other's).
+mvn -q -B -DskipTests -Dexitflow.target=$T -pl bench -am package dependency:build-classpath \
+  -Dmdep.outputFile=$T-cp.txt >/dev/null
 main="io.exitflow.bench.e2e.EndToEndBenchmark --out bench/$T/e2e.json"
 if [ "${1:-}" = kafka ]; then
   shift
   main="io.exitflow.bench.e2e.KafkaJobBenchmark --out bench/$T/e2e-kafka.json"
 fi
 argfile="$(mktemp)"
-trap 'rm -f "$argfile" bench/$T-cp.txt' EXIT
+trap 'rm -f "$argfile" ./*/$T-cp.txt' EXIT
 printf -- '-cp\n%s:%s\n' "bench/$T/classes" "$(cat bench/$T-cp.txt)" >"$argfile"
-java -Xmx3g --add-opens java.base/java.util=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED \
+# shellcheck disable=SC2086 # the options are a list of words
+java -Xmx3g ${EXITFLOW_BENCH_JAVA_OPTS:-} --add-opens java.base/java.util=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED \
   -Dlog4j2.configurationFile=exitflow-demo-log4j2.properties \
   @"$argfile" $main "$@"

@@ -33,9 +33,11 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * in-process broker; then, for each mode, {@link SensorAnomalyJob} runs bounded over that topic (decoding,
  * validation, event-time window assembly, inference, exactly-once sinks) on a local MiniCluster, and its
  * predictions are read back. Rates are over the job's whole run (start-up and the final checkpoint included);
- * CPU is the whole process (broker included). A first, unreported cascade run warms the JVM up.
+ * CPU is the whole process (broker included), and is also split by thread role ({@link ThreadCpuSplit}). Every
+ * mode first runs unreported {@code --warmup-passes} times (default 1), so the measured runs pay less for JIT
+ * compilation (which the split shows).
  *
- * <pre>bench/e2e.sh kafka [--readings-per-sensor 30000] [--parallelism 1]
+ * <pre>bench/e2e.sh kafka [--readings-per-sensor 30000] [--parallelism 1] [--warmup-passes 1]
  *                    [--modes ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT]</pre>
  */
 public final class KafkaJobBenchmark {
@@ -49,6 +51,7 @@ public final class KafkaJobBenchmark {
         String bundle = "models/sensor-cnn";
         int readingsPerSensor = 30_000;
         int parallelism = 1;
+        int warmupPasses = 1;
         String modes = "ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT";
         Path out = Path.of("bench/target-e2e/e2e-kafka.json");
         for (int i = 0; i < args.length; i += 2) {
@@ -58,6 +61,7 @@ public final class KafkaJobBenchmark {
                 case "--readings-per-sensor" -> readingsPerSensor = Integer.parseInt(v);
                 case "--parallelism" -> parallelism = Integer.parseInt(v);
                 case "--modes" -> modes = v;
+                case "--warmup-passes" -> warmupPasses = Integer.parseInt(v);
                 case "--out" -> out = Path.of(v);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
@@ -81,14 +85,18 @@ public final class KafkaJobBenchmark {
             }
             System.out.printf(Locale.ROOT, "wrote %d readings of %d test sensors; bundle %s; parallelism %d%n",
                     readings, SENSORS, manifest.modelId(), parallelism);
+            // The first runs pay for class loading, ONNX Runtime start-up and JIT compilation, and each mode runs
+            // operators of its own: every mode runs unreported warmupPasses times before the measured pass.
             List<String> runs = new ArrayList<>();
-            runs.add("warmup");
-            runs.addAll(Arrays.asList(modes.split(",")));
-            for (String m : runs) {
-                // The first run pays for class loading, JIT and ONNX Runtime start-up: run the cascade once, unreported.
-                boolean warmup = m.equals("warmup");
-                String mode = warmup ? "CASCADE" : m.trim();
-                String suffix = warmup ? "warmup" : mode.toLowerCase(Locale.ROOT);
+            for (int pass = 0; pass <= warmupPasses; pass++) {
+                for (String m : modes.split(",")) {
+                    runs.add((pass < warmupPasses ? "warmup" + pass + "-" : "") + m.trim());
+                }
+            }
+            for (String run : runs) {
+                boolean warmup = run.startsWith("warmup");
+                String mode = run.substring(run.indexOf('-') + 1);
+                String suffix = run.toLowerCase(Locale.ROOT);
                 kafka.createTopics(2, "predictions-" + suffix, "alerts-" + suffix, "dead-letters-" + suffix);
                 Map<ConfigOption<?>, Object> s = new LinkedHashMap<>();
                 s.put(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
@@ -111,7 +119,12 @@ public final class KafkaJobBenchmark {
                 SensorAnomalyJob.build(env, JobConfig.of(s));
                 long t0 = System.nanoTime();
                 long cpu0 = OS.getProcessCpuTime();
-                env.execute("e2e kafka " + mode);
+                ThreadCpuSplit split = ThreadCpuSplit.start();
+                try {
+                    env.execute("e2e kafka " + mode);
+                } finally {
+                    split.close();
+                }
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 long cpu = OS.getProcessCpuTime() - cpu0;
 
@@ -134,8 +147,14 @@ public final class KafkaJobBenchmark {
                             + expected + " windows");
                 }
                 double[] lat = latency.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+                Map<String, Double> perRole = new LinkedHashMap<>();
+                for (Map.Entry<String, Long> e : split.split().entrySet()) {
+                    perRole.put(e.getKey(), round(e.getValue() / 1e3 / windows, 1));
+                }
                 if (warmup) {
-                    System.out.printf(Locale.ROOT, "warm-up run (CASCADE, not reported): %.1f s%n", seconds);
+                    System.out.printf(Locale.ROOT, "warm-up run %s (not reported): %.1f s, %.1f us CPU/window (JIT"
+                            + " compilers %.1f)%n", run, seconds, cpu / 1e3 / windows,
+                            perRole.getOrDefault("JVM: JIT compilers", 0.0));
                     continue;
                 }
                 Map<String, Object> row = new LinkedHashMap<>();
@@ -149,11 +168,15 @@ public final class KafkaJobBenchmark {
                 row.put("windows", windows);
                 row.put("accuracy", round((double) correct / windows, 4));
                 row.put("exits", exits);
+                row.put("cpu_us_per_window_by_thread", perRole);
+                row.put("gc_ms", split.gcMillisSinceStart());
                 rows.add(row);
                 System.out.printf(Locale.ROOT, "%-14s %6.1f s  %8.0f readings/s  %6.0f windows/s  %7.1f us CPU/window"
                         + "  p50 %.3f ms  p99 %.3f ms  acc %.4f  exits %s%n", mode, seconds, readings / seconds,
                         windows / seconds, cpu / 1e3 / windows, quantile(lat, 0.5), quantile(lat, 0.99),
                         (double) correct / windows, Arrays.toString(exits));
+                perRole.forEach((role, us) -> System.out.printf(Locale.ROOT, "    %7.1f us/window  %s%n", us, role));
+                System.out.printf(Locale.ROOT, "    GC time %d ms%n", split.gcMillisSinceStart());
             }
         }
         report.put("runs", rows);
