@@ -22,7 +22,7 @@ if [ "${1:-}" = kafka ]; then
   main="io.exitflow.bench.e2e.KafkaJobBenchmark --out bench/$T/e2e-kafka.json"
 fi
 argfile="$(mktemp)"
-trap 'rm -f "$argfile" ./*/$T-cp.txt' EXIT
+trap 'rm -f "$argfile" ./$T-cp.txt ./*/$T-cp.txt' EXIT
 printf -- '-cp\n%s:%s\n' "bench/$T/classes" "$(cat bench/$T-cp.txt)" >"$argfile"
 # shellcheck disable=SC2086 # the options are a list of words
 java -Xmx3g ${EXITFLOW_BENCH_JAVA_OPTS:-} --add-opens java.base/java.util=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED \
