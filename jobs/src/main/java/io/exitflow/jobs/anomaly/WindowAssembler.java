@@ -6,12 +6,8 @@ import io.exitflow.runtime.api.InferenceRequest;
 import io.exitflow.schemas.SensorReading;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
@@ -22,11 +18,12 @@ import org.apache.flink.util.Collector;
  * {@code <sensor>@<end time>}, label of the last reading (the cut of docs/bundle-contract.md and
  * {@link io.exitflow.data.SensorWindow}).
  *
- * <p>Order: readings ahead of the watermark wait in state until the watermark passes their time (an event-time
- * timer), so out-of-order readings within the watermark's bound are used in time order. A reading behind the
- * watermark is used if it is within the allowed lateness and newer than the sensor's newest used reading;
- * otherwise (too late, or a duplicate time) it goes to the dead-letter side output with reason {@code late}
- * and is counted ({@code lateReadings}).
+ * <p>Order: readings ahead of the watermark wait in state ({@link PendingReadings}, in time order) until the
+ * watermark passes their time, so out-of-order readings within the watermark's bound are used in time order. One
+ * event-time timer per sensor, at its earliest waiting reading, does that: when it fires, every waiting reading the
+ * watermark has passed is used, in time order. A reading behind the watermark is used if it is within the allowed
+ * lateness and newer than the sensor's newest used reading; otherwise (too late, or a duplicate time) it goes to the
+ * dead-letter side output with reason {@code late} and is counted ({@code lateReadings}).
  *
  * <p>Gaps: when consecutive used readings are more than {@link WindowSpec#maxGapMillis()} apart, the window
  * restarts at the new reading ({@code windowResets}), so no window spans missing data.
@@ -38,8 +35,9 @@ public final class WindowAssembler extends KeyedProcessFunction<String, SensorRe
     private final String sourceTopic;
     private final AvroCodec<SensorReading> codec = AvroCodec.of(SensorReading.class);
 
-    private transient ValueState<WindowBuffer> buffer;
-    private transient MapState<Long, PendingReading> pending;
+    private transient ValueState<WindowBuffer> window;
+    private transient ValueState<PendingReadings> pending;
+    private transient float[] scratch;
     private transient Counter windowsEmitted;
     private transient Counter lateReadings;
     private transient Counter windowResets;
@@ -55,9 +53,9 @@ public final class WindowAssembler extends KeyedProcessFunction<String, SensorRe
 
     @Override
     public void open(OpenContext openContext) {
-        buffer = getRuntimeContext().getState(new ValueStateDescriptor<>("window", WindowBuffer.class));
-        pending = getRuntimeContext().getMapState(new MapStateDescriptor<>("pending", Types.LONG,
-                TypeInformation.of(PendingReading.class)));
+        window = getRuntimeContext().getState(new ValueStateDescriptor<>("window", WindowBuffer.class));
+        pending = getRuntimeContext().getState(new ValueStateDescriptor<>("pending-readings", PendingReadings.class));
+        scratch = new float[spec.channels()];
         windowsEmitted = getRuntimeContext().getMetricGroup().counter("windowsEmitted");
         lateReadings = getRuntimeContext().getMetricGroup().counter("lateReadings");
         windowResets = getRuntimeContext().getMetricGroup().counter("windowResets");
@@ -67,19 +65,28 @@ public final class WindowAssembler extends KeyedProcessFunction<String, SensorRe
     public void processElement(SensorReading reading, Context ctx, Collector<InferenceRequest> out) throws Exception {
         long time = reading.getEventTime().toEpochMilli();
         long watermark = ctx.timerService().currentWatermark();
-        PendingReading values = new PendingReading(toArray(reading.getValues()), reading.getLabel());
+        List<Float> values = reading.getValues();
+        for (int c = 0; c < scratch.length; c++) {
+            scratch[c] = values.get(c);
+        }
         if (time > watermark) {
-            if (pending.contains(time)) {
+            PendingReadings queue = pending.value();
+            if (queue == null) {
+                queue = new PendingReadings(spec.channels());
+            } else if (queue.contains(time)) {
                 reject(reading, ctx, "late: duplicate event time " + time + " for sensor " + reading.getSensorId());
                 return;
             }
-            pending.put(time, values);
-            ctx.timerService().registerEventTimeTimer(time);
+            if (queue.add(time, scratch, reading.getLabel())) {
+                // The new earliest waiting reading: the sensor's timer must fire when the watermark passes it.
+                ctx.timerService().registerEventTimeTimer(time);
+            }
+            pending.update(queue);
             return;
         }
-        // Behind the watermark: every pending reading of this sensor is newer than the watermark, so appending now
-        // keeps time order as long as the reading is newer than the last one used.
-        WindowBuffer state = buffer.value();
+        // Behind the watermark: every waiting reading of this sensor is newer than the watermark (the timer took
+        // the others), so appending now keeps time order as long as the reading is newer than the last one used.
+        WindowBuffer state = window.value();
         if (time < watermark - spec.allowedLatenessMillis()) {
             reject(reading, ctx, "late: event time " + time + " is " + (watermark - time)
                     + " ms behind the watermark (allowed lateness " + spec.allowedLatenessMillis() + " ms)");
@@ -87,41 +94,59 @@ public final class WindowAssembler extends KeyedProcessFunction<String, SensorRe
             reject(reading, ctx, "late: event time " + time + " not after the sensor's last used reading "
                     + state.lastTime);
         } else {
-            append(ctx.getCurrentKey(), time, values, out);
+            if (state == null) {
+                state = new WindowBuffer(spec.size(), spec.channels());
+            }
+            append(state, ctx.getCurrentKey(), time, scratch, 0, reading.getLabel(), out);
+            window.update(state);
         }
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<InferenceRequest> out) throws Exception {
-        PendingReading values = pending.get(timestamp);
-        if (values == null) {
+        PendingReadings queue = pending.value();
+        if (queue == null || queue.isEmpty()) {
+            return; // an earlier timer of this sensor took its readings already
+        }
+        long watermark = Math.max(timestamp, ctx.timerService().currentWatermark());
+        if (queue.firstTime() > watermark) {
             return;
         }
-        pending.remove(timestamp);
-        append(ctx.getCurrentKey(), timestamp, values, out);
+        WindowBuffer state = window.value();
+        if (state == null) {
+            state = new WindowBuffer(spec.size(), spec.channels());
+        }
+        String sensorId = ctx.getCurrentKey();
+        while (!queue.isEmpty() && queue.firstTime() <= watermark) {
+            append(state, sensorId, queue.firstTime(), queue.values, queue.firstValuesOffset(), queue.firstLabel(),
+                    out);
+            queue.removeFirst();
+        }
+        window.update(state);
+        pending.update(queue);
+        if (!queue.isEmpty()) {
+            ctx.timerService().registerEventTimeTimer(queue.firstTime());
+        }
     }
 
-    private void append(String sensorId, long time, PendingReading reading, Collector<InferenceRequest> out)
-            throws Exception {
+    /** Appends one reading ({@code channels} values from {@code values[offset]}) and emits a window when one is due. */
+    private void append(WindowBuffer state, String sensorId, long time, float[] values, int offset, String label,
+            Collector<InferenceRequest> out) {
         int size = spec.size();
         int channels = spec.channels();
-        WindowBuffer state = buffer.value();
-        if (state == null) {
-            state = new WindowBuffer(size, channels);
-        } else if (state.count > 0 && time - state.lastTime > spec.maxGapMillis()) {
+        if (state.count > 0 && time - state.lastTime > spec.maxGapMillis()) {
             state.count = 0; // a gap: start a fresh window here
             windowResets.inc();
         }
         int slot = (int) (state.count % size);
-        System.arraycopy(reading.values, 0, state.ring, slot * channels, channels);
+        System.arraycopy(values, offset, state.ring, slot * channels, channels);
         state.count++;
         state.lastTime = time;
-        state.lastLabel = reading.label;
+        state.lastLabel = label;
         if (state.count >= size && (state.count - size) % spec.slide() == 0) {
             out.collect(window(sensorId, state));
             windowsEmitted.inc();
         }
-        buffer.update(state);
     }
 
     private InferenceRequest window(String sensorId, WindowBuffer state) {
@@ -142,13 +167,5 @@ public final class WindowAssembler extends KeyedProcessFunction<String, SensorRe
         lateReadings.inc();
         ctx.output(DeadLetters.TAG, DeadLetters.of(sourceTopic, -1, -1L, reason, codec.encode(reading),
                 reading.getEventTime().toEpochMilli()));
-    }
-
-    private float[] toArray(List<Float> values) {
-        float[] out = new float[spec.channels()];
-        for (int c = 0; c < out.length; c++) {
-            out[c] = values.get(c);
-        }
-        return out;
     }
 }

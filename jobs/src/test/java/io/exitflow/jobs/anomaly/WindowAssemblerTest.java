@@ -17,6 +17,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
@@ -206,6 +208,90 @@ class WindowAssemblerTest {
         assertEquals(1, dead.size());
         assertTrue(dead.get(0).getReason().contains("duplicate event time 0"), dead.get(0).getReason());
         h.close();
+    }
+
+    /** Readings 0..n-1 of sensor s in a shuffled order (seeded). */
+    private static List<Integer> shuffled(int n, long seed) {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            order.add(i);
+        }
+        Collections.shuffle(order, new Random(seed));
+        return order;
+    }
+
+    /** Windows (size 4, slide 2) ending at readings 3, 5, ..., up to reading last. */
+    private static void assertWindowsUpTo(int last, List<InferenceRequest> out) {
+        assertEquals((last - 3) / 2 + 1, out.size());
+        for (int k = 0; k < out.size(); k++) {
+            assertArrayEquals(expectedWindow(2 * k), out.get(k).input, "window " + k);
+            assertEquals(10L * (2 * k + 3), out.get(k).eventTime);
+        }
+    }
+
+    @Test
+    void releasesWaitingReadingsStepByStepAsTheWatermarkAdvances() throws Exception {
+        var h = harness(SMALL);
+        for (int i : shuffled(200, 8)) { // more than the waiting queue's initial capacity, out of order
+            send(h, reading("s", i));
+        }
+        // Each step releases the readings the watermark passed (and only those); the sensor's timer moves on.
+        for (long wm = 5; wm <= 2000; wm += 37) {
+            h.processWatermark(wm);
+            List<InferenceRequest> out = h.extractOutputValues();
+            int used = (int) Math.min(199, wm / 10);
+            if (used >= 3) {
+                assertWindowsUpTo(used % 2 == 0 ? used - 1 : used, out);
+            } else {
+                assertTrue(out.isEmpty());
+            }
+        }
+        assertTrue(deadLetters(h).isEmpty());
+        h.close();
+    }
+
+    @Test
+    void aReadingJustBehindTheWatermarkGoesBeforeTheWaitingOnes() throws Exception {
+        var h = harness(SMALL);
+        send(h, reading("s", 0));
+        send(h, reading("s", 5)); // waits
+        h.processWatermark(15); // releases reading 0; reading 5 (t=50) still waits
+        send(h, reading("s", 1)); // t=10: 5 ms behind the watermark, used now
+        for (int i = 2; i < 5; i++) {
+            send(h, reading("s", i)); // t=20..40, ahead of the watermark: wait, in order before reading 5
+        }
+        h.processWatermark(60);
+        assertWindowsUpTo(5, h.extractOutputValues());
+        assertTrue(deadLetters(h).isEmpty());
+        h.close();
+    }
+
+    @Test
+    void waitingReadingsAndThePartWindowSurviveSnapshotAndRestore() throws Exception {
+        var h = harness(SMALL);
+        for (int i : shuffled(30, 4)) {
+            send(h, reading("s", i));
+        }
+        h.processWatermark(65); // readings 0..6 used (window 0..3 and 2..5 out), 7..29 wait
+        assertWindowsUpTo(5, h.extractOutputValues());
+        OperatorSubtaskState snapshot = h.snapshot(1, 1);
+        h.close();
+
+        var restored = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new WindowAssembler(SMALL, TOPIC)), SensorReading::getSensorId, Types.STRING);
+        restored.initializeState(snapshot);
+        restored.open();
+        send(restored, reading("s", 20)); // a duplicate of a waiting reading
+        restored.processWatermark(1000);
+        List<InferenceRequest> out = restored.extractOutputValues();
+        assertEquals(14 - 2, out.size(), "windows ending at readings 7, 9, ..., 29");
+        for (int k = 0; k < out.size(); k++) {
+            assertArrayEquals(expectedWindow(2 * (k + 2)), out.get(k).input, "window " + (k + 2));
+        }
+        List<DeadLetter> dead = deadLetters(restored);
+        assertEquals(1, dead.size());
+        assertTrue(dead.get(0).getReason().contains("duplicate event time 200"), dead.get(0).getReason());
+        restored.close();
     }
 
     @Test
