@@ -19,6 +19,7 @@ import java.time.Duration;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.typeutils.EitherTypeInfo;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -68,12 +69,14 @@ public final class SensorAnomalyJob {
                 .withTimestampAssigner((e, kafkaTime) -> e.isRight()
                         ? e.right().getEventTime().toEpochMilli() : Long.MIN_VALUE)
                 .withIdleness(Duration.ofMillis(cfg.get(JobOptions.IDLE_TIMEOUT_MS)));
+        // Readings cross operators with their own serializer, not Flink's generic Avro one (SensorReadingSerializer).
         SingleOutputStreamOperator<SensorReading> readings = env
                 .fromSource(io.decodingSource(topic, SensorReading.class, new SensorReadingValidator(spec.channels(),
                         cfg.get(JobOptions.MAX_FUTURE_MS))),
-                        watermarks, "readings: " + topic)
+                        watermarks, "readings: " + topic,
+                        new EitherTypeInfo<>(new AvroTypeInfo<>(DeadLetter.class), SensorReadingTypeInfo.INSTANCE))
                 .uid("readings-source")
-                .process(new DeadLetterSplitter<SensorReading>(), new AvroTypeInfo<>(SensorReading.class))
+                .process(new DeadLetterSplitter<SensorReading>(), SensorReadingTypeInfo.INSTANCE)
                 .name("decode readings").uid("decode-readings");
 
         SingleOutputStreamOperator<InferenceRequest> windows = readings
