@@ -12,7 +12,7 @@ import torch
 from . import checkpoint
 from .data import load_dataset
 from .export import export_bundle, verify_bundle
-from .train import METHODS, TrainConfig
+from .train import METHODS
 
 TASKS = ("sensor-window", "features")
 
@@ -39,11 +39,11 @@ def _load(args: argparse.Namespace):
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .pipeline import build
+    from .pipeline import build, train_config
 
     ds = _load(args)
-    cfg = TrainConfig(method=args.method, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                      seed=args.seed, jei_lambda=args.jei_lambda)
+    cfg = train_config(args.task, method=args.method, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                       seed=args.seed, jei_lambda=args.jei_lambda)
     t0 = time.time()
     trained = build(ds, cfg, rule=args.rule, budget_frac=args.budget, max_drop=args.max_drop)
     print(f"[build] trained in {time.time() - t0:.0f}s; metrics {json.dumps(trained.training['metrics'])}", flush=True)

@@ -21,7 +21,7 @@ def _layer_flops(module: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> int
         return 2 * per_out * out[0].numel()
     if isinstance(module, nn.Linear):
         return 2 * module.in_features * module.out_features
-    if isinstance(module, (nn.BatchNorm1d, nn.ReLU)):
+    if isinstance(module, (nn.BatchNorm1d, nn.LayerNorm, nn.ReLU)):
         return out[0].numel()
     return 0
 

@@ -27,9 +27,9 @@ from .eenet import BudgetError, all_scores, exits_for_thresholds, fit_eenet
 from .exits import THRESHOLD_RULES, ExitModel, StageGraph, run_exits, score_rule
 from .export import export_stage
 from .perturb import noisy_copy
-from .pipeline import Prepared, model_config, prepare
+from .pipeline import Prepared, model_config, prepare, train_config
 from .thresholds import Point, evaluate_thresholds, msdnet_sweep, oracle
-from .train import TrainConfig, cost_shares, fit_jei_gates, train
+from .train import cost_shares, fit_jei_gates, train
 
 BUDGET_SHARES = (0.25, 0.5, 0.75)
 EENET_BUDGETS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -142,7 +142,8 @@ def run_evaluation(ds: Dataset, args: argparse.Namespace) -> dict:
     need = [m for m in ("joint", "boost", "consistent", "jei") if m in methods or (m in ("joint", "boost") and "eenet" in methods)]
     times = {}
     for m in need:
-        cfg = TrainConfig(method=m, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+        cfg = train_config(ds.task, method=m, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                           seed=args.seed)
         t0 = time.time()
         model = train(mcfg, cfg, p.x["train"], p.y["train"], p.x["val"], p.y["val"])
         times[m] = round(time.time() - t0, 1)

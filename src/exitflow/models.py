@@ -36,6 +36,7 @@ class ModelConfig:
     num_classes: int
     widths: list[int] = field(default_factory=lambda: [16, 32, 48, 64])
     dropout: float = 0.1
+    hidden: int = 0  # mlp: hidden width inside each residual block (0 = twice the state width)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,6 +61,27 @@ class ResBlock1d(nn.Module):
         y = self.act(self.bn1(self.conv1(x)))
         y = self.bn2(self.conv2(y))
         return self.act(y + self.short(x))
+
+
+class ResidualMlpBlock(nn.Module):
+    """Pre-norm residual block: ``x + W2 drop(relu(W1 LayerNorm(x)))``.
+
+    The output projection starts at zero, so a new block is the identity: a deeper stage begins as a copy of
+    the state before it and only moves away from it where that helps, instead of having to relearn it.
+    """
+
+    def __init__(self, dim: int, hidden: int, dropout: float) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.ReLU()
+        self.drop = nn.Dropout(dropout)
+        self.fc2 = nn.Linear(hidden, dim)
+        nn.init.zeros_(self.fc2.weight)
+        nn.init.zeros_(self.fc2.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.fc2(self.drop(self.act(self.fc1(self.norm(x)))))
 
 
 class ConvHead(nn.Module):
@@ -105,12 +127,18 @@ class MultiExitNet(nn.Module):
 
     @staticmethod
     def _mlp(cfg: ModelConfig) -> tuple[list[nn.Module], list[nn.Module]]:
-        dims = [cfg.in_shape[0]] + list(cfg.widths)
-        stages: list[nn.Module] = []
-        for i in range(len(cfg.widths)):
-            stages.append(nn.Sequential(nn.Linear(dims[i], dims[i + 1]), nn.BatchNorm1d(dims[i + 1]), nn.ReLU()))
-        heads: list[nn.Module] = [nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(d, cfg.num_classes))
-                                  for d in cfg.widths]
+        """Residual MLP: stage 0 embeds the features and refines them once, every later stage adds one residual
+        block to the same state (state_{k+1} = state_k + f_k(state_k)), so depth can only refine what the stage
+        before computed. The state keeps one width; heads read it through their own LayerNorm."""
+        if len(set(cfg.widths)) != 1:
+            raise ValueError(f"mlp widths must all be equal (one residual state width), got {cfg.widths}")
+        d = cfg.widths[0]
+        hidden = cfg.hidden or 2 * d
+        stages: list[nn.Module] = [nn.Sequential(nn.Linear(cfg.in_shape[0], d),
+                                                 ResidualMlpBlock(d, hidden, cfg.dropout))]
+        stages += [ResidualMlpBlock(d, hidden, cfg.dropout) for _ in cfg.widths[1:]]
+        heads: list[nn.Module] = [nn.Sequential(nn.LayerNorm(d), nn.Dropout(cfg.dropout), nn.Linear(d, cfg.num_classes))
+                                  for _ in cfg.widths]
         return stages, heads
 
     @property

@@ -36,15 +36,17 @@ class TrainConfig:
     jei_alternate: int = 200          # jei: batches per phase when alternating heads and gates
     jei_head_floor: float = 0.05      # jei: minimum weight of every head's loss, so no head stops learning
     log_every_s: float = 10.0         # progress line at least this often within an epoch
+    label_smoothing: float = 0.0      # exit heads' cross-entropy (not the JEI gate targets)
+    keep_best: bool = False           # end on the epoch with the best validation accuracy at the deepest exit
 
 
 def _log(msg: str) -> None:
     print(msg, flush=True, file=sys.stdout)
 
 
-def _ce_per_exit(logits: list[torch.Tensor], y: torch.Tensor) -> torch.Tensor:
+def _ce_per_exit(logits: list[torch.Tensor], y: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
     """``[K, B]`` per-sample cross-entropy of every exit."""
-    return torch.stack([F.cross_entropy(z, y, reduction="none") for z in logits])
+    return torch.stack([F.cross_entropy(z, y, reduction="none", label_smoothing=label_smoothing) for z in logits])
 
 
 def jei_exit_weights(gate_probs: list[torch.Tensor]) -> torch.Tensor:
@@ -133,6 +135,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, x_train: np.ndarray, y_train
     _log(f"[train] method={method} model={model_cfg.kind} params={sum(p.numel() for p in net.parameters())} "
          f"train={n} val={len(y_val)} epochs={cfg.epochs} batch={cfg.batch_size} steps/epoch={steps_per_epoch}")
     step = 0
+    best: tuple[float, int, dict[str, torch.Tensor]] | None = None
     for epoch in range(cfg.epochs):
         net.train()
         perm = torch.randperm(n, generator=gen)
@@ -166,6 +169,12 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, x_train: np.ndarray, y_train
         accs = exit_accuracy(model, x_val, y_val)
         _log(f"[train] epoch {epoch + 1}/{cfg.epochs} loss {loss_sum / max(seen, 1):.4f} "
              f"val acc per exit {' '.join(f'{a:.4f}' for a in accs)} ({time.time() - t0:.1f}s)")
+        if cfg.keep_best and (best is None or accs[-1] > best[0]):
+            best = (accs[-1], epoch, {k: v.detach().clone() for k, v in model.state_dict().items()})
+    if best is not None:
+        # Later epochs only fitted the training split harder: go back to the one validation liked best.
+        model.load_state_dict(best[2])
+        _log(f"[train] kept epoch {best[1] + 1}/{cfg.epochs} (deepest exit val acc {best[0]:.4f})")
     net.grad_rescale = False
     model.eval()
     return model
@@ -176,11 +185,11 @@ def _head_loss(model: ExitModel, cfg: TrainConfig, x: torch.Tensor, y: torch.Ten
     raw = model.net(x)
     if cfg.method == "boost":
         # F_t = f_t + w * stopgrad(F_{t-1}): each head learns the residual the ensemble so far leaves.
-        return _ce_per_exit(combine(raw, "boost", detach_prev=True), y).mean(dim=1).sum()
-    ce = _ce_per_exit(raw, y)
+        return _ce_per_exit(combine(raw, "boost", detach_prev=True), y, cfg.label_smoothing).mean(dim=1).sum()
+    ce = _ce_per_exit(raw, y, cfg.label_smoothing)
     if cfg.method == "consistent":
         pert = model.net(sensor_perturb(x, cfg.perturb_strength, gen))
-        ce_pert = _ce_per_exit(pert, y)
+        ce_pert = _ce_per_exit(pert, y, cfg.label_smoothing)
         consistency = torch.stack([
             F.kl_div(torch.log_softmax(zp, -1), torch.softmax(zc.detach(), -1), reduction="batchmean")
             for zc, zp in zip(raw, pert)])

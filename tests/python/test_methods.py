@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from exitflow.exits import BOOST_WEIGHT, combine
-from exitflow.models import ModelConfig, MultiExitNet
-from exitflow.pipeline import model_config, prepare
+from exitflow.models import ModelConfig, MultiExitNet, ResidualMlpBlock
+from exitflow.pipeline import model_config, prepare, train_config
 from exitflow.train import TrainConfig, exit_accuracy, jei_exit_weights, jei_gate_targets, train
 
 
@@ -69,3 +69,41 @@ def test_jei_targets_and_exit_weights() -> None:
     assert t[:, 0].tolist() == [1.0, 1.0, 1.0] and t[:, 1].tolist() == [0.0, 0.0, 0.0]
     w = jei_exit_weights([torch.tensor([0.7]), torch.tensor([0.5]), torch.tensor([0.9])])
     assert w.squeeze(1).tolist() == pytest.approx([0.7, 0.3, 0.0, 0.0])
+
+
+def test_feature_mlp_stages_are_residual_and_start_as_copies() -> None:
+    """Every stage after the first adds a residual block to one fixed-width state, and an untrained block is the
+    identity: a deeper stage starts as a copy of the state before it, so depth can refine but need not relearn."""
+    net = MultiExitNet(ModelConfig("mlp", [36], 5, widths=[16] * 4, dropout=0.0))
+    net.eval()
+    shapes = net.state_shapes()
+    assert shapes == [[16]] * 4
+    h0 = net.stage(0, torch.randn(32, 36))
+    for k in range(1, 4):
+        assert isinstance(net.stages[k], ResidualMlpBlock)
+        torch.testing.assert_close(net.stage(k, h0), h0)  # zero-initialised output projection
+    with torch.no_grad():
+        net.stages[1].fc2.weight.normal_()
+    assert not torch.allclose(net.stage(1, h0), h0)
+    with pytest.raises(ValueError, match="widths must all be equal"):
+        MultiExitNet(ModelConfig("mlp", [36], 5, widths=[64, 64, 96, 128]))
+
+
+def test_keep_best_returns_the_epoch_validation_liked_best(small_features, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With keep_best the returned model's deepest-exit validation accuracy is the best any epoch reached."""
+    import exitflow.train as train_module
+
+    p = prepare(small_features)
+    seen: list[float] = []
+    real = train_module.exit_accuracy
+
+    def recording(model, x, y):  # the per-epoch validation check inside train()
+        accs = real(model, x, y)
+        seen.append(accs[-1])
+        return accs
+
+    monkeypatch.setattr(train_module, "exit_accuracy", recording)
+    model = train(model_config(small_features), train_config("features", method="boost", epochs=5, batch_size=64),
+                  p.x["train"], p.y["train"], p.x["val"], p.y["val"])
+    assert len(seen) == 5
+    assert real(model, p.x["val"], p.y["val"])[-1] == pytest.approx(max(seen))
