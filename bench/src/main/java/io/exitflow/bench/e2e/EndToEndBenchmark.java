@@ -45,8 +45,11 @@ import org.apache.flink.util.Collector;
  *
  * <p>{@code CASCADE_FLOOR} is the cascade with fixed thresholds solved (BudgetSolver) from the bundle's calibration
  * split for at most {@code --max-accuracy-loss} against full depth, sent as one update on the control stream.
+ * {@code ROW_FULL_DEPTH} is what a plain Flink map calling the model per record does: {@code FULL_DEPTH} at batch
+ * size 1, every event through every stage on its own, no exits (four ORT calls per event, one per stage file).
  *
- * <pre>bench/e2e.sh [--events 300000] [--parallelism 1] [--modes ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT,CASCADE_FLOOR]
+ * <pre>bench/e2e.sh [--events 300000] [--parallelism 1]
+ *              [--modes ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT,CASCADE_FLOOR]
  *              [--bundle models/sensor-cnn] [--max-batch-size 64] [--max-accuracy-loss 0.005]
  *              [--out bench/target-e2e/e2e.json]</pre>
  */
@@ -62,7 +65,7 @@ public final class EndToEndBenchmark {
         long events = 300_000;
         int parallelism = 1;
         int maxBatch = 64;
-        String modes = "ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT,CASCADE_FLOOR";
+        String modes = "ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT,CASCADE_FLOOR";
         double maxLoss = 0.005;
         Path out = Path.of("bench/target-e2e/e2e.json");
         for (int i = 0; i < args.length; i += 2) {
@@ -105,7 +108,10 @@ public final class EndToEndBenchmark {
         for (String m : modes.split(",")) {
             // CASCADE_FLOOR: the cascade with thresholds solved from the bundle's calibration for the accuracy floor.
             boolean withFloor = m.trim().equals("CASCADE_FLOOR");
-            EarlyExit.Mode mode = withFloor ? EarlyExit.Mode.CASCADE : EarlyExit.Mode.valueOf(m.trim());
+            // ROW_FULL_DEPTH: full depth one event at a time, the per-record model call of plain Flink + ONNX jobs.
+            boolean rowFull = m.trim().equals("ROW_FULL_DEPTH");
+            EarlyExit.Mode mode = withFloor ? EarlyExit.Mode.CASCADE
+                    : rowFull ? EarlyExit.Mode.FULL_DEPTH : EarlyExit.Mode.valueOf(m.trim());
             // Warm-up and measured part are whole passes over the windows, so accuracy weighs every window alike.
             long passes = events / windows.size();
             long warmup = Math.max(1, passes / 10) * windows.size();
@@ -115,7 +121,7 @@ public final class EndToEndBenchmark {
             DataStream<ThresholdUpdate> control = withFloor
                     ? env.fromData(new AvroTypeInfo<>(ThresholdUpdate.class), floor) : null;
             EarlyExit.Result result = EarlyExit.builder().bundlePath(bundleDir.toString()).mode(mode)
-                    .maxBatchSize(maxBatch).maxWait(Duration.ofMillis(20)).name("bench-" + m.trim()).build()
+                    .maxBatchSize(rowFull ? 1 : maxBatch).maxWait(Duration.ofMillis(20)).name("bench-" + m.trim()).build()
                     .apply(requests, control);
             result.predictions().process(new RecordPredictions()).setParallelism(1)
                     .sinkTo(new DiscardingSink<>()).setParallelism(1);
