@@ -38,6 +38,11 @@ public final class JobOptions {
             .stringType().defaultValue("threshold-updates")
             .withDescription("Topic of Avro ThresholdUpdate records, read back and broadcast to every stage operator; "
                     + "the in-job controller writes it when a budget is set. Empty to run on the bundle's thresholds.");
+    public static final ConfigOption<String> KAFKA_PROPERTIES = ConfigOptions.key(PREFIX + "kafka-properties")
+            .stringType().noDefaultValue()
+            .withDescription("A Kafka client properties file (security.protocol, sasl.*, ssl.*, tuning) applied to every "
+                    + "source, sink and admin client of the job; read where the job is built. Settings the job owns "
+                    + "(bootstrap.servers, group.id, isolation.level, transactions, (de)serializers) are refused.");
     public static final ConfigOption<String> GROUP_ID = ConfigOptions.key(PREFIX + "group-id")
             .stringType().noDefaultValue().withDescription("Kafka consumer group (default: exitflow-<job>).");
     public static final ConfigOption<String> STARTING_OFFSETS = ConfigOptions.key(PREFIX + "starting-offsets")

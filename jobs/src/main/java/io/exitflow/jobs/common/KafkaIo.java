@@ -2,7 +2,9 @@ package io.exitflow.jobs.common;
 
 import io.exitflow.schemas.DeadLetter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Properties;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -21,6 +23,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 public final class KafkaIo {
     private final JobConfig cfg;
     private final String jobName;
+    private final Properties clientProperties;
 
     /**
      * @param cfg the job's settings
@@ -30,6 +33,9 @@ public final class KafkaIo {
     public KafkaIo(JobConfig cfg, String jobName) {
         this.cfg = cfg;
         this.jobName = jobName;
+        this.clientProperties = cfg.optional(JobOptions.KAFKA_PROPERTIES)
+                .map(f -> KafkaClientProperties.load(Path.of(f)))
+                .orElseGet(KafkaClientProperties::none);
     }
 
     /** Bootstrap servers (required setting). */
@@ -44,12 +50,13 @@ public final class KafkaIo {
 
     /** The lag of the input source's consumer group on {@code topic}, in events of {@code recordsPerEvent} records. */
     public KafkaLagProbe lagProbe(String topic, double recordsPerEvent) {
-        return KafkaLagProbe.builder()
+        KafkaLagProbe.Builder b = KafkaLagProbe.builder()
                 .bootstrapServers(bootstrapServers())
                 .topic(topic)
                 .groupId(groupId())
-                .recordsPerEvent(recordsPerEvent)
-                .build();
+                .recordsPerEvent(recordsPerEvent);
+        clientProperties.stringPropertyNames().forEach(k -> b.property(k, clientProperties.getProperty(k)));
+        return b.build();
     }
 
     /**
@@ -59,6 +66,7 @@ public final class KafkaIo {
     public <T extends SpecificRecordBase> KafkaSource<Either<DeadLetter, T>> decodingSource(
             String topic, Class<T> type, RecordValidator<T> validator) {
         KafkaSourceBuilder<Either<DeadLetter, T>> b = KafkaSource.<Either<DeadLetter, T>>builder()
+                .setProperties(clientProperties)
                 .setBootstrapServers(bootstrapServers())
                 .setTopics(topic)
                 .setGroupId(groupId())
@@ -78,6 +86,7 @@ public final class KafkaIo {
     public <T extends SpecificRecordBase> KafkaSource<Either<DeadLetter, T>> controlSource(String topic, Class<T> type,
             RecordValidator<T> validator) {
         KafkaSourceBuilder<Either<DeadLetter, T>> b = KafkaSource.<Either<DeadLetter, T>>builder()
+                .setProperties(clientProperties)
                 .setBootstrapServers(bootstrapServers())
                 .setTopics(topic)
                 .setGroupId(groupId() + "-control")
@@ -98,6 +107,7 @@ public final class KafkaIo {
             String role) {
         String prefix = cfg.get(JobOptions.TRANSACTIONAL_ID_PREFIX, "exitflow-" + jobName) + "-" + role;
         return KafkaSink.<T>builder()
+                .setKafkaProducerConfig(clientProperties)
                 .setBootstrapServers(bootstrapServers())
                 .setRecordSerializer(serializer(topic, type, key))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
@@ -112,6 +122,7 @@ public final class KafkaIo {
      */
     public <T extends SpecificRecord> KafkaSink<T> atLeastOnceSink(String topic, Class<T> type, RecordKey<T> key) {
         return KafkaSink.<T>builder()
+                .setKafkaProducerConfig(clientProperties)
                 .setBootstrapServers(bootstrapServers())
                 .setRecordSerializer(serializer(topic, type, key))
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
