@@ -64,6 +64,11 @@ public final class ControllerConfig implements Serializable {
     }
 
     /** Whether the controller plans with the seed's stage costs instead of learning them (see the builder). */
+    /** Parallel workers the controller plans for; 0: the number of stage-0 subtasks that report. */
+    public int workers() {
+        return workers;
+    }
+
     public boolean fixedStageCosts() {
         return fixedStageCosts;
     }

@@ -40,8 +40,8 @@ public final class FeedbackWiring {
     }
 
     /**
-     * The controller's tuning the settings ask for: the defaults but for {@code --budget-utilisation} and
-     * {@code --budget-stage-costs}.
+     * The controller's tuning the settings ask for: the defaults but for {@code --budget-utilisation},
+     * {@code --budget-workers} and {@code --budget-stage-costs}.
      */
     static ControllerConfig controllerConfig(JobConfig cfg) {
         Optional<Double> utilisation = cfg.optional(JobOptions.BUDGET_UTILISATION);
@@ -57,6 +57,16 @@ public final class FeedbackWiring {
             utilisation.ifPresent(c::targetUtilisation);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--budget-utilisation: " + e.getMessage(), e);
+        }
+        Optional<Integer> workers = cfg.optional(JobOptions.BUDGET_WORKERS);
+        if (workers.isPresent()) {
+            if (cfg.optional(JobOptions.BUDGET_RATE).isEmpty()) {
+                throw new IllegalArgumentException("--budget-workers applies to --budget-rate only");
+            }
+            if (workers.get() < 1) {
+                throw new IllegalArgumentException("--budget-workers must be >= 1, got " + workers.get());
+            }
+            c.workers(workers.get());
         }
         return c.build();
     }

@@ -151,6 +151,11 @@ public final class JobOptions {
             .withDescription("Stage costs the controller plans with: measured (learned from the operators' busy time) "
                     + "or bundle (calibration.json's, fixed: plans follow only the input rate, the budget and the "
                     + "samples, the same on any machine; for machines whose busy time is too noisy to steer by).");
+    public static final ConfigOption<Integer> BUDGET_WORKERS = ConfigOptions.key(PREFIX + "budget-workers")
+            .intType().noDefaultValue()
+            .withDescription("Parallel workers a rate budget plans capacity for (default: the subtasks running stage 0). "
+                    + "Set it in SPLIT mode when the stages have different parallelism or share fewer cores than "
+                    + "they have subtasks: capacity = workers x 1 s of stage time per second.");
     public static final ConfigOption<Boolean> SOURCE_LAG = ConfigOptions.key(PREFIX + "source-lag")
             .booleanType().defaultValue(true)
             .withDescription("Whether the controller adds the input topic's consumer-group lag (end offsets minus the "

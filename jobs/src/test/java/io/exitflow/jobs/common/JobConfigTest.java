@@ -71,6 +71,19 @@ class JobConfigTest {
     }
 
     @Test
+    void budgetWorkersOverrideTheReportingSubtasksForARateBudget() {
+        assertEquals(0, FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0))).workers());
+        assertEquals(6, FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0,
+                JobOptions.BUDGET_WORKERS, 6))).workers());
+        IllegalArgumentException cost = assertThrows(IllegalArgumentException.class, () -> FeedbackWiring
+                .controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_COST, 0.4, JobOptions.BUDGET_WORKERS, 2))));
+        assertTrue(cost.getMessage().contains("--budget-rate"), cost.getMessage());
+        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class, () -> FeedbackWiring
+                .controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0, JobOptions.BUDGET_WORKERS, 0))));
+        assertTrue(zero.getMessage().startsWith("--budget-workers"), zero.getMessage());
+    }
+
+    @Test
     void budgetStageCostsAreMeasuredUnlessTheBundlesAreAskedFor() {
         assertFalse(FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0)))
                 .fixedStageCosts());
