@@ -1,5 +1,7 @@
 package io.exitflow.bench.e2e;
 
+import io.exitflow.bench.BenchArgs;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.exitflow.control.BudgetSolver;
@@ -23,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -61,26 +64,21 @@ public final class EndToEndBenchmark {
     private EndToEndBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        String bundle = "models/sensor-cnn";
-        long events = 300_000;
-        int parallelism = 1;
-        int maxBatch = 64;
-        String modes = "ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT,CASCADE_FLOOR";
-        double maxLoss = 0.005;
-        Path out = Path.of("bench/target-e2e/e2e.json");
-        for (int i = 0; i < args.length; i += 2) {
-            String v = args[i + 1];
-            switch (args[i]) {
-                case "--bundle" -> bundle = v;
-                case "--events" -> events = Long.parseLong(v);
-                case "--parallelism" -> parallelism = Integer.parseInt(v);
-                case "--max-batch-size" -> maxBatch = Integer.parseInt(v);
-                case "--modes" -> modes = v;
-                case "--max-accuracy-loss" -> maxLoss = Double.parseDouble(v);
-                case "--out" -> out = Path.of(v);
-                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
-            }
+        Optional<BenchArgs> a = BenchArgs.parse(args, "bench/e2e.sh [--events 300000] [--parallelism 1] "
+                + "[--modes ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT,CASCADE_FLOOR] "
+                + "[--bundle models/sensor-cnn] [--max-batch-size 64] [--max-accuracy-loss 0.005] "
+                + "[--out bench/target-e2e/e2e.json]",
+                "bundle", "events", "parallelism", "max-batch-size", "modes", "max-accuracy-loss", "out");
+        if (a.isEmpty()) {
+            return;
         }
+        String bundle = a.get().get("bundle", "models/sensor-cnn");
+        long events = a.get().get("events", 300_000L, Long::parseLong);
+        int parallelism = a.get().get("parallelism", 1, Integer::parseInt);
+        int maxBatch = a.get().get("max-batch-size", 64, Integer::parseInt);
+        String modes = a.get().get("modes", "ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT,CASCADE_FLOOR");
+        double maxLoss = a.get().get("max-accuracy-loss", 0.005, Double::parseDouble);
+        Path out = a.get().get("out", Path.of("bench/target-e2e/e2e.json"), Path::of);
         Path bundleDir = Path.of(bundle).toAbsolutePath();
         Manifest manifest = ModelBundle.load(bundleDir).manifest();
         Manifest.Window w = manifest.input().window();

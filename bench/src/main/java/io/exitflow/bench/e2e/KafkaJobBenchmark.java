@@ -1,5 +1,7 @@
 package io.exitflow.bench.e2e;
 
+import io.exitflow.bench.BenchArgs;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.sun.management.OperatingSystemMXBean;
@@ -24,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -48,24 +51,19 @@ public final class KafkaJobBenchmark {
     private KafkaJobBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        String bundle = "models/sensor-cnn";
-        int readingsPerSensor = 30_000;
-        int parallelism = 1;
-        int warmupPasses = 1;
-        String modes = "ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT";
-        Path out = Path.of("bench/target-e2e/e2e-kafka.json");
-        for (int i = 0; i < args.length; i += 2) {
-            String v = args[i + 1];
-            switch (args[i]) {
-                case "--bundle" -> bundle = v;
-                case "--readings-per-sensor" -> readingsPerSensor = Integer.parseInt(v);
-                case "--parallelism" -> parallelism = Integer.parseInt(v);
-                case "--modes" -> modes = v;
-                case "--warmup-passes" -> warmupPasses = Integer.parseInt(v);
-                case "--out" -> out = Path.of(v);
-                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
-            }
+        Optional<BenchArgs> a = BenchArgs.parse(args, "bench/e2e.sh kafka [--readings-per-sensor 30000] "
+                + "[--parallelism 1] [--warmup-passes 1] [--modes ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT] "
+                + "[--bundle models/sensor-cnn] [--out bench/target-e2e/e2e-kafka.json]",
+                "bundle", "readings-per-sensor", "parallelism", "modes", "warmup-passes", "out");
+        if (a.isEmpty()) {
+            return;
         }
+        String bundle = a.get().get("bundle", "models/sensor-cnn");
+        int readingsPerSensor = a.get().get("readings-per-sensor", 30_000, Integer::parseInt);
+        int parallelism = a.get().get("parallelism", 1, Integer::parseInt);
+        int warmupPasses = a.get().get("warmup-passes", 1, Integer::parseInt);
+        String modes = a.get().get("modes", "ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT");
+        Path out = a.get().get("out", Path.of("bench/target-e2e/e2e-kafka.json"), Path::of);
         Path bundleDir = Path.of(bundle).toAbsolutePath();
         Manifest manifest = ModelBundle.load(bundleDir).manifest();
         long readings = (long) SENSORS * readingsPerSensor;
