@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
 from exitflow.evaluate import BUDGET_SHARES, accuracy_at  # noqa: E402
+from exitflow.models import ModelConfig  # noqa: E402
 
 TASKS = {"sensor": "Sensor windows (1D CNN)", "features": "Feature vectors (MLP)"}
 FULL = "full"
@@ -76,10 +77,16 @@ def load_reports(bench: Path, tag: str) -> dict[int, dict]:
     first = next(iter(reports.values()))
     for seed, report in reports.items():
         for key in SAME_SETTINGS:
-            if report[key] != first[key]:
+            if _setting(report, key) != _setting(first, key):
                 raise SystemExit(f"{tag}: seed {seed} has {key}={report[key]!r}, seed {first['seed']} has "
                                  f"{first[key]!r}; re-run it with the same settings")
     return dict(sorted(reports.items()))
+
+
+def _setting(report: dict, key: str) -> object:
+    # Older reports lack model fields added since (with defaults that keep the model as it was): compare the
+    # model as ModelConfig reads it.
+    return ModelConfig(**report[key]).to_dict() if key == "model" else report[key]
 
 
 def curve_accuracy(curve: dict) -> dict[str, float | None]:
