@@ -66,6 +66,8 @@ public final class KafkaLagProbe implements SourceLagProbe {
     private transient CompletableFuture<Offsets> pending;
     /** The last two readings of committed offsets (for the read rate); null until there are. */
     private transient Offsets previous, latest;
+    private transient long failures;
+    private transient String lastFailure;
 
     /** Committed and end offsets of the topic, summed over its partitions. */
     record Offsets(long triggerMillis, long committed, long queryMillis, long end) {}
@@ -159,8 +161,13 @@ public final class KafkaLagProbe implements SourceLagProbe {
                 latest = o;
             }
         } catch (RuntimeException e) {
-            LOG.warn("lag of topic {} for group {} unknown until the next checkpoint: {}", topic, groupId,
-                    e.getCause() != null ? e.getCause().toString() : e.toString());
+            // A broker that refuses (ACLs, security settings) refuses every checkpoint: say so once, then every 100th.
+            String why = e.getCause() != null ? e.getCause().toString() : e.toString();
+            if (failures++ % 100 == 0 || !why.equals(lastFailure)) {
+                LOG.warn("lag of topic {} for group {} unknown until a query succeeds ({} failed so far; the probe "
+                        + "needs Describe on the topic and the group): {}", topic, groupId, failures, why);
+            }
+            lastFailure = why;
         }
     }
 
