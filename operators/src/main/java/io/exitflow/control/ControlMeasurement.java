@@ -20,6 +20,9 @@ import java.util.List;
  * @param workers parallel subtasks sharing the work (capacity = workers seconds of work per second)
  * @param minThresholdVersion the oldest threshold version any subtask reported during the interval
  * @param samples events that ran every stage (score and class per stage, label when known)
+ * @param taskBusyNanos time the stage operators' tasks were busy (stages, record handling, chained operators), summed
+ *     over subtasks, or -1 when unknown: beyond {@code busyNanos}, it shows the per-event overhead the capacity must
+ *     also cover, without waiting for an overload
  */
 public record ControlMeasurement(
         long endMillis,
@@ -31,10 +34,18 @@ public record ControlMeasurement(
         long sourceLag,
         int workers,
         long minThresholdVersion,
-        List<Sample> samples) implements Serializable {
+        List<Sample> samples,
+        long taskBusyNanos) implements Serializable {
 
     /** One event that ran every stage. */
     public record Sample(float[] scores, int[] classes, Integer label) implements Serializable {}
+
+    /** A measurement without task busy time. */
+    public ControlMeasurement(long endMillis, double seconds, long arrivals, long[] stageArrivals, long[] busyNanos,
+            long backlog, long sourceLag, int workers, long minThresholdVersion, List<Sample> samples) {
+        this(endMillis, seconds, arrivals, stageArrivals, busyNanos, backlog, sourceLag, workers, minThresholdVersion,
+                samples, -1);
+    }
 
     public ControlMeasurement {
         if (!(seconds > 0)) throw new IllegalArgumentException("interval must be > 0 s, got " + seconds);

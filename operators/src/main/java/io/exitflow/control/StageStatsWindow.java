@@ -27,6 +27,7 @@ public final class StageStatsWindow implements Serializable {
     private long start = Long.MAX_VALUE, end = Long.MIN_VALUE;
     private long minVersion = Long.MAX_VALUE;
     private long records, droppedSamples;
+    private long taskBusyNanos; // summed over records; -1 once one record lacks it
 
     public StageStatsWindow(int stages, int maxSamples) {
         this.stages = stages;
@@ -75,6 +76,7 @@ public final class StageStatsWindow implements Serializable {
             for (int i = 0; i < cl.length; i++) cl[i] = x.getClasses().get(i);
             samples.add(new ControlMeasurement.Sample(sc, cl, x.getLabel()));
         }
+        if (taskBusyNanos >= 0) taskBusyNanos = s.getTaskBusyNanos() < 0 ? -1 : taskBusyNanos + s.getTaskBusyNanos();
         records++;
     }
 
@@ -97,7 +99,7 @@ public final class StageStatsWindow implements Serializable {
         long backlog = Math.max(0, sourceLag);
         for (long[] b : lastBacklog.values()) backlog += b[1];
         return new ControlMeasurement(end, seconds(), arrivals, stageArrivals.clone(), busyNanos.clone(),
-                backlog, sourceLag, firstStage.size(), minVersion, samples);
+                backlog, sourceLag, firstStage.size(), minVersion, samples, taskBusyNanos);
     }
 
     /**

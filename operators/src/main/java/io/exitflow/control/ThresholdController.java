@@ -56,6 +56,8 @@ public final class ThresholdController implements Serializable {
 
     private double rateEstimate = Double.NaN;
     private long previousBacklog = -1;
+    /** Smoothed per-event time of the stage tasks outside the stages, from their busy time; NaN until measured. */
+    private double taskOverhead = Double.NaN;
     private double overhead;
     private boolean overheadSeen;
     private double correction; // log of the factor applied to the command before solving
@@ -250,7 +252,8 @@ public final class ThresholdController implements Serializable {
     /**
      * Time per event outside the stages. When events waited at both ends of the interval (or piled up by more than
      * the allowance from the start) the workers never ran dry, so throughput was the capacity: overhead = capacity / throughput - stage time. When the backlog ended
-     * empty the job kept up, so capacity >= throughput bounds it from above.
+     * empty the job kept up, so capacity >= throughput bounds it from above. When the operators report their tasks'
+     * busy time, the part outside the stages is a floor under the estimate in every interval.
      */
     private void learnOverhead(ControlMeasurement m, double allowance, double capacity, double measuredCost, boolean enough) {
         // backlogged at both ends, or grown by more than the allowance from an empty start: no idle time in between
@@ -263,6 +266,13 @@ public final class ThresholdController implements Serializable {
                 overheadSeen = true;
             }
             else if (m.backlog() <= allowance) overhead = Math.min(overhead, perEvent);
+        }
+        // The stage tasks' own busy time beyond the stages is overhead measured directly, overload or not: a floor
+        // under the estimate, so a job that keeps up only by eating its headroom is planned with its true cost.
+        if (enough && Double.isFinite(measuredCost) && m.taskBusyNanos() >= 0) {
+            double direct = Math.max(0, (double) m.taskBusyNanos() / m.arrivals() - measuredCost);
+            taskOverhead = Double.isNaN(taskOverhead) ? direct : taskOverhead + cfg.costSmoothing * (direct - taskOverhead);
+            overhead = Math.max(overhead, taskOverhead);
         }
         previousBacklog = m.backlog();
     }
@@ -298,6 +308,7 @@ public final class ThresholdController implements Serializable {
         meas.put("allowed_cost_ns", cmd);
         meas.put("solver_target_ns", target);
         meas.put("overhead_ns", overhead);
+        if (!Double.isNaN(taskOverhead)) meas.put("task_overhead_ns", taskOverhead);
         meas.put("model_correction", Math.exp(correction));
         for (int s = 0; s < stageCost.length; s++) meas.put("stage_cost_ns_" + s, stageCost[s]);
         meas.put("expected_cost_ns", plan.expectedCost());

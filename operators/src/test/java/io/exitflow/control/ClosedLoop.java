@@ -29,10 +29,16 @@ final class ClosedLoop {
 
     /** The standard test plant (synthetic population, seed 11) and a controller seeded with other synthetic samples. */
     static ClosedLoop standard(Budget budget, RateProfile rate, double driftFrom, double driftTo, double driftStrength) {
+        return standard(budget, rate, driftFrom, driftTo, driftStrength, false);
+    }
+
+    /** The standard loop; with {@code taskBusyVisible} the plant reports its workers' busy time, overhead included. */
+    static ClosedLoop standard(Budget budget, RateProfile rate, double driftFrom, double driftTo, double driftStrength,
+                               boolean taskBusyVisible) {
         CalibrationSet population = SyntheticData.calibration(4000, 4, 5, 11);
         CalibrationSet calibration = SyntheticData.calibration(2000, 4, 5, 12);
         SimulatedPlant.Builder pb = SimulatedPlant.builder().population(population).stageCostNanos(STAGE_COST)
-                .overheadNanos(OVERHEAD).workers(WORKERS).rate(rate).seed(3);
+                .overheadNanos(OVERHEAD).workers(WORKERS).rate(rate).seed(3).taskBusyVisible(taskBusyVisible);
         if (driftStrength > 0) pb.drift(driftFrom, driftTo, driftStrength);
         ControllerConfig cfg = ControllerConfig.defaults();
         ThresholdController c = new ThresholdController("synthetic", "test", budget, cfg, calibration,

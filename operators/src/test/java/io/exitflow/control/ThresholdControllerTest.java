@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.control.sim.RateProfile;
+import io.exitflow.control.sim.SimulatedPlant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -42,6 +43,44 @@ class ThresholdControllerTest {
         // the unseen per-event overhead is learned from the overload at start and at the step
         assertEquals(ClosedLoop.OVERHEAD, loop.controller.overheadNanos(), 0.1 * ClosedLoop.OVERHEAD);
         PublishRuleTest.assertUpdatesChangeThresholds(loop.updates);
+    }
+
+    /**
+     * A job that keeps up only by eating its headroom: the overhead outside the stages never shows as an overload, so
+     * without the tasks' busy time the controller plans as if there were none and spends the headroom; with it, the
+     * plan holds the target utilisation.
+     */
+    private static ClosedLoop neverSaturated(boolean taskBusyVisible) {
+        double[] cheap = {0.3, 0.3, 0.3, 0.0}; // starts cheap, so even the first interval is no overload
+        SimulatedPlant plant = SimulatedPlant.builder().population(SyntheticData.calibration(4000, 4, 5, 11))
+                .stageCostNanos(ClosedLoop.STAGE_COST).overheadNanos(ClosedLoop.OVERHEAD).workers(ClosedLoop.WORKERS)
+                .rate(RateProfile.constant(30_000)).seed(3).initialThresholds(cheap)
+                .taskBusyVisible(taskBusyVisible).build();
+        ControllerConfig cfg = ControllerConfig.defaults();
+        ThresholdController c = new ThresholdController("synthetic", "test", Budget.builder().targetRate(30_000).build(),
+                cfg, SyntheticData.calibration(2000, 4, 5, 12), new double[] {20_000, 20_000, 20_000, 20_000}, cheap);
+        return new ClosedLoop(plant, c, cfg.targetUtilisation()).run(40);
+    }
+
+    @Test
+    void theTasksBusyTimeShowsTheOverheadBeforeAnyOverload() {
+        ClosedLoop hidden = neverSaturated(false), visible = neverSaturated(true);
+        for (ClosedLoop loop : List.of(hidden, visible)) {
+            for (int i = 0; i < 40; i++) assertEquals(0, loop.truths.get(i).backlog(), "the plant keeps up at " + i);
+        }
+        // What the controller allows per event, against what the plant can afford at the target utilisation. The
+        // synthetic accuracy curve is flat up there, so the plans need not spend it all: the allowance is the test.
+        for (int i = 5; i < 40; i++) {
+            double ideal = visible.idealCost(i);
+            assertEquals(1.0, visible.traces.get(i).allowedCost() / ideal, 0.02, "allowance with busy time at " + i);
+            assertTrue(visible.truths.get(i).costPerEvent() <= ideal * (1 + BAND), "spent within budget at " + i);
+            assertTrue(hidden.traces.get(i).allowedCost() / hidden.idealCost(i) > 1.1,
+                    "without busy time the headroom looks free at " + i + ": " + hidden.traces.get(i).allowedCost());
+        }
+        assertEquals(ClosedLoop.OVERHEAD, visible.controller.overheadNanos(), 0.05 * ClosedLoop.OVERHEAD);
+        assertEquals(0, hidden.controller.overheadNanos(), "no overload, so nothing to learn the overhead from");
+        assertEquals(ClosedLoop.OVERHEAD, visible.updates.get(visible.updates.size() - 1).getMeasurement()
+                .get("task_overhead_ns"), 0.05 * ClosedLoop.OVERHEAD);
     }
 
     @Test

@@ -28,6 +28,7 @@ public final class SimulatedPlant {
     private final double sampleShare;
     private final double costNoise;
     private final boolean labelsKnown;
+    private final boolean taskBusyVisible;
     private final double dt;
     private final SplittableRandom random;
 
@@ -57,6 +58,7 @@ public final class SimulatedPlant {
         sampleShare = b.sampleShare;
         costNoise = b.costNoise;
         labelsKnown = b.labelsKnown;
+        taskBusyVisible = b.taskBusyVisible;
         dt = b.intervalSeconds;
         random = new SplittableRandom(b.seed);
         thresholds = b.initialThresholds.clone();
@@ -119,8 +121,11 @@ public final class SimulatedPlant {
         long endMillis = Math.round(time * 1000);
         lastTruth = new Truth(time, lambda, servedEvents / dt, (long) backlog, trueCost, acc[0], thresholds.clone(), version);
         // the plant's whole backlog waits in the source: the Kafka lag a probe would report
+        long stageBusy = 0;
+        for (long b : busy) stageBusy += b;
+        long taskBusy = taskBusyVisible ? stageBusy + Math.round(overhead * servedEvents) : -1;
         return new ControlMeasurement(endMillis, dt, servedEvents, stageArrivals, busy, (long) backlog, (long) backlog,
-                workers, version, samples);
+                workers, version, samples, taskBusy);
     }
 
     /** What really happened in the last interval (the controller does not see this). */
@@ -237,6 +242,7 @@ public final class SimulatedPlant {
         private double sampleShare = 0.02;
         private double costNoise = 0.02;
         private boolean labelsKnown;
+        private boolean taskBusyVisible;
         private double intervalSeconds = 1.0;
         private long seed = 1;
         private double[] initialThresholds;
@@ -270,6 +276,11 @@ public final class SimulatedPlant {
 
         /** Whether samples carry their label (a label topic is configured). */
         public Builder labelsKnown(boolean l) { this.labelsKnown = l; return this; }
+        /**
+         * Whether measurements carry the workers' busy time (stages plus overhead), as stage operators report their
+         * tasks' busy time; default false: the overhead is hidden, as in a job whose per-event cost lies in other tasks.
+         */
+        public Builder taskBusyVisible(boolean v) { this.taskBusyVisible = v; return this; }
 
         public Builder intervalSeconds(double s) { this.intervalSeconds = s; return this; }
 

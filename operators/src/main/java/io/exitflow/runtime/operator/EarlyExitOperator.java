@@ -56,6 +56,8 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
 
     protected transient Manifest manifest;
     protected transient BatchingCascade cascade;
+    /** This subtask's task busy time per stats interval (for the controller's per-event overhead). */
+    private transient TaskBusyTime taskBusy;
     private transient List<StageRunner> runners;
     protected transient OperatorMetrics metrics;
     private transient ListState<InFlightEvent> waitingState;
@@ -163,6 +165,7 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
         restoredWaiting = null;
         scheduleFlush();
         intervalStart = now;
+        taskBusy = TaskBusyTime.of(getContainingTask().getEnvironment().getMetricGroup().getIOMetricGroup());
         getProcessingTimeService().registerTimer(now + settings.statsIntervalMillis(), this::onStatsTimer);
         LOG.info("{} subtask {} serving {}@{} stages {}..{}, batch {}, max wait {} ms, thresholds {}", getOperatorName(),
                 subtask, manifest.modelId(), manifest.modelVersion(), settings.firstStage(), settings.lastStage(),
@@ -284,7 +287,7 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
     private void emitStats(long end) {
         StageStats s = cascade.stats().emit(manifest.modelId(), getOperatorName(),
                 getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), intervalStart, end, settings.firstStage(),
-                cascade.backlog(), cascade.thresholds().version());
+                cascade.backlog(), cascade.thresholds().version(), taskBusy == null ? -1 : taskBusy.sinceLast());
         intervalStart = end;
         output.collect(STAGE_STATS, new StreamRecord<>(s, end));
     }

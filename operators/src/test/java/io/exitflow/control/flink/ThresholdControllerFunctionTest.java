@@ -74,7 +74,8 @@ class ThresholdControllerFunctionTest {
             }
             long end = m.endMillis(), start = end - Math.round(m.seconds() * 1000);
             out.add(new StageStats(model, "early-exit", sub, start, end, 0, half(m.arrivals(), sub), arr, zeros, zeros,
-                    busy, half(backlog, sub), m.minThresholdVersion(), samples));
+                    busy, half(backlog, sub), m.minThresholdVersion(), m.taskBusyNanos() < 0 ? -1 : half(m.taskBusyNanos(), sub),
+                    samples));
         }
         return out;
     }

@@ -100,6 +100,15 @@ class EarlyExitMiniClusterTest {
         assertEquals(COPIES * fx.inputs().length, arrivals, "stage stats count every arrival");
         long exits = r.stats().stream().flatMap(s -> s.getExits().stream()).mapToLong(Long::longValue).sum();
         assertEquals(COPIES * fx.inputs().length, exits, "and every exit");
+        // the tasks' busy time (Flink's timers, millisecond resolution) covers the stages' ONNX time
+        long taskBusy = 0, stageBusy = 0;
+        for (StageStats s : r.stats()) {
+            assertTrue(s.getTaskBusyNanos() >= 0, "task busy time known in a running job: " + s);
+            taskBusy += s.getTaskBusyNanos();
+            stageBusy += s.getBusyNanos().stream().mapToLong(Long::longValue).sum();
+        }
+        assertTrue(taskBusy >= stageBusy - 1_000_000L * r.stats().size(),
+                "task busy " + taskBusy + " ns < stage busy " + stageBusy + " ns");
     }
 
     static List<java.nio.file.Path> bundles() {
