@@ -182,7 +182,7 @@ def summary(bench: Path, min_effect: float, max_drop: float) -> str:
         seeds = list(reports)
         acc = accuracies(reports)
         first = next(iter(reports.values()))
-        parts += [f"### {title}: seeds {', '.join(map(str, seeds))} ({first['epochs']} epochs, noise sigma "
+        parts += [f"#### {title}: seeds {', '.join(map(str, seeds))} ({first['epochs']} epochs, noise sigma "
                   f"{first['noise_sigma']})", "",
                   "Accuracy %, mean ± standard deviation over seeds (n/a: no point that cheap).", "",
                   curve_table(acc), "",
