@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Controller benchmark: ThresholdController against the simulated plant driven by real bundles' calibration data and
 # measured stage costs (io.exitflow.bench.controller.ControllerBenchmark), then the trace plots.
-# Usage (from anywhere): bench/controller/run.sh [--bundle models/sensor-cnn --bundle models/features-mlp]
+# Usage (from anywhere): bench/controller/run.sh [--bundle models/sensor-cnn --bundle models/features-mlp] [--task-busy]
+# --task-busy: the plant reports its workers' busy time (overhead included), as stage operators report their tasks'.
 # Writes bench/controller/out/<model>-trace.jsonl and <model>-trace.png, prints the RESULTS.md table.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -42,12 +42,14 @@ public final class ControllerBenchmark {
     public static void main(String[] args) throws IOException {
         List<String> bundles = new ArrayList<>();
         Path outDir = Path.of("bench/controller/out");
+        boolean taskBusy = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--bundle" -> bundles.add(args[++i]);
                 case "--out-dir" -> outDir = Path.of(args[++i]);
+                case "--task-busy" -> taskBusy = true;
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (use --bundle DIR [--bundle DIR ...] [--out-dir DIR])");
+                        + " (use --bundle DIR [--bundle DIR ...] [--out-dir DIR] [--task-busy])");
             }
         }
         if (bundles.isEmpty()) throw new IllegalArgumentException("give at least one --bundle DIR");
@@ -55,13 +57,17 @@ public final class ControllerBenchmark {
         System.out.println("| model | sample targets | segment | settle (s) | mean budget error | max overshoot | accuracy (labels) | offline optimum at same cost | gap (points) |");
         System.out.println("|---|---|---|---:|---:|---:|---:|---:|---:|");
         for (String b : bundles) {
-            run(Path.of(b), outDir, false);
-            run(Path.of(b), outDir, true);
+            run(Path.of(b), outDir, false, taskBusy);
+            run(Path.of(b), outDir, true, taskBusy);
         }
     }
 
-    /** @param labels whether sampled events carry labels (a label topic), else their target is the full model's class */
-    private static void run(Path bundle, Path outDir, boolean labels) throws IOException {
+    /**
+     * @param labels whether sampled events carry labels (a label topic), else their target is the full model's class
+     * @param taskBusy whether the plant reports its workers' busy time, overhead included (as stage operators report
+     *     their tasks' busy time), else the overhead is hidden from the controller
+     */
+    private static void run(Path bundle, Path outDir, boolean labels, boolean taskBusy) throws IOException {
         ControllerSeed all = ControllerSeed.fromBundle(bundle, 100_000);
         CalibrationSet data = all.samples();
         int k = data.stages();
@@ -74,7 +80,7 @@ public final class ControllerBenchmark {
         double base = UTILISATION * WORKERS * 1e9 / (0.7 * full + overhead);
         RateProfile rate = RateProfile.constant(base).thenAt(60, 2 * base).thenAt(120, base);
         SimulatedPlant plant = SimulatedPlant.builder().population(truthHalf).stageCostNanos(cost).overheadNanos(overhead)
-                .workers(WORKERS).rate(rate).drift(180, 240, 3).seed(7).labelsKnown(labels)
+                .workers(WORKERS).rate(rate).drift(180, 240, 3).seed(7).labelsKnown(labels).taskBusyVisible(taskBusy)
                 .initialThresholds(all.initialThresholds()).build();
         ThresholdController controller = new ThresholdController(all.modelId(), all.modelVersion(),
                 Budget.builder().targetRate(base / 4).build(), ControllerConfig.defaults(), seedHalf,
@@ -84,7 +90,8 @@ public final class ControllerBenchmark {
         double[] err = new double[n], trueAcc = new double[n], trueCost = new double[n];
         long[] solveNanos = new long[n];
         double[][] thresholds = new double[n][];
-        Path trace = outDir.resolve(all.modelId() + (labels ? "-labels" : "") + "-trace.jsonl");
+        Path trace = outDir.resolve(all.modelId() + (labels ? "-labels" : "") + (taskBusy ? "-taskbusy" : "")
+                + "-trace.jsonl");
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(trace))) {
             for (int i = 0; i < n; i++) {
                 long t0 = System.nanoTime();
