@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     text = summary(args.bench, args.min_effect, args.aim_drop)
     print(text)
     if args.out is not None:
-        args.out.write_text(text)
+        args.out.write_text(text + "\n")
     return 0
 
 
