@@ -1,8 +1,10 @@
 package io.exitflow.jobs.simulator;
 
 import io.exitflow.jobs.common.AvroCodec;
+import io.exitflow.jobs.common.KafkaClientProperties;
 import io.exitflow.schemas.SensorReading;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.Locale;
@@ -25,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * bad records ({@link BadRecords}) mixed in for the dead-letter path. Bad records are sent in addition to the
  * good ones, so the good stream stays exactly the dataset's.
  *
- * <pre>java ... io.exitflow.jobs.simulator.StreamSimulator --bootstrap-servers localhost:9092 \
+ * <pre>java ... io.exitflow.jobs.simulator.StreamSimulator --bootstrap-servers localhost:9092 [--kafka-properties FILE] \
  *     [--topic sensor-readings] [--schedule 60s@2000,30s@4000] [--sensors 16] [--split test] \
  *     [--bad-share 0.01] [--max-events N] [--start-time dataset|now|EPOCH_MS] [--seed 7]</pre>
  */
@@ -49,8 +51,11 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         double badShare = 0.01;
         long maxEvents = Long.MAX_VALUE;
         String startTime = "dataset";
+        Properties clientProperties = KafkaClientProperties.none();
 
         public Settings bootstrapServers(String s) { this.bootstrapServers = s; return this; }
+        /** Producer settings (security, tuning) besides the simulator's own, as from {@code --kafka-properties}. */
+        public Settings clientProperties(Properties p) { this.clientProperties = p; return this; }
         public Settings topic(String s) { this.topic = s; return this; }
         public Settings schedule(RateSchedule s) { this.schedule = s; return this; }
         public Settings sensors(int n) { this.sensors = n; return this; }
@@ -118,6 +123,7 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
     private static Producer<byte[], byte[]> newProducer(Settings s) {
         s.validate();
         Properties p = new Properties();
+        p.putAll(s.clientProperties); // first: the simulator's own settings below win
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -245,7 +251,8 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--help") || a.equals("-h")) {
-                System.out.println("usage: StreamSimulator --bootstrap-servers HOST:PORT [--topic sensor-readings]"
+                System.out.println("usage: StreamSimulator --bootstrap-servers HOST:PORT [--kafka-properties FILE]"
+                        + " [--topic sensor-readings]"
                         + " [--schedule 60s@2000,30s@4000] [--sensors 16] [--split test] [--bad-share 0.01]"
                         + " [--max-events N] [--start-time dataset|now|EPOCH_MS] [--seed 7]");
                 System.exit(0);
@@ -256,6 +263,7 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
             String v = args[++i];
             switch (a) {
                 case "--bootstrap-servers" -> s.bootstrapServers(v);
+                case "--kafka-properties" -> s.clientProperties(KafkaClientProperties.load(Path.of(v)));
                 case "--topic" -> s.topic(v);
                 case "--schedule" -> s.schedule(RateSchedule.parse(v));
                 case "--sensors" -> s.sensors(Integer.parseInt(v));
