@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# Runs every test of the project: Maven (unit + integration tests of all modules), then the Python toolkit's
-# pytest suite. Exits non-zero when either fails.
+# Runs every test of the project, doing its own set-up first: checks Java 17+, Maven and Python 3.10+, creates or
+# reuses the toolkit's virtual environment and installs the toolkit into it (scripts/lib/setup.sh), then runs
+# Maven (unit + integration tests of all modules) and the Python toolkit's pytest suite. Exits non-zero when
+# either fails. CI runs exactly this (.ci/run).
 #
 # usage: bash scripts/test.sh
-# env:   EXITFLOW_VENV   Python virtual environment with the toolkit installed
-#                        (default: $HOME/.cache/exitflow/venv; .ci/run creates it)
+# env:   EXITFLOW_VENV   the toolkit's virtual environment (default: $HOME/.cache/exitflow/venv; made when missing)
 #        EXITFLOW_TARGET Maven build folder name (default: target), for parallel builds in one tree
 #        MVN_ARGS        extra Maven arguments (for example -o)
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-venv="${EXITFLOW_VENV:-$HOME/.cache/exitflow/venv}"
+# shellcheck source=lib/setup.sh
+source scripts/lib/setup.sh
 target="${EXITFLOW_TARGET:-target}"
-# ONNX Runtime 1.29 segfaults in JVMs with long command lines unless telemetry is off (shared notes).
-export ORT_DISABLE_TELEMETRY=1
+
+exitflow_require java mvn python
+echo "== $(java -version 2>&1 | sed -n 1p); $(mvn -v 2>&1 | sed -n 1p | sed 's/\x1b\[[0-9;]*m//g'); $(python3 --version) =="
+echo "== Python environment ($EXITFLOW_VENV) =="
+exitflow_python_env
 
 status=0
 
@@ -25,25 +30,11 @@ if ! mvn -B verify -Dexitflow.target="$target" ${MVN_ARGS:-}; then
 fi
 
 echo "== pytest tests/python =="
-if [ -x "$venv/bin/python" ]; then
-  python="$venv/bin/python"
-else
-  python="$(command -v python3 || true)"
-  echo "note: no venv at $venv, using $python" >&2
-fi
-if [ -z "$python" ]; then
-  echo "FAILED: no Python interpreter for pytest" >&2
+"$EXITFLOW_PYTHON" -m pytest -q tests/python
+rc=$?
+if [ "$rc" -ne 0 ]; then
+  echo "FAILED: pytest (exit code $rc)" >&2
   status=1
-else
-  "$python" -m pytest -q tests/python
-  rc=$?
-  if [ "$rc" -eq 5 ]; then
-    # Exit code 5 means pytest collected no tests: not a failure of the code under test.
-    echo "note: pytest collected no tests" >&2
-  elif [ "$rc" -ne 0 ]; then
-    echo "FAILED: pytest (exit code $rc)" >&2
-    status=1
-  fi
 fi
 
 if [ "$status" -eq 0 ]; then
