@@ -12,7 +12,7 @@ import java.util.List;
  * {@code <split>-<i>} (same id, seed and start time as {@link io.exitflow.data.DatasetWriter}), so the simulator
  * sends the records the models were trained and evaluated on; beyond the dataset's length the streams go on.
  */
-public final class SensorFleet {
+public final class SensorFleet implements ReadingSource {
     /** Dataset defaults (data/dataset.json): seed 7, start 2026-01-01T00:00:00Z. */
     public static final long DATASET_SEED = 7;
     public static final long DATASET_START_MILLIS = 1_767_225_600_000L;
@@ -36,7 +36,8 @@ public final class SensorFleet {
         }
     }
 
-    /** The next reading, taking the sensors in turns. */
+    /** The next reading, taking the sensors in turns (never null: the streams are endless). */
+    @Override
     public SensorReading next() {
         SensorReading r = sensors.get(next).next();
         next = (next + 1) % sensors.size();

@@ -6,7 +6,9 @@ import io.exitflow.schemas.SensorReading;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -22,13 +24,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Streams the sensor dataset into Kafka: readings of many simulated sensors ({@link SensorFleet}, the same
- * records as the dataset files, labels included), at rates that follow a {@link RateSchedule}, with a share of
- * bad records ({@link BadRecords}) mixed in for the dead-letter path. Bad records are sent in addition to the
- * good ones, so the good stream stays exactly the dataset's.
+ * Streams sensor readings into Kafka at rates that follow a {@link RateSchedule}: either the sensor dataset's
+ * (many simulated sensors, {@link SensorFleet}, the same records as the dataset files, labels included) or a
+ * user's recordings ({@code --readings FILE.avro}, an Avro container file of {@code SensorReading}, replayed by
+ * {@link ReadingsReplay}: each recording's times rebased to the start time, recordings in turns, labels kept).
+ * A share of bad records ({@link BadRecords}) is mixed in for the dead-letter path, in addition to the good ones,
+ * so the good stream stays exactly the dataset's or the file's.
+ *
+ * <p>Wire format: each reading is one Kafka record, key the sensor id (UTF-8), value the plain Avro binary
+ * encoding of one {@code SensorReading} ({@link AvroCodec}), no header.
  *
  * <pre>java ... io.exitflow.jobs.simulator.StreamSimulator --bootstrap-servers localhost:9092 [--kafka-properties FILE] \
  *     [--topic sensor-readings] [--schedule 60s@2000,30s@4000] [--sensors 16] [--split test] \
+ *     [--readings FILE.avro [--loop on|off] [--end-flush on|off]] \
  *     [--bad-share 0.01] [--max-events N] [--start-time dataset|now|EPOCH_MS] [--seed 7]</pre>
  */
 public final class StreamSimulator implements Runnable, AutoCloseable {
@@ -52,6 +60,9 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         long maxEvents = Long.MAX_VALUE;
         String startTime = "dataset";
         Properties clientProperties = KafkaClientProperties.none();
+        RecordedReadings readings;
+        boolean loop;
+        boolean endFlush;
 
         public Settings bootstrapServers(String s) { this.bootstrapServers = s; return this; }
         /** Producer settings (security, tuning) besides the simulator's own, as from {@code --kafka-properties}. */
@@ -65,12 +76,21 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         public Settings badShare(double s) { this.badShare = s; return this; }
         /** Stop after this many good readings. */
         public Settings maxEvents(long n) { this.maxEvents = n; return this; }
-        /** {@code dataset} (the files' times), {@code now} (rebased to the wall clock at start) or epoch millis. */
+        /**
+         * {@code dataset} (the dataset files' times; with readings, every recording rebased to the file's earliest
+         * time), {@code now} (rebased to the wall clock at start) or epoch millis (rebased to it).
+         */
         public Settings startTime(String s) { this.startTime = s; return this; }
+        /** Replay these recordings instead of the generator's sensors ({@code --readings FILE.avro}). */
+        public Settings readings(RecordedReadings r) { this.readings = r; return this; }
+        /** With readings: start each recording again, as a new pass, when it ends (until the schedule ends). */
+        public Settings loop(boolean b) { this.loop = b; return this; }
+        /** With readings, after the last one: {@link #sendEndFlush()} (releases the recordings' last windows). */
+        public Settings endFlush(boolean b) { this.endFlush = b; return this; }
 
         long startMillis() {
             switch (startTime) {
-                case "dataset": return SensorFleet.DATASET_START_MILLIS;
+                case "dataset": return readings != null ? readings.earliestStartMillis() : SensorFleet.DATASET_START_MILLIS;
                 case "now": return System.currentTimeMillis();
                 default:
                     try {
@@ -92,6 +112,10 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
             if (maxEvents <= 0) {
                 throw new IllegalArgumentException("--max-events must be positive, got " + maxEvents);
             }
+            if (readings == null && (loop || endFlush)) {
+                throw new IllegalArgumentException("--loop and --end-flush apply to --readings only");
+            }
+            startMillis(); // a bad --start-time fails here, before anything is sent
         }
     }
 
@@ -103,7 +127,9 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
     private final Map<BadRecords.Kind, AtomicLong> badByKind = new EnumMap<>(BadRecords.Kind.class);
     private final AtomicReference<Exception> sendError = new AtomicReference<>();
     private volatile boolean stopped;
+    private volatile boolean exhausted;
     private volatile double currentRate;
+    private volatile long lastEventTime = Long.MIN_VALUE;
 
     /** A simulator with its own Kafka producer. */
     public StreamSimulator(Settings settings, SendListener listener) {
@@ -137,7 +163,9 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
     /** Sends until the schedule ends, {@code maxEvents} good readings are sent, or {@link #stop()}. */
     @Override
     public void run() {
-        SensorFleet fleet = new SensorFleet(settings.split, settings.sensors, settings.seed, settings.startMillis());
+        ReadingSource source = settings.readings != null
+                ? settings.readings.replay(settings.startMillis(), settings.loop)
+                : new SensorFleet(settings.split, settings.sensors, settings.seed, settings.startMillis());
         BadRecords badRecords = new BadRecords(settings.seed ^ 0x5EED);
         SplittableRandom coin = new SplittableRandom(settings.seed ^ 0xC011L);
         AvroCodec<SensorReading> codec = AvroCodec.of(SensorReading.class);
@@ -145,9 +173,15 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         long total = schedule.totalMillis();
         BadRecords.Kind[] kind = new BadRecords.Kind[1];
         long start = System.nanoTime();
-        LOG.info("simulator: {} sensors of split {}, schedule {}, bad share {}, to topic {}", settings.sensors,
-                settings.split, schedule, settings.badShare, settings.topic);
-        while (!stopped && sent.get() < settings.maxEvents) {
+        if (settings.readings != null) {
+            LOG.info("simulator: replaying {}{}, rebased to start at {}, schedule {}, bad share {}, to topic {}",
+                    settings.readings, settings.loop ? " in a loop" : "", Instant.ofEpochMilli(settings.startMillis()),
+                    schedule, settings.badShare, settings.topic);
+        } else {
+            LOG.info("simulator: {} sensors of split {}, schedule {}, bad share {}, to topic {}", settings.sensors,
+                    settings.split, schedule, settings.badShare, settings.topic);
+        }
+        while (!stopped && !exhausted && sent.get() < settings.maxEvents) {
             checkSendError();
             long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
             if (elapsedMillis >= total) {
@@ -160,7 +194,12 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
                 continue;
             }
             while (sent.get() < due && !stopped) {
-                SensorReading r = fleet.next();
+                SensorReading r = source.next();
+                if (r == null) {
+                    exhausted = true;
+                    break;
+                }
+                lastEventTime = Math.max(lastEventTime, r.getEventTime().toEpochMilli());
                 byte[] key = r.getSensorId().getBytes(StandardCharsets.UTF_8);
                 producer.send(new ProducerRecord<>(settings.topic, key, codec.encode(r)), this::onCompletion);
                 listener.onSent(r, System.nanoTime());
@@ -173,9 +212,55 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
             }
         }
         currentRate = 0;
+        if (exhausted && settings.endFlush) {
+            sendEndFlush();
+        }
         producer.flush();
         checkSendError();
-        LOG.info("simulator: done, {} readings and {} bad records sent", sent.get(), bad.get());
+        LOG.info("simulator: done, {} readings and {} bad records sent{}", sent.get(), bad.get(),
+                exhausted ? " (every reading of " + settings.readings.file() + ")" : "");
+    }
+
+    /** How far after the last reading sent {@link #sendEndFlush()} stamps its readings, in milliseconds. */
+    public static final long END_FLUSH_AHEAD_MILLIS = 60_000;
+
+    /** Sensor id of the end-flush reading sent to partition {@code p}. */
+    public static String endFlushSensorId(int partition) {
+        return "exitflow-end-flush-" + partition;
+    }
+
+    /**
+     * Sends one reading to every partition of the topic, stamped {@link #END_FLUSH_AHEAD_MILLIS} after the
+     * latest reading sent, under its own sensor id ({@link #endFlushSensorId}, no label, zeros of the readings'
+     * channel count): it moves the job's event-time watermark on every partition past the recordings' last
+     * windows, which otherwise wait for readings that never come. Each flush reading is a sensor's only reading,
+     * so it makes no window itself. Does nothing when nothing was sent.
+     *
+     * @throws IllegalStateException without readings (the generator's streams do not end)
+     */
+    public void sendEndFlush() {
+        if (settings.readings == null) {
+            throw new IllegalStateException("the end flush is for replays of --readings");
+        }
+        if (lastEventTime == Long.MIN_VALUE) {
+            return;
+        }
+        int channels = settings.readings.channels();
+        List<Float> zeros = new java.util.ArrayList<>(Collections.nCopies(channels, 0f));
+        AvroCodec<SensorReading> codec = AvroCodec.of(SensorReading.class);
+        long time = lastEventTime + END_FLUSH_AHEAD_MILLIS;
+        int partitions = producer.partitionsFor(settings.topic).size();
+        for (int p = 0; p < partitions; p++) {
+            String id = endFlushSensorId(p);
+            SensorReading r = SensorReading.newBuilder().setSensorId(id).setEventTime(Instant.ofEpochMilli(time))
+                    .setValues(zeros).setLabel(null).setSeverity(null).build();
+            producer.send(new ProducerRecord<>(settings.topic, p, id.getBytes(StandardCharsets.UTF_8), codec.encode(r)),
+                    this::onCompletion);
+        }
+        producer.flush();
+        checkSendError();
+        LOG.info("simulator: end flush, one reading at {} to each of the {} partitions of {}", Instant.ofEpochMilli(time),
+                partitions, settings.topic);
     }
 
     private void onCompletion(org.apache.kafka.clients.producer.RecordMetadata m, Exception e) {
@@ -222,6 +307,16 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         return out;
     }
 
+    /** Whether a replay without loop has sent every reading of its file. */
+    public boolean exhausted() {
+        return exhausted;
+    }
+
+    /** The latest event time sent so far, epoch milliseconds ({@code Long.MIN_VALUE} before the first). */
+    public long lastEventTimeMillis() {
+        return lastEventTime;
+    }
+
     /** Rate the schedule asks for now (events/s; 0 when finished). */
     public double currentRate() {
         return currentRate;
@@ -235,7 +330,15 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
 
     /** Command line: see the class comment. */
     public static void main(String[] args) {
-        Settings s = parse(args);
+        Settings s;
+        try {
+            s = parse(args);
+            s.validate();
+        } catch (IllegalArgumentException e) {
+            System.err.println("simulator: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         try (StreamSimulator sim = new StreamSimulator(s, null)) {
             Runtime.getRuntime().addShutdownHook(new Thread(sim::stop));
             long t0 = System.nanoTime();
@@ -248,13 +351,21 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
 
     static Settings parse(String[] args) {
         Settings s = new Settings();
+        String generatorFlag = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--help") || a.equals("-h")) {
                 System.out.println("usage: StreamSimulator --bootstrap-servers HOST:PORT [--kafka-properties FILE]"
                         + " [--topic sensor-readings]"
-                        + " [--schedule 60s@2000,30s@4000] [--sensors 16] [--split test] [--bad-share 0.01]"
-                        + " [--max-events N] [--start-time dataset|now|EPOCH_MS] [--seed 7]");
+                        + " [--schedule 60s@2000,30s@4000] [--sensors 16] [--split test]"
+                        + " [--readings FILE.avro [--loop on|off] [--end-flush on|off]] [--bad-share 0.01]"
+                        + " [--max-events N] [--start-time dataset|now|EPOCH_MS] [--seed 7]\n"
+                        + "  --readings: replay an Avro container file of SensorReading (./exitflow convert-readings"
+                        + " makes one from CSV or Parquet) instead of the generator's sensors; each recording's times"
+                        + " are rebased to --start-time (dataset: the file's earliest time), recordings go in turns;"
+                        + " --loop on repeats them as new passes (sensor id <id>#<pass>) until the schedule ends;"
+                        + " --end-flush on sends one reading per partition 60 s later so the job releases the last"
+                        + " windows.");
                 System.exit(0);
             }
             if (i + 1 >= args.length) {
@@ -266,8 +377,17 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
                 case "--kafka-properties" -> s.clientProperties(KafkaClientProperties.load(Path.of(v)));
                 case "--topic" -> s.topic(v);
                 case "--schedule" -> s.schedule(RateSchedule.parse(v));
-                case "--sensors" -> s.sensors(Integer.parseInt(v));
-                case "--split" -> s.split(v);
+                case "--sensors" -> {
+                    s.sensors(Integer.parseInt(v));
+                    generatorFlag = a;
+                }
+                case "--split" -> {
+                    s.split(v);
+                    generatorFlag = a;
+                }
+                case "--readings" -> s.readings(RecordedReadings.load(Path.of(v)));
+                case "--loop" -> s.loop(onOff(a, v));
+                case "--end-flush" -> s.endFlush(onOff(a, v));
                 case "--seed" -> s.seed(Long.parseLong(v));
                 case "--bad-share" -> s.badShare(Double.parseDouble(v));
                 case "--max-events" -> s.maxEvents(Long.parseLong(v));
@@ -275,6 +395,18 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
                 default -> throw new IllegalArgumentException("unknown argument " + a + " (--help lists them)");
             }
         }
+        if (s.readings != null && generatorFlag != null) {
+            throw new IllegalArgumentException(generatorFlag + " chooses the generator's sensors; with --readings the"
+                    + " file's recordings are sent (drop " + generatorFlag + ")");
+        }
         return s;
+    }
+
+    static boolean onOff(String name, String v) {
+        return switch (v) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException(name + " must be on or off, got '" + v + "'");
+        };
     }
 }
