@@ -134,7 +134,7 @@ def _eenet_curve(name: str, base: ExitModel, p: Prepared, stage_cost: np.ndarray
 def run_evaluation(ds: Dataset, args: argparse.Namespace) -> dict:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     p = prepare(ds)
-    mcfg = model_config(ds)
+    mcfg = model_config(ds, shape=getattr(args, "shape", None))
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     runs = Path("runs")

@@ -22,6 +22,7 @@ from .cost import measure_stage_latency, session, stage_flops
 from .data import SAMPLE_PERIOD_MS, WINDOW_SIZE, WINDOW_SLIDE, Split, normalise
 from .eenet import exits_for_thresholds
 from .exits import StageGraph
+from .fullgraph import add_full_graph, verify_full_graph
 
 FORMAT_VERSION = 1
 OPSET = 17
@@ -251,6 +252,8 @@ def _write_bundle(t: Trained, tmp: Path, model_id: str, val: Split, test: Split,
         "training": t.training,
         "verification": check,
     }
+    # The whole model as one graph, for the full-depth baselines (fullgraph.py); parity-checked against the stages.
+    manifest["full_graph"] = add_full_graph(tmp, files, in_shape, m.carry_dim, t.mean, t.std, fx_raw, measure=measure)
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (tmp / "calibration.json").write_text(json.dumps(calibration) + "\n")
     (tmp / "fixtures.json").write_text(json.dumps(fixtures) + "\n")
@@ -290,4 +293,5 @@ def verify_bundle(bundle: Path) -> dict:
     classes = [int(got[e]["logits"][i].argmax()) for i, e in enumerate(exits)]
     if classes != fixtures["expected_class"]:
         raise ExportError(f"{bundle}: classes differ from fixtures")
-    return {"fixtures": len(classes), "stages": len(files)}
+    full = verify_full_graph(bundle, manifest, fixtures)
+    return {"fixtures": len(classes), "stages": len(files), "full_graph": full is not None}

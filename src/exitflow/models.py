@@ -31,15 +31,89 @@ def grad_scale(x: torch.Tensor, scale: float) -> torch.Tensor:
 
 @dataclass
 class ModelConfig:
+    """A backbone's shape. Fields added after the first bundles default to the shape those bundles have, so an
+    older checkpoint's config builds the same network."""
+
     kind: str  # "cnn" or "mlp"
     in_shape: list[int]
     num_classes: int
-    widths: list[int] = field(default_factory=lambda: [16, 32, 48, 64])
+    widths: list[int] = field(default_factory=lambda: [16, 32, 48, 64])  # one per stage: the stage count
     dropout: float = 0.1
     hidden: int = 0  # mlp: hidden width inside each residual block (0 = twice the state width)
+    blocks: int = 1  # residual blocks per stage
+    kernel: int = 5  # cnn: kernel size of the residual blocks' convolutions (odd)
+    stem_kernel: int = 7  # cnn: kernel of stage 0's strided input convolution
+    min_length: int = 8  # cnn: a stage halves the time axis only while the result keeps at least this many steps
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def validate(self) -> None:
+        """Raises ``ValueError`` naming the setting to change."""
+        if not MIN_STAGES <= len(self.widths) <= MAX_STAGES:
+            raise ValueError(f"{len(self.widths)} stages (widths {self.widths}); a model has {MIN_STAGES}-{MAX_STAGES}")
+        if any(w < 1 for w in self.widths):
+            raise ValueError(f"widths must be positive, got {self.widths}")
+        if self.blocks < 1:
+            raise ValueError(f"blocks per stage must be >= 1, got {self.blocks}")
+        if self.kind == "cnn" and (self.kernel < 1 or self.kernel % 2 == 0):
+            raise ValueError(f"kernel size must be odd and positive (same-length convolutions), got {self.kernel}")
+
+
+MIN_STAGES, MAX_STAGES = 2, 8
+
+
+@dataclass(frozen=True)
+class SizePreset:
+    """A named shape: widths interpolated linearly from ``first`` to ``last`` over the stages."""
+
+    first: int
+    last: int
+    blocks: int
+    kernel: int
+    hidden: int = 0
+
+
+# Per model kind. cnn "s" is the shape of models/sensor-cnn (16-32-48-64, one block of kernel 5 per stage, about
+# 2.2 MFLOPs per 3x128 window); cnn "l" is a production-size 1D ResNet (64-128-192-256, two blocks of kernel 7 per
+# stage, about 100 MFLOPs per 3x128 window: the size of the residual baselines for time-series classification).
+SIZE_PRESETS: dict[str, dict[str, SizePreset]] = {
+    "cnn": {"s": SizePreset(16, 64, 1, 5), "m": SizePreset(32, 128, 1, 5), "l": SizePreset(64, 256, 2, 7)},
+    "mlp": {"s": SizePreset(64, 64, 1, 0), "m": SizePreset(128, 128, 1, 0), "l": SizePreset(256, 256, 2, 0)},
+}
+DEFAULT_SIZE = "s"
+DEFAULT_STAGES = 4
+
+
+@dataclass
+class ModelShape:
+    """Shape options as a user gives them (``--size``, ``--stages``, ``--widths``, ``--blocks``, ``--kernel``);
+    ``None`` takes the preset's value."""
+
+    size: str = DEFAULT_SIZE
+    stages: int | None = None
+    widths: list[int] | None = None
+    blocks: int | None = None
+    kernel: int | None = None
+
+    def resolve(self, kind: str) -> dict:
+        """ModelConfig fields (widths, blocks, kernel, hidden) for a model kind; raises ValueError on bad options."""
+        presets = SIZE_PRESETS[kind]
+        if self.size not in presets:
+            raise ValueError(f"unknown size {self.size!r}; use one of {sorted(presets)}")
+        p = presets[self.size]
+        if self.widths:
+            if self.stages is not None and self.stages != len(self.widths):
+                raise ValueError(f"--stages {self.stages} but --widths gives {len(self.widths)} widths")
+            widths = list(self.widths)
+        else:
+            n = DEFAULT_STAGES if self.stages is None else self.stages
+            if not MIN_STAGES <= n <= MAX_STAGES:
+                raise ValueError(f"--stages {n}: a model has {MIN_STAGES}-{MAX_STAGES} stages")
+            # Linear from first to last, rounded to multiples of 8 (s: 16-32-48-64 at four stages).
+            widths = [max(8, int(round((p.first + (p.last - p.first) * i / (n - 1)) / 8.0)) * 8) for i in range(n)]
+        return {"widths": widths, "blocks": self.blocks or p.blocks,
+                "kernel": (self.kernel or p.kernel) if kind == "cnn" else 5, "hidden": p.hidden}
 
 
 class ResBlock1d(nn.Module):
@@ -104,6 +178,7 @@ class MultiExitNet(nn.Module):
         super().__init__()
         self.config = config
         self.grad_rescale = False
+        config.validate()
         if config.kind == "cnn":
             stages, heads = self._cnn(config)
         elif config.kind == "mlp":
@@ -117,11 +192,18 @@ class MultiExitNet(nn.Module):
     def _cnn(cfg: ModelConfig) -> tuple[list[nn.Module], list[nn.Module]]:
         c_in = cfg.in_shape[0]
         w = cfg.widths
+        k = cfg.kernel
+        sk = cfg.stem_kernel
+        length = (cfg.in_shape[1] + 2 * (sk // 2) - sk) // 2 + 1  # after the stride-2 stem
         stages: list[nn.Module] = [nn.Sequential(
-            nn.Conv1d(c_in, w[0], 7, stride=2, padding=3, bias=False), nn.BatchNorm1d(w[0]), nn.ReLU(),
-            ResBlock1d(w[0], w[0], 1))]
+            nn.Conv1d(c_in, w[0], sk, stride=2, padding=sk // 2, bias=False), nn.BatchNorm1d(w[0]), nn.ReLU(),
+            *[ResBlock1d(w[0], w[0], 1, k) for _ in range(cfg.blocks)])]
         for i in range(1, len(w)):
-            stages.append(ResBlock1d(w[i - 1], w[i], 2))
+            stride = 2 if (length + 1) // 2 >= cfg.min_length else 1
+            length = (length + 1) // 2 if stride == 2 else length
+            stages.append(nn.Sequential(ResBlock1d(w[i - 1], w[i], stride, k),
+                                        *[ResBlock1d(w[i], w[i], 1, k) for _ in range(cfg.blocks - 1)])
+                          if cfg.blocks > 1 else ResBlock1d(w[i - 1], w[i], stride, k))
         heads: list[nn.Module] = [ConvHead(c, cfg.num_classes, cfg.dropout) for c in w]
         return stages, heads
 
@@ -135,8 +217,10 @@ class MultiExitNet(nn.Module):
         d = cfg.widths[0]
         hidden = cfg.hidden or 2 * d
         stages: list[nn.Module] = [nn.Sequential(nn.Linear(cfg.in_shape[0], d),
-                                                 ResidualMlpBlock(d, hidden, cfg.dropout))]
-        stages += [ResidualMlpBlock(d, hidden, cfg.dropout) for _ in cfg.widths[1:]]
+                                                 *[ResidualMlpBlock(d, hidden, cfg.dropout) for _ in range(cfg.blocks)])]
+        stages += [ResidualMlpBlock(d, hidden, cfg.dropout) if cfg.blocks == 1 else
+                   nn.Sequential(*[ResidualMlpBlock(d, hidden, cfg.dropout) for _ in range(cfg.blocks)])
+                   for _ in cfg.widths[1:]]
         heads: list[nn.Module] = [nn.Sequential(nn.LayerNorm(d), nn.Dropout(cfg.dropout), nn.Linear(d, cfg.num_classes))
                                   for _ in cfg.widths]
         return stages, heads

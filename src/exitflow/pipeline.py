@@ -10,11 +10,10 @@ from .cost import stage_flops
 from .data import Dataset, norm_stats, normalise
 from .eenet import fit_eenet
 from .exits import THRESHOLD_RULES, ExitModel, run_exits
-from .models import ModelConfig
+from .models import ModelConfig, ModelShape
 from .thresholds import default_operating_point, evaluate_thresholds, msdnet_sweep
 from .train import TrainConfig, train
 
-DEFAULT_WIDTHS = {"cnn": [16, 32, 48, 64], "mlp": [64, 64, 64, 64]}
 DEFAULT_DROPOUT = {"cnn": 0.1, "mlp": 0.3}
 # Feature vectors come from 192 training machines and are tested on others: a plain MLP memorised the training
 # machines (98.7% train, 85% validation at the deepest exit, worse than its first exit). Weight decay, label
@@ -39,10 +38,16 @@ def prepare(ds: Dataset) -> Prepared:
     return Prepared(mean, std, x, y)
 
 
-def model_config(ds: Dataset, widths: list[int] | None = None) -> ModelConfig:
+def model_config(ds: Dataset, widths: list[int] | None = None, shape: ModelShape | None = None) -> ModelConfig:
+    """The task's backbone in the given shape (default: size ``s``); ``widths`` overrides the shape's widths."""
     kind = "cnn" if ds.task == "sensor-window" else "mlp"
+    fields = (shape or ModelShape()).resolve(kind)
+    if widths:
+        fields["widths"] = list(widths)
     return ModelConfig(kind=kind, in_shape=list(ds.train.x.shape[1:]), num_classes=len(ds.classes),
-                       widths=list(widths or DEFAULT_WIDTHS[kind]), dropout=DEFAULT_DROPOUT[kind])
+                       dropout=DEFAULT_DROPOUT[kind], **fields)
+
+
 
 
 def train_config(task: str, **settings) -> TrainConfig:
@@ -71,10 +76,11 @@ def attach_eenet(model: ExitModel, p: Prepared, stage_cost: list[float], budget:
 
 
 def build(ds: Dataset, cfg: TrainConfig, rule: str = "maxprob", budget_frac: float = 0.5,
-          max_drop: float = 0.005, widths: list[int] | None = None, prepared: Prepared | None = None) -> Trained:
+          max_drop: float = 0.005, widths: list[int] | None = None, prepared: Prepared | None = None,
+          shape: ModelShape | None = None) -> Trained:
     """Trains ``cfg.method`` and fixes the bundle's default thresholds; returns the trained model."""
     p = prepared or prepare(ds)
-    model = train(model_config(ds, widths), cfg, p.x["train"], p.y["train"], p.x["val"], p.y["val"])
+    model = train(model_config(ds, widths, shape), cfg, p.x["train"], p.y["train"], p.x["val"], p.y["val"])
     flops = np.asarray(stage_flops(model.net), np.float64)
     cum = np.cumsum(flops)
     if cfg.method == "eenet":

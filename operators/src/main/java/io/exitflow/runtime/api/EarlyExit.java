@@ -54,7 +54,11 @@ public final class EarlyExit {
         CASCADE,
         /** One operator per stage, each with its own parallelism and slot sharing group. */
         SPLIT,
-        /** Baseline: batched like the cascade, but every event runs every stage (no early exits). */
+        /**
+         * Baseline: batched like the cascade, but every event runs the whole model (no early exits): one ONNX call
+         * per batch of the bundle's whole-model graph when it has one ({@code full_graph}), else every stage in turn
+         * (see {@link Builder#fullGraph}).
+         */
         FULL_DEPTH,
         /** Baseline: one ONNX call per event per stage (batch size 1), exits on. */
         ROW_AT_A_TIME
@@ -138,7 +142,7 @@ public final class EarlyExit {
         boolean rowAtATime = b.mode == Mode.ROW_AT_A_TIME;
         return new CascadeSettings(first, last, b.mode != Mode.FULL_DEPTH, rowAtATime ? 1 : b.maxBatchSize,
                 rowAtATime ? 0 : b.maxWait.toMillis(), b.fullDepthSampleRate, b.maxSamplesPerInterval,
-                b.statsInterval.toMillis());
+                b.statsInterval.toMillis(), b.fullGraph);
     }
 
     private static final class RequestKey implements KeySelector<InferenceRequest, String> {
@@ -171,6 +175,7 @@ public final class EarlyExit {
         private String[] slotSharingGroups;
         private OrtConfig.Device[] stageDevices;
         private String name = "early-exit";
+        private boolean fullGraph = true;
 
         private Builder() {}
 
@@ -200,6 +205,15 @@ public final class EarlyExit {
         /** Share of events that run every stage, feeding StageStats.samples and Prediction.fullDepthClassIndex. */
         public Builder fullDepthSampleRate(double rate) {
             this.fullDepthSampleRate = rate;
+            return this;
+        }
+
+        /**
+         * FULL_DEPTH mode: run the bundle's whole-model graph, one ONNX call per batch (default true, when the bundle
+         * has one); false runs the stages one after another with exits off (the staged full-depth baseline).
+         */
+        public Builder fullGraph(boolean use) {
+            this.fullGraph = use;
             return this;
         }
 
@@ -320,6 +334,7 @@ public final class EarlyExit {
             c.slotSharingGroups = slotSharingGroups;
             c.stageDevices = stageDevices;
             c.name = name;
+            c.fullGraph = fullGraph;
             return c;
         }
     }

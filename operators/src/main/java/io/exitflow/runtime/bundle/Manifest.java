@@ -15,7 +15,14 @@ public record Manifest(
         Input input,
         int carryDim,
         List<Stage> stages,
-        Exit exit) {
+        Exit exit,
+        FullGraph fullGraph) {
+
+    /** A manifest without a full graph (bundles exported before {@code full_graph}). */
+    public Manifest(int formatVersion, String modelId, String modelVersion, String task, List<String> classes,
+                    Input input, int carryDim, List<Stage> stages, Exit exit) {
+        this(formatVersion, modelId, modelVersion, task, classes, input, carryDim, stages, exit, null);
+    }
 
     /** Per-event input: shape without batch, layout, normalisation. */
     public record Input(List<Integer> shape, String layout, float[] mean, float[] std, Window window) {}
@@ -58,3 +65,23 @@ public record Manifest(
         return classes.size();
     }
 }
+    /**
+     * Optional {@code full_graph}: the whole model as one ONNX graph, for the full-depth baselines (one call per batch
+     * or per record instead of one per stage). Its signature is the last stage's with the model input as state:
+     * {@code state_in [B, *input.shape], carry_in [B, carry_dim] -> carry_out [B, carry_dim], logits [B, classes],
+     * score [B]}; its outputs equal the last stage's when the stages run one after another.
+     *
+     * @param file ONNX file, relative to the bundle
+     * @param flops per event, counted on the graph (2 per multiply-add of its Conv/Gemm/MatMul nodes)
+     * @param costUsPerEvent measured microseconds per event by batch size, as for stages
+     */
+    public record FullGraph(String file, Map<String, String> inputs, Map<String, String> outputs, long flops,
+                            Map<String, Double> costUsPerEvent) {
+
+        /** The graph described as a last stage whose input is the model input, so a stage runner can run it. */
+        public Stage asStage(Manifest m) {
+            return new Stage(m.numStages() - 1, file, inputs, outputs, m.input().shape(), List.of(), flops,
+                    costUsPerEvent);
+        }
+    }
+

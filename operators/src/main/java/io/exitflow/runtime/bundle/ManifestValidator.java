@@ -35,6 +35,22 @@ final class ManifestValidator {
         require(classes != null && classes.size() >= 2, "classes must list at least 2 class names");
         require(new HashSet<>(classes).size() == classes.size(), "classes has duplicate names: " + classes);
     }
+        validateFullGraph(m);
+    }
+
+    /** The optional full graph: a file and the last stage's tensor roles (no state output). */
+    private void validateFullGraph(Manifest m) {
+        Manifest.FullGraph g = m.fullGraph();
+        if (g == null) {
+            return;
+        }
+        require(notBlank(g.file()), "full_graph.file is missing");
+        require(g.inputs() != null && notBlank(g.inputs().get("state")) && notBlank(g.inputs().get("carry")),
+                "full_graph.inputs needs 'state' and 'carry' names");
+        for (String role : List.of("carry", "logits", "score")) {
+            require(g.outputs() != null && notBlank(g.outputs().get(role)), "full_graph.outputs." + role + " is missing");
+        }
+        require(g.outputs().get("state") == null, "full_graph.outputs.state must be absent (the graph ends the model)");
 
     private void validateInput(Manifest.Input in) {
         require(in != null && in.shape() != null && !in.shape().isEmpty(), "input.shape is missing");

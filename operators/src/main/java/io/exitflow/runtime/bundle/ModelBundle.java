@@ -2,6 +2,7 @@ package io.exitflow.runtime.bundle;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * A validated model bundle directory (docs/bundle-contract.md): manifest, one ONNX file per stage, calibration.
@@ -43,6 +44,11 @@ public final class ModelBundle {
     /** The ONNX file of stage {@code k}. */
     public Path stageFile(int k) {
         return dir.resolve(manifest.stages().get(k).file());
+    }
+
+    /** The ONNX file of the whole model as one graph, when the manifest declares {@code full_graph}. */
+    public Optional<Path> fullGraphFile() {
+        return Optional.ofNullable(manifest.fullGraph()).map(g -> dir.resolve(g.file()));
     }
 
     /** Reads calibration.json (validation outputs for the budget solver), checking it covers every stage. */

@@ -32,14 +32,17 @@ final class OnnxSignatureValidator {
 
     void validate() {
         for (Manifest.Stage stage : manifest.stages()) {
-            validateStage(stage);
+            validateStage(stage, "stage " + stage.index());
+        }
+        if (manifest.fullGraph() != null) {
+            validateStage(manifest.fullGraph().asStage(manifest), "the full graph");
         }
     }
 
-    private void validateStage(Manifest.Stage stage) {
+    private void validateStage(Manifest.Stage stage, String what) {
         Path file = dir.resolve(stage.file());
         if (!Files.isRegularFile(file)) {
-            throw new BundleException(file, "ONNX file of stage " + stage.index() + " is missing");
+            throw new BundleException(file, "ONNX file of " + what + " is missing");
         }
         OrtEnvironment env = Ort.environment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
@@ -49,7 +52,7 @@ final class OnnxSignatureValidator {
             check(file, "input", inputs, session.getInputInfo());
             check(file, "output", outputs, session.getOutputInfo());
         } catch (OrtException e) {
-            throw new BundleException(file, "ONNX Runtime cannot load stage " + stage.index() + ": " + e.getMessage(), e);
+            throw new BundleException(file, "ONNX Runtime cannot load " + what + ": " + e.getMessage(), e);
         }
     }
 

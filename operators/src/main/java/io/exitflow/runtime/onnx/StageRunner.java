@@ -39,8 +39,25 @@ public final class StageRunner implements AutoCloseable {
     private final StageOutputs out;
 
     public StageRunner(SessionLease lease, Manifest manifest, int stageIndex, ScoreRule scoreRule, int maxBatch) {
+        this(lease, manifest, manifest.stages().get(stageIndex), scoreRule, maxBatch);
+    }
+
+    /**
+     * Runs the bundle's whole model as one graph ({@link Manifest#fullGraph()}): input the normalised model input
+     * ({@code input.shape} per event), outputs as the last stage's. One call per batch instead of one per stage.
+     *
+     * @throws IllegalArgumentException when the manifest declares no full graph
+     */
+    public static StageRunner fullGraph(SessionLease lease, Manifest manifest, ScoreRule scoreRule, int maxBatch) {
+        if (manifest.fullGraph() == null) {
+            throw new IllegalArgumentException("model " + manifest.modelId() + " has no full_graph in its manifest");
+        }
+        return new StageRunner(lease, manifest, manifest.fullGraph().asStage(manifest), scoreRule, maxBatch);
+    }
+
+    private StageRunner(SessionLease lease, Manifest manifest, Manifest.Stage spec, ScoreRule scoreRule, int maxBatch) {
         this.lease = lease;
-        this.spec = manifest.stages().get(stageIndex);
+        this.spec = spec;
         this.scoreRule = scoreRule;
         this.maxBatch = maxBatch;
         this.carryDim = manifest.carryDim();

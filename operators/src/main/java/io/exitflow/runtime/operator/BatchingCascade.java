@@ -17,6 +17,11 @@ import java.util.List;
  * (or when its oldest event has waited {@code maxWait}), exits answered at once, survivors joining the next stage's
  * batch so deep stages also run full batches. Sampled events run every stage and are answered at the end with the
  * exit they took and the full-depth class.
+ *
+ * <p>At full depth over a bundle with a whole-model graph ({@link CascadeSettings#runsFullGraph}) there is one runner,
+ * the full graph, and one batch: one ONNX call per batch, every event answered at the last stage. Its prediction
+ * reports every stage run, with the call's latency on the last one (zeros before it); no per-stage samples are
+ * taken (the graph has no intermediate exits), sampled events only get their full-depth class.
  */
 public final class BatchingCascade {
     /** Where answers and survivors go. */
@@ -35,15 +40,21 @@ public final class BatchingCascade {
     private final CascadeObserver observer;
     private final Sink sink;
     private final int numStages;
+    /** One runner (the whole-model graph) and one batch instead of one per stage. */
+    private final boolean fullGraph;
     private volatile Thresholds thresholds;
 
     /**
-     * @param runners one per stage {@code firstStage..lastStage}, in order
+     * @param runners one per stage {@code firstStage..lastStage}, in order; or, when the settings run the full graph
+     *     ({@link CascadeSettings#runsFullGraph}), one: the full graph's ({@link StageRunner#fullGraph})
      */
     public BatchingCascade(Manifest manifest, CascadeSettings settings, List<StageRunner> runners, Thresholds thresholds,
                            Sink sink, CascadeObserver observer) {
-        if (runners.size() != settings.stageCount()) {
-            throw new IllegalArgumentException("need " + settings.stageCount() + " stage runners, got " + runners.size());
+        this.fullGraph = settings.runsFullGraph(manifest);
+        int expected = fullGraph ? 1 : settings.stageCount();
+        if (runners.size() != expected) {
+            throw new IllegalArgumentException("need " + expected + (fullGraph ? " full-graph runner" : " stage runners")
+                    + ", got " + runners.size());
         }
         if (settings.lastStage() >= manifest.numStages()) {
             throw new IllegalArgumentException("stage " + settings.lastStage() + " does not exist: model "
@@ -53,7 +64,7 @@ public final class BatchingCascade {
         this.settings = settings;
         this.runners = runners;
         this.numStages = manifest.numStages();
-        this.batches = new StageBatch[settings.stageCount()];
+        this.batches = new StageBatch[expected];
         for (int i = 0; i < batches.length; i++) {
             batches[i] = new StageBatch(settings.maxBatchSize());
         }
@@ -75,6 +86,10 @@ public final class BatchingCascade {
 
     private void enqueue(InFlightEvent e, long nowMillis) throws OrtException {
         int local = e.nextStage - settings.firstStage();
+        if (fullGraph && local != 0) {
+            throw new IllegalStateException(e + " waits for stage " + e.nextStage + ", but this operator runs the "
+                    + "whole-model graph, which starts from the model input (stage 0)");
+        }
         e.arrivalNanos = System.nanoTime();
         stats.stageArrival(local);
         StageBatch batch = batches[local];
@@ -146,6 +161,10 @@ public final class BatchingCascade {
     }
 
     private void runStage(int local, long nowMillis) throws OrtException {
+        if (fullGraph) {
+            runFullGraph(nowMillis);
+            return;
+        }
         int k = settings.firstStage() + local;
         List<InFlightEvent> batch = batches[local].drain();
         StageRunner runner = runners.get(local);
@@ -194,11 +213,51 @@ public final class BatchingCascade {
         }
     }
 
+    /** One call of the whole-model graph on the waiting batch; every event is answered at the last stage. */
+    private void runFullGraph(long nowMillis) throws OrtException {
+        int last = numStages - 1;
+        List<InFlightEvent> batch = batches[0].drain();
+        StageRunner runner = runners.get(0);
+        for (int i = 0; i < batch.size(); i++) {
+            InFlightEvent e = batch.get(i);
+            runner.put(i, e.state, e.carry);
+        }
+        long t0 = System.nanoTime();
+        StageOutputs out = runner.run(batch.size());
+        long done = System.nanoTime();
+        stats.batch(last, done - t0);
+        observer.batchRun(last, batch.size(), done - t0);
+        int numClasses = out.numClasses();
+        float[] logits = out.logitsArray();
+        long version = thresholds.version();
+        for (int i = 0; i < batch.size(); i++) {
+            InFlightEvent e = batch.get(i);
+            for (int s = e.stagesRun; s < last; s++) {
+                e.stageLatencyMicros[s] = 0;
+            }
+            e.stageLatencyMicros[last] = (done - e.arrivalNanos) / 1000;
+            e.stagesRun = numStages;
+            int cls = Softmax.argmax(logits, i * numClasses, numClasses);
+            e.exitStage = last;
+            e.exitClass = cls;
+            e.exitProbability = (float) Softmax.probability(logits, i * numClasses, numClasses, cls);
+            e.thresholdVersion = version;
+            stats.exit(last);
+            observer.exited(last);
+            // No StageSample: the graph has no intermediate exits to score; the full-depth class is still stated.
+            emit(e, e.sampled ? cls : null);
+        }
+    }
+
     private void answer(InFlightEvent e, Integer fullDepthClass) {
         Integer fullDepth = e.sampled ? fullDepthClass : null;
         if (e.sampled) {
             stats.sample(sample(e));
         }
+        emit(e, fullDepth);
+    }
+
+    private void emit(InFlightEvent e, Integer fullDepth) {
         List<Long> latencies = new ArrayList<>(e.stagesRun);
         long total = 0;
         for (int s = 0; s < e.stagesRun; s++) {

@@ -13,6 +13,8 @@ import java.io.Serializable;
  * @param fullDepthSampleRate share of events that run every stage even when they exit early (for the controller)
  * @param maxSamplesPerInterval bound on StageStats.samples per interval
  * @param statsIntervalMillis how often StageStats are emitted
+ * @param fullGraph with exits off over every stage: run the bundle's whole-model graph (one ONNX call per batch)
+ *     when the bundle has one, instead of the stages one after another
  */
 public record CascadeSettings(
         int firstStage,
@@ -22,7 +24,15 @@ public record CascadeSettings(
         long maxWaitMillis,
         double fullDepthSampleRate,
         int maxSamplesPerInterval,
-        long statsIntervalMillis) implements Serializable {
+        long statsIntervalMillis,
+        boolean fullGraph) implements Serializable {
+
+    /** Settings that run the full graph at full depth when the bundle has one. */
+    public CascadeSettings(int firstStage, int lastStage, boolean exitsEnabled, int maxBatchSize, long maxWaitMillis,
+                           double fullDepthSampleRate, int maxSamplesPerInterval, long statsIntervalMillis) {
+        this(firstStage, lastStage, exitsEnabled, maxBatchSize, maxWaitMillis, fullDepthSampleRate,
+                maxSamplesPerInterval, statsIntervalMillis, true);
+    }
 
     public CascadeSettings {
         if (firstStage < 0 || lastStage < firstStage) {
@@ -43,6 +53,14 @@ public record CascadeSettings(
         if (statsIntervalMillis < 1) {
             throw new IllegalArgumentException("statsInterval must be >= 1 ms, got " + statsIntervalMillis);
         }
+    }
+
+    /**
+     * Whether this operator runs {@code m}'s full graph: exits off, every stage of the model, {@link #fullGraph}
+     * set, and the bundle has one.
+     */
+    public boolean runsFullGraph(io.exitflow.runtime.bundle.Manifest m) {
+        return fullGraph && !exitsEnabled && firstStage == 0 && lastStage == m.numStages() - 1 && m.fullGraph() != null;
     }
 
     /** Number of stages this operator runs. */

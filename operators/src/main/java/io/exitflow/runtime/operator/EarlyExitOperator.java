@@ -136,9 +136,14 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
         }
         ScoreRule rule = ScoreRule.of(manifest.exit().score());
         runners = new ArrayList<>();
-        for (int k = settings.firstStage(); k <= settings.lastStage(); k++) {
-            runners.add(new StageRunner(SharedSessions.acquire(bundle.stageFile(k), gpu, ortConfig.intraOpThreads()),
-                    manifest, k, rule, settings.maxBatchSize()));
+        if (settings.runsFullGraph(manifest)) { // full depth: the whole model in one ONNX call per batch
+            runners.add(StageRunner.fullGraph(SharedSessions.acquire(bundle.fullGraphFile().orElseThrow(), gpu,
+                    ortConfig.intraOpThreads()), manifest, rule, settings.maxBatchSize()));
+        } else {
+            for (int k = settings.firstStage(); k <= settings.lastStage(); k++) {
+                runners.add(new StageRunner(SharedSessions.acquire(bundle.stageFile(k), gpu, ortConfig.intraOpThreads()),
+                        manifest, k, rule, settings.maxBatchSize()));
+            }
         }
         Thresholds thresholds = restoredThresholds != null
                 && restoredThresholds.modelId().equals(manifest.modelId())
