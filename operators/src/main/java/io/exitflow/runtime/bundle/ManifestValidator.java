@@ -29,12 +29,6 @@ final class ManifestValidator {
             validateStage(m, k);
         }
         validateExit(m);
-    }
-
-    private void validateClasses(List<String> classes) {
-        require(classes != null && classes.size() >= 2, "classes must list at least 2 class names");
-        require(new HashSet<>(classes).size() == classes.size(), "classes has duplicate names: " + classes);
-    }
         validateFullGraph(m);
     }
 
@@ -51,6 +45,12 @@ final class ManifestValidator {
             require(g.outputs() != null && notBlank(g.outputs().get(role)), "full_graph.outputs." + role + " is missing");
         }
         require(g.outputs().get("state") == null, "full_graph.outputs.state must be absent (the graph ends the model)");
+    }
+
+    private void validateClasses(List<String> classes) {
+        require(classes != null && classes.size() >= 2, "classes must list at least 2 class names");
+        require(new HashSet<>(classes).size() == classes.size(), "classes has duplicate names: " + classes);
+    }
 
     private void validateInput(Manifest.Input in) {
         require(in != null && in.shape() != null && !in.shape().isEmpty(), "input.shape is missing");
