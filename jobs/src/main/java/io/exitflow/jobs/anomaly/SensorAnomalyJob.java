@@ -72,7 +72,7 @@ public final class SensorAnomalyJob {
         // Readings cross operators with their own serializer, not Flink's generic Avro one (SensorReadingSerializer).
         SingleOutputStreamOperator<SensorReading> readings = env
                 .fromSource(io.decodingSource(topic, SensorReading.class, new SensorReadingValidator(spec.channels(),
-                        cfg.get(JobOptions.MAX_FUTURE_MS))),
+                        cfg.get(JobOptions.MAX_FUTURE_MS), cfg.get(JobOptions.MAX_PAST_MS))),
                         watermarks, "readings: " + topic,
                         new EitherTypeInfo<>(new AvroTypeInfo<>(DeadLetter.class), SensorReadingTypeInfo.INSTANCE))
                 .uid("readings-source")

@@ -4,10 +4,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
@@ -16,6 +15,9 @@ import org.apache.avro.specific.SpecificRecord;
  * The wire format of every ExitFlow topic: the plain Avro binary encoding of one generated record, no header
  * and no schema registry (producer and consumer share the schemas module). Used by the jobs' sources and
  * sinks, the simulator and the tests, so all of them agree byte for byte.
+ *
+ * <p>Decoding is bounded by the record's size ({@link BoundedDecoder}): no length or count in a record can make it
+ * allocate more than a small multiple of the record's bytes, so no record, however corrupt, can exhaust the heap.
  *
  * <p>Not thread-safe (it reuses its encoder/decoder); each operator instance owns its own copy.
  *
@@ -27,12 +29,13 @@ public final class AvroCodec<T extends SpecificRecord> implements Serializable {
     private final Class<T> type;
     private transient SpecificDatumReader<T> reader;
     private transient SpecificDatumWriter<T> writer;
-    private transient BinaryDecoder decoder;
+    private transient BoundedDecoder decoder;
     private transient BinaryEncoder encoder;
     private transient ByteArrayOutputStream buffer;
 
     private AvroCodec(Class<T> type) {
         this.type = type;
+        BoundedDecoder.requireNonEmptyItems(SpecificData.get().getSchema(type));
     }
 
     /** A codec for one generated record class (for example {@code SensorReading.class}). */
@@ -65,8 +68,9 @@ public final class AvroCodec<T extends SpecificRecord> implements Serializable {
     /**
      * Decodes one record that must fill {@code bytes} exactly.
      *
-     * @throws InvalidRecordException when the bytes are not one record of this schema (truncated, corrupt,
-     *     another schema, or bytes left over)
+     * @throws InvalidRecordException when the bytes are not one record of this schema (truncated, corrupt, a length
+     *     or count larger than the bytes left, another schema, or bytes left over); also when decoding them ran out
+     *     of memory or stack, which a record of bounded size can only do when the JVM is short of both already
      */
     public T decode(byte[] bytes) throws InvalidRecordException {
         if (bytes == null) {
@@ -74,24 +78,25 @@ public final class AvroCodec<T extends SpecificRecord> implements Serializable {
         }
         if (reader == null) {
             reader = new SpecificDatumReader<>(type);
-        }
-        decoder = DecoderFactory.get().binaryDecoder(bytes, decoder);
-        T record;
-        try {
-            record = reader.read(null, decoder);
-        } catch (IOException | RuntimeException e) {
-            // Avro signals corrupt input with EOFException, AvroRuntimeException, negative-length errors,
-            // even OutOfMemory-prone huge lengths as exceptions: all mean "not a record of this schema".
-            throw new InvalidRecordException("not a " + type.getSimpleName() + " record: " + e, e);
+            decoder = new BoundedDecoder();
         }
         try {
+            T record = reader.read(null, decoder.reset(bytes));
             if (!decoder.isEnd()) {
-                throw new InvalidRecordException("not a " + type.getSimpleName()
-                        + " record: bytes left over after decoding (another schema?)");
+                throw new InvalidRecordException("not a " + type.getSimpleName() + " record: "
+                        + decoder.remaining() + " bytes left over after decoding (another schema?)");
             }
-        } catch (IOException e) {
+            return record;
+        } catch (IOException | RuntimeException e) {
+            // Avro signals corrupt input with EOFException, AvroRuntimeException, negative-length errors, index
+            // errors; BoundedDecoder with an IOException for a length or count past the record's end.
             throw new InvalidRecordException("not a " + type.getSimpleName() + " record: " + e, e);
+        } catch (OutOfMemoryError | StackOverflowError e) {
+            // The reader and decoder may be half-way through: start the next record with new ones.
+            reader = null;
+            decoder = null;
+            throw new InvalidRecordException("cannot decode a " + type.getSimpleName() + " record of " + bytes.length
+                    + " bytes: " + e, e);
         }
-        return record;
     }
 }

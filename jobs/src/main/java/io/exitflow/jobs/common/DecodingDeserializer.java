@@ -9,18 +9,22 @@ import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.types.Either;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Kafka value deserializer that never throws: every record comes out either as a valid decoded value
+ * Kafka value deserializer that no record can make throw: every record comes out either as a valid decoded value
  * ({@code Either.Right}) or as its {@link DeadLetter} ({@code Either.Left}) with the reason, the topic,
- * partition and offset, and the raw bytes. A corrupt record therefore never fails (and restarts) the job.
- * {@link DeadLetterSplitter} then routes and counts the dead letters.
+ * partition and offset, and the raw bytes. Decoding is bounded by the record's size ({@link AvroCodec}), so a
+ * corrupt record never exhausts the heap, and never fails (and restarts) the job. {@link DeadLetterSplitter} then
+ * routes and counts the dead letters; the dead-letter sink bounds their size ({@link DeadLetters#sinkTo}).
  *
  * @param <T> the generated Avro record class of the topic
  */
 public final class DecodingDeserializer<T extends org.apache.avro.specific.SpecificRecordBase>
         implements KafkaRecordDeserializationSchema<Either<DeadLetter, T>> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(DecodingDeserializer.class);
 
     private final AvroCodec<T> codec;
     private final RecordValidator<T> validator;
@@ -39,8 +43,28 @@ public final class DecodingDeserializer<T extends org.apache.avro.specific.Speci
         out.collect(decode(record));
     }
 
-    /** The decoded value, or the dead letter saying why there is none. */
+    /**
+     * The decoded value, or the dead letter saying why there is none. Whatever decoding or validating this one record
+     * throws makes it a dead letter with the throwable as its reason, {@code OutOfMemoryError} and
+     * {@code StackOverflowError} included; only errors that say the JVM or the deployment is broken, whatever the
+     * record ({@link #isFatal}), are thrown on and fail the job.
+     */
     public Either<DeadLetter, T> decode(ConsumerRecord<byte[], byte[]> record) {
+        try {
+            return decodeAndValidate(record);
+        } catch (Throwable t) {
+            if (isFatal(t)) {
+                throw t;
+            }
+            if (t instanceof Error) {
+                LOG.warn("{} while decoding {} partition {} offset {} ({} bytes): dead-lettered", t, record.topic(),
+                        record.partition(), record.offset(), record.value() == null ? 0 : record.value().length);
+            }
+            return Either.Left(DeadLetters.of(record, "undecodable: " + t));
+        }
+    }
+
+    private Either<DeadLetter, T> decodeAndValidate(ConsumerRecord<byte[], byte[]> record) {
         T value;
         try {
             value = codec.decode(record.value());
@@ -58,6 +82,17 @@ public final class DecodingDeserializer<T extends org.apache.avro.specific.Speci
             return Either.Left(DeadLetters.of(record, "invalid: " + problem));
         }
         return Either.Right(value);
+    }
+
+    /**
+     * Errors that no record causes: the class path is broken ({@link LinkageError}) or the JVM is
+     * ({@link VirtualMachineError} other than running out of memory or stack, which one record's decoding can do).
+     * Dead-lettering every record for these would lose all input quietly; failing the job says what is wrong.
+     */
+    static boolean isFatal(Throwable t) {
+        return t instanceof LinkageError
+                || (t instanceof VirtualMachineError && !(t instanceof OutOfMemoryError)
+                        && !(t instanceof StackOverflowError));
     }
 
     @Override

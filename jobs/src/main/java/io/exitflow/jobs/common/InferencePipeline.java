@@ -115,10 +115,7 @@ public final class InferencePipeline {
         DataStream<DeadLetter> rejected = out.rejected()
                 .map(r -> rejectedToDeadLetter(r, topic), new AvroTypeInfo<>(DeadLetter.class))
                 .name("rejected to dead letters").uid("rejected-dead-letters");
-        deadLetters.union(rejected)
-                .sinkTo(io.exactlyOnceSink(cfg.get(JobOptions.DEAD_LETTER_TOPIC), DeadLetter.class,
-                        DeadLetter::getSourceTopic, "dead-letters"))
-                .name("dead-letter sink").uid("dead-letter-sink");
+        DeadLetters.sinkTo(deadLetters.union(rejected), cfg, io);
         return out.predictions();
     }
 

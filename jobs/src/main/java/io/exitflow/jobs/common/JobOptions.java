@@ -31,6 +31,13 @@ public final class JobOptions {
     public static final ConfigOption<String> DEAD_LETTER_TOPIC = ConfigOptions.key(PREFIX + "dead-letter-topic")
             .stringType().defaultValue("dead-letters")
             .withDescription("Topic of Avro DeadLetter records: undecodable, invalid, late and rejected input.");
+    public static final ConfigOption<Integer> DEAD_LETTER_MAX_PAYLOAD_BYTES = ConfigOptions
+            .key(PREFIX + "dead-letter-max-payload-bytes")
+            .intType().defaultValue(65_536)
+            .withDescription("A dead letter keeps at most this many bytes of the record it carries (the first ones), "
+                    + "with the record's whole size and SHA-256, so it always fits the dead-letter topic. Refused at "
+                    + "start unless it plus 8192 bytes fits the producer's max.request.size (--kafka-properties); the "
+                    + "topic's max.message.bytes must allow as much.");
     public static final ConfigOption<String> STATS_TOPIC = ConfigOptions.key(PREFIX + "stats-topic")
             .stringType().defaultValue("stage-stats")
             .withDescription("Topic of Avro StageStats records (per stage operator per interval); empty to disable.");
@@ -179,6 +186,11 @@ public final class JobOptions {
             .longType().defaultValue(3_600_000L)
             .withDescription("A reading stamped further ahead of the clock than this is invalid (dead letter), "
                     + "so one wrong clock cannot drag the watermark ahead of every other sensor.");
+    public static final ConfigOption<Long> MAX_PAST_MS = ConfigOptions.key(PREFIX + "max-past-ms")
+            .longType().defaultValue(315_360_000_000L)
+            .withDescription("A reading stamped further behind the clock than this (default 3650 days) is invalid "
+                    + "(dead letter), so one reset clock (1970, 2000) cannot hold the watermark back for every other "
+                    + "sensor; raise it to replay older recordings.");
     public static final ConfigOption<Long> IDLE_TIMEOUT_MS = ConfigOptions.key(PREFIX + "idle-timeout-ms")
             .longType().defaultValue(5_000L)
             .withDescription("A partition silent this long stops holding the watermark back.");

@@ -15,6 +15,8 @@ import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.types.Either;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigDef;
 
 /**
  * Kafka sources and sinks of the jobs, configured from {@link JobOptions}: decoding sources that turn bad
@@ -41,6 +43,18 @@ public final class KafkaIo {
     /** Bootstrap servers (required setting). */
     public String bootstrapServers() {
         return cfg.require(JobOptions.BOOTSTRAP_SERVERS);
+    }
+
+    /**
+     * The sinks' producer limit on one record, in bytes: {@code max.request.size} from {@code --kafka-properties},
+     * else Kafka's default.
+     */
+    public int producerMaxRequestSize() {
+        Object v = clientProperties.getProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        if (v == null) {
+            v = ProducerConfig.configDef().defaultValues().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        }
+        return (Integer) ConfigDef.parseType(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, v, ConfigDef.Type.INT);
     }
 
     /** The consumer group of the input source, which commits its offsets on checkpoints. */

@@ -68,7 +68,8 @@ class DecodingDeserializerTest {
     @Test
     void eventTimeFarInTheFutureIsInvalid() {
         DecodingDeserializer<SensorReading> hourAhead =
-                new DecodingDeserializer<>(SensorReading.class, new SensorReadingValidator(3, 3_600_000L));
+                new DecodingDeserializer<>(SensorReading.class, new SensorReadingValidator(3, 3_600_000L,
+                        Long.MAX_VALUE));
         SensorReading future = SensorReading.newBuilder(reading(1f, 2f, 3f))
                 .setEventTime(Instant.ofEpochMilli(System.currentTimeMillis() + 86_400_000L)).build();
         Either<DeadLetter, SensorReading> out = hourAhead.decode(record(codec.encode(future), 20));
@@ -76,6 +77,37 @@ class DecodingDeserializerTest {
         assertTrue(out.left().getReason().contains("ms in the future"), out.left().getReason());
         SensorReading past = reading(1f, 2f, 3f); // 1970: old data is fine
         assertTrue(hourAhead.decode(record(codec.encode(past), 21)).isRight());
+    }
+
+    @Test
+    void eventTimeDecadesInThePastIsInvalid() {
+        long maxPast = JobOptions.MAX_PAST_MS.defaultValue();
+        assertEquals(3650L * 86_400_000L, maxPast, "ten years by default");
+        DecodingDeserializer<SensorReading> bounded = new DecodingDeserializer<>(SensorReading.class,
+                new SensorReadingValidator(3, JobOptions.MAX_FUTURE_MS.defaultValue(), maxPast));
+        SensorReading epoch = reading(1f, 2f, 3f); // a clock reset to 1970
+        Either<DeadLetter, SensorReading> out = bounded.decode(record(codec.encode(epoch), 30));
+        assertTrue(out.isLeft());
+        assertEquals("invalid: eventTime 1970-01-01T00:00:01.234Z is more than 315360000000 ms in the past",
+                out.left().getReason());
+        assertEquals(30L, out.left().getOffset());
+        long now = System.currentTimeMillis();
+        for (long ago : new long[] {maxPast + 60_000L, Long.MAX_VALUE / 2}) {
+            SensorReading old = SensorReading.newBuilder(epoch).setEventTime(Instant.ofEpochMilli(now - ago)).build();
+            assertTrue(bounded.decode(record(codec.encode(old), 31)).isLeft(), "ago " + ago);
+        }
+        // A replay of last year's recordings (the bundled dataset starts 2026-01-01) is fine.
+        for (long ago : new long[] {0L, 86_400_000L, 400L * 86_400_000L, maxPast - 60_000L}) {
+            SensorReading recent = SensorReading.newBuilder(epoch).setEventTime(Instant.ofEpochMilli(now - ago)).build();
+            assertTrue(bounded.decode(record(codec.encode(recent), 32)).isRight(), "ago " + ago);
+        }
+        assertTrue(bounded.decode(record(codec.encode(SensorReading.newBuilder(epoch)
+                .setEventTime(Instant.ofEpochMilli(1_767_225_600_000L)).build()), 33)).isRight());
+        // The bounds are checked without overflow at the extremes of a long.
+        for (long t : new long[] {Long.MIN_VALUE, Long.MAX_VALUE}) {
+            SensorReading extreme = SensorReading.newBuilder(epoch).setEventTime(Instant.ofEpochMilli(t)).build();
+            assertTrue(bounded.decode(record(codec.encode(extreme), 34)).isLeft(), "time " + t);
+        }
     }
 
     @Test
