@@ -22,9 +22,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Drives the deploy/local scripts as a user would, on free loopback ports and a work dir of its own, so a
- * test cluster never collides with a developer's cluster on the default ports.
+ * test cluster never collides with a developer's cluster on the default ports. Shared with the bench module (the
+ * exactly-once and soak harness, bench/eos) through this module's test jar.
  */
-final class LocalStack {
+public final class LocalStack {
     private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
     private static final long SCRIPT_TIMEOUT_SECONDS = 300;
 
@@ -38,7 +39,7 @@ final class LocalStack {
      * @param root repository root (holds deploy/local)
      * @param work the scripts' work dir (logs, pid files, Kafka data)
      */
-    LocalStack(Path root, Path work) throws IOException {
+    public LocalStack(Path root, Path work) throws IOException {
         this.root = root;
         this.work = work;
         env.put("EXITFLOW_WORK", work.toString());
@@ -60,16 +61,27 @@ final class LocalStack {
         }
     }
 
-    String bootstrapServers() {
+    /**
+     * Sets one of the scripts' environment variables (deploy/local/lib.sh lists them, e.g. FLINK_TM_MEMORY) for
+     * every later {@link #run}.
+     */
+    public LocalStack with(String variable, String value) {
+        env.put(variable, value);
+        return this;
+    }
+
+    /** {@code 127.0.0.1:<port>} of the broker. */
+    public String bootstrapServers() {
         return "127.0.0.1:" + env.get("KAFKA_PORT");
     }
 
-    Path work() {
+    /** The scripts' work dir: logs in {@code log/}, pid files in {@code pids/}. */
+    public Path work() {
         return work;
     }
 
     /** Runs deploy/local/{script} with arguments; returns its output, or fails with it. */
-    String run(String script, String... args) throws IOException, InterruptedException {
+    public String run(String script, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add("bash");
         command.add(root.resolve("deploy/local").resolve(script).toString());
@@ -94,7 +106,7 @@ final class LocalStack {
     }
 
     /** GET on the Flink REST API, parsed. */
-    JsonNode rest(String path) throws IOException, InterruptedException {
+    public JsonNode rest(String path) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + env.get("FLINK_REST_PORT") + path)).timeout(Duration.ofSeconds(10)).build();
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
@@ -105,7 +117,7 @@ final class LocalStack {
     }
 
     /** Cancels a job over REST and waits until Flink reports it CANCELED. */
-    void cancel(String jobId) throws IOException, InterruptedException {
+    public void cancel(String jobId) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create(
                         "http://127.0.0.1:" + env.get("FLINK_REST_PORT") + "/jobs/" + jobId + "?mode=cancel"))
                 .method("PATCH", HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build();
@@ -124,8 +136,8 @@ final class LocalStack {
     }
 
     /** Kills the process the scripts recorded for {@code role} (SIGKILL, as a crash) and waits until it is gone. */
-    void kill(String role) throws IOException, InterruptedException {
-        long pid = Long.parseLong(Files.readString(work.resolve("pids").resolve(role + ".pid")).trim());
+    public void kill(String role) throws IOException, InterruptedException {
+        long pid = pid(role);
         ProcessHandle process = ProcessHandle.of(pid)
                 .orElseThrow(() -> new IllegalStateException(role + " (pid " + pid + ") is not running"));
         LOG.info("killing {} (pid {})", role, pid);
@@ -137,8 +149,13 @@ final class LocalStack {
         }
     }
 
+    /** The pid the scripts recorded for {@code role} (kafka, jobmanager, taskmanager-N). */
+    public long pid(String role) throws IOException {
+        return Long.parseLong(Files.readString(work.resolve("pids").resolve(role + ".pid")).trim());
+    }
+
     /** Pids recorded by the scripts for the processes they started. */
-    List<Long> recordedPids() throws IOException {
+    public List<Long> recordedPids() throws IOException {
         Path dir = work.resolve("pids");
         List<Long> pids = new ArrayList<>();
         if (Files.isDirectory(dir)) {

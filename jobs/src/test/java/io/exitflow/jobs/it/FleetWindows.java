@@ -1,13 +1,11 @@
 package io.exitflow.jobs.it;
 
-import io.exitflow.data.SensorWindow;
 import io.exitflow.jobs.common.AvroCodec;
+import io.exitflow.jobs.simulator.ExpectedWindows;
 import io.exitflow.jobs.simulator.SensorFleet;
 import io.exitflow.schemas.SensorReading;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -19,8 +17,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * What the {@link io.exitflow.jobs.simulator.StreamSimulator}'s fleet (the test split, dataset seed and start)
- * makes of the readings it sent: the windows the anomaly job must answer, cut as {@link SensorWindow} does with
- * the sensor-cnn bundle's 128/32 window; and the readings that release the last of them.
+ * makes of the readings it sent: the windows the anomaly job must answer ({@link ExpectedWindows}, with
+ * the sensor-cnn bundle's 128/32 window); and the readings that release the last of them.
  */
 final class FleetWindows {
     /** The sensor-cnn bundle's window (manifest.json input.window). */
@@ -35,21 +33,8 @@ final class FleetWindows {
      * {@code readings} readings of a {@code sensors}-sensor fleet make (the fleet takes its sensors in turns).
      */
     static Map<String, String> labels(int sensors, long readings) {
-        SensorFleet fleet = new SensorFleet("test", sensors, SensorFleet.DATASET_SEED,
-                SensorFleet.DATASET_START_MILLIS);
-        Map<String, List<SensorReading>> bySensor = new HashMap<>();
-        for (long i = 0; i < readings; i++) {
-            SensorReading r = fleet.next();
-            bySensor.computeIfAbsent(r.getSensorId(), k -> new ArrayList<>()).add(r);
-        }
-        Map<String, String> labels = new HashMap<>();
-        bySensor.forEach((id, list) -> {
-            for (int from = 0; from + SIZE <= list.size(); from += SLIDE) {
-                SensorWindow w = SensorWindow.of(list, from, SIZE);
-                labels.put(id + "@" + w.endTimeMillis(), w.label());
-            }
-        });
-        return labels;
+        return ExpectedWindows.labels("test", sensors, SensorFleet.DATASET_SEED, SensorFleet.DATASET_START_MILLIS,
+                readings, SIZE, SLIDE);
     }
 
     /**
