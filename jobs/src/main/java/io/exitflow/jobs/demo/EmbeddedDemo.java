@@ -6,7 +6,10 @@ import io.exitflow.jobs.anomaly.SensorAnomalyJob;
 import io.exitflow.jobs.common.BudgetSizing;
 import io.exitflow.jobs.common.JobConfig;
 import io.exitflow.jobs.common.JobOptions;
+import io.exitflow.jobs.common.KafkaIo;
+import io.exitflow.data.SensorClasses;
 import io.exitflow.jobs.simulator.RateSchedule;
+import io.exitflow.jobs.simulator.RecordedReadings;
 import io.exitflow.jobs.simulator.StreamSimulator;
 import io.exitflow.runtime.bundle.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
@@ -29,11 +32,14 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * The whole system in one process: a KRaft Kafka broker, a local Flink cluster running the sensor anomaly job
- * with the bundled model, and the stream simulator feeding it the test split of the sensor dataset. Prints live
- * progress and ends with a summary (optionally as JSON). README's first command ({@code ./exitflow-demo}) runs it.
+ * with the bundled model, and the stream simulator feeding it the test split of the sensor dataset, or a user's
+ * recordings ({@code --readings FILE.avro}, an Avro container of SensorReading; the {@code exitflow-demo} script
+ * converts other formats first). Prints live progress and ends with a summary (optionally as JSON). README's first
+ * command ({@code ./exitflow-demo}) runs it. Window size and slide, channels, classes and costs come from the
+ * bundle; the input must match it (channels, labels among its classes) or the demo refuses to start.
  *
  * <pre>./exitflow-demo [--duration 60s] [--max-events N] [--schedule 20s@1500,20s@3000,20s@1500]
- *     [--sensors 16] [--bad-share 0.01] [--bundle models/sensor-cnn] [--summary-json FILE]
+ *     [--sensors 16 | --readings FILE.avro [--loop on|off]] [--bad-share 0.01] [--bundle models/sensor-cnn] [--summary-json FILE]
  *     [--report-every 2s] [--feedback on|off] [any job setting, e.g. --mode FULL_DEPTH --max-batch-size 32 --budget-rate 200]</pre>
  */
 public final class EmbeddedDemo {
@@ -47,6 +53,11 @@ public final class EmbeddedDemo {
         long maxEvents = Long.MAX_VALUE;
         String schedule = "20s@1500,20s@3000,20s@1500";
         int sensors = 16;
+        boolean sensorsGiven;
+        /** A user's recordings to replay instead of the generator's sensors. */
+        Path readings;
+        /** Replay the recordings again (as new passes) until the schedule ends; off: once, then drain. */
+        boolean loop;
         double badShare = 0.01;
         String bundle = "models/sensor-cnn";
         Path summaryJson;
@@ -68,7 +79,14 @@ public final class EmbeddedDemo {
             System.exit(2);
             return;
         }
-        Map<String, Object> summary = run(s);
+        Map<String, Object> summary;
+        try {
+            summary = run(s);
+        } catch (IllegalArgumentException e) { // a bad readings file, bundle or setting: refused at start
+            System.err.println("exitflow-demo: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         if (!Boolean.TRUE.equals(summary.get("ok"))) {
             System.exit(1);
         }
@@ -79,6 +97,8 @@ public final class EmbeddedDemo {
         Path bundleDir = Path.of(s.bundle);
         Manifest manifest = ModelBundle.load(bundleDir).manifest();
         Manifest.Window window = manifest.input().window();
+        RecordedReadings recorded = s.readings == null ? null : RecordedReadings.load(s.readings);
+        checkInputFitsBundle(manifest, s.bundle, recorded);
         RateSchedule schedule = RateSchedule.parse(s.schedule);
         long sendMillis = s.durationMillis > 0 ? Math.min(s.durationMillis, schedule.totalMillis()) : schedule.totalMillis();
         if (sendMillis == Long.MAX_VALUE && s.maxEvents == Long.MAX_VALUE) {
@@ -120,10 +140,17 @@ public final class EmbeddedDemo {
 
             Map<String, Long> sendTimes = DemoMonitor.newSendTimes();
             Map<String, Integer> perSensor = new HashMap<>(); // used on the simulator thread only
-            StreamSimulator sim = new StreamSimulator(new StreamSimulator.Settings()
+            StreamSimulator.Settings simSettings = new StreamSimulator.Settings()
                     .bootstrapServers(kafka.bootstrapServers()).topic(TOPICS.get("readings"))
-                    .schedule(schedule).sensors(s.sensors).badShare(s.badShare).maxEvents(s.maxEvents)
-                    .startTime("now"),
+                    .schedule(schedule).badShare(s.badShare).maxEvents(s.maxEvents)
+                    .startTime("now");
+            if (recorded != null) {
+                // One pass ends with the end flush: the watermark then releases every recording's last windows.
+                simSettings.readings(recorded).loop(s.loop).endFlush(!s.loop);
+            } else {
+                simSettings.sensors(s.sensors);
+            }
+            StreamSimulator sim = new StreamSimulator(simSettings,
                     (reading, nanos) -> {
                         // Remember when each window's last reading left, to time the window end to end.
                         int n = perSensor.merge(reading.getSensorId(), 1, Integer::sum);
@@ -140,13 +167,18 @@ public final class EmbeddedDemo {
                     manifest.numStages(), manifest.exit().thresholds())) {
                 long start = System.nanoTime();
                 simThread.start();
-                log(String.format(Locale.ROOT, "simulating %d sensors, schedule %s, %.1f%% bad records%s", s.sensors,
+                String input = recorded == null ? s.sensors + " simulated sensors"
+                        : "replaying " + recorded + (s.loop ? " in a loop" : " once");
+                log(String.format(Locale.ROOT, "%s, schedule %s, %.1f%% bad records%s", input,
                         s.schedule, 100 * s.badShare, s.durationMillis > 0 ? ", for " + s.durationMillis / 1000 + " s" : ""));
                 long lastReport = start;
                 long lastSent = 0;
                 long lastPrediction = System.nanoTime();
                 boolean sending = true;
                 long stopSendingAt = 0;
+                long lastDrainCheck = 0;
+                long unread = -1;
+                String groupId = new KafkaIo(cfg, SensorAnomalyJob.NAME).groupId();
                 String failure = null;
                 while (true) {
                     if (monitor.poll(Duration.ofMillis(100)) > 0) {
@@ -159,7 +191,8 @@ public final class EmbeddedDemo {
                         simThread.join();
                         sending = false;
                         stopSendingAt = now;
-                        log("simulator stopped; draining the job ...");
+                        log(sim.exhausted() ? "every reading of " + recorded.file() + " sent; draining the job ..."
+                                : "simulator stopped; draining the job ...");
                     }
                     if (simError.get() != null) {
                         failure = "simulator failed: " + simError.get();
@@ -178,10 +211,18 @@ public final class EmbeddedDemo {
                         lastReport = now;
                         monitor.resetInterval();
                     }
-                    // Drained: nothing new for two checkpoints plus a second, or 30 s at most.
+                    // Drained: the job has committed all its input (its outputs commit with it), then nothing new
+                    // for two checkpoints plus a second; 60 s at most (a slow start-up can take most of that).
                     long quietNanos = (2 * cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS) + 1000) * 1_000_000L;
-                    if (!sending && (now - lastPrediction > quietNanos && now - stopSendingAt > quietNanos
-                            || now - stopSendingAt > 30_000_000_000L)) {
+                    if (!sending && now - lastDrainCheck > 500_000_000L) {
+                        lastDrainCheck = now;
+                        unread = kafka.uncommitted(TOPICS.get("readings"), groupId);
+                    }
+                    if (!sending && unread == 0 && now - lastPrediction > quietNanos && now - stopSendingAt > quietNanos) {
+                        break;
+                    }
+                    if (!sending && now - stopSendingAt > 60_000_000_000L) {
+                        log("stopped draining after 60 s: the job has not committed " + unread + " input records");
                         break;
                     }
                 }
@@ -208,6 +249,35 @@ public final class EmbeddedDemo {
                 log("summary written to " + s.summaryJson);
             }
             return summary;
+        }
+    }
+
+    /**
+     * Refuses input the bundle cannot classify, before anything starts: a channel count other than the bundle's
+     * {@code input.shape[0]}, or labels that are not classes of the bundle (accuracy would count them wrong). The
+     * generator's sensors have {@link SensorClasses#CHANNELS} channels and the classes {@link SensorClasses#NAMES}.
+     */
+    static void checkInputFitsBundle(Manifest manifest, String bundle, RecordedReadings recorded) {
+        int channels = manifest.input().shape().get(0);
+        List<String> classes = manifest.classes();
+        if (recorded == null) {
+            if (channels != SensorClasses.CHANNELS || !classes.containsAll(SensorClasses.NAMES)) {
+                throw new IllegalArgumentException("bundle " + bundle + " reads " + channels + " channels and knows "
+                        + classes + "; the demo's generated sensors send " + SensorClasses.CHANNELS + " channels of "
+                        + SensorClasses.NAMES + ": replay the recordings it was built on with --readings FILE");
+            }
+            return;
+        }
+        if (recorded.channels() != channels) {
+            throw new IllegalArgumentException(recorded.file() + " has " + recorded.channels() + " values per reading, "
+                    + "bundle " + bundle + " reads " + channels + " channels (input.shape): convert the readings with "
+                    + "--channels naming the bundle's channels in the order it was built with");
+        }
+        List<String> unknown = recorded.labels().stream().filter(l -> !classes.contains(l)).toList();
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException(recorded.file() + " has labels " + unknown + " that are not classes of "
+                    + "bundle " + bundle + " " + classes + ": give the label column the bundle was built from "
+                    + "(--label-column)");
         }
     }
 
@@ -325,7 +395,12 @@ public final class EmbeddedDemo {
         out.put("model", manifest.modelId() + " " + manifest.modelVersion());
         out.put("mode", cfg.get(JobOptions.MODE));
         out.put("parallelism", s.parallelism);
-        out.put("sensors", s.sensors);
+        if (s.readings != null) {
+            out.put("readings", s.readings.toString());
+            out.put("loop", s.loop);
+        } else {
+            out.put("sensors", s.sensors);
+        }
         out.put("schedule", s.schedule);
         out.put("seconds", round(seconds, 1));
         out.put("readings_sent", sim.sent());
@@ -398,7 +473,8 @@ public final class EmbeddedDemo {
             String a = args[i];
             if (a.equals("--help") || a.equals("-h")) {
                 System.out.println("usage: ./exitflow-demo [--duration 60s] [--max-events N] [--schedule 20s@1500,20s@3000]"
-                        + " [--sensors 16] [--bad-share 0.01] [--bundle models/sensor-cnn] [--summary-json FILE]"
+                        + " [--sensors 16 | --readings FILE.avro [--loop on|off]] [--bad-share 0.01]"
+                        + " [--bundle models/sensor-cnn] [--summary-json FILE]"
                         + " [--report-every 2s] [--parallelism 2] [--feedback on|off] [job settings]\n\n" + JobConfig.help());
                 System.exit(0);
             }
@@ -410,7 +486,16 @@ public final class EmbeddedDemo {
                 case "--duration" -> s.durationMillis = millis(a, v);
                 case "--max-events" -> s.maxEvents = Long.parseLong(v);
                 case "--schedule" -> s.schedule = v;
-                case "--sensors" -> s.sensors = Integer.parseInt(v);
+                case "--sensors" -> {
+                    s.sensors = Integer.parseInt(v);
+                    s.sensorsGiven = true;
+                }
+                case "--readings" -> s.readings = Path.of(v);
+                case "--loop" -> s.loop = switch (v) {
+                    case "on" -> true;
+                    case "off" -> false;
+                    default -> throw new IllegalArgumentException("--loop must be on or off, got '" + v + "'");
+                };
                 case "--bad-share" -> s.badShare = Double.parseDouble(v);
                 case "--bundle" -> s.bundle = v;
                 case "--summary-json" -> s.summaryJson = Path.of(v);
@@ -431,6 +516,13 @@ public final class EmbeddedDemo {
             }
         }
         RateSchedule.parse(s.schedule); // fail early on a bad schedule
+        if (s.readings != null && s.sensorsGiven) {
+            throw new IllegalArgumentException("--sensors sets the generated sensors; with --readings the file's "
+                    + "recordings are sent (drop --sensors)");
+        }
+        if (s.readings == null && s.loop) {
+            throw new IllegalArgumentException("--loop applies to --readings only");
+        }
         return s;
     }
 

@@ -1,13 +1,18 @@
 package io.exitflow.jobs.demo;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.server.common.MetadataVersion;
@@ -73,6 +78,28 @@ public final class EmbeddedKafka implements AutoCloseable {
     public Set<String> topics() throws ExecutionException, InterruptedException {
         try (Admin admin = admin()) {
             return admin.listTopics().names().get();
+        }
+    }
+
+    /**
+     * Records of {@code topic} that consumer group {@code groupId} has not committed yet: the sum over partitions
+     * of end offset minus committed offset (a partition without a commit counts whole). The jobs' sources commit
+     * on checkpoints, together with their exactly-once outputs, so 0 means every output of the input is visible.
+     */
+    public long uncommitted(String topic, String groupId) throws ExecutionException, InterruptedException {
+        try (Admin admin = admin()) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (var p : admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()) {
+                latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+            }
+            Map<TopicPartition, OffsetAndMetadata> committed =
+                    admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+            long behind = 0;
+            for (var e : admin.listOffsets(latest).all().get().entrySet()) {
+                OffsetAndMetadata c = committed.get(e.getKey());
+                behind += e.getValue().offset() - (c == null ? 0 : c.offset());
+            }
+            return behind;
         }
     }
 
