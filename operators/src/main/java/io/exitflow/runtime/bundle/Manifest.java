@@ -52,19 +52,6 @@ public record Manifest(
         }
     }
 
-    /** Exit rule: where scores come from and the default thresholds. */
-    public record Exit(String combine, String score, String rule, float[] thresholds) {}
-
-    /** Number of stages. */
-    public int numStages() {
-        return stages.size();
-    }
-
-    /** Number of classes. */
-    public int numClasses() {
-        return classes.size();
-    }
-}
     /**
      * Optional {@code full_graph}: the whole model as one ONNX graph, for the full-depth baselines (one call per batch
      * or per record instead of one per stage). Its signature is the last stage's with the model input as state:
@@ -85,3 +72,16 @@ public record Manifest(
         }
     }
 
+    /** Exit rule: where scores come from and the default thresholds. */
+    public record Exit(String combine, String score, String rule, float[] thresholds) {}
+
+    /** Number of stages. */
+    public int numStages() {
+        return stages.size();
+    }
+
+    /** Number of classes. */
+    public int numClasses() {
+        return classes.size();
+    }
+}
