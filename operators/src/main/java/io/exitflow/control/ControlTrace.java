@@ -21,6 +21,8 @@ import java.io.Serializable;
  * @param version their update version
  * @param published whether this interval published an update
  * @param alert whether the budget and the accuracy floor (or the budget alone) cannot hold
+ * @param warmingUp whether the controller was still warming up (learning no costs from the interval, see
+ *     {@link ControllerConfig.Builder#warmUp})
  * @param reason why (human readable)
  */
 public record ControlTrace(
@@ -39,6 +41,7 @@ public record ControlTrace(
         long version,
         boolean published,
         boolean alert,
+        boolean warmingUp,
         String reason) implements Serializable {
 
     /** One JSON object on one line (NaN written as null). */
@@ -60,6 +63,7 @@ public record ControlTrace(
         sb.append("],\"version\":").append(version)
                 .append(",\"published\":").append(published)
                 .append(",\"alert\":").append(alert)
+                .append(",\"warming_up\":").append(warmingUp)
                 .append(",\"reason\":\"").append(reason.replace("\\", "\\\\").replace("\"", "\\\"")).append("\"}");
         return sb.toString();
     }

@@ -23,6 +23,10 @@ public final class ControllerConfig implements Serializable {
     final double integralLimit;
     final int reservoirCapacity;
     final long minEventsPerInterval;
+    final int warmupIntervals;
+    final double warmupTolerance;
+    final int warmupMaxIntervals;
+    final long alertRepeatMillis;
     final int workers;
     final int solverGridLevels;
     final boolean fixedStageCosts;
@@ -42,6 +46,10 @@ public final class ControllerConfig implements Serializable {
         integralLimit = b.integralLimit;
         reservoirCapacity = b.reservoirCapacity;
         minEventsPerInterval = b.minEventsPerInterval;
+        warmupIntervals = b.warmupIntervals;
+        warmupTolerance = b.warmupTolerance;
+        warmupMaxIntervals = b.warmupMaxIntervals;
+        alertRepeatMillis = b.alertRepeatMillis;
         workers = b.workers;
         solverGridLevels = b.solverGridLevels;
         fixedStageCosts = b.fixedStageCosts;
@@ -63,14 +71,29 @@ public final class ControllerConfig implements Serializable {
         return targetUtilisation;
     }
 
-    /** Whether the controller plans with the seed's stage costs instead of learning them (see the builder). */
     /** Parallel workers the controller plans for; 0: the number of stage-0 subtasks that report. */
     public int workers() {
         return workers;
     }
 
+    /** Whether the controller plans with the seed's stage costs instead of learning them (see the builder). */
     public boolean fixedStageCosts() {
         return fixedStageCosts;
+    }
+
+    /** Least arrivals an interval needs to teach the controller anything about costs (see the builder). */
+    public long minEventsPerInterval() {
+        return minEventsPerInterval;
+    }
+
+    /** Intervals of at least {@link #minEventsPerInterval()} events that are warm-up at the least (see the builder). */
+    public int warmupIntervals() {
+        return warmupIntervals;
+    }
+
+    /** Least time between two warnings while the budget alert lasts, ms (see the builder). */
+    public long alertRepeatMillis() {
+        return alertRepeatMillis;
     }
 
     /** Builder with validated settings. */
@@ -88,7 +111,11 @@ public final class ControllerConfig implements Serializable {
         private double integralGain = 0.2;
         private double integralLimit = 0.7;
         private int reservoirCapacity = 4000;
-        private long minEventsPerInterval = 20;
+        private long minEventsPerInterval = 100;
+        private int warmupIntervals = 5;
+        private double warmupTolerance = 0.2;
+        private int warmupMaxIntervals = 30;
+        private long alertRepeatMillis = 30_000;
         private int workers = 0;
         private int solverGridLevels = 16;
         private boolean fixedStageCosts;
@@ -180,10 +207,48 @@ public final class ControllerConfig implements Serializable {
             return this;
         }
 
-        /** Intervals with fewer arrivals than this do not update cost estimates or the integral. */
+        /**
+         * Intervals with fewer arrivals than this (default 100) teach nothing about costs: no stage costs, overhead
+         * or model correction are learned from them, and they do not count towards the warm-up. Per-interval fixed
+         * costs (timers, stats, checkpoints) spread over few events would read as a large per-event overhead.
+         */
         public Builder minEventsPerInterval(long n) {
             if (n < 1) throw new IllegalArgumentException("minEventsPerInterval must be >= 1, got " + n);
             this.minEventsPerInterval = n;
+            return this;
+        }
+
+        /**
+         * Warm-up: after a start or a restore, the stage tasks run slow for a while (JIT compilation, first ONNX
+         * Runtime runs, cold caches), and costs measured then would make the budget look infeasible. The controller
+         * learns no costs (stage costs, per-event overhead, model correction) from intervals of at least
+         * {@link #minEventsPerInterval} events until the per-event floor (stage 0's cost per event plus the stage
+         * tasks' time per event beyond the stages) has settled: its mean over the last {@code intervals} such
+         * intervals is within {@code tolerance} of its mean over the {@code intervals} before them (so at least
+         * {@code 2 x intervals} intervals), or {@code maxIntervals} such intervals have passed whatever the floor
+         * does (a machine too noisy to settle). Meanwhile it plans with the costs it had (the seed's on a cold start)
+         * and follows the input rate, backlog and samples as usual. Defaults: 5, 0.2, 30 (20 s to 1 min at the
+         * default 2 s interval); {@code intervals} 0 turns the warm-up off.
+         */
+        public Builder warmUp(int intervals, double tolerance, int maxIntervals) {
+            if (intervals < 0) throw new IllegalArgumentException("warm-up intervals must be >= 0, got " + intervals);
+            if (maxIntervals < 2 * intervals) {
+                throw new IllegalArgumentException("warm-up maxIntervals (" + maxIntervals + ") must be >= 2 x intervals (" + intervals + ")");
+            }
+            this.warmupIntervals = intervals;
+            this.warmupTolerance = in(tolerance, 0, 10, "warmupTolerance");
+            this.warmupMaxIntervals = maxIntervals;
+            return this;
+        }
+
+        /**
+         * While the budget alert lasts (the budget cannot hold even with every event leaving at stage 0, or the
+         * accuracy floor wins over it), the controller logs a warning when it starts and again at most every this
+         * many ms (default 30 s), and one line when it clears.
+         */
+        public Builder alertRepeatMillis(long ms) {
+            if (ms < 1) throw new IllegalArgumentException("alertRepeatMillis must be >= 1, got " + ms);
+            this.alertRepeatMillis = ms;
             return this;
         }
 

@@ -58,8 +58,15 @@ public final class ThresholdController implements Serializable {
     private long previousBacklog = -1;
     /** Smoothed per-event time of the stage tasks outside the stages, from their busy time; NaN until measured. */
     private double taskOverhead = Double.NaN;
+    /** Per-event time outside the stages learned from the capacity (overloaded intervals, bounded when keeping up). */
+    private double capacityOverhead;
+    /** What the plan takes for the per-event overhead: the capacity estimate, floored by the tasks' busy time. */
     private double overhead;
     private boolean overheadSeen;
+    /** Null in states written before the warm-up rule (then made on first use). */
+    private WarmUp warmUp;
+    private boolean alerting;
+    private long alertSinceMillis, lastAlertLogMillis, alertIntervals;
     private double correction; // log of the factor applied to the command before solving
     private double command = Double.NaN;
     private double inForceMeasured = Double.NaN; // measured cost per event of the thresholds in force, smoothed
@@ -106,7 +113,8 @@ public final class ThresholdController implements Serializable {
             throw new IllegalArgumentException("measurement has " + m.stageArrivals().length + " stages, model " + modelId + " has " + k);
         }
         learnSamples(m);
-        boolean enough = m.arrivals() >= cfg.minEventsPerInterval;
+        // costs are learned only from intervals of enough events after the warm-up (see ControllerConfig.warmUp)
+        boolean enough = warmUp().observe(m, m.arrivals() >= cfg.minEventsPerInterval);
         if (enough && !cfg.fixedStageCosts) learnStageCosts(m);
 
         double dt = m.seconds();
@@ -172,7 +180,11 @@ public final class ThresholdController implements Serializable {
         }
         boolean alert = floorBinding || (tooTight && budget.kind() == Budget.Kind.RATE);
         double goal = floorBinding ? plan.expectedCost() * toMeasured : cmd;
-        String why = cause(version == 0, floorBinding, tooTight, inForceCost, goal, m.backlog() > allowance);
+        String why = cause(version == 0, floorBinding, tooTight, inForceCost, goal, m.backlog() > allowance)
+                + (warmingUp()
+                        ? String.format(Locale.ROOT, " (warming up: costs not learned yet, %d of %d intervals of %d+ events)",
+                                warmUp.seen(), cfg.warmupIntervals, cfg.minEventsPerInterval)
+                        : "");
         String reason = String.format(Locale.ROOT,
                 "%s: input %.0f ev/s (plan %.0f), throughput %.0f ev/s, backlog %d (source lag %s); allowed %.0f ns/event "
                         + "(feed-forward %.0f, overhead %.0f, model correction x%.3f) -> target %.0f; "
@@ -190,12 +202,12 @@ public final class ThresholdController implements Serializable {
             inForceMeasured = Double.NaN;
             nowInForce = plan;
             update = Optional.of(toUpdate(m, reason, plan, cmd, target, fullAccuracy, measuredCost));
-            if (alert) LOG.warn("model {}: {}", modelId, reason);
-            else LOG.info("model {} thresholds v{} {}: {}", modelId, version, Arrays.toString(thresholds), reason);
+            LOG.info("model {} thresholds v{} {}: {}", modelId, version, Arrays.toString(thresholds), reason);
         }
+        logAlert(alert, m.endMillis(), reason);
         ControlTrace trace = new ControlTrace(m.endMillis(), rateEstimate, m.throughput(), m.backlog(), m.sourceLag(), measuredCost,
                 cmd, nowInForce.expectedCost(), full, nowInForce.expectedAccuracy(), fullAccuracy, thresholds.clone(),
-                version, publish, alert, reason);
+                version, publish, alert, warmingUp(), reason);
         return new ControlDecision(update, trace);
     }
 
@@ -218,6 +230,30 @@ public final class ThresholdController implements Serializable {
     private static boolean samePublished(double[] a, double[] b) {
         for (int s = 0; s < a.length; s++) if ((float) a[s] != (float) b[s]) return false;
         return true;
+    }
+
+    /**
+     * Keeps the alert in the log while it lasts: a warning when it starts and again at most every
+     * {@link ControllerConfig.Builder#alertRepeatMillis} (with how long it has lasted), one line when it clears.
+     */
+    private void logAlert(boolean alert, long nowMillis, String reason) {
+        if (alert) {
+            if (!alerting) {
+                alerting = true;
+                alertSinceMillis = nowMillis;
+                alertIntervals = 0;
+            }
+            alertIntervals++;
+            if (alertIntervals == 1 || nowMillis - lastAlertLogMillis >= cfg.alertRepeatMillis) {
+                lastAlertLogMillis = nowMillis;
+                LOG.warn("model {}: budget alert for {} s ({} intervals): {}", modelId,
+                        (nowMillis - alertSinceMillis) / 1000, alertIntervals, reason);
+            }
+        } else if (alerting) {
+            alerting = false;
+            LOG.info("model {}: budget alert cleared after {} s ({} intervals)", modelId,
+                    (nowMillis - alertSinceMillis) / 1000, alertIntervals);
+        }
     }
 
     private static String cause(boolean first, boolean floor, boolean tooTight, double inForceCost, double goal, boolean backlog) {
@@ -262,18 +298,19 @@ public final class ThresholdController implements Serializable {
         if (enough && Double.isFinite(measuredCost)) {
             double perEvent = Math.max(0, capacity / m.throughput() - measuredCost);
             if (saturated) {
-                overhead = overheadSeen ? overhead + 0.5 * (perEvent - overhead) : perEvent;
+                capacityOverhead = overheadSeen ? capacityOverhead + 0.5 * (perEvent - capacityOverhead) : perEvent;
                 overheadSeen = true;
             }
-            else if (m.backlog() <= allowance) overhead = Math.min(overhead, perEvent);
+            else if (m.backlog() <= allowance) capacityOverhead = Math.min(capacityOverhead, perEvent);
         }
         // The stage tasks' own busy time beyond the stages is overhead measured directly, overload or not: a floor
-        // under the estimate, so a job that keeps up only by eating its headroom is planned with its true cost.
+        // under the estimate, so a job that keeps up only by eating its headroom is planned with its true cost. The
+        // floor is applied afresh each interval (not ratcheted into the estimate), so a transient fades with it.
         if (enough && Double.isFinite(measuredCost) && m.taskBusyNanos() >= 0) {
             double direct = Math.max(0, (double) m.taskBusyNanos() / m.arrivals() - measuredCost);
             taskOverhead = Double.isNaN(taskOverhead) ? direct : taskOverhead + cfg.costSmoothing * (direct - taskOverhead);
-            overhead = Math.max(overhead, taskOverhead);
         }
+        overhead = Double.isNaN(taskOverhead) ? capacityOverhead : Math.max(capacityOverhead, taskOverhead);
         previousBacklog = m.backlog();
     }
 
@@ -331,6 +368,39 @@ public final class ThresholdController implements Serializable {
                 .setTimestampMillis(m.endMillis())
                 .setMeasurement(meas)
                 .build();
+    }
+
+    private WarmUp warmUp() {
+        if (warmUp == null) warmUp = new WarmUp(cfg);
+        return warmUp;
+    }
+
+    /**
+     * The stage tasks were restarted (the job was restored): their first intervals are a warm-up again, and costs are
+     * learned only after it (see {@link ControllerConfig.Builder#warmUp}).
+     */
+    public void restartWarmUp() {
+        warmUp().restart();
+    }
+
+    /** Whether the controller is still warming up: it learns no costs from the intervals yet. */
+    public boolean warmingUp() {
+        return warmUp().warming() && !cfg.fixedStageCosts;
+    }
+
+    /** The model version this controller plans for (its samples and costs belong to it). */
+    public String modelVersion() {
+        return modelVersion;
+    }
+
+    /** Stages of the model. */
+    public int stages() {
+        return samples.stages();
+    }
+
+    /** The budget it holds. */
+    public Budget budget() {
+        return budget;
     }
 
     /** Thresholds in force (as last published, or the initial ones). */

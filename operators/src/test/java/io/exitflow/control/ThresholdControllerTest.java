@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.exitflow.control.sim.RateProfile;
 import io.exitflow.control.sim.SimulatedPlant;
 import java.util.List;
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Test;
 
 /** The controller against the deterministic simulated plant: rate steps x2 and x0.5, difficulty drift, floors. */
@@ -56,7 +57,7 @@ class ThresholdControllerTest {
                 .stageCostNanos(ClosedLoop.STAGE_COST).overheadNanos(ClosedLoop.OVERHEAD).workers(ClosedLoop.WORKERS)
                 .rate(RateProfile.constant(30_000)).seed(3).initialThresholds(cheap)
                 .taskBusyVisible(taskBusyVisible).build();
-        ControllerConfig cfg = ControllerConfig.defaults();
+        ControllerConfig cfg = ClosedLoop.LEARN_FROM_START;
         ThresholdController c = new ThresholdController("synthetic", "test", Budget.builder().targetRate(30_000).build(),
                 cfg, SyntheticData.calibration(2000, 4, 5, 12), new double[] {20_000, 20_000, 20_000, 20_000}, cheap);
         return new ClosedLoop(plant, c, cfg.targetUtilisation()).run(40);
@@ -81,6 +82,96 @@ class ThresholdControllerTest {
         assertEquals(0, hidden.controller.overheadNanos(), "no overload, so nothing to learn the overhead from");
         assertEquals(ClosedLoop.OVERHEAD, visible.updates.get(visible.updates.size() - 1).getMeasurement()
                 .get("task_overhead_ns"), 0.05 * ClosedLoop.OVERHEAD);
+    }
+
+    /**
+     * Issue 14's start-up panic: a job that can serve its budget starts cold. For its first 15 s the stage tasks spend
+     * up to 30 times the steady 8 us per event beyond the stages (JIT compilation, first runs), and its first two
+     * intervals carry few events. The budget plans for 35,000 ev/s while 5,000 arrive, so the job keeps up throughout;
+     * only an overhead learned from the transient makes the budget look infeasible.
+     */
+    private static ClosedLoop coldStart(ControllerConfig cfg) {
+        SimulatedPlant plant = SimulatedPlant.builder().population(SyntheticData.calibration(4000, 4, 5, 11))
+                .stageCostNanos(ClosedLoop.STAGE_COST).overheadNanos(ClosedLoop.OVERHEAD).workers(ClosedLoop.WORKERS)
+                .rate(RateProfile.constant(60).thenAt(2, 5_000)).seed(3).taskBusyVisible(true).warmUp(15, 30).build();
+        ThresholdController c = new ThresholdController("synthetic", "test",
+                Budget.builder().targetRate(ClosedLoop.BASE_RATE).build(), cfg, SyntheticData.calibration(2000, 4, 5, 12),
+                new double[] {20_000, 20_000, 20_000, 20_000}, BudgetSolver.fullDepthThresholds(4));
+        return new ClosedLoop(plant, c, cfg.targetUtilisation()).run(60);
+    }
+
+    @Test
+    void aColdStartWithAWarmUpTransientNeitherAlertsNorCuts() {
+        ClosedLoop loop = coldStart(ControllerConfig.defaults());
+        double steadyAccuracy = loop.truths.get(59).accuracy();
+        int firstLearned = -1;
+        for (int i = 0; i < 60; i++) {
+            ControlTrace t = loop.traces.get(i);
+            assertFalse(t.alert(), "alert at " + i + ": " + t.reason());
+            assertEquals(0, loop.truths.get(i).backlog(), "the job keeps up at " + i);
+            assertTrue(loop.truths.get(i).accuracy() >= steadyAccuracy - 0.01,
+                    "thresholds cut at " + i + ": accuracy " + loop.truths.get(i).accuracy() + " vs " + steadyAccuracy);
+            if (firstLearned < 0 && !t.warmingUp()) firstLearned = i;
+        }
+        // nothing learned while the transient lasted (until 15 s), then the true overhead within the 30-interval cap
+        assertTrue(firstLearned > 15 && firstLearned <= 2 + 30, "warm-up ended at interval " + firstLearned);
+        assertTrue(loop.traces.get(5).reason().contains("warming up"), loop.traces.get(5).reason());
+        assertEquals(ClosedLoop.OVERHEAD, loop.controller.overheadNanos(), 0.05 * ClosedLoop.OVERHEAD);
+        double ideal = loop.utilisation * ClosedLoop.WORKERS * 1e9 / ClosedLoop.BASE_RATE - ClosedLoop.OVERHEAD;
+        assertEquals(1.0, loop.traces.get(59).allowedCost() / ideal, 0.02, "then planned at the budget's allowance");
+
+        // The same start learning from its first intervals: the incident (every event out at stage 0, an alert).
+        ClosedLoop panicked = coldStart(ClosedLoop.LEARN_FROM_START);
+        long alerts = panicked.traces.stream().filter(ControlTrace::alert).count();
+        assertTrue(alerts >= 5, "without the warm-up rule the transient looks like an infeasible budget: " + alerts);
+        assertTrue(panicked.traces.stream().anyMatch(t -> t.plannedCost() == panicked.controller.stageCosts()[0]
+                        || t.plannedCost() <= ClosedLoop.STAGE_COST[0] * 1.01),
+                "without the warm-up rule every event leaves at stage 0 for a while");
+        assertTrue(panicked.truths.stream().mapToDouble(SimulatedPlant.Truth::accuracy).min().orElseThrow()
+                < steadyAccuracy - 0.2, "the cut costs accuracy");
+    }
+
+    /** A measurement of one 1 s interval at 10,000 ev/s whose stage tasks spend {@code overheadNanos} per event beyond the stages. */
+    private static ControlMeasurement withOverhead(int i, long version, long overheadNanos) {
+        long rate = 10_000;
+        long[] reached = {rate, rate / 2, rate / 4, rate / 8};
+        long[] busy = new long[4];
+        long stages = 0;
+        for (int k = 0; k < 4; k++) {
+            busy[k] = reached[k] * (long) ClosedLoop.STAGE_COST[k];
+            stages += busy[k];
+        }
+        return new ControlMeasurement(1_000L * (i + 1), 1, rate, reached, busy, 0, -1, 1, version, List.of(),
+                stages + overheadNanos * rate);
+    }
+
+    @Test
+    void anInfeasibleBudgetKeepsWarningWhileItLastsAtALimitedRate() {
+        // One worker at 10,000 ev/s allows 85 us per event; 100 us beyond the stages leave nothing for them (20 s),
+        // then 1 us: the budget holds again.
+        ControllerConfig cfg = ControllerConfig.builder().warmUp(0, 0, 0).alertRepeatMillis(5_000).build();
+        ThresholdController c = new ThresholdController("synthetic", "test", Budget.builder().targetRate(10_000).build(),
+                cfg, SyntheticData.calibration(2000, 4, 5, 12), ClosedLoop.STAGE_COST.clone(),
+                BudgetSolver.fullDepthThresholds(4));
+        List<ControlTrace> traces = new java.util.ArrayList<>();
+        try (LogCapture log = new LogCapture(ThresholdController.class)) {
+            for (int i = 0; i < 40; i++) traces.add(c.onInterval(withOverhead(i, c.version(), i < 20 ? 100_000 : 1_000)).trace());
+            int alerting = 0;
+            while (alerting < traces.size() && traces.get(alerting).alert()) alerting++;
+            assertTrue(alerting >= 20, "the alert lasts while the budget is infeasible: " + alerting + " intervals");
+            for (int i = alerting; i < 40; i++) assertFalse(traces.get(i).alert(), "alert again at " + i);
+            assertTrue(alerting < 25, "and clears once the overhead has gone: " + alerting);
+            // warned when it started and every 5 s while it lasted, each line with how long it has lasted
+            List<String> warnings = log.lines(Level.WARN, "budget alert for");
+            assertEquals((alerting + 4) / 5, warnings.size(), String.join("\n", warnings));
+            for (int w = 0; w < warnings.size(); w++) {
+                assertTrue(warnings.get(w).contains("budget alert for " + 5 * w + " s (" + (5 * w + 1) + " intervals)"),
+                        warnings.get(w));
+                assertTrue(warnings.get(w).contains("budget cannot hold even with every event leaving at stage 0"),
+                        warnings.get(w));
+            }
+            assertEquals(1, log.lines(Level.INFO, "budget alert cleared after " + alerting + " s").size());
+        }
     }
 
     @Test

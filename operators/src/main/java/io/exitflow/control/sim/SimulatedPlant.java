@@ -16,7 +16,8 @@ import java.util.SplittableRandom;
  * follows the exit rule on a population of real (or synthetic) calibration events, re-weighted towards hard events
  * as the difficulty drifts (hardness = 1 - stage-0 score). Measurements come back as {@link ControlMeasurement}s with
  * a sampled share of events run through every stage, exactly what the stage operators report; threshold updates
- * take effect from the next interval.
+ * take effect from the next interval. A warm-up transient ({@link Builder#warmUp}) makes the overhead larger at the
+ * start, as JIT compilation and first runs do in a job that was just (re)started.
  */
 public final class SimulatedPlant {
     private final CalibrationSet population;
@@ -25,6 +26,7 @@ public final class SimulatedPlant {
     private final int workers;
     private final RateProfile rate;
     private final double driftStart, driftEnd, driftStrength;
+    private final double warmUpSeconds, warmUpSlowdown;
     private final double sampleShare;
     private final double costNoise;
     private final boolean labelsKnown;
@@ -55,6 +57,8 @@ public final class SimulatedPlant {
         driftStart = b.driftStart;
         driftEnd = b.driftEnd;
         driftStrength = b.driftStrength;
+        warmUpSeconds = b.warmUpSeconds;
+        warmUpSlowdown = b.warmUpSlowdown;
         sampleShare = b.sampleShare;
         costNoise = b.costNoise;
         labelsKnown = b.labelsKnown;
@@ -99,7 +103,8 @@ public final class SimulatedPlant {
         double arrivingExact = lambda * dt + arrivalCarry;
         long arriving = (long) Math.floor(arrivingExact);
         arrivalCarry = arrivingExact - arriving;
-        double capacityEvents = workers * 1e9 * dt / (trueCost + overhead);
+        double overheadNow = overhead * warmUpFactor(time);
+        double capacityEvents = workers * 1e9 * dt / (trueCost + overheadNow);
         double served = Math.min(backlog + arriving, capacityEvents);
         long servedEvents = (long) Math.floor(served);
         backlog = backlog + arriving - servedEvents;
@@ -123,7 +128,7 @@ public final class SimulatedPlant {
         // the plant's whole backlog waits in the source: the Kafka lag a probe would report
         long stageBusy = 0;
         for (long b : busy) stageBusy += b;
-        long taskBusy = taskBusyVisible ? stageBusy + Math.round(overhead * servedEvents) : -1;
+        long taskBusy = taskBusyVisible ? stageBusy + Math.round(overheadNow * servedEvents) : -1;
         return new ControlMeasurement(endMillis, dt, servedEvents, stageArrivals, busy, (long) backlog, (long) backlog,
                 workers, version, samples, taskBusy);
     }
@@ -173,6 +178,11 @@ public final class SimulatedPlant {
     /** Ground truth of one interval. */
     public record Truth(double timeSeconds, double inputRate, double throughput, long backlog, double costPerEvent,
                         double accuracy, double[] thresholds, long version) {}
+
+    /** Multiplier on the overhead at time {@code t}: the slowdown at 0, falling linearly to 1 at the warm-up's end. */
+    private double warmUpFactor(double t) {
+        return t >= warmUpSeconds ? 1 : 1 + (warmUpSlowdown - 1) * (1 - t / warmUpSeconds);
+    }
 
     private double driftAt(double t) {
         if (driftStrength == 0 || t <= driftStart) return 0;
@@ -239,6 +249,7 @@ public final class SimulatedPlant {
         private int workers;
         private RateProfile rate;
         private double driftStart, driftEnd, driftStrength;
+        private double warmUpSeconds, warmUpSlowdown = 1;
         private double sampleShare = 0.02;
         private double costNoise = 0.02;
         private boolean labelsKnown;
@@ -266,6 +277,18 @@ public final class SimulatedPlant {
         public Builder drift(double fromSecond, double toSecond, double strength) {
             if (!(toSecond > fromSecond)) throw new IllegalArgumentException("drift must end after it starts");
             this.driftStart = fromSecond; this.driftEnd = toSecond; this.driftStrength = strength; return this;
+        }
+
+        /**
+         * A warm-up transient: the per-event overhead is {@code slowdown} times its steady value at the start and
+         * falls linearly to it at {@code seconds} (default none). It shows in the task busy time when that is
+         * visible, and in the capacity.
+         */
+        public Builder warmUp(double seconds, double slowdown) {
+            if (!(seconds > 0) || !(slowdown >= 1)) {
+                throw new IllegalArgumentException("warm-up needs seconds > 0 and slowdown >= 1, got " + seconds + ", " + slowdown);
+            }
+            this.warmUpSeconds = seconds; this.warmUpSlowdown = slowdown; return this;
         }
 
         /** Share of events run through every stage and reported as samples. */
