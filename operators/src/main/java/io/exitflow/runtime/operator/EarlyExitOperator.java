@@ -14,8 +14,10 @@ import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -36,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * {@link BatchingCascade}, batches spanning every key of the subtask (operator-level buffers, bounded by the batch
  * size, part-full batches run by processing-time timers). Input 2 (optional) is the broadcast ThresholdUpdate
  * control stream. Every batch is run before a checkpoint barrier, so snapshots hold no events in flight; thresholds
- * are kept in union operator state and survive a restore.
+ * are kept in union operator state and survive a restore of the same model: thresholds of another model id, model
+ * version or stage count are dropped on restore (with a log line) and the bundle's defaults apply.
  *
  * @param <IN> what arrives on input 1
  * @param <OUT> the main output
@@ -63,7 +66,7 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
     private transient ListState<InFlightEvent> waitingState;
     private transient ListState<ThresholdUpdate> thresholdState;
     private transient List<InFlightEvent> restoredWaiting;
-    private transient Thresholds restoredThresholds;
+    private transient List<ThresholdUpdate> restoredThresholds;
     private transient boolean flushTimerPending;
     private transient long intervalStart;
 
@@ -103,15 +106,13 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
         thresholdState = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>("exitflow-thresholds", new AvroTypeInfo<>(ThresholdUpdate.class)));
         restoredWaiting = new ArrayList<>();
+        restoredThresholds = new ArrayList<>();
         if (context.isRestored()) {
             for (InFlightEvent e : waitingState.get()) {
                 restoredWaiting.add(e);
             }
-            // Union state: every subtask stored the same set; take the newest.
             for (ThresholdUpdate u : thresholdState.get()) {
-                if (restoredThresholds == null || u.getUpdateVersion() > restoredThresholds.version()) {
-                    restoredThresholds = Thresholds.of(u);
-                }
+                restoredThresholds.add(u);
             }
         }
     }
@@ -145,10 +146,8 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
                         manifest, k, rule, settings.maxBatchSize()));
             }
         }
-        Thresholds thresholds = restoredThresholds != null
-                && restoredThresholds.modelId().equals(manifest.modelId())
-                && restoredThresholds.size() == manifest.numStages()
-                ? restoredThresholds : Thresholds.defaults(manifest);
+        Thresholds thresholds = restoredThresholds(restoredThresholds, manifest, getOperatorName());
+        restoredThresholds = null;
         metrics = new OperatorMetrics(getMetricGroup(), settings.firstStage(), settings.lastStage(),
                 () -> cascade.thresholds(), () -> cascade.backlog());
         cascade = new BatchingCascade(manifest, settings, runners, thresholds, new BatchingCascade.Sink() {
@@ -258,6 +257,34 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
                 runners = null;
             }
         }
+    }
+
+    /**
+     * The thresholds to start with after a restore: the newest restored ones of the served model (same model id, model
+     * version and stage count), else the bundle's defaults. Union state: every subtask stored the same set. Restored
+     * thresholds of another model, version or stage count are dropped with a log line (once per distinct set): a new
+     * model version must not inherit the old one's thresholds, nor its update version (which would make the
+     * controller's first valid updates for the new version look stale).
+     */
+    static Thresholds restoredThresholds(List<ThresholdUpdate> restored, Manifest served, String operatorName) {
+        ThresholdUpdate newest = null;
+        Set<String> dropped = new LinkedHashSet<>();
+        for (ThresholdUpdate u : restored) {
+            int stages = u.getThresholds() == null ? 0 : u.getThresholds().size();
+            if (!served.modelId().equals(u.getModelId()) || !served.modelVersion().equals(u.getModelVersion())
+                    || stages != served.numStages()) {
+                dropped.add(u.getModelId() + "@" + u.getModelVersion() + " v" + u.getUpdateVersion() + " " + u.getThresholds()
+                        + " (" + stages + " stages)");
+            } else if (newest == null || u.getUpdateVersion() > newest.getUpdateVersion()) {
+                newest = u;
+            }
+        }
+        if (!dropped.isEmpty()) {
+            LOG.warn("{} dropped restored thresholds {}: this operator serves {}@{} ({} stages){}", operatorName, dropped,
+                    served.modelId(), served.modelVersion(), served.numStages(),
+                    newest == null ? "; the bundle's default thresholds apply" : "");
+        }
+        return newest == null ? Thresholds.defaults(served) : Thresholds.of(newest);
     }
 
     /** Control messages rejected so far by this subtask (the {@code rejectedThresholdUpdates} counter). */

@@ -24,7 +24,12 @@ final class CascadeHarness implements AutoCloseable {
     }
 
     CascadeHarness(CascadeSettings settings, OperatorSubtaskState restoreFrom) throws Exception {
-        operator = new CascadeOperator(TestBundles.tiny().toString(), settings, OrtConfig.cpu());
+        this(TestBundles.tiny().toString(), settings, restoreFrom);
+    }
+
+    /** A cascade on the bundle at {@code bundlePath}, restored from {@code restoreFrom} when it is not null. */
+    CascadeHarness(String bundlePath, CascadeSettings settings, OperatorSubtaskState restoreFrom) throws Exception {
+        operator = new CascadeOperator(bundlePath, settings, OrtConfig.cpu());
         h = new KeyedTwoInputStreamOperatorTestHarness<>(operator,
                 (KeySelector<InferenceRequest, String>) r -> r.key,
                 (KeySelector<ThresholdUpdate, String>) u -> u.getModelId(), Types.STRING);
