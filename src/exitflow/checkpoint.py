@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .data import WindowCut
 from .exits import EENetScores, ExitModel, JeiGates
 from .models import ModelConfig, MultiExitNet
 
@@ -20,6 +21,7 @@ class Trained:
     std: np.ndarray
     thresholds: list[float]
     training: dict = field(default_factory=dict)  # method, seed, epochs, dataset, metrics ...
+    window: WindowCut | None = None  # sensor task: how the training windows were cut (the manifest's input.window)
 
 
 def save(t: Trained, path: Path) -> None:
@@ -30,6 +32,7 @@ def save(t: Trained, path: Path) -> None:
         "has_gates": m.gates is not None, "has_eenet": m.eenet is not None, "state_dict": m.state_dict(),
         "task": t.task, "classes": t.classes, "mean": t.mean.tolist(), "std": t.std.tolist(),
         "thresholds": t.thresholds, "training": t.training,
+        "window": None if t.window is None else t.window.to_manifest(),
     }, path)
 
 
@@ -43,4 +46,5 @@ def load(path: Path) -> Trained:
     model.load_state_dict(d["state_dict"])
     model.eval()
     return Trained(model, d["task"], d["classes"], np.asarray(d["mean"], np.float32),
-                   np.asarray(d["std"], np.float32), list(d["thresholds"]), d["training"])
+                   np.asarray(d["std"], np.float32), list(d["thresholds"]), d["training"],
+                   WindowCut(**d["window"]) if d.get("window") else None)

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from . import checkpoint
-from .data import load_dataset
+from .data import DataError, load_dataset
 from .export import export_bundle, verify_bundle
 from .models import DEFAULT_SIZE, MAX_STAGES, MIN_STAGES, SIZE_PRESETS, ModelConfig, ModelShape
 from .train import METHODS
@@ -28,7 +28,65 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-train", type=int, default=0, help="train on a random subset of this size (0 = all)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (small models: 1 is fastest, and does not thrash a shared machine)")
+    p.add_argument("--class-weights", choices=("auto", "off"), default="auto",
+                   help="auto: weigh the loss by class when the largest training class has over 3x the smallest")
+    _readings_args(p)
     _shape_args(p)
+
+
+def _readings_args(p: argparse.ArgumentParser) -> None:
+    """Your own recordings (readings.ReadingsConfig); a flag overrides the same setting of --dataset."""
+    g = p.add_argument_group("your own recordings (instead of --data)")
+    g.add_argument("--readings", type=Path, default=None,
+                   help="CSV, TSV, Parquet or Avro file: one row per reading (or per event for --task features)")
+    g.add_argument("--dataset", type=Path, default=None,
+                   help="YAML, JSON or TOML file of these settings (readings: FILE, time_column: ..., ...)")
+    g.add_argument("--recording-column", default=None,
+                   help="recording or sensor id (default sensorId; features: none, events split one by one)")
+    g.add_argument("--time-column", default=None, help="timestamp: epoch number or ISO-8601 text (default eventTime)")
+    g.add_argument("--time-unit", choices=("ms", "s", "us", "ns"), default=None,
+                   help="unit of numeric timestamps (default ms)")
+    g.add_argument("--channels", "--feature-columns", dest="channels", type=_name_list, default=None,
+                   help="channel (or feature) columns in model order, comma-separated (default: the Avro values "
+                        "array, else every other numeric column)")
+    g.add_argument("--label-column", default=None, help="class label (default label)")
+    g.add_argument("--split-column", default=None,
+                   help="train / val / test per recording; a missing val or test split is drawn from train")
+    g.add_argument("--classes", type=_name_list, default=None,
+                   help="class order, comma-separated (default: the labels found, sorted)")
+    g.add_argument("--window-size", type=int, default=None, help="readings per window (default 128)")
+    g.add_argument("--window-slide", type=int, default=None, help="a window every this many readings (default 32)")
+    g.add_argument("--sample-period-ms", type=float, default=None, help="default: inferred from the timestamps")
+    g.add_argument("--max-gap-ms", type=float, default=None,
+                   help="a longer step restarts the window, as in the job (default: the job's, 3 x period + max(2, period / 10))")
+    g.add_argument("--period-tolerance", type=float, default=None,
+                   help="share a step may differ from the period (default 0.5)")
+    g.add_argument("--val-fraction", type=float, default=None, help="recordings per class for validation (0.15)")
+    g.add_argument("--test-fraction", type=float, default=None, help="recordings per class for test (0.15)")
+
+
+def _name_list(text: str) -> list[str]:
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def readings_config(args: argparse.Namespace):
+    """The ReadingsConfig of ``--dataset`` and the readings flags (flags win)."""
+    from .readings import ReadingsConfig, load_config_file
+
+    settings = load_config_file(args.dataset) if args.dataset else {}
+    if settings.get("task", args.task) != args.task:
+        raise DataError(f"{args.dataset} is for task {settings['task']!r}, the command says --task {args.task}")
+    settings["task"] = args.task
+    settings.setdefault("seed", args.seed)
+    for name in ("readings", "recording_column", "time_column", "time_unit", "channels", "label_column",
+                 "split_column", "classes", "window_size", "window_slide", "sample_period_ms", "max_gap_ms",
+                 "period_tolerance", "val_fraction", "test_fraction"):
+        value = getattr(args, name)
+        if value is not None:
+            settings[name] = value
+    if "readings" not in settings:
+        raise DataError(f"{args.dataset} does not name the readings file: add 'readings: FILE' or pass --readings")
+    return ReadingsConfig(**settings)
 
 
 def _shape_args(p: argparse.ArgumentParser) -> None:
@@ -56,11 +114,18 @@ def _shape(args: argparse.Namespace) -> ModelShape:
 
 
 def _load(args: argparse.Namespace):
-    ds = load_dataset(args.data, args.task)
+    if args.readings or args.dataset:
+        from .readings import load_readings
+
+        ds = load_readings(readings_config(args))
+    else:
+        ds = load_dataset(args.data, args.task)
     if args.max_train:
         ds.train = ds.train.subset(args.max_train, seed=args.seed)
-    print(f"[data] {args.task} from {args.data}: train {len(ds.train)} val {len(ds.val)} test {len(ds.test)} "
-          f"input {list(ds.train.x.shape[1:])}", flush=True)
+    print(f"[data] {args.task} from {ds.source}: train {len(ds.train)} val {len(ds.val)} test {len(ds.test)} "
+          f"input {list(ds.train.x.shape[1:])}, classes {ds.classes}", flush=True)
+    if ds.summary:
+        print(f"[data] {ds.summary}", flush=True)
     return ds
 
 
@@ -69,7 +134,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     ds = _load(args)
     cfg = train_config(args.task, method=args.method, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                       seed=args.seed, jei_lambda=args.jei_lambda)
+                       seed=args.seed, jei_lambda=args.jei_lambda, class_weighting=args.class_weights)
     t0 = time.time()
     trained = build(ds, cfg, rule=args.rule, budget_frac=args.budget, max_drop=args.max_drop, shape=_shape(args))
     print(f"[build] trained in {time.time() - t0:.0f}s; metrics {json.dumps(trained.training['metrics'])}", flush=True)
@@ -85,9 +150,16 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from .export import ExportError
+
+    failed = 0
     for b in args.bundles:
-        print(f"[verify] {b}: {verify_bundle(Path(b))}", flush=True)
-    return 0
+        try:
+            print(f"[verify] {b}: {verify_bundle(Path(b))}", flush=True)
+        except ExportError as e:  # a bundle the runtime would refuse: say why, in one line, and go on
+            print(f"error: {e}", file=sys.stderr, flush=True)
+            failed += 1
+    return 2 if failed else 0
 
 
 def cmd_full_graph(args: argparse.Namespace) -> int:
@@ -147,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--jei-lambdas", default="0.02,0.05,0.1,0.2,0.5,1,2")
     e.set_defaults(func=cmd_evaluate)
 
+    from .replay import add_parser as add_convert_readings
+
+    add_convert_readings(sub, _readings_args, readings_config)
+
     args = ap.parse_args(argv)
     if hasattr(args, "size"):
         kind = "cnn" if args.task == "sensor-window" else "mlp"
@@ -156,7 +232,11 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(str(e))
     if getattr(args, "threads", 0) > 0:
         torch.set_num_threads(args.threads)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except DataError as e:  # bad input: one line that says what to fix, no traceback
+        print(f"error: {e}", file=sys.stderr, flush=True)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,31 +1,43 @@
-"""Reading the generator's Avro splits and cutting them into model inputs.
+"""Datasets as arrays, the window cut, normalisation, and the generator's Avro splits.
 
 Windows follow docs/bundle-contract.md exactly, because the Java job cuts them the same way from the
 same records: per sensor, readings in event-time order, a window is ``size`` consecutive readings
-(channels-first ``[C, size]``), windows start every ``slide`` readings from the sensor's first reading,
-and a window's label is the label of its last reading.
+(channels-first ``[C, size]``), windows start every ``slide`` readings from the sensor's first reading
+(and again after each gap longer than the maximum), and a window's label is the label of its last reading.
+A user's own recordings are read by ``readings.py``; the generator's files go the same way.
 """
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
-import fastavro
 import numpy as np
 
-CLASSES: list[str] = ["normal", "imbalance", "misalignment", "bearing_fault", "looseness"]
-WINDOW_SIZE = 128
+CLASSES: list[str] = ["normal", "imbalance", "misalignment", "bearing_fault", "looseness"]  # the generator's
+WINDOW_SIZE = 128  # defaults of --window-size / --window-slide
 WINDOW_SLIDE = 32
-SAMPLE_PERIOD_MS = 10
 SPLITS = ("train", "val", "test")
-
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+CLASS_SKEW = 3.0  # largest / smallest training class above this: the loss weighs classes (see class_weights)
 
 
 class DataError(ValueError):
-    """A dataset file is missing or holds records the toolkit cannot use; the message says which and why."""
+    """Input the toolkit cannot use (a missing file or column, a bad value, too little data); the message is one
+    line naming the file, row or recording, column, and what to do. The CLI prints it and exits with code 2."""
+
+
+@dataclass(frozen=True)
+class WindowCut:
+    """How a sensor dataset was cut: ``size`` readings every ``slide``, readings ``sample_period_ms`` apart (a real
+    number), a window restarting after a step longer than ``max_gap_ms``. Written to the manifest as is."""
+
+    size: int
+    slide: int
+    sample_period_ms: float
+    max_gap_ms: float
+
+    def to_manifest(self) -> dict:
+        return {"size": self.size, "slide": self.slide, "sample_period_ms": self.sample_period_ms,
+                "max_gap_ms": self.max_gap_ms}
 
 
 @dataclass
@@ -36,17 +48,21 @@ class Split:
     y: np.ndarray
     keys: np.ndarray  # sensor id (windows) or event key (features), one per row
     severity: np.ndarray | None = None  # windows only: severity of the last reading (NaN when absent)
+    end_ms: np.ndarray | None = None  # windows only: epoch ms of the last reading (the job's window end)
 
     def __len__(self) -> int:
         return int(self.y.shape[0])
+
+    def take(self, idx: np.ndarray) -> "Split":
+        """The rows ``idx``, in that order."""
+        return Split(self.x[idx], self.y[idx], self.keys[idx], None if self.severity is None else self.severity[idx],
+                     None if self.end_ms is None else self.end_ms[idx])
 
     def subset(self, n: int, seed: int = 0) -> "Split":
         """A reproducible random subset of at most ``n`` rows (for tests and quick runs)."""
         if n >= len(self):
             return self
-        idx = np.sort(np.random.default_rng(seed).choice(len(self), size=n, replace=False))
-        sev = None if self.severity is None else self.severity[idx]
-        return Split(self.x[idx], self.y[idx], self.keys[idx], sev)
+        return self.take(np.sort(np.random.default_rng(seed).choice(len(self), size=n, replace=False)))
 
 
 @dataclass
@@ -57,41 +73,20 @@ class Dataset:
     test: Split
     classes: list[str]
     source: str
+    window: WindowCut | None = None  # sensor task: the cut the windows were made with
+    summary: str = ""  # what was read, for the command line
 
     def split(self, name: str) -> Split:
         return {"train": self.train, "val": self.val, "test": self.test}[name]
 
 
-def _millis(value: object) -> int:
-    # fastavro turns timestamp-millis into aware datetimes; the contract works in epoch milliseconds.
-    if isinstance(value, _dt.datetime):
-        return (value - _EPOCH) // _dt.timedelta(milliseconds=1)
-    return int(value)  # type: ignore[arg-type]
-
-
-def _class_index(label: object, where: str, classes: list[str]) -> int:
-    if label is None:
-        raise DataError(f"{where}: record has no label; training and evaluation need labelled data")
-    try:
-        return classes.index(str(label))
-    except ValueError:
-        raise DataError(f"{where}: unknown label {label!r}; expected one of {classes}") from None
-
-
-def _records(path: Path) -> Iterable[dict]:
-    if not path.is_file():
-        raise DataError(f"{path} does not exist; build the dataset with `bash scripts/make-dataset.sh`")
-    with path.open("rb") as f:
-        yield from fastavro.reader(f)
-
-
 def cut_windows(values: np.ndarray, labels: np.ndarray, size: int = WINDOW_SIZE,
                 slide: int = WINDOW_SLIDE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Windows of one sensor's readings (already in event-time order).
+    """Windows of one run of a sensor's readings (in event-time order, no gap).
 
     ``values`` is ``[n, C]``, ``labels`` ``[n]``. Returns ``(windows [W, C, size], labels [W], end_index [W])``
     where window w covers readings ``[w*slide, w*slide+size)`` and takes the label of reading ``end_index``.
-    A sensor with fewer than ``size`` readings gives no window.
+    A run of fewer than ``size`` readings gives no window.
     """
     n = values.shape[0]
     if n < size:
@@ -103,72 +98,68 @@ def cut_windows(values: np.ndarray, labels: np.ndarray, size: int = WINDOW_SIZE,
     return windows, labels[ends], ends
 
 
+def _generator_config(path: Path, task: str, **settings):
+    from .readings import ReadingsConfig
+
+    if not path.is_file():
+        raise DataError(f"{path} does not exist; build the dataset with `bash scripts/make-dataset.sh`")
+    recording = "sensorId" if task == "sensor-window" else None
+    return ReadingsConfig(readings=path, task=task, recording_column=recording, classes=list(CLASSES), **settings)
+
+
 def read_sensor_split(path: Path, classes: list[str] = CLASSES, size: int = WINDOW_SIZE,
                       slide: int = WINDOW_SLIDE) -> Split:
-    """Reads SensorReading records and cuts each sensor's stream into labelled windows."""
-    per_sensor: dict[str, tuple[list[int], list[list[float]], list[int], list[float]]] = {}
-    channels: int | None = None
-    for i, rec in enumerate(_records(path)):
-        vals = rec["values"]
-        if channels is None:
-            channels = len(vals)
-        elif len(vals) != channels:
-            raise DataError(f"{path} record {i}: {len(vals)} channels, earlier records had {channels}")
-        t, v, lab, sev = per_sensor.setdefault(rec["sensorId"], ([], [], [], []))
-        t.append(_millis(rec["eventTime"]))
-        v.append(vals)
-        lab.append(_class_index(rec["label"], f"{path} record {i}", classes))
-        s = rec.get("severity")
-        sev.append(float("nan") if s is None else float(s))
-    if channels is None:
-        raise DataError(f"{path} holds no records")
-    xs, ys, keys, sevs = [], [], [], []
-    for sensor in sorted(per_sensor):
-        t, v, lab, sev = per_sensor[sensor]
-        order = np.argsort(np.asarray(t, np.int64), kind="stable")  # files are sorted; this only guards it
-        values = np.asarray(v, np.float32)[order]
-        labels = np.asarray(lab, np.int64)[order]
-        w, wl, ends = cut_windows(values, labels, size, slide)
-        xs.append(w)
-        ys.append(wl)
-        keys.append(np.full(len(wl), sensor, dtype=object))
-        sevs.append(np.asarray(sev, np.float32)[order][ends])
-    x = np.concatenate(xs)
-    if len(x) == 0:
-        raise DataError(f"{path}: no sensor has {size} readings, so there is no window")
-    return Split(x, np.concatenate(ys), np.concatenate(keys), np.concatenate(sevs))
+    """Every window of a file of SensorReading records (one split of the generator's dataset)."""
+    from .readings import cut_readings, read_table
+
+    cfg = _generator_config(Path(path), "sensor-window", window_size=size, window_slide=slide)
+    return cut_readings(read_table(cfg.readings), cfg, list(classes))[0].windows
 
 
 def read_feature_split(path: Path, classes: list[str] = CLASSES) -> Split:
-    """Reads FeatureEvent records into a ``[N, F]`` matrix."""
-    xs: list[list[float]] = []
-    ys: list[int] = []
-    keys: list[str] = []
-    width: int | None = None
-    for i, rec in enumerate(_records(path)):
-        feats = rec["features"]
-        if width is None:
-            width = len(feats)
-        elif len(feats) != width:
-            raise DataError(f"{path} record {i}: {len(feats)} features, earlier records had {width}")
-        xs.append(feats)
-        ys.append(_class_index(rec["label"], f"{path} record {i}", classes))
-        keys.append(rec["key"])
-    if not xs:
-        raise DataError(f"{path} holds no records")
-    return Split(np.asarray(xs, np.float32), np.asarray(ys, np.int64), np.asarray(keys, dtype=object))
+    """A file of FeatureEvent records as a ``[N, F]`` matrix (one split of the generator's dataset)."""
+    from .readings import feature_rows, read_table
+
+    cfg = _generator_config(Path(path), "features")
+    cfg.classes = list(classes)
+    return feature_rows(read_table(cfg.readings), cfg)[0]
 
 
 def load_dataset(root: Path, task: str) -> Dataset:
-    """Loads ``root/sensor/{train,val,test}.avro`` (task ``sensor-window``) or ``root/features/...``."""
+    """Loads the generator's ``root/sensor/{train,val,test}.avro`` (task ``sensor-window``) or ``root/features/...``,
+    through the same reader as a user's readings, with the generator's class order."""
+    import pandas as pd
+
+    from .readings import load_readings, read_table
+
     root = Path(root)
-    if task == "sensor-window":
-        parts = [read_sensor_split(root / "sensor" / f"{s}.avro") for s in SPLITS]
-    elif task == "features":
-        parts = [read_feature_split(root / "features" / f"{s}.avro") for s in SPLITS]
-    else:
+    if task not in ("sensor-window", "features"):
         raise DataError(f"unknown task {task!r}; use 'sensor-window' or 'features'")
-    return Dataset(task, *parts, classes=list(CLASSES), source=str(root))
+    folder = "sensor" if task == "sensor-window" else "features"
+    frames = []
+    for s in SPLITS:
+        cfg = _generator_config(root / folder / f"{s}.avro", task)
+        frame = read_table(cfg.readings)
+        frame["_split"] = s
+        frames.append(frame)
+    cfg.split_column = "_split"
+    ds = load_readings(cfg, pd.concat(frames, ignore_index=True))
+    ds.source = str(root)
+    return ds
+
+
+def class_weights(y: np.ndarray, num_classes: int, skew: float = CLASS_SKEW) -> list[float] | None:
+    """Loss weights when the largest class has more than ``skew`` times the samples of the smallest, else None.
+
+    Weights go as ``1 / sqrt(n_c)``, scaled to a mean of 1 over the samples: a rare class counts more without one
+    sample of a class seen a few times outweighing dozens of others (full inverse frequency would)."""
+    counts = np.bincount(y, minlength=num_classes).astype(np.float64)
+    present = counts[counts > 0]
+    if present.size == 0 or present.max() <= skew * present.min():
+        return None
+    w = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)
+    w *= counts.sum() / float((w * counts).sum())
+    return [round(float(v), 6) for v in w]
 
 
 def norm_stats(split: Split) -> tuple[np.ndarray, np.ndarray]:

@@ -143,13 +143,13 @@ def run_evaluation(ds: Dataset, args: argparse.Namespace) -> dict:
     times = {}
     for m in need:
         cfg = train_config(ds.task, method=m, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                           seed=args.seed)
+                           seed=args.seed, class_weighting=getattr(args, "class_weights", "auto"))
         t0 = time.time()
         model = train(mcfg, cfg, p.x["train"], p.y["train"], p.x["val"], p.y["val"])
         times[m] = round(time.time() - t0, 1)
         trained[m] = model
         checkpoint.save(Trained(model, ds.task, ds.classes, p.mean, p.std, [0.0] * model.num_stages,
-                                {"method": m, "config": asdict(cfg)}), runs / f"eval-{ds.task}-{m}.pt")
+                                {"method": m, "config": asdict(cfg)}, ds.window), runs / f"eval-{ds.task}-{m}.pt")
 
     # One cost vector per task (same backbone for every method): the joint model's exported stages.
     ref = trained.get("joint") or next(iter(trained.values()))

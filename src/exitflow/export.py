@@ -19,12 +19,14 @@ import torch
 
 from .checkpoint import Trained
 from .cost import measure_stage_latency, session, stage_flops
-from .data import SAMPLE_PERIOD_MS, WINDOW_SIZE, WINDOW_SLIDE, Split, normalise
+from .data import Split, normalise
 from .eenet import exits_for_thresholds
 from .exits import StageGraph
 from .fullgraph import add_full_graph, verify_full_graph
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: input.window.sample_period_ms is a real number, input.window.max_gap_ms added
+READABLE_VERSIONS = (1, 2)  # what verify and the Java runtime (ManifestValidator) read
+SCORE_SOURCES = ("model", "maxprob", "entropy", "margin")
 OPSET = 17
 MAX_IR_VERSION = 10  # ONNX Runtime 1.29 (the Java side) reads IR <= 10 models; opset 17 needs IR >= 8
 TOLERANCE = 1e-4
@@ -179,7 +181,10 @@ def _write_bundle(t: Trained, tmp: Path, model_id: str, val: Split, test: Split,
         path = tmp / f"stage{k}.onnx"
         export_stage(StageGraph(m, k), state_in[k], m.carry_dim, path)
         files.append(path)
-    thresholds = list(t.thresholds)
+    # A threshold chosen from float32 scores can come out a hair above 1 (a softmax maximum of 1.0000001): the runtime
+    # reads thresholds as float32 in [0, 1] and would refuse the bundle. Clamped, it differs only for a score of
+    # exactly 1.0, which now exits there.
+    thresholds = [min(1.0, max(0.0, float(v))) for v in t.thresholds]
     rng = np.random.default_rng(0)
     vidx = np.sort(rng.choice(len(test), size=min(verify_count, len(test)), replace=False))
     check = verify(t, files, test.x[vidx], thresholds)
@@ -222,7 +227,12 @@ def _write_bundle(t: Trained, tmp: Path, model_id: str, val: Split, test: Split,
     input_spec: dict = {"shape": in_shape, "layout": "channels_first" if task == "sensor-window" else "features",
                         "mean": _round(t.mean), "std": _round(t.std)}
     if task == "sensor-window":
-        input_spec["window"] = {"size": WINDOW_SIZE, "slide": WINDOW_SLIDE, "sample_period_ms": SAMPLE_PERIOD_MS}
+        if t.window is None:
+            raise ExportError("the trained model does not say how its windows were cut (Trained.window): train it "
+                              "from a Dataset (build) or set the window the data was cut with")
+        if t.window.size != in_shape[1]:
+            raise ExportError(f"window size {t.window.size} differs from the model's input length {in_shape[1]}")
+        input_spec["window"] = t.window.to_manifest()
     rule = m.rule
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -263,12 +273,27 @@ def _write_bundle(t: Trained, tmp: Path, model_id: str, val: Split, test: Split,
     return manifest
 
 
+def _read_json(file: Path) -> dict:
+    if not file.is_file():
+        raise ExportError(f"{file}: file is missing")
+    try:
+        return json.loads(file.read_text())
+    except ValueError as e:
+        raise ExportError(f"{file}: is not valid JSON: {e}") from None
+
+
 def verify_bundle(bundle: Path) -> dict:
-    """Checks a bundle from its files alone: manifest shape, opset/IR, and ORT against fixtures.json."""
-    manifest = json.loads((bundle / "manifest.json").read_text())
-    fixtures = json.loads((bundle / "fixtures.json").read_text())
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise ExportError(f"{bundle}: format_version {manifest.get('format_version')}, expected {FORMAT_VERSION}")
+    """Checks a bundle from its files alone: everything the Java runtime checks when it loads a bundle
+    (``ModelBundle.load``: the manifest, each stage graph's tensor names, types and shapes, calibration.json), the
+    opset/IR, and ONNX Runtime against fixtures.json. Any failure raises ExportError naming the file."""
+    bundle = Path(bundle)
+    if not bundle.is_dir():
+        raise ExportError(f"{bundle}: bundle directory does not exist")
+    manifest = _read_json(bundle / "manifest.json")
+    check_manifest(manifest, bundle / "manifest.json")
+    check_signatures(bundle, manifest)
+    check_calibration(_read_json(bundle / "calibration.json"), manifest, bundle / "calibration.json")
+    fixtures = _read_json(bundle / "fixtures.json")
     files = [bundle / s["file"] for s in manifest["stages"]]
     for f in files:
         proto = onnx.load(str(f))
@@ -295,3 +320,178 @@ def verify_bundle(bundle: Path) -> dict:
         raise ExportError(f"{bundle}: classes differ from fixtures")
     full = verify_full_graph(bundle, manifest, fixtures)
     return {"fixtures": len(classes), "stages": len(files), "full_graph": full is not None}
+
+
+# What the Java runtime checks at load (operators/.../bundle/ManifestValidator.java, OnnxSignatureValidator.java,
+# ModelBundle.calibration): one check here for each there, with the same wording, so a bundle verify passes never
+# fails at job start.
+
+
+def _problem(file: Path, ok: bool, text: str) -> None:
+    if not ok:
+        raise ExportError(f"{file}: {text}")
+
+
+def _f32(v: float) -> float:
+    """The value as the runtime holds it (Java reads these fields as float)."""
+    return float(np.float32(v))
+
+
+def _blank(v: object) -> bool:
+    return not isinstance(v, str) or not v.strip()
+
+
+def _shape_list(v: object) -> bool:
+    return isinstance(v, list) and len(v) > 0 and all(isinstance(d, int) and not isinstance(d, bool) for d in v)
+
+
+def check_manifest(m: dict, file: Path) -> None:
+    """ManifestValidator.validate."""
+    version = m.get("format_version")
+    _problem(file, version in READABLE_VERSIONS, f"format_version is {version}, this runtime reads "
+                                                 f"{' or '.join(map(str, READABLE_VERSIONS))}")
+    _problem(file, not _blank(m.get("model_id")), "model_id is missing")
+    _problem(file, not _blank(m.get("model_version")), "model_version is missing")
+    classes = m.get("classes")
+    _problem(file, isinstance(classes, list) and len(classes) >= 2, "classes must list at least 2 class names")
+    _problem(file, len(set(classes)) == len(classes), f"classes has duplicate names: {classes}")
+    _check_input(m.get("input"), m.get("task"), file)
+    carry = m.get("carry_dim")
+    _problem(file, isinstance(carry, int) and carry >= 1, f"carry_dim must be >= 1, got {carry}")
+    stages = m.get("stages")
+    _problem(file, isinstance(stages, list) and len(stages) > 0, "stages is empty")
+    for k in range(len(stages)):
+        _check_stage(m, k, file)
+    _check_exit(m, file)
+
+
+def _check_input(inp: object, task: object, file: Path) -> None:
+    _problem(file, isinstance(inp, dict) and _shape_list(inp.get("shape")), "input.shape is missing")
+    assert isinstance(inp, dict)
+    shape = inp["shape"]
+    _problem(file, all(d > 0 for d in shape), f"input.shape must be positive, got {shape}")
+    layout = inp.get("layout")
+    if layout == "features":
+        _problem(file, len(shape) == 1, f"input.layout 'features' needs a 1-d input.shape, got {shape}")
+    elif layout == "channels_first":
+        _problem(file, len(shape) == 2, f"input.layout 'channels_first' needs input.shape [channels, time], got {shape}")
+    else:
+        _problem(file, False, f"input.layout must be 'features' or 'channels_first', got '{layout}'")
+    n = shape[0]
+    unit = "feature" if layout == "features" else "channel"
+    mean, std = inp.get("mean"), inp.get("std")
+    _problem(file, isinstance(mean, list) and len(mean) == n, f"input.mean must have {n} values (one per {unit})")
+    _problem(file, isinstance(std, list) and len(std) == n, f"input.std must have {n} values")
+    for s in std:
+        _problem(file, isinstance(s, (int, float)) and 0 < _f32(s) < float("inf"),
+                 f"input.std values must be positive and finite, got {s}")
+    window = inp.get("window")
+    if task == "sensor-window":
+        _problem(file, layout == "channels_first" and window is not None,
+                 "task 'sensor-window' needs input.layout 'channels_first' and input.window")
+    if window is None:
+        return
+    _problem(file, layout == "channels_first", "input.window is only for input.layout 'channels_first'")
+    size, slide = window.get("size"), window.get("slide")
+    period, gap = window.get("sample_period_ms"), window.get("max_gap_ms")
+    _problem(file, size == shape[1], f"input.window.size {size} must equal input.shape[1] {shape[1]} (the "
+                                     f"readings per window)")
+    _problem(file, isinstance(slide, int) and slide >= 1, f"input.window.slide must be >= 1, got {slide}")
+    _problem(file, isinstance(period, (int, float)) and 0 < period < float("inf"),
+             f"input.window.sample_period_ms must be positive and finite, got {period}")
+    if gap is not None:
+        _problem(file, isinstance(gap, (int, float)) and period <= gap < float("inf"),
+                 f"input.window.max_gap_ms must be finite and at least sample_period_ms {period}, got {gap}")
+
+
+def _check_stage(m: dict, k: int, file: Path) -> None:
+    s = m["stages"][k]
+    at = f"stages[{k}]"
+    last = k == len(m["stages"]) - 1
+    inputs, outputs = s.get("inputs") or {}, s.get("outputs") or {}
+    _problem(file, s.get("index") == k, f"{at}.index is {s.get('index')}, expected {k}")
+    _problem(file, not _blank(s.get("file")), f"{at}.file is missing")
+    _problem(file, not _blank(inputs.get("state")) and not _blank(inputs.get("carry")),
+             f"{at}.inputs needs 'state' and 'carry' names")
+    for role in ("carry", "logits", "score"):
+        _problem(file, not _blank(outputs.get(role)), f"{at}.outputs.{role} is missing")
+    if last:
+        _problem(file, outputs.get("state") is None, f"{at} is the last stage: outputs.state must be null")
+    else:
+        _problem(file, not _blank(outputs.get("state")), f"{at}.outputs.state is missing (only the last stage has none)")
+        _problem(file, _shape_list(s.get("state_out_shape")), f"{at}.state_out_shape is missing")
+    _problem(file, _shape_list(s.get("state_in_shape")), f"{at}.state_in_shape is missing")
+    expected = m["input"]["shape"] if k == 0 else m["stages"][k - 1].get("state_out_shape")
+    where = "input.shape " if k == 0 else f"stages[{k - 1}].state_out_shape "
+    _problem(file, s["state_in_shape"] == expected, f"{at}.state_in_shape {s['state_in_shape']} must equal "
+                                                    f"{where}{expected}")
+
+
+def _check_exit(m: dict, file: Path) -> None:
+    e = m.get("exit")
+    _problem(file, isinstance(e, dict), "exit is missing")
+    _problem(file, e.get("score") in SCORE_SOURCES,
+             f"exit.score must be one of {list(SCORE_SOURCES)}, got '{e.get('score')}'")
+    t = e.get("thresholds")
+    k = len(m["stages"])
+    _problem(file, isinstance(t, list) and len(t) == k,
+             f"exit.thresholds must have one value per stage ({k}), got {len(t) if isinstance(t, list) else 'none'}")
+    for v in t:
+        _problem(file, isinstance(v, (int, float)) and 0.0 <= _f32(v) <= 1.0,
+                 f"exit.thresholds values must be in [0, 1], got {v}")
+
+
+def check_signatures(bundle: Path, m: dict) -> None:
+    """OnnxSignatureValidator: every stage graph's input and output names, float32 types and shapes (batch axis
+    dynamic; other axes equal to the manifest's wherever the graph fixes them)."""
+    carry, classes = m["carry_dim"], len(m["classes"])
+    for s in m["stages"]:
+        file = bundle / s["file"]
+        if not file.is_file():
+            raise ExportError(f"{file}: ONNX file of stage {s['index']} is missing")
+        try:
+            sess = session(file)
+        except Exception as e:  # ORT's own reason, on one line
+            raise ExportError(f"{file}: ONNX Runtime cannot load stage {s['index']}: {' '.join(str(e).split())}") \
+                from None
+        ins = {s["inputs"]["state"]: [-1, *s["state_in_shape"]], s["inputs"]["carry"]: [-1, carry]}
+        outs = {}
+        if s["outputs"].get("state") is not None:
+            outs[s["outputs"]["state"]] = [-1, *s["state_out_shape"]]
+        outs[s["outputs"]["carry"]] = [-1, carry]
+        outs[s["outputs"]["logits"]] = [-1, classes]
+        outs[s["outputs"]["score"]] = [-1]
+        _check_tensors(file, "input", ins, sess.get_inputs())
+        _check_tensors(file, "output", outs, sess.get_outputs())
+
+
+def _check_tensors(file: Path, kind: str, expected: dict[str, list[int]], actual: list) -> None:
+    got = {a.name: a for a in actual}
+    missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
+    if missing or extra:
+        raise ExportError(f"{file}: {kind} names do not match the manifest: missing {missing}, unexpected {extra} "
+                          f"(graph has {sorted(got)})")
+    wrong = []
+    for name, shape in expected.items():
+        a = got[name]
+        if a.type != "tensor(float)":
+            wrong.append(f"{name} is not a float32 tensor")
+            continue
+        dims = [d if isinstance(d, int) and d > 0 else -1 for d in a.shape]
+        if len(dims) != len(shape) or dims[0] != -1 or any(d > 0 and d != e for d, e in zip(dims[1:], shape[1:])):
+            wrong.append(f"{name} has shape {dims}, manifest says {shape} (-1 = dynamic batch)")
+    if wrong:
+        raise ExportError(f"{file}: {kind} tensors do not match the manifest: {'; '.join(wrong)}")
+
+
+def check_calibration(c: dict, m: dict, file: Path) -> None:
+    """ModelBundle.calibration: one entry per stage, each with a score and a pred per label."""
+    stages = c.get("stages")
+    k = len(m["stages"])
+    _problem(file, isinstance(stages, list) and len(stages) == k,
+             f"has {len(stages) if isinstance(stages, list) else 0} stages, manifest has {k}")
+    n = len(c.get("labels") or [])
+    for i, s in enumerate(stages):
+        _problem(file, len(s.get("score") or []) == n and len(s.get("pred") or []) == n and
+                 s.get("score") is not None and s.get("pred") is not None,
+                 f"stages[{i}] must have {n} scores and preds (one per label)")

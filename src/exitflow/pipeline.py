@@ -48,8 +48,6 @@ def model_config(ds: Dataset, widths: list[int] | None = None, shape: ModelShape
                        dropout=DEFAULT_DROPOUT[kind], **fields)
 
 
-
-
 def train_config(task: str, **settings) -> TrainConfig:
     """``TrainConfig`` with the task's defaults (``TASK_TRAINING``) under the given settings."""
     return TrainConfig(**{**TASK_TRAINING.get(task, {}), **settings})
@@ -106,4 +104,4 @@ def build(ds: Dataset, cfg: TrainConfig, rule: str = "maxprob", budget_frac: flo
                 "config": asdict(cfg), "metrics": metrics}
     training["budget_flops_share"] = budget_frac  # EENet budget, or what the default thresholds had to fit
     training["max_drop"] = max_drop
-    return Trained(model, ds.task, ds.classes, p.mean, p.std, [float(v) for v in thresholds], training)
+    return Trained(model, ds.task, ds.classes, p.mean, p.std, [float(v) for v in thresholds], training, ds.window)

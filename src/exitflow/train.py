@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from .cost import stage_flops
+from .data import class_weights
 from .exits import ExitModel, JeiGates, combine, run_exits, uncertainty_stats
 from .models import ModelConfig, MultiExitNet
 from .perturb import sensor_perturb
@@ -38,15 +39,18 @@ class TrainConfig:
     log_every_s: float = 10.0         # progress line at least this often within an epoch
     label_smoothing: float = 0.0      # exit heads' cross-entropy (not the JEI gate targets)
     keep_best: bool = False           # end on the epoch with the best validation accuracy at the deepest exit
+    class_weighting: str = "auto"     # auto: weigh the exit heads' loss by class when classes are skewed; off
 
 
 def _log(msg: str) -> None:
     print(msg, flush=True, file=sys.stdout)
 
 
-def _ce_per_exit(logits: list[torch.Tensor], y: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
-    """``[K, B]`` per-sample cross-entropy of every exit."""
-    return torch.stack([F.cross_entropy(z, y, reduction="none", label_smoothing=label_smoothing) for z in logits])
+def _ce_per_exit(logits: list[torch.Tensor], y: torch.Tensor, label_smoothing: float = 0.0,
+                 weight: torch.Tensor | None = None) -> torch.Tensor:
+    """``[K, B]`` per-sample cross-entropy of every exit (each sample times its class weight, when given)."""
+    return torch.stack([F.cross_entropy(z, y, weight=weight, reduction="none", label_smoothing=label_smoothing)
+                        for z in logits])
 
 
 def jei_exit_weights(gate_probs: list[torch.Tensor]) -> torch.Tensor:
@@ -130,6 +134,13 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, x_train: np.ndarray, y_train
     gate_opt = torch.optim.Adam(gates.parameters(), lr=0.01) if gates is not None else None
     shares = cost_shares(net)
     warmup_epochs = max(1, int(round(cfg.epochs * cfg.jei_warmup_frac))) if gates is not None else cfg.epochs
+    if cfg.class_weighting not in ("auto", "off"):
+        raise ValueError(f"class_weighting must be 'auto' or 'off', got {cfg.class_weighting!r}")
+    weights = class_weights(y_train, model_cfg.num_classes) if cfg.class_weighting == "auto" else None
+    weight = None if weights is None else torch.tensor(weights, dtype=torch.float32)
+    if weights is not None:
+        _log(f"[train] classes are skewed ({np.bincount(y_train, minlength=model_cfg.num_classes).tolist()} "
+             f"training samples): class-weighted loss, weights {weights}")
     alternate = max(1, min(cfg.jei_alternate, steps_per_epoch // 2))
 
     _log(f"[train] method={method} model={model_cfg.kind} params={sum(p.numel() for p in net.parameters())} "
@@ -154,7 +165,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, x_train: np.ndarray, y_train
                 loss.backward()
                 gate_opt.step()
             else:
-                loss = _head_loss(model, cfg, x, y, gen, jei_active=gates is not None and epoch >= warmup_epochs)
+                loss = _head_loss(model, cfg, x, y, gen, jei_active=gates is not None and epoch >= warmup_epochs,
+                                  weight=weight)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -181,15 +193,16 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, x_train: np.ndarray, y_train
 
 
 def _head_loss(model: ExitModel, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator,
-               jei_active: bool) -> torch.Tensor:
+               jei_active: bool, weight: torch.Tensor | None = None) -> torch.Tensor:
     raw = model.net(x)
     if cfg.method == "boost":
         # F_t = f_t + w * stopgrad(F_{t-1}): each head learns the residual the ensemble so far leaves.
-        return _ce_per_exit(combine(raw, "boost", detach_prev=True), y, cfg.label_smoothing).mean(dim=1).sum()
-    ce = _ce_per_exit(raw, y, cfg.label_smoothing)
+        return _ce_per_exit(combine(raw, "boost", detach_prev=True), y, cfg.label_smoothing,
+                            weight).mean(dim=1).sum()
+    ce = _ce_per_exit(raw, y, cfg.label_smoothing, weight)
     if cfg.method == "consistent":
         pert = model.net(sensor_perturb(x, cfg.perturb_strength, gen))
-        ce_pert = _ce_per_exit(pert, y, cfg.label_smoothing)
+        ce_pert = _ce_per_exit(pert, y, cfg.label_smoothing, weight)
         consistency = torch.stack([
             F.kl_div(torch.log_softmax(zp, -1), torch.softmax(zc.detach(), -1), reduction="batchmean")
             for zc, zp in zip(raw, pert)])

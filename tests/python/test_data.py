@@ -44,11 +44,10 @@ def test_short_stream_gives_no_window() -> None:
     assert w.shape == (0, 3, 128) and lab.shape == (0,)
 
 
-def test_reader_groups_by_sensor_and_orders_by_time(tmp_path: Path) -> None:
+def test_reader_groups_by_sensor(tmp_path: Path) -> None:
     a = _readings("a", 200, label_at=lambda i: CLASSES[(i // 10) % 5])
     b = _readings("b", 160)
     records = a[:50] + b + a[50:]  # interleaved sensors
-    records[10], records[11] = records[11], records[10]  # one pair out of time order
     path = tmp_path / "s.avro"
     _write(path, records)
     split = read_sensor_split(path)
@@ -65,7 +64,16 @@ def test_unknown_label_is_a_clear_error(tmp_path: Path) -> None:
     recs[7]["label"] = "meltdown"
     path = tmp_path / "bad.avro"
     _write(path, recs)
-    with pytest.raises(DataError, match="record 7: unknown label 'meltdown'"):
+    with pytest.raises(DataError, match="row 8: label 'meltdown' .* is not in"):
+        read_sensor_split(path)
+
+
+def test_readings_out_of_time_order_are_a_clear_error(tmp_path: Path) -> None:
+    records = _readings("a", 200)
+    records[10], records[11] = records[11], records[10]
+    path = tmp_path / "s.avro"
+    _write(path, records)
+    with pytest.raises(DataError, match="row 12: time goes backwards in recording 'a'"):
         read_sensor_split(path)
 
 

@@ -28,7 +28,7 @@ def _trained(ds, method: str, rule: str, eenet: bool = False) -> Trained:
     else:
         model.rule = rule
         thresholds = [0.7, 0.6, 0.5, 0.0]
-    return Trained(model, ds.task, ds.classes, p.mean, p.std, thresholds, {"method": method})
+    return Trained(model, ds.task, ds.classes, p.mean, p.std, thresholds, {"method": method}, ds.window)
 
 
 @pytest.mark.parametrize("method,rule,eenet", [("boost", "maxprob", False), ("joint", "entropy", False),

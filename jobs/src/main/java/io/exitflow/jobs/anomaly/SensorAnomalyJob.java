@@ -108,7 +108,9 @@ public final class SensorAnomalyJob {
             throw new IllegalArgumentException("manifest input.window.size " + w.size()
                     + " differs from input.shape[1] " + in.shape().get(1));
         }
-        long gap = cfg.get(JobOptions.MAX_GAP_MS, 3 * Math.max(1, w.samplePeriodMs()));
+        // The gap the toolkit cut the training windows with (format 2 manifests), else 3 sample periods.
+        long gap = cfg.get(JobOptions.MAX_GAP_MS,
+                w.maxGapMillis().orElse((long) Math.ceil(3 * Math.max(1, w.samplePeriodMs()))));
         return new WindowSpec(w.size(), w.slide(), in.shape().get(0), gap, cfg.get(JobOptions.ALLOWED_LATENESS_MS));
     }
 }

@@ -43,7 +43,7 @@ final class SensorStreams {
      */
     SensorStreams(String prefix, int sensors, int readings, long seed, Manifest.Window window) {
         this.window = window;
-        long start = System.currentTimeMillis() - readings * window.samplePeriodMs();
+        long start = System.currentTimeMillis() - (long) Math.ceil(readings * window.samplePeriodMs());
         for (int s = 0; s < sensors; s++) {
             SensorSignalGenerator generator = new SensorSignalGenerator(prefix + "-" + s, seed, start);
             List<SensorReading> list = new ArrayList<>(readings);

@@ -2,9 +2,11 @@ package io.exitflow.runtime.bundle;
 
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
- * manifest.json of a model bundle (docs/bundle-contract.md, format 1), as read; {@link ManifestValidator} checks it.
+ * manifest.json of a model bundle (docs/bundle-contract.md, formats 1 and 2), as read; {@link ManifestValidator} checks
+ * it.
  */
 public record Manifest(
         int formatVersion,
@@ -27,8 +29,26 @@ public record Manifest(
     /** Per-event input: shape without batch, layout, normalisation. */
     public record Input(List<Integer> shape, String layout, float[] mean, float[] std, Window window) {}
 
-    /** Sliding-window cut of the sensor task (informational for the runtime). */
-    public record Window(int size, int slide, long samplePeriodMs) {}
+    /**
+     * Sliding-window cut of the sensor task: what the toolkit cut the training data with, and the job's defaults.
+     *
+     * @param size readings per window (equals {@code input.shape[1]})
+     * @param slide readings between window starts
+     * @param samplePeriodMs time between readings in ms; a real number (format 2), a whole number in format 1
+     * @param maxGapMs a step between readings longer than this restarted the window when the toolkit cut the
+     *     training data (format 2); null in format 1 bundles
+     */
+    public record Window(int size, int slide, double samplePeriodMs, Double maxGapMs) {
+
+        /**
+         * The manifest's max gap as whole milliseconds for comparing integer event times: a step of {@code d} ms
+         * (an integer) is longer than {@code maxGapMs} exactly when it is longer than its floor. Empty when the
+         * manifest does not state one (format 1).
+         */
+        public OptionalLong maxGapMillis() {
+            return maxGapMs == null ? OptionalLong.empty() : OptionalLong.of((long) Math.floor(maxGapMs));
+        }
+    }
 
     /** One stage: its ONNX file, tensor names, per-event state shapes and measured cost. */
     public record Stage(

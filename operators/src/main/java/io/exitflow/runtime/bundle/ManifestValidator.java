@@ -5,9 +5,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-/** Checks a manifest against the bundle contract; every failure names manifest.json and the field to fix. */
+/**
+ * Checks a manifest against the bundle contract; every failure names manifest.json and the field to fix. The toolkit's
+ * {@code python -m exitflow verify} (src/exitflow/export.py, {@code check_manifest}) makes the same checks: change
+ * both together.
+ */
 final class ManifestValidator {
-    static final int FORMAT_VERSION = 1;
+    /** The format this runtime writes about; format 1 (whole-ms sample period, no max gap) is still read. */
+    static final int FORMAT_VERSION = 2;
+    private static final Set<Integer> READABLE_VERSIONS = Set.of(1, 2);
     private static final Set<String> SCORE_SOURCES = Set.of("model", "maxprob", "entropy", "margin");
 
     private final Path file;
@@ -17,12 +23,12 @@ final class ManifestValidator {
     }
 
     void validate(Manifest m) {
-        require(m.formatVersion() == FORMAT_VERSION,
-                "format_version is " + m.formatVersion() + ", this runtime reads " + FORMAT_VERSION);
+        require(READABLE_VERSIONS.contains(m.formatVersion()),
+                "format_version is " + m.formatVersion() + ", this runtime reads 1 or 2");
         require(notBlank(m.modelId()), "model_id is missing");
         require(notBlank(m.modelVersion()), "model_version is missing");
         validateClasses(m.classes());
-        validateInput(m.input());
+        validateInput(m.input(), m.task());
         require(m.carryDim() >= 1, "carry_dim must be >= 1, got " + m.carryDim());
         require(m.stages() != null && !m.stages().isEmpty(), "stages is empty");
         for (int k = 0; k < m.numStages(); k++) {
@@ -52,7 +58,7 @@ final class ManifestValidator {
         require(new HashSet<>(classes).size() == classes.size(), "classes has duplicate names: " + classes);
     }
 
-    private void validateInput(Manifest.Input in) {
+    private void validateInput(Manifest.Input in, String task) {
         require(in != null && in.shape() != null && !in.shape().isEmpty(), "input.shape is missing");
         require(in.shape().stream().allMatch(d -> d != null && d > 0), "input.shape must be positive, got " + in.shape());
         if ("features".equals(in.layout())) {
@@ -68,6 +74,28 @@ final class ManifestValidator {
         require(in.std() != null && in.std().length == n, "input.std must have " + n + " values");
         for (float s : in.std()) {
             require(s > 0 && Float.isFinite(s), "input.std values must be positive and finite, got " + s);
+        }
+        if ("sensor-window".equals(task)) {
+            require("channels_first".equals(in.layout()) && in.window() != null,
+                    "task 'sensor-window' needs input.layout 'channels_first' and input.window");
+        }
+        if (in.window() != null) {
+            validateWindow(in.window(), in);
+        }
+    }
+
+    private void validateWindow(Manifest.Window w, Manifest.Input in) {
+        require("channels_first".equals(in.layout()), "input.window is only for input.layout 'channels_first'");
+        require(w.size() == in.shape().get(1), "input.window.size " + w.size() + " must equal input.shape[1] "
+                + in.shape().get(1) + " (the readings per window)");
+        require(w.slide() >= 1, "input.window.slide must be >= 1, got " + w.slide());
+        double period = w.samplePeriodMs();
+        require(period > 0 && Double.isFinite(period),
+                "input.window.sample_period_ms must be positive and finite, got " + period);
+        if (w.maxGapMs() != null) {
+            double gap = w.maxGapMs();
+            require(gap >= period && Double.isFinite(gap),
+                    "input.window.max_gap_ms must be finite and at least sample_period_ms " + period + ", got " + gap);
         }
     }
 

@@ -155,8 +155,52 @@ class ModelBundleTest {
     void anUnknownScoreSourceOrFormatIsRejected() throws IOException {
         Path dir = corrupted(m -> ((ObjectNode) m.get("exit")).put("score", "confidence"));
         assertMentions(failure(dir), "manifest.json", "exit.score", "confidence");
-        Path v2 = corrupted("second", m -> m.put("format_version", 2));
-        assertMentions(failure(v2), "format_version is 2");
+        Path v3 = corrupted("second", m -> m.put("format_version", 3));
+        assertMentions(failure(v3), "format_version is 3", "reads 1 or 2");
+    }
+
+    private Path sensorBundle(String name, Consumer<ObjectNode> edit) throws IOException {
+        Path dir = TestBundles.copy(TestBundles.repoRoot().resolve("models/sensor-cnn"), tmp.resolve(name));
+        ObjectNode m = (ObjectNode) JSON.readTree(dir.resolve("manifest.json").toFile());
+        edit.accept(m);
+        JSON.writeValue(dir.resolve("manifest.json").toFile(), m);
+        return dir;
+    }
+
+    private static ObjectNode window(ObjectNode m) {
+        return (ObjectNode) m.get("input").get("window");
+    }
+
+    @Test
+    void aFormat1WindowReadsAsAWholeMillisecondPeriodWithoutMaxGap() throws IOException {
+        Manifest.Window w = ModelBundle.load(sensorBundle("v1", m -> {})).manifest().input().window();
+        assertEquals(10.0, w.samplePeriodMs());
+        assertTrue(w.maxGapMillis().isEmpty());
+    }
+
+    @Test
+    void aFormat2WindowMayHaveAFractionalPeriodAndAMaxGap() throws IOException {
+        Path dir = sensorBundle("v2", m -> {
+            m.put("format_version", 2);
+            window(m).put("sample_period_ms", 31.25).put("max_gap_ms", 96.9);
+        });
+        Manifest.Window w = ModelBundle.load(dir).manifest().input().window();
+        assertEquals(31.25, w.samplePeriodMs());
+        assertEquals(96L, w.maxGapMillis().getAsLong()); // integer steps: longer than 96.9 exactly when longer than 96
+    }
+
+    @Test
+    void aWindowMustMatchTheInputShape() throws IOException {
+        Path dir = sensorBundle("size", m -> window(m).put("size", 64));
+        assertMentions(failure(dir), "manifest.json", "input.window.size 64 must equal input.shape[1] 128");
+        Path period = sensorBundle("period", m -> window(m).put("sample_period_ms", 0));
+        assertMentions(failure(period), "input.window.sample_period_ms must be positive");
+        Path gap = sensorBundle("gap", m -> window(m).put("max_gap_ms", 5.0));
+        assertMentions(failure(gap), "input.window.max_gap_ms must be finite and at least sample_period_ms");
+        Path slide = sensorBundle("slide", m -> window(m).put("slide", 0));
+        assertMentions(failure(slide), "input.window.slide must be >= 1");
+        Path none = sensorBundle("none", m -> ((ObjectNode) m.get("input")).remove("window"));
+        assertMentions(failure(none), "task 'sensor-window' needs input.layout 'channels_first' and input.window");
     }
 
     @Test
