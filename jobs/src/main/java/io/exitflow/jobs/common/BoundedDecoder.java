@@ -31,6 +31,8 @@ final class BoundedDecoder extends Decoder {
     private BinaryDecoder in;
     /** The decoder's view of its source: for a byte-array source {@code available()} is the bytes left. */
     private InputStream rest;
+    /** Bytes of the last string read as a {@code String}; grows to the longest one, at most a record's size. */
+    private final Utf8 scratch = new Utf8();
 
     /** Reads {@code record} from its first byte next. */
     BoundedDecoder reset(byte[] record) {
@@ -109,7 +111,7 @@ final class BoundedDecoder extends Decoder {
 
     @Override
     public String readString() throws IOException {
-        return readString(null).toString();
+        return readString(scratch).toString();
     }
 
     @Override
