@@ -5,8 +5,7 @@ ISO-8601 text), one column per channel and a label. Per recording, readings must
 period is inferred from the timestamps (a real number of milliseconds); windows are cut exactly as the anomaly job
 cuts them (docs/bundle-contract.md, ``WindowAssembler``): ``size`` consecutive readings every ``slide`` readings,
 labelled by the last one, restarting after a step longer than ``max_gap_ms`` (default: the job's,
-:func:`default_max_gap`). Times are taken to the millisecond,
-as ``SensorReading.eventTime`` carries them.
+:func:`default_max_gap`). Times are taken to the millisecond, as ``SensorReading.eventTime`` carries them.
 
 Features task: one row per event, feature columns and a label.
 
@@ -331,13 +330,15 @@ def default_max_gap(period_ms: float) -> float:
     return float(math.ceil(3 * period_ms + max(2.0, period_ms / 10)))
 
 
-def _check_sampling(frame: pd.DataFrame, rec: Recording, period: float, max_gap: float, tol: float) -> None:
+def _gaps(frame: pd.DataFrame, rec: Recording, period: float, max_gap: float, tol: float) -> np.ndarray:
+    """Indexes of the readings that follow a gap (they start a fresh window); an error when the recording is
+    sampled at another rate or has readings much closer than the period."""
     step = np.diff(rec.time).astype(np.float64)
     if not step.size:
-        return
+        return np.zeros(0, np.int64)
     median = float(np.median(step))
     if abs(median - period) > tol * period:
-        raise DataError(f"{rec_where(frame, rec)}: recording '{rec.name}' has readings every {median:g} ms "
+        raise DataError(f"{_rec_where(frame, rec)}: recording '{rec.name}' has readings every {median:g} ms "
                         f"(median), the data's sample period is {period:g} ms (tolerance ±{tol:.0%}): resample it "
                         f"to {period:g} ms, drop it, or set --sample-period-ms / --period-tolerance")
     fast = np.flatnonzero(step < period * (1 - tol))
@@ -346,10 +347,10 @@ def _check_sampling(frame: pd.DataFrame, rec: Recording, period: float, max_gap:
         raise DataError(f"{_where(frame, int(rec.pos[i + 1]))}: recording '{rec.name}' has readings {step[i]:g} ms "
                         f"apart, the sample period is {period:g} ms (tolerance ±{tol:.0%}): sampling is irregular "
                         f"there; resample the recording or raise --period-tolerance")
-    rec.breaks = np.flatnonzero(step > max_gap) + 1
+    return np.flatnonzero(step > max_gap) + 1
 
 
-def rec_where(frame: pd.DataFrame, rec: Recording) -> str:
+def _rec_where(frame: pd.DataFrame, rec: Recording) -> str:
     return f"{frame[SOURCE].iat[int(rec.pos[0])]} rows {frame[ROW].iat[int(rec.pos[0])]}.." \
            f"{frame[ROW].iat[int(rec.pos[-1])]}"
 
@@ -408,13 +409,13 @@ def cut_readings(frame: pd.DataFrame, cfg: ReadingsConfig, classes: list[str] | 
     xs, ys, keys, ends, sevs, owner = [], [], [], [], [], []
     gaps = 0
     for r, rec in enumerate(recs):
-        _check_sampling(frame, rec, period, max_gap, tol)
+        rec.breaks = _gaps(frame, rec, period, max_gap, tol)
         gaps += len(rec.breaks)
         segs = _segments(rec)
         longest = max(b - a for a, b in segs)
         if longest < size:
             runs = "" if len(segs) == 1 else f" in its longest run between gaps over {max_gap:g} ms"
-            raise DataError(f"{rec_where(frame, rec)}: recording '{rec.name}' has {longest} readings{runs}, fewer "
+            raise DataError(f"{_rec_where(frame, rec)}: recording '{rec.name}' has {longest} readings{runs}, fewer "
                             f"than the window size {size}: pass a smaller --window-size, or drop the recording")
         for a, b in segs:
             pos = rec.pos[a:b]
