@@ -2,6 +2,7 @@ package io.exitflow.control.flink;
 
 import io.exitflow.control.Budget;
 import io.exitflow.control.ControlDecision;
+import io.exitflow.control.ControlTrace;
 import io.exitflow.control.ControllerConfig;
 import io.exitflow.control.ControllerSeed;
 import io.exitflow.control.StageStatsWindow;
@@ -44,8 +45,22 @@ import org.slf4j.LoggerFactory;
  * <p>With a {@link SourceLagProbe}, each measurement's backlog includes the source's lag; the probe learns of every
  * completed checkpoint (with its trigger time) because that is when sources commit their positions.
  *
- * <p>Metrics (per function): {@code thresholdUpdates}, {@code controllerAlerts}, {@code rejectedStageStats}, gauges
- * {@code thresholdVersion}, {@code allowedCostNanos}, {@code estimatedAccuracy}, {@code sourceLag} (-1: unknown).
+ * <p>A restore keeps a model's controller only when it was planning for the model id, model version and stage count
+ * this job serves; another version's samples, costs and thresholds are dropped (with a log line) and the controller
+ * starts again from the bundle's calibration and default thresholds. A kept controller warms up again
+ * ({@link ThresholdController#restartWarmUp()}): restarted tasks run cold.
+ *
+ * <p>Metrics (per function; gauges hold the last interval's decision, NaN or -1 before the first): counters
+ * {@code thresholdUpdates}, {@code controllerAlerts} (intervals in alert), {@code rejectedStageStats}; gauges
+ * {@code budgetTargetRate} (events/s, rate budgets) or {@code budgetCostFraction} (of full depth, cost budgets),
+ * {@code budgetInfeasible} (1 while the budget alert lasts: the budget cannot hold even with every event leaving at
+ * stage 0, or the accuracy floor wins over it; else 0), {@code warmingUp} (1 while no costs are learned yet),
+ * {@code allowedCostNanos} (stage time per event the budget allows), {@code costPerEventNanos} (measured stage time
+ * per event), {@code plannedCostNanos} (expected stage time per event of the thresholds in force, on the samples),
+ * {@code estimatedAccuracy} and {@code estimatedAccuracyLoss} (of the thresholds in force against full depth, on the
+ * samples), {@code inputRate} (events/s, estimated), {@code sourceLag} (the source's lag in events as the probe
+ * reported it, -1: unknown), {@code thresholdVersion} (update version of the thresholds in force, 0: the bundle's
+ * defaults).
  */
 public class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStats, ThresholdUpdate>
         implements CheckpointedFunction, CheckpointListener {
@@ -67,10 +82,10 @@ public class ThresholdControllerFunction extends KeyedProcessFunction<String, St
     private transient Map<String, Slot> slots;
     /** Trigger times of checkpoints snapshotted and not yet complete (bounded by Flink's concurrent checkpoints). */
     private transient NavigableMap<Long, Long> pendingCheckpoints;
-    private transient volatile long lastSourceLag = -1;
     private transient ListState<byte[]> checkpointed;
     private transient Counter updates, alerts, rejected;
-    private transient volatile double lastVersion, lastAllowed = Double.NaN, lastAccuracy = Double.NaN;
+    /** The last interval's decision, read by the gauges (on the metric reporter's thread); null before the first. */
+    private transient volatile ControlTrace last;
 
     /** Controller and the current interval's window for one model. */
     private static final class Slot implements Serializable {
@@ -112,10 +127,18 @@ public class ThresholdControllerFunction extends KeyedProcessFunction<String, St
         updates = group.counter("thresholdUpdates");
         alerts = group.counter("controllerAlerts");
         rejected = group.counter("rejectedStageStats");
-        group.gauge("thresholdVersion", () -> lastVersion);
-        group.gauge("allowedCostNanos", () -> lastAllowed);
-        group.gauge("estimatedAccuracy", () -> lastAccuracy);
-        group.gauge("sourceLag", () -> lastSourceLag);
+        if (budget.kind() == Budget.Kind.RATE) group.gauge("budgetTargetRate", budget::targetRate);
+        else group.gauge("budgetCostFraction", budget::costFraction);
+        group.gauge("budgetInfeasible", () -> last != null && last.alert() ? 1 : 0);
+        group.gauge("warmingUp", () -> last != null && last.warmingUp() ? 1 : 0);
+        group.gauge("allowedCostNanos", () -> last == null ? Double.NaN : last.allowedCost());
+        group.gauge("costPerEventNanos", () -> last == null ? Double.NaN : last.costPerEvent());
+        group.gauge("plannedCostNanos", () -> last == null ? Double.NaN : last.plannedCost());
+        group.gauge("estimatedAccuracy", () -> last == null ? Double.NaN : last.estAccuracy());
+        group.gauge("estimatedAccuracyLoss", () -> last == null ? Double.NaN : last.fullAccuracy() - last.estAccuracy());
+        group.gauge("inputRate", () -> last == null ? Double.NaN : last.inputRate());
+        group.gauge("sourceLag", () -> last == null ? -1L : last.sourceLag());
+        group.gauge("thresholdVersion", () -> last == null ? 0L : last.version());
     }
 
     @Override
@@ -157,16 +180,13 @@ public class ThresholdControllerFunction extends KeyedProcessFunction<String, St
         StageStatsWindow window = slot.window;
         slot.window = newWindow();
         long lag = lagProbe == null ? -1 : lagProbe.eventsBehind(timestamp);
-        lastSourceLag = lag;
         ControlDecision d = slot.controller.onInterval(window.toMeasurement(lag));
         d.update().ifPresent(u -> {
             updates.inc();
             out.collect(u);
         });
         if (d.trace().alert()) alerts.inc();
-        lastVersion = d.trace().version();
-        lastAllowed = d.trace().allowedCost();
-        lastAccuracy = d.trace().estAccuracy();
+        last = d.trace();
         ctx.output(TRACE, d.trace().toJson());
     }
 
@@ -200,6 +220,22 @@ public class ThresholdControllerFunction extends KeyedProcessFunction<String, St
         if (lagProbe != null && trigger != null) lagProbe.onCheckpointComplete(checkpointId, trigger);
     }
 
+    /**
+     * Whether a restored controller plans for the model this job serves (id, version, stage count); logs why not. A
+     * new model version must not inherit the old one's samples, costs or thresholds.
+     */
+    private boolean servesThisModel(String key, ThresholdController c) {
+        int stages = seed.samples().stages();
+        if (key.equals(seed.modelId()) && c.modelId().equals(seed.modelId())
+                && c.modelVersion().equals(seed.modelVersion()) && c.stages() == stages) {
+            return true;
+        }
+        LOG.warn("dropping the restored controller of model {} version {} ({} stages, thresholds v{}): this job serves "
+                        + "model {} version {} ({} stages); starting again from the bundle's calibration and default thresholds",
+                c.modelId(), c.modelVersion(), c.stages(), c.version(), seed.modelId(), seed.modelVersion(), stages);
+        return false;
+    }
+
     @Override
     @SuppressWarnings("unchecked")
     public void initializeState(FunctionInitializationContext context) throws Exception {
@@ -209,8 +245,13 @@ public class ThresholdControllerFunction extends KeyedProcessFunction<String, St
         for (byte[] b : checkpointed.get()) {
             try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(b))) {
                 Map<String, Slot> restored = (Map<String, Slot>) in.readObject();
-                for (Slot s : restored.values()) s.nextFire = -1; // timers are re-registered by the next record
-                slots.putAll(restored);
+                for (Map.Entry<String, Slot> e : restored.entrySet()) {
+                    ThresholdController c = e.getValue().controller;
+                    if (!servesThisModel(e.getKey(), c)) continue;
+                    e.getValue().nextFire = -1; // timers are re-registered by the next record
+                    c.restartWarmUp(); // the restarted tasks run cold: learn no costs from their first intervals
+                    slots.put(e.getKey(), e.getValue());
+                }
             } catch (IOException | ClassNotFoundException e) {
                 throw new IOException("cannot restore the controller state (was it written by another version?)", e);
             }
