@@ -49,7 +49,9 @@ import org.apache.flink.util.Collector;
  * <p>{@code CASCADE_FLOOR} is the cascade with fixed thresholds solved (BudgetSolver) from the bundle's calibration
  * split for at most {@code --max-accuracy-loss} against full depth, sent as one update on the control stream.
  * {@code ROW_FULL_DEPTH} is what a plain Flink map calling the model per record does: {@code FULL_DEPTH} at batch
- * size 1, every event through every stage on its own, no exits (four ORT calls per event, one per stage file).
+ * size 1, one ORT call per event of the bundle's whole-model graph ({@code full_graph}; without one, one call per stage
+ * file). {@code FULL_DEPTH_STAGED} and {@code ROW_FULL_DEPTH_STAGED} are the same with the stage files called one
+ * after another (one ORT call per stage), as before bundles carried the whole graph.
  *
  * <pre>bench/e2e.sh [--events 300000] [--parallelism 1]
  *              [--modes ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT,CASCADE_FLOOR]
@@ -107,9 +109,11 @@ public final class EndToEndBenchmark {
             // CASCADE_FLOOR: the cascade with thresholds solved from the bundle's calibration for the accuracy floor.
             boolean withFloor = m.trim().equals("CASCADE_FLOOR");
             // ROW_FULL_DEPTH: full depth one event at a time, the per-record model call of plain Flink + ONNX jobs.
-            boolean rowFull = m.trim().equals("ROW_FULL_DEPTH");
+            boolean rowFull = m.trim().startsWith("ROW_FULL_DEPTH");
+            // *_STAGED: full depth through the stage files instead of the whole-model graph.
+            boolean staged = m.trim().endsWith("_STAGED");
             EarlyExit.Mode mode = withFloor ? EarlyExit.Mode.CASCADE
-                    : rowFull ? EarlyExit.Mode.FULL_DEPTH : EarlyExit.Mode.valueOf(m.trim());
+                    : rowFull || staged ? EarlyExit.Mode.FULL_DEPTH : EarlyExit.Mode.valueOf(m.trim());
             // Warm-up and measured part are whole passes over the windows, so accuracy weighs every window alike.
             long passes = events / windows.size();
             long warmup = Math.max(1, passes / 10) * windows.size();
@@ -119,7 +123,8 @@ public final class EndToEndBenchmark {
             DataStream<ThresholdUpdate> control = withFloor
                     ? env.fromData(new AvroTypeInfo<>(ThresholdUpdate.class), floor) : null;
             EarlyExit.Result result = EarlyExit.builder().bundlePath(bundleDir.toString()).mode(mode)
-                    .maxBatchSize(rowFull ? 1 : maxBatch).maxWait(Duration.ofMillis(20)).name("bench-" + m.trim()).build()
+                    .maxBatchSize(rowFull ? 1 : maxBatch).maxWait(Duration.ofMillis(20)).fullGraph(!staged)
+                    .name("bench-" + m.trim()).build()
                     .apply(requests, control);
             result.predictions().process(new RecordPredictions()).setParallelism(1)
                     .sinkTo(new DiscardingSink<>()).setParallelism(1);
@@ -146,6 +151,7 @@ public final class EndToEndBenchmark {
                     m.trim(), r.eventsPerSecond(), r.cpuMicrosPerEvent(), r.latencyQuantile(0.5), r.latencyQuantile(0.99),
                     r.accuracy(), java.util.Arrays.toString(r.exits));
         }
+        PredictedSpeedup.annotate(rows, manifest, "events_per_s");
         report.put("runs", rows);
         Files.createDirectories(out.toAbsolutePath().getParent());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), report);

@@ -38,10 +38,12 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * predictions are read back. Rates are over the job's whole run (start-up and the final checkpoint included);
  * CPU is the whole process (broker included), and is also split by thread role ({@link ThreadCpuSplit}). Every
  * mode first runs unreported {@code --warmup-passes} times (default 1), so the measured runs pay less for JIT
- * compilation (which the split shows).
+ * compilation (which the split shows). {@code ROW_FULL_DEPTH} is {@code FULL_DEPTH} at batch size 1: one call of the
+ * bundle's whole-model graph per window, what a plain Flink + ONNX job does. Early-exit rows also get the speedup their
+ * exit mix and the bundle's stage costs predict ({@link PredictedSpeedup}) beside the measured one.
  *
  * <pre>bench/e2e.sh kafka [--readings-per-sensor 30000] [--parallelism 1] [--warmup-passes 1]
- *                    [--modes ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT]</pre>
+ *                    [--modes ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT]</pre>
  */
 public final class KafkaJobBenchmark {
     private static final int SENSORS = 16;
@@ -52,7 +54,7 @@ public final class KafkaJobBenchmark {
 
     public static void main(String[] args) throws Exception {
         Optional<BenchArgs> a = BenchArgs.parse(args, "bench/e2e.sh kafka [--readings-per-sensor 30000] "
-                + "[--parallelism 1] [--warmup-passes 1] [--modes ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT] "
+                + "[--parallelism 1] [--warmup-passes 1] [--modes ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT] "
                 + "[--bundle models/sensor-cnn] [--out bench/target-e2e/e2e-kafka.json]",
                 "bundle", "readings-per-sensor", "parallelism", "modes", "warmup-passes", "out");
         if (a.isEmpty()) {
@@ -62,7 +64,7 @@ public final class KafkaJobBenchmark {
         int readingsPerSensor = a.get().get("readings-per-sensor", 30_000, Integer::parseInt);
         int parallelism = a.get().get("parallelism", 1, Integer::parseInt);
         int warmupPasses = a.get().get("warmup-passes", 1, Integer::parseInt);
-        String modes = a.get().get("modes", "ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT");
+        String modes = a.get().get("modes", "ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT");
         Path out = a.get().get("out", Path.of("bench/target-e2e/e2e-kafka.json"), Path::of);
         Path bundleDir = Path.of(bundle).toAbsolutePath();
         Manifest manifest = ModelBundle.load(bundleDir).manifest();
@@ -110,7 +112,11 @@ public final class KafkaJobBenchmark {
                 s.put(JobOptions.STARTING_OFFSETS, "earliest");
                 s.put(JobOptions.BOUNDED, true);
                 s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 2000L);
-                s.put(JobOptions.MODE, mode);
+                boolean rowFull = mode.equals("ROW_FULL_DEPTH");
+                s.put(JobOptions.MODE, rowFull ? "FULL_DEPTH" : mode);
+                if (rowFull) {
+                    s.put(JobOptions.MAX_BATCH_SIZE, 1);
+                }
                 s.put(JobOptions.CHECKPOINT_DIR, Files.createTempDirectory("e2e-ckpt").toUri().toString());
                 StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism,
                         new Configuration());
@@ -177,6 +183,7 @@ public final class KafkaJobBenchmark {
                 System.out.printf(Locale.ROOT, "    GC time %d ms%n", split.gcMillisSinceStart());
             }
         }
+        PredictedSpeedup.annotate(rows, manifest, "windows_per_s");
         report.put("runs", rows);
         Files.createDirectories(out.toAbsolutePath().getParent());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), report);
