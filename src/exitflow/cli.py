@@ -151,12 +151,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from .export import ExportError
+    from .fullgraph import FullGraphError
 
     failed = 0
     for b in args.bundles:
         try:
             print(f"[verify] {b}: {verify_bundle(Path(b))}", flush=True)
-        except ExportError as e:  # a bundle the runtime would refuse: say why, in one line, and go on
+        except (ExportError, FullGraphError) as e:  # a bundle the runtime would refuse: say why, in one line, go on
             print(f"error: {e}", file=sys.stderr, flush=True)
             failed += 1
     return 2 if failed else 0

@@ -83,3 +83,10 @@ def test_verify_of_a_bad_bundle_is_one_line_and_code_2(tmp_path: Path, capsys: p
     assert main(["verify", str(bundle)]) == 2
     err = capsys.readouterr().err
     assert "format_version is 9" in err and err.count("\n") == 1
+
+
+def test_a_bad_full_graph_is_one_line_and_code_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    bundle = edited(tmp_path, lambda m: m["full_graph"].update(file="gone.onnx"))
+    assert main(["verify", str(bundle)]) == 2
+    err = capsys.readouterr().err
+    assert "full_graph.file 'gone.onnx' is missing" in err and err.count("\n") == 1
