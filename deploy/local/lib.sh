@@ -37,6 +37,10 @@ LOG_DIR="$EXITFLOW_WORK/log"
 FLINK_CONF_DIR="$EXITFLOW_WORK/flink/conf"
 FLINK_UPLOAD_DIR="$EXITFLOW_WORK/flink/web-upload"
 FLINK_TMP_DIR="$EXITFLOW_WORK/flink/tmp"
+# Durable checkpoint and savepoint storage (execution.checkpointing.dir / savepoint-dir); kept by stop.sh so a job
+# can be restored from them, removed by stop.sh --purge.
+FLINK_CHECKPOINT_DIR="$EXITFLOW_WORK/flink/checkpoints"
+FLINK_SAVEPOINT_DIR="$EXITFLOW_WORK/flink/savepoints"
 KAFKA_DIR="$EXITFLOW_WORK/kafka"
 # Resolved classpaths (java @argfiles); put EXITFLOW_CLASSPATH_DIR outside the work dir to keep them across
 # stop.sh --purge.

@@ -9,7 +9,10 @@ require_free_port "$FLINK_RPC_PORT" "Flink JobManager RPC, FLINK_RPC_PORT"
 [[ "$FLINK_TASKMANAGERS" =~ ^[1-9][0-9]*$ ]] || die "FLINK_TASKMANAGERS must be a positive number, got '$FLINK_TASKMANAGERS'"
 argfile="$(classpath_argfile flink)"
 
-mkdir -p "$FLINK_CONF_DIR" "$FLINK_UPLOAD_DIR" "$FLINK_TMP_DIR" "$LOG_DIR"
+mkdir -p "$FLINK_CONF_DIR" "$FLINK_UPLOAD_DIR" "$FLINK_TMP_DIR" "$LOG_DIR" "$FLINK_CHECKPOINT_DIR" "$FLINK_SAVEPOINT_DIR"
+# file:// URIs need absolute paths (EXITFLOW_WORK may be relative)
+checkpoint_dir="$(cd "$FLINK_CHECKPOINT_DIR" && pwd)"
+savepoint_dir="$(cd "$FLINK_SAVEPOINT_DIR" && pwd)"
 cat >"$FLINK_CONF_DIR/config.yaml" <<YAML
 # Written by deploy/local/start-flink.sh; rewritten on every start. Flink 2.x reads only config.yaml.
 jobmanager.rpc.address: $HOST
@@ -26,6 +29,14 @@ rest.address: $HOST
 rest.bind-address: $HOST
 rest.port: $FLINK_REST_PORT
 parallelism.default: 1
+# Checkpoints on disk under the work dir, not in the JobManager's memory (Flink's default without a directory),
+# which holds at most 5 MB of state: past it every checkpoint fails and nothing is committed. ExitFlow's jobs refuse
+# to start on in-memory storage. Every process here shares this disk; on a real cluster use shared storage (S3, NFS).
+execution.checkpointing.dir: file://$checkpoint_dir
+execution.checkpointing.savepoint-dir: file://$savepoint_dir
+# Keep the last checkpoints of a cancelled or failed job, to restore it (or an earlier checkpoint) with flink run -s.
+execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION
+execution.checkpointing.num-retained: 3
 # Spread slots over all TaskManagers, so even a small job exchanges data between JVMs as on a real cluster.
 taskmanager.load-balance.mode: SLOTS
 # Every uploaded jar stays here until stop.sh cleans it.

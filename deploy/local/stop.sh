@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops everything the deploy/local scripts started (TaskManagers, JobManager, Kafka) and cleans Flink's
-# upload and temp dirs. With --purge it also deletes Kafka's data and the logs (the whole work dir).
+# upload and temp dirs; checkpoints and savepoints stay. With --purge it also deletes Kafka's data, the checkpoints
+# and the logs (the whole work dir).
 source "$(dirname "$0")/lib.sh"
 
 purge=0

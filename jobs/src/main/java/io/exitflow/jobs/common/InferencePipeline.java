@@ -127,17 +127,13 @@ public final class InferencePipeline {
                 id == null ? new byte[0] : id.getBytes(StandardCharsets.UTF_8), time);
     }
 
-    /** Checkpointing (exactly-once) and parallelism from the settings. */
+    /**
+     * Checkpointing (exactly-once, durable storage, a transaction timeout that covers the checkpoints:
+     * {@link CheckpointSettings}) and parallelism from the settings.
+     */
     public static void configure(StreamExecutionEnvironment env, JobConfig cfg) {
-        env.enableCheckpointing(cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS),
-                org.apache.flink.core.execution.CheckpointingMode.EXACTLY_ONCE);
         cfg.optional(JobOptions.PARALLELISM).ifPresent(env::setParallelism);
-        cfg.optional(JobOptions.CHECKPOINT_DIR).ifPresent(dir -> {
-            org.apache.flink.configuration.Configuration c = new org.apache.flink.configuration.Configuration();
-            c.set(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-            c.set(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir);
-            env.configure(c);
-        });
+        CheckpointSettings.apply(env, cfg);
     }
 
 }

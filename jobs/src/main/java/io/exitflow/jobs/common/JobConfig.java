@@ -1,6 +1,7 @@
 package io.exitflow.jobs.common;
 
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -15,6 +16,8 @@ import org.apache.flink.configuration.description.TextElement;
  */
 public final class JobConfig {
     private final Configuration config;
+    /** Checks that need a broker, registered while the job is built, run before it is submitted. */
+    private final Map<String, Runnable> startChecks = new LinkedHashMap<>();
 
     private JobConfig(Configuration config) {
         this.config = config;
@@ -105,6 +108,26 @@ public final class JobConfig {
     public <T> T require(ConfigOption<T> o) {
         return config.getOptional(o).orElseThrow(() -> new IllegalArgumentException(
                 "missing --" + JobOptions.argName(o) + " (" + describe(o) + ")"));
+    }
+
+    /**
+     * Registers a check that needs the outside world (a Kafka broker), to run before the job is submitted
+     * ({@link #runStartChecks}, called by {@link JobLauncher#prepare}), so that building a job stays offline. A
+     * check registered again under the same name replaces the earlier one.
+     *
+     * @param check throws IllegalArgumentException, naming the setting to change, to refuse the start
+     */
+    public void addStartCheck(String name, Runnable check) {
+        startChecks.put(name, check);
+    }
+
+    /**
+     * Runs the registered start checks in order.
+     *
+     * @throws IllegalArgumentException from the first check that refuses the start
+     */
+    public void runStartChecks() {
+        startChecks.values().forEach(Runnable::run);
     }
 
     /** Text for {@code --help}: every setting with its default and meaning. */

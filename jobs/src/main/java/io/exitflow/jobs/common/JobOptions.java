@@ -61,12 +61,16 @@ public final class JobOptions {
             .withDescription("Stop at the input's end offsets as of job start (replays, tests); the job then finishes.");
     public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key(PREFIX + "transactional-id-prefix")
             .stringType().noDefaultValue()
-            .withDescription("Prefix of the exactly-once sinks' transactional ids (default: exitflow-<job>); "
-                    + "unique per job on one Kafka cluster.");
+            .withDescription("Prefix of the exactly-once sinks' transactional ids; unique per job on one Kafka cluster "
+                    + "(two jobs with one prefix fence each other and lose output). Default: derived from the job, the "
+                    + "input topic and the consumer group, exitflow-<job>-<topic>-<8 hex of a hash>, the same on every "
+                    + "restart. At start a prefix that another running producer uses is refused.");
     public static final ConfigOption<Long> TRANSACTION_TIMEOUT_MS = ConfigOptions.key(PREFIX + "transaction-timeout-ms")
             .longType().defaultValue(600_000L)
-            .withDescription("transaction.timeout.ms of the exactly-once sinks; at most the broker's "
-                    + "transaction.max.timeout.ms (15 min by default) and well above the checkpoint interval.");
+            .withDescription("transaction.timeout.ms of the exactly-once sinks. Checked at start: at most the broker's "
+                    + "transaction.max.timeout.ms (15 min by default), and at least W + max(1 min, W/2) where W = "
+                    + "(tolerable failed checkpoints + 1) x (checkpoint interval + checkpoint timeout), the longest a "
+                    + "transaction stays open before its checkpoint commits it.");
 
     // --- Flink ------------------------------------------------------------------------------------------------
     public static final ConfigOption<Long> CHECKPOINT_INTERVAL_MS = ConfigOptions.key(PREFIX + "checkpoint-interval-ms")
@@ -75,8 +79,18 @@ public final class JobOptions {
     public static final ConfigOption<String> CHECKPOINT_DIR = ConfigOptions.key(PREFIX + "checkpoint-dir")
             .stringType().noDefaultValue()
             .withDescription("Checkpoint storage directory (a file system URI, e.g. file:///data/ckpt or s3://...); "
-                    + "default: the cluster's execution.checkpointing.dir. Without one, checkpoints live in the "
-                    + "JobManager's memory, which caps state at 5 MB.");
+                    + "default: the cluster's execution.checkpointing.dir. A job without one (checkpoints in the "
+                    + "JobManager's memory, 5 MB at most) refuses to start unless --allow-jobmanager-checkpoints.");
+    public static final ConfigOption<Long> CHECKPOINT_TIMEOUT_MS = ConfigOptions.key(PREFIX + "checkpoint-timeout-ms")
+            .longType().defaultValue(120_000L)
+            .withDescription("A checkpoint that takes longer expires (execution.checkpointing.timeout). Shorter than "
+                    + "Flink's 10 min so that the default --transaction-timeout-ms covers interval + timeout.");
+    public static final ConfigOption<Boolean> ALLOW_JOBMANAGER_CHECKPOINTS = ConfigOptions
+            .key(PREFIX + "allow-jobmanager-checkpoints")
+            .booleanType().defaultValue(false)
+            .withDescription("Run with checkpoints in the JobManager's memory when no checkpoint directory is set "
+                    + "(tests with small state only): past 5 MB of state every checkpoint fails and nothing is "
+                    + "committed. Without it such a job refuses to start.");
     public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key(PREFIX + "parallelism")
             .intType().noDefaultValue().withDescription("Job parallelism (default: the cluster's parallelism.default).");
 

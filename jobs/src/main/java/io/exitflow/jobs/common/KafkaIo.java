@@ -3,8 +3,14 @@ package io.exitflow.jobs.common;
 import io.exitflow.schemas.DeadLetter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.Set;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -13,6 +19,7 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.types.Either;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -26,11 +33,15 @@ public final class KafkaIo {
     private final JobConfig cfg;
     private final String jobName;
     private final Properties clientProperties;
+    /** The topic of the job's input source (the first one built), part of the default transactional-id prefix. */
+    private String inputTopic;
+    /** Full transactional-id prefixes of the exactly-once sinks built so far, for the start-up check. */
+    private final Set<String> exactlyOncePrefixes = new LinkedHashSet<>();
 
     /**
      * @param cfg the job's settings
-     * @param jobName short job name, the default consumer group and transactional-id prefix
-     *     ({@code exitflow-<jobName>})
+     * @param jobName short job name: the default consumer group ({@code exitflow-<jobName>}) and part of the default
+     *     transactional-id prefix ({@link #transactionalIdPrefix})
      */
     public KafkaIo(JobConfig cfg, String jobName) {
         this.cfg = cfg;
@@ -79,14 +90,26 @@ public final class KafkaIo {
      */
     public <T extends SpecificRecordBase> KafkaSource<Either<DeadLetter, T>> decodingSource(
             String topic, Class<T> type, RecordValidator<T> validator) {
-        KafkaSourceBuilder<Either<DeadLetter, T>> b = KafkaSource.<Either<DeadLetter, T>>builder()
+        return inputSource(topic, new DecodingDeserializer<>(type, validator));
+    }
+
+    /**
+     * The input source of one topic with a deserializer of the job's own (one that wraps a
+     * {@link DecodingDeserializer}, for example to keep each record's partition and offset); configured like
+     * {@link #decodingSource}.
+     */
+    public <T> KafkaSource<T> inputSource(String topic, KafkaRecordDeserializationSchema<T> deserializer) {
+        if (inputTopic == null) {
+            inputTopic = topic;
+        }
+        KafkaSourceBuilder<T> b = KafkaSource.<T>builder()
                 .setProperties(clientProperties)
                 .setBootstrapServers(bootstrapServers())
                 .setTopics(topic)
                 .setGroupId(groupId())
                 .setClientIdPrefix("exitflow-" + jobName + "-" + topic)
                 .setStartingOffsets(startingOffsets())
-                .setDeserializer(new DecodingDeserializer<>(type, validator))
+                .setDeserializer(deserializer)
                 // Read only committed records of transactional producers.
                 .setProperty("isolation.level", "read_committed");
         bound(b);
@@ -113,21 +136,66 @@ public final class KafkaIo {
 
     /**
      * An exactly-once (transactional) sink of Avro records: records are visible to {@code read_committed}
-     * consumers when the checkpoint that covers them completes, exactly once across failures.
+     * consumers when the checkpoint that covers them completes, exactly once across failures. A transaction that
+     * cannot be committed (aborted by the broker, fenced by another producer) fails the job ({@link StrictKafkaSink})
+     * instead of being dropped with a log line. Its transactional ids are {@code <prefix>-<role>-<subtask>-<n>}
+     * ({@link #transactionalIdPrefix}); building the first one registers the start-up check of the prefix and the
+     * transaction timeout against the broker ({@link ExactlyOnceCheck#checkBroker}, run by
+     * {@link JobConfig#runStartChecks}).
      *
      * @param role short unique name of this sink within the job (part of its transactional ids)
      */
-    public <T extends SpecificRecord> KafkaSink<T> exactlyOnceSink(String topic, Class<T> type, RecordKey<T> key,
-            String role) {
-        String prefix = cfg.get(JobOptions.TRANSACTIONAL_ID_PREFIX, "exitflow-" + jobName) + "-" + role;
-        return KafkaSink.<T>builder()
+    public <T extends SpecificRecord> StrictKafkaSink<T> exactlyOnceSink(String topic, Class<T> type,
+            RecordKey<T> key, String role) {
+        String prefix = transactionalIdPrefix() + "-" + role;
+        long timeout = cfg.get(JobOptions.TRANSACTION_TIMEOUT_MS);
+        exactlyOncePrefixes.add(prefix);
+        cfg.addStartCheck("exactly-once sinks " + transactionalIdPrefix(), () -> {
+            Properties admin = new Properties();
+            admin.putAll(clientProperties);
+            admin.put("bootstrap.servers", bootstrapServers());
+            admin.put("client.id", "exitflow-" + jobName + "-start-check");
+            // Watch a prefix in use for about one checkpoint: a running job creates a transaction per checkpoint.
+            Duration probe = Duration.ofMillis(cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS) + 2_000);
+            ExactlyOnceCheck.checkBroker(admin, timeout, Set.copyOf(exactlyOncePrefixes), probe);
+        });
+        return new StrictKafkaSink<>(KafkaSink.<T>builder()
                 .setKafkaProducerConfig(clientProperties)
                 .setBootstrapServers(bootstrapServers())
                 .setRecordSerializer(serializer(topic, type, key))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(prefix)
-                .setProperty("transaction.timeout.ms", String.valueOf(cfg.get(JobOptions.TRANSACTION_TIMEOUT_MS)))
-                .build();
+                .setProperty("transaction.timeout.ms", String.valueOf(timeout))
+                .build(), prefix, timeout);
+    }
+
+    /**
+     * The transactional-id prefix of this job's exactly-once sinks: {@code --transactional-id-prefix}, else
+     * {@link #defaultTransactionalIdPrefix} of the job name, the input topic (that of the first input source built;
+     * {@code --input-topic} before one is built) and the consumer group. Stable across restarts with the same
+     * settings; different for jobs that differ in any of the three.
+     */
+    public String transactionalIdPrefix() {
+        String topic = inputTopic != null ? inputTopic : cfg.get(JobOptions.INPUT_TOPIC, "");
+        return cfg.get(JobOptions.TRANSACTIONAL_ID_PREFIX, defaultTransactionalIdPrefix(jobName, topic, groupId()));
+    }
+
+    /**
+     * {@code exitflow-<job>-<topic>-<hash>}: the topic reduced to at most 40 characters of {@code [A-Za-z0-9._-]}
+     * for the reader, and the first 8 hex digits of SHA-256 over job, topic and group for uniqueness.
+     */
+    public static String defaultTransactionalIdPrefix(String jobName, String topic, String groupId) {
+        String readable = topic.replaceAll("[^A-Za-z0-9._-]", "_");
+        if (readable.length() > 40) {
+            readable = readable.substring(0, 40);
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(
+                    (jobName + "\0" + topic + "\0" + groupId).getBytes(StandardCharsets.UTF_8));
+            return "exitflow-" + jobName + "-" + readable + "-" + HexFormat.of().formatHex(digest, 0, 4);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
     }
 
     /**

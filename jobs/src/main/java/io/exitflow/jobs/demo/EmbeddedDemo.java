@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.exitflow.jobs.anomaly.SensorAnomalyJob;
 import io.exitflow.jobs.common.BudgetSizing;
 import io.exitflow.jobs.common.JobConfig;
+import io.exitflow.jobs.common.JobLauncher;
 import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.common.KafkaIo;
 import io.exitflow.data.SensorClasses;
@@ -133,7 +134,7 @@ public final class EmbeddedDemo {
 
             Configuration flinkConf = new Configuration();
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(s.parallelism, flinkConf);
-            SensorAnomalyJob.build(env, cfg);
+            JobLauncher.prepare(env, cfg, SensorAnomalyJob::build); // builds and runs the start-up checks
             log("starting the anomaly job on a local Flink cluster (parallelism " + s.parallelism + ", mode "
                     + cfg.get(JobOptions.MODE) + ", model " + manifest.modelId() + " " + manifest.modelVersion() + ") ...");
             JobClient jobClient = env.executeAsync("exitflow demo: sensor anomaly detection");

@@ -22,7 +22,8 @@ class SensorAnomalyJobTypesTest {
             noKryo.set(PipelineOptions.GENERIC_TYPES, false);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(noKryo);
             SensorAnomalyJob.build(env, JobConfig.parse(new String[] {"--bootstrap-servers", "localhost:9",
-                    "--bundle", RepoPaths.resolve("models/sensor-cnn").toString(), "--mode", mode},
+                    "--bundle", RepoPaths.resolve("models/sensor-cnn").toString(), "--mode", mode,
+                    "--allow-jobmanager-checkpoints", "true"},
                     new Configuration()));
             StreamGraph graph = env.getStreamGraph();
             assertFalse(graph.getJobGraph().getVerticesSortedTopologicallyFromSources().isEmpty(), mode);

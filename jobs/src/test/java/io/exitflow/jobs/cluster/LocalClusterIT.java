@@ -102,6 +102,13 @@ class LocalClusterIT {
         checkAll("predictions", awaitPredictions("predictions", sensors,
                 sensors.requiredAfter(READINGS_PER_SENSOR)), sensors.requiredAfter(READINGS_PER_SENSOR));
         assertRunningOnBothTaskManagers(jobId);
+        // Durable checkpoints under the work dir (start-flink.sh's config.yaml), not in the JobManager's memory.
+        assertEquals("FileSystemCheckpointStorage",
+                stack.rest("/jobs/" + jobId + "/checkpoints/config").path("checkpoint_storage").asText());
+        try (Stream<Path> chk = Files.list(stack.work().resolve("flink/checkpoints").resolve(jobId))) {
+            assertTrue(chk.anyMatch(p -> p.getFileName().toString().startsWith("chk-")),
+                    "a completed checkpoint on disk under flink/checkpoints/" + jobId);
+        }
     }
 
     /** Every stage its own operator: survivors travel between tasks (and TaskManagers) as in-flight events. */

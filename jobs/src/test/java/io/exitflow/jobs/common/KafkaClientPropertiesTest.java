@@ -44,7 +44,8 @@ class KafkaClientPropertiesTest {
         assertEquals("read_committed", source.getString("isolation.level", null));
         assertEquals("exitflow-test", source.getString("group.id", null));
 
-        Properties sink = KafkaSinkSettings.of(io.exactlyOnceSink("out", Prediction.class, Prediction::getKey, "p"));
+        Properties sink = KafkaSinkSettings.of(
+                io.exactlyOnceSink("out", Prediction.class, Prediction::getKey, "p").delegate());
         assertEquals("SASL_SSL", sink.getProperty("security.protocol"));
         assertEquals("12345", sink.getProperty("request.timeout.ms"));
         assertEquals("300000", sink.getProperty("transaction.timeout.ms"));

@@ -62,7 +62,7 @@ class StagePlacementGraphTest {
     private static Graphs build(String... settings) {
         assertEquals(STAGES, ModelBundle.load(Path.of(BUNDLE)).manifest().numStages(), "stages of " + BUNDLE);
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", "localhost:9", "--bundle", BUNDLE,
-                "--parallelism", "3"));
+                "--parallelism", "3", "--allow-jobmanager-checkpoints", "true"));
         args.addAll(List.of(settings));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
         SensorAnomalyJob.build(env, JobConfig.parse(args.toArray(String[]::new), new Configuration()));

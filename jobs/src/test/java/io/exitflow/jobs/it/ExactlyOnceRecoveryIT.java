@@ -56,6 +56,7 @@ class ExactlyOnceRecoveryIT {
             s.put(JobOptions.CONTROL_TOPIC, "");
             s.put(JobOptions.STARTING_OFFSETS, "earliest");
             s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 300L);
+            s.put(JobOptions.CHECKPOINT_DIR, java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());
             s.put(JobOptions.PARALLELISM, 2);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             SensorAnomalyJob.build(env, JobConfig.of(s));
