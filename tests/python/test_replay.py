@@ -138,3 +138,17 @@ def test_exitflow_demo_knows_every_flag_of_convert_readings() -> None:
     flags = {o for a in parser._actions for o in a.option_strings if o.startswith("--")}
     flags -= {"--help", "--out", "--readings"}
     assert flags <= listed, f"add to convert_flags in exitflow-demo: {sorted(flags - listed)}"
+
+
+def test_the_java_its_basicmotions_readings_are_the_committed_csv_converted(tmp_path: Path) -> None:
+    """jobs/src/test/resources/basicmotions/test-readings.avro (BasicMotionsJobIT's input) must be exactly
+    models/basicmotions-cnn/test-readings.csv as convert-readings writes it; after rebuilding the bundle, regenerate
+    it with the command below."""
+    csv = REPO / "models" / "basicmotions-cnn" / "test-readings.csv"
+    committed = REPO / "jobs" / "src" / "test" / "resources" / "basicmotions" / "test-readings.avro"
+    fresh = tmp_path / "fresh.avro"
+    assert main(["convert-readings", str(csv), "--recording-column", "recording", "--time-column", "time",
+                 "--label-column", "activity", "--out", str(fresh)]) == 0
+    assert _read(committed) == _read(fresh), (
+        f"regenerate: ./exitflow convert-readings {csv.relative_to(REPO)} --recording-column recording "
+        f"--time-column time --label-column activity --out {committed.relative_to(REPO)}")
