@@ -173,6 +173,37 @@ def cmd_full_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_stages(args: argparse.Namespace) -> int:
+    from .stagecheck import StageFilesError, check_stage_files, expected_from_manifest, stage_files_in
+
+    try:
+        if len(args.paths) == 1 and args.paths[0].is_dir():
+            files = stage_files_in(args.paths[0])
+            expected = expected_from_manifest(args.paths[0])
+        else:
+            files, expected = list(args.paths), {}
+    except StageFilesError as e:
+        print(f"error: {e}", file=sys.stderr, flush=True)
+        return 2
+    for key in ("input_shape", "num_classes", "carry_dim"):
+        if getattr(args, key) is not None:
+            expected[key] = getattr(args, key)
+    reports = check_stage_files(files, **expected)
+    for r in reports:
+        if r.ok:
+            print(f"[check-stages] {r.file}: ok ({r.summary()})", flush=True)
+        else:
+            print(f"[check-stages] {r.file}: {len(r.problems)} problem{'s' if len(r.problems) > 1 else ''}", flush=True)
+            for text in r.problems:
+                print(f"  - {text}", flush=True)
+    bad = sum(not r.ok for r in reports)
+    if bad:
+        print(f"error: {bad} of {len(reports)} stage files break the stage contract (docs/bundle-contract.md)",
+              file=sys.stderr, flush=True)
+        return 2
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import run_evaluation
 
@@ -211,6 +242,17 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("bundles", nargs="+")
     f.add_argument("--no-measure", action="store_true", help="skip timing the graph (cost_us_per_event zeros)")
     f.set_defaults(func=cmd_full_graph)
+
+    c = sub.add_parser("check-stages", help="check stage ONNX files made outside the toolkit against the stage "
+                                            "contract, file by file (names, types, shapes, opset, chaining)")
+    c.add_argument("paths", nargs="+", type=Path,
+                   help="a folder of stage0.onnx .. stageN.onnx (a bundle's manifest, if any, gives the expected "
+                        "shapes), or the stage files in order")
+    c.add_argument("--input-shape", type=_int_list, default=None, help="one event's shape, e.g. 3,128 (stage 0's "
+                                                                        "state_in without the batch axis)")
+    c.add_argument("--classes", dest="num_classes", type=int, default=None, help="class count (logits width)")
+    c.add_argument("--carry-dim", type=int, default=None, help="width of the carried vector")
+    c.set_defaults(func=cmd_check_stages)
 
     e = sub.add_parser("evaluate", help="train every method and report accuracy against measured cost")
     _train_args(e)

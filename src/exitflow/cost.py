@@ -9,7 +9,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-from .models import MultiExitNet
+from .backbone import MultiExitBackbone
 
 BATCH_SIZES = (1, 8, 64, 256)
 
@@ -26,8 +26,12 @@ def _layer_flops(module: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> int
     return 0
 
 
-def stage_flops(net: MultiExitNet, extra_per_stage: int = 0) -> list[int]:
-    """FLOPs per event of each stage (backbone block + exit head), plus ``extra_per_stage`` (score/gate)."""
+def stage_flops(net: MultiExitBackbone, extra_per_stage: int = 0) -> list[int]:
+    """FLOPs per event of each stage (backbone block + exit head), plus ``extra_per_stage`` (score/gate): the
+    backbone's own ``count_stage_flops()`` where it has one (a user's modules), else its known layers counted."""
+    own = getattr(net, "count_stage_flops", None)
+    if own is not None:
+        return [int(c) + extra_per_stage for c in own()]
     counts: list[int] = []
     total = [0]
 

@@ -10,7 +10,7 @@ import math
 import torch
 from torch import nn
 
-from .models import MultiExitNet
+from .backbone import MultiExitBackbone
 
 THRESHOLD_RULES = ("maxprob", "entropy", "margin")
 BOOST_WEIGHT = 0.5
@@ -102,7 +102,7 @@ class EENetScores(nn.Module):
 class ExitModel(nn.Module):
     """A trained backbone plus everything its method adds: how exits combine and how each scores."""
 
-    def __init__(self, net: MultiExitNet, method: str, combine_mode: str, rule: str,
+    def __init__(self, net: MultiExitBackbone, method: str, combine_mode: str, rule: str,
                  gates: JeiGates | None = None, eenet: EENetScores | None = None) -> None:
         super().__init__()
         self.net = net

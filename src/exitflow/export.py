@@ -29,6 +29,7 @@ READABLE_VERSIONS = (1, 2)  # what verify and the Java runtime (ManifestValidato
 SCORE_SOURCES = ("model", "maxprob", "entropy", "margin")
 OPSET = 17
 MAX_IR_VERSION = 10  # ONNX Runtime 1.29 (the Java side) reads IR <= 10 models; opset 17 needs IR >= 8
+OPSET_RANGE = (17, 21)  # default-domain opsets a stage graph may use (docs/bundle-contract.md; ORT Java 1.29 runs them)
 TOLERANCE = 1e-4
 
 
@@ -298,7 +299,7 @@ def verify_bundle(bundle: Path) -> dict:
     for f in files:
         proto = onnx.load(str(f))
         opset = {o.domain: o.version for o in proto.opset_import}.get("", 0)
-        if not 17 <= opset <= 21 or proto.ir_version > MAX_IR_VERSION:
+        if not OPSET_RANGE[0] <= opset <= OPSET_RANGE[1] or proto.ir_version > MAX_IR_VERSION:
             raise ExportError(f"{f}: opset {opset} / IR {proto.ir_version} outside what ORT 1.29 runs")
     shape = fixtures["input_shape"]
     raw = np.asarray(fixtures["inputs"], np.float32).reshape(-1, *shape)

@@ -19,6 +19,11 @@ DEFAULT_DROPOUT = {"cnn": 0.1, "mlp": 0.3}
 # machines (98.7% train, 85% validation at the deepest exit, worse than its first exit). Weight decay, label
 # smoothing and keeping the epoch validation likes best hold the residual MLP's deeper exits at or above the first.
 TASK_TRAINING: dict[str, dict] = {"features": {"weight_decay": 0.05, "label_smoothing": 0.1, "keep_best": True}}
+# Default thresholds: a threshold rule's operating point is the cheapest validation setting within DEFAULT_MAX_DROP of
+# the best accuracy that fits DEFAULT_BUDGET of full-depth FLOPs (also EENet's budget).
+DEFAULT_RULE = "maxprob"
+DEFAULT_BUDGET = 0.5
+DEFAULT_MAX_DROP = 0.005
 
 
 @dataclass
@@ -73,22 +78,46 @@ def attach_eenet(model: ExitModel, p: Prepared, stage_cost: list[float], budget:
     return fit.thresholds
 
 
-def build(ds: Dataset, cfg: TrainConfig, rule: str = "maxprob", budget_frac: float = 0.5,
-          max_drop: float = 0.005, widths: list[int] | None = None, prepared: Prepared | None = None,
+def build(ds: Dataset, cfg: TrainConfig, rule: str = DEFAULT_RULE, budget_frac: float = DEFAULT_BUDGET,
+          max_drop: float = DEFAULT_MAX_DROP, widths: list[int] | None = None, prepared: Prepared | None = None,
           shape: ModelShape | None = None) -> Trained:
     """Trains ``cfg.method`` and fixes the bundle's default thresholds; returns the trained model."""
+    schedule = exit_schedule(cfg.method, rule)
     p = prepared or prepare(ds)
     model = train(model_config(ds, widths, shape), cfg, p.x["train"], p.y["train"], p.x["val"], p.y["val"])
+    training = {"method": cfg.method, "seed": cfg.seed, "epochs": cfg.epochs, "dataset": ds.source,
+                "train_windows" if ds.task == "sensor-window" else "train_events": int(len(p.y["train"])),
+                "config": asdict(cfg)}
+    return finish(model, ds, p, schedule, budget_frac, max_drop, cfg.seed, training)
+
+
+def exit_schedule(method: str, rule: str) -> str:
+    """How a model trained by ``method`` decides its exits: ``eenet`` (EENet scheduler), ``gate`` (JEI gates) or a
+    threshold rule (``rule``, for joint/boost/consistent). Raises ValueError for a rule the method cannot use."""
+    if method == "eenet":
+        return "eenet"
+    if method == "jei":
+        return "gate"
+    if rule not in THRESHOLD_RULES:
+        raise ValueError(f"rule {rule!r} is for jei/eenet; {method} uses one of {THRESHOLD_RULES}")
+    return rule
+
+
+def finish(model: ExitModel, ds: Dataset, p: Prepared, schedule: str, budget_frac: float, max_drop: float,
+           seed: int, training: dict) -> Trained:
+    """A trained ``model`` with its exit rule and default thresholds fixed on the validation split (``schedule``:
+    ``eenet`` fits an EENet scheduler for ``budget_frac`` of full-depth FLOPs; ``gate`` keeps JEI's gates at 0.5; a
+    threshold rule takes the MSDNet sweep's default point) and test metrics added to ``training``."""
     flops = np.asarray(stage_flops(model.net), np.float64)
     cum = np.cumsum(flops)
-    if cfg.method == "eenet":
-        thresholds = attach_eenet(model, p, flops.tolist(), budget_frac * cum[-1], cfg.seed)
-    elif cfg.method == "jei":
+    if schedule == "eenet":
+        thresholds = attach_eenet(model, p, flops.tolist(), budget_frac * cum[-1], seed)
+    elif schedule == "gate":
         thresholds = [0.5] * (model.num_stages - 1) + [0.0]
     else:
-        if rule not in THRESHOLD_RULES:
-            raise ValueError(f"rule {rule!r} is for jei/eenet; {cfg.method} uses one of {THRESHOLD_RULES}")
-        model.rule = rule
+        if schedule not in THRESHOLD_RULES:
+            raise ValueError(f"unknown exit rule {schedule!r}; use eenet, gate or one of {THRESHOLD_RULES}")
+        model.rule = schedule
         thresholds = choose_thresholds(model, p, cum, budget_frac, max_drop)
     model.eval()
     lt, st = run_exits(model, p.x["test"])
@@ -99,9 +128,7 @@ def build(ds: Dataset, cfg: TrainConfig, rule: str = "maxprob", budget_frac: flo
         "test_flops_share_at_thresholds": round(at.cost, 4),
         "test_exit_shares": at.exit_shares,
     }
-    training = {"method": cfg.method, "seed": cfg.seed, "epochs": cfg.epochs, "dataset": ds.source,
-                "train_windows" if ds.task == "sensor-window" else "train_events": int(len(p.y["train"])),
-                "config": asdict(cfg), "metrics": metrics}
+    training["metrics"] = metrics
     training["budget_flops_share"] = budget_frac  # EENet budget, or what the default thresholds had to fit
     training["max_drop"] = max_drop
     return Trained(model, ds.task, ds.classes, p.mean, p.std, [float(v) for v in thresholds], training, ds.window)

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from .cost import stage_flops
 from .data import class_weights
 from .exits import ExitModel, JeiGates, combine, run_exits, uncertainty_stats
+from .backbone import MultiExitBackbone
 from .models import ModelConfig, MultiExitNet
 from .perturb import sensor_perturb
 
@@ -96,7 +97,7 @@ def fit_jei_gates(gates: JeiGates, logits: list[torch.Tensor], y: torch.Tensor, 
         opt.step()
 
 
-def cost_shares(net: MultiExitNet) -> torch.Tensor:
+def cost_shares(net: MultiExitBackbone) -> torch.Tensor:
     """Cumulative FLOPs to each exit over full-depth FLOPs (JEI's training-time cost)."""
     cum = np.cumsum(stage_flops(net))
     return torch.tensor(cum / cum[-1], dtype=torch.float32)
@@ -116,8 +117,18 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, x_train: np.ndarray, y_train
     if cfg.method not in METHODS:
         raise ValueError(f"unknown method {cfg.method!r}; use one of {METHODS}")
     torch.manual_seed(cfg.seed)
+    return train_net(MultiExitNet(model_cfg), cfg, x_train, y_train, x_val, y_val)
+
+
+def train_net(net: MultiExitBackbone, cfg: TrainConfig, x_train: np.ndarray, y_train: np.ndarray,
+              x_val: np.ndarray, y_val: np.ndarray) -> ExitModel:
+    """Trains a given backbone in place by ``cfg.method`` (``x_*`` normalised ``[N, *in_shape]``, ``y_*`` class
+    indexes ``[N]``) and returns it as an ``ExitModel``. Dropout draws from torch's global generator: seed it first
+    for a reproducible run (``train`` does)."""
+    if cfg.method not in METHODS:
+        raise ValueError(f"unknown method {cfg.method!r}; use one of {METHODS}")
+    model_cfg = net.config
     gen = torch.Generator().manual_seed(cfg.seed)
-    net = MultiExitNet(model_cfg)
     method = cfg.method
     combine_mode = "boost" if method == "boost" else "independent"
     net.grad_rescale = method == "boost"
