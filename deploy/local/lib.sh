@@ -200,3 +200,26 @@ stop_role() {
 }
 
 rest_url() { echo "http://$HOST:$FLINK_REST_PORT$1"; }
+
+# What flink-dist's scripts do: let Flink derive heap, direct and metaspace sizes from the memory config
+# (start-flink.sh writes it). $1: GET_JM_RESOURCE_PARAMS or GET_TM_RESOURCE_PARAMS, $2: the flink classpath
+# argfile. Prints two lines: JVM options, then -D dynamic properties for the process.
+flink_resource_params() {
+  local out
+  out="$("$JAVA" "@$2" org.apache.flink.runtime.util.bash.BashJavaUtils "$1" --configDir "$FLINK_CONF_DIR" 2>&1)" \
+    || { echo "$out" >&2; die "BashJavaUtils $1 failed: check the memory settings in $FLINK_CONF_DIR/config.yaml"; }
+  echo "$out" | sed -n 's/^BASH_JAVA_UTILS_EXEC_RESULT://p' | tail -n 2
+}
+
+# Starts TaskManager $1 (role taskmanager-$1, log $LOG_DIR/taskmanager-$1.log) with the config start-flink.sh
+# wrote; $2: the flink classpath argfile. Used by start-flink.sh and start-taskmanager.sh.
+launch_taskmanager() {
+  local i="$1" argfile="$2" params jvm dyn
+  mapfile -t params < <(flink_resource_params GET_TM_RESOURCE_PARAMS "$argfile")
+  ((${#params[@]} == 2)) || die "unexpected BashJavaUtils output for the TaskManagers: ${params[*]}"
+  read -ra jvm <<<"${params[0]}"
+  read -ra dyn <<<"${params[1]}"
+  launch "taskmanager-$i" "@$argfile" "${FLINK_JAVA_MODULE_OPTS[@]}" \
+    "-Dlog4j.configurationFile=file:$FLINK_CONF_DIR/log4j.properties" "${jvm[@]}" "-Dlog.file=$LOG_DIR/taskmanager-$i.log" \
+    org.apache.flink.runtime.taskexecutor.TaskManagerRunner --configDir "$FLINK_CONF_DIR" "${dyn[@]}"
+}

@@ -64,31 +64,17 @@ logger.netty.name=org.apache.flink.shaded.netty4.io.netty.channel.DefaultChannel
 logger.netty.level=ERROR
 PROPS
 
-# What flink-dist's scripts do: let Flink derive heap, direct and metaspace sizes from the memory config.
-# Prints two lines: JVM options, then -D dynamic properties for the process.
-resource_params() {
-  local out
-  out="$("$JAVA" "@$argfile" org.apache.flink.runtime.util.bash.BashJavaUtils "$1" --configDir "$FLINK_CONF_DIR" 2>&1)" \
-    || { echo "$out" >&2; die "BashJavaUtils $1 failed: check the memory settings in $FLINK_CONF_DIR/config.yaml"; }
-  echo "$out" | sed -n 's/^BASH_JAVA_UTILS_EXEC_RESULT://p' | tail -n 2
-}
-
 common_opts=("@$argfile" "${FLINK_JAVA_MODULE_OPTS[@]}" "-Dlog4j.configurationFile=file:$FLINK_CONF_DIR/log4j.properties")
 
-mapfile -t jm_params < <(resource_params GET_JM_RESOURCE_PARAMS)
+mapfile -t jm_params < <(flink_resource_params GET_JM_RESOURCE_PARAMS "$argfile")
 ((${#jm_params[@]} == 2)) || die "unexpected BashJavaUtils output for the JobManager: ${jm_params[*]}"
 # shellcheck disable=SC2206  # the lines are lists of words
 jm_jvm=(${jm_params[0]}); jm_dyn=(${jm_params[1]})
 launch jobmanager "${common_opts[@]}" "${jm_jvm[@]}" "-Dlog.file=$LOG_DIR/jobmanager.log" \
   org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint --configDir "$FLINK_CONF_DIR" "${jm_dyn[@]}"
 
-mapfile -t tm_params < <(resource_params GET_TM_RESOURCE_PARAMS)
-((${#tm_params[@]} == 2)) || die "unexpected BashJavaUtils output for the TaskManagers: ${tm_params[*]}"
-# shellcheck disable=SC2206
-tm_jvm=(${tm_params[0]}); tm_dyn=(${tm_params[1]})
 for i in $(seq 1 "$FLINK_TASKMANAGERS"); do
-  launch "taskmanager-$i" "${common_opts[@]}" "${tm_jvm[@]}" "-Dlog.file=$LOG_DIR/taskmanager-$i.log" \
-    org.apache.flink.runtime.taskexecutor.TaskManagerRunner --configDir "$FLINK_CONF_DIR" "${tm_dyn[@]}"
+  launch_taskmanager "$i" "$argfile"
 done
 
 rest_up() { curl -fsS -o /dev/null "$(rest_url /overview)" 2>/dev/null; }
