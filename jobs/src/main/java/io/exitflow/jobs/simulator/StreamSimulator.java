@@ -234,7 +234,9 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
      * latest reading sent, under its own sensor id ({@link #endFlushSensorId}, no label, zeros of the readings'
      * channel count): it moves the job's event-time watermark on every partition past the recordings' last
      * windows, which otherwise wait for readings that never come. Each flush reading is a sensor's only reading,
-     * so it makes no window itself. Does nothing when nothing was sent.
+     * so it makes no window itself. Does nothing when nothing was sent. Send it once the job has read the rest (the
+     * demo waits for the job's committed offsets): a job still reading a backlog of another partition would find
+     * those readings behind the moved watermark, and late.
      *
      * @throws IllegalStateException without readings (the generator's streams do not end)
      */
