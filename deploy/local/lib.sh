@@ -18,6 +18,10 @@ FLINK_TASKMANAGERS="${FLINK_TASKMANAGERS:-2}"
 FLINK_TM_SLOTS="${FLINK_TM_SLOTS:-2}"
 FLINK_TM_MEMORY="${FLINK_TM_MEMORY:-1280m}"
 FLINK_JM_MEMORY="${FLINK_JM_MEMORY:-1024m}"
+# Flink's Prometheus reporter: the JobManager serves GET /metrics on FLINK_PROMETHEUS_PORT, TaskManager N on
+# FLINK_PROMETHEUS_PORT+N (9249, 9250, 9251 by default). Flink 2.2.1's reporter has no host setting: it listens on
+# every interface, not only loopback. "off" starts no reporter.
+FLINK_PROMETHEUS_PORT="${FLINK_PROMETHEUS_PORT:-9249}"
 KAFKA_HEAP="${KAFKA_HEAP:-512m}"
 # Extra Maven arguments for classpath resolution, e.g. "-o" (offline) or "-Pgpu" (CUDA ONNX Runtime).
 EXITFLOW_MVN_ARGS="${EXITFLOW_MVN_ARGS:-}"
@@ -201,6 +205,22 @@ stop_role() {
 
 rest_url() { echo "http://$HOST:$FLINK_REST_PORT$1"; }
 
+# The Prometheus reporter's port of process $1 (0: the JobManager, N: TaskManager N); prints nothing when off.
+prometheus_port() {
+  [[ "$FLINK_PROMETHEUS_PORT" == off ]] && return 0
+  [[ "$FLINK_PROMETHEUS_PORT" =~ ^[1-9][0-9]*$ ]] \
+    || die "FLINK_PROMETHEUS_PORT must be a port number or off, got '$FLINK_PROMETHEUS_PORT'"
+  echo $((FLINK_PROMETHEUS_PORT + $1))
+}
+
+# Checks that the reporter's port of process $1 (as prometheus_port) is free: Flink only logs a reporter that
+# cannot bind, and the process would run without its metrics endpoint.
+require_free_prometheus_port() {
+  local port
+  port="$(prometheus_port "$1")"
+  [[ -z "$port" ]] || require_free_port "$port" "Flink Prometheus reporter of process $1, FLINK_PROMETHEUS_PORT+$1"
+}
+
 # What flink-dist's scripts do: let Flink derive heap, direct and metaspace sizes from the memory config
 # (start-flink.sh writes it). $1: GET_JM_RESOURCE_PARAMS or GET_TM_RESOURCE_PARAMS, $2: the flink classpath
 # argfile. Prints two lines: JVM options, then -D dynamic properties for the process.
@@ -219,6 +239,12 @@ launch_taskmanager() {
   ((${#params[@]} == 2)) || die "unexpected BashJavaUtils output for the TaskManagers: ${params[*]}"
   read -ra jvm <<<"${params[0]}"
   read -ra dyn <<<"${params[1]}"
+  local prom
+  prom="$(prometheus_port "$i")"
+  if [[ -n "$prom" ]]; then
+    require_free_prometheus_port "$i"
+    dyn+=(-D "metrics.reporter.prom.port=$prom")
+  fi
   launch "taskmanager-$i" "@$argfile" "${FLINK_JAVA_MODULE_OPTS[@]}" \
     "-Dlog4j.configurationFile=file:$FLINK_CONF_DIR/log4j.properties" "${jvm[@]}" "-Dlog.file=$LOG_DIR/taskmanager-$i.log" \
     org.apache.flink.runtime.taskexecutor.TaskManagerRunner --configDir "$FLINK_CONF_DIR" "${dyn[@]}"

@@ -7,12 +7,22 @@ require_java
 require_free_port "$FLINK_REST_PORT" "Flink REST, FLINK_REST_PORT"
 require_free_port "$FLINK_RPC_PORT" "Flink JobManager RPC, FLINK_RPC_PORT"
 [[ "$FLINK_TASKMANAGERS" =~ ^[1-9][0-9]*$ ]] || die "FLINK_TASKMANAGERS must be a positive number, got '$FLINK_TASKMANAGERS'"
+for i in $(seq 0 "$FLINK_TASKMANAGERS"); do require_free_prometheus_port "$i"; done
 argfile="$(classpath_argfile flink)"
 
 mkdir -p "$FLINK_CONF_DIR" "$FLINK_UPLOAD_DIR" "$FLINK_TMP_DIR" "$LOG_DIR" "$FLINK_CHECKPOINT_DIR" "$FLINK_SAVEPOINT_DIR"
 # file:// URIs need absolute paths (EXITFLOW_WORK may be relative)
 checkpoint_dir="$(cd "$FLINK_CHECKPOINT_DIR" && pwd)"
 savepoint_dir="$(cd "$FLINK_SAVEPOINT_DIR" && pwd)"
+prometheus_conf="# Metric reporter: none (FLINK_PROMETHEUS_PORT=off)."
+jm_prom="$(prometheus_port 0)"
+if [[ -n "$jm_prom" ]]; then
+  prometheus_conf="# Prometheus reporter (flink-metrics-prometheus, on the classpath from deploy/local/maven/flink-pom.xml): GET
+# http://$HOST:<port>/metrics. This port is the JobManager's; TaskManager N gets $jm_prom+N (-D on its command line).
+# Flink 2.2.1's reporter has no host setting and listens on every interface.
+metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory
+metrics.reporter.prom.port: $jm_prom"
+fi
 cat >"$FLINK_CONF_DIR/config.yaml" <<YAML
 # Written by deploy/local/start-flink.sh; rewritten on every start. Flink 2.x reads only config.yaml.
 jobmanager.rpc.address: $HOST
@@ -47,6 +57,7 @@ blob.storage.directory: $FLINK_TMP_DIR/blob
 # ONNX Runtime is on the cluster classpath: load it parent-first, so its native library is loaded once per
 # JVM and survives job restarts (a child-first copy from the job jar would try to load it again).
 classloader.parent-first-patterns.additional: ai.onnxruntime.
+$prometheus_conf
 YAML
 
 cat >"$FLINK_CONF_DIR/log4j.properties" <<'PROPS'
@@ -86,3 +97,6 @@ all_registered() {
 wait_for jobmanager "REST endpoint $(rest_url /overview)" rest_up
 wait_for jobmanager "$FLINK_TASKMANAGERS registered TaskManagers" all_registered
 log "Flink is up: $(rest_url /) with $FLINK_TASKMANAGERS TaskManagers x $FLINK_TM_SLOTS slots"
+if [[ -n "$jm_prom" ]]; then
+  log "Prometheus metrics: http://$HOST:$jm_prom/metrics (JobManager), TaskManager N on port $jm_prom+N"
+fi
