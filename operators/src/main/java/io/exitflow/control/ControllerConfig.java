@@ -81,21 +81,6 @@ public final class ControllerConfig implements Serializable {
         return fixedStageCosts;
     }
 
-    /** Least arrivals an interval needs to teach the controller anything about costs (see the builder). */
-    public long minEventsPerInterval() {
-        return minEventsPerInterval;
-    }
-
-    /** Intervals of at least {@link #minEventsPerInterval()} events that are warm-up at the least (see the builder). */
-    public int warmupIntervals() {
-        return warmupIntervals;
-    }
-
-    /** Least time between two warnings while the budget alert lasts, ms (see the builder). */
-    public long alertRepeatMillis() {
-        return alertRepeatMillis;
-    }
-
     /** Builder with validated settings. */
     public static final class Builder {
         private double targetUtilisation = 0.85;

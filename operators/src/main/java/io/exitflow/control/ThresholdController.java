@@ -17,7 +17,10 @@ import org.slf4j.LoggerFactory;
  * <p>Per interval:
  * <ol>
  *   <li><b>Learn</b>: sampled full-depth events enter the {@link CalibrationSet}; per-stage cost per event is a
- *       moving average of busy time / arrivals; the input rate is throughput plus backlog growth, smoothed.</li>
+ *       moving average of busy time / arrivals; the input rate is throughput plus backlog growth, smoothed. Costs
+ *       (stage costs, overhead, model correction) are learned only from intervals of at least
+ *       {@link ControllerConfig.Builder#minEventsPerInterval} events after the warm-up
+ *       ({@link ControllerConfig.Builder#warmUp}).</li>
  *   <li><b>Feed-forward</b> (rate budget): allowed cost per event = utilisation x workers x 1 s / planned rate -
  *       per-event overhead, planned rate = max(target rate, input rate) + excess backlog / drain time (the
  *       proportional backlog term). Cost budget: fraction x full-depth cost.</li>
@@ -30,7 +33,9 @@ import org.slf4j.LoggerFactory;
  *       frozen while the command is saturated or the accuracy floor binds (anti-windup), fed only by intervals run
  *       entirely on the newest thresholds, and it fades when the bias does (an estimate, not an unbounded sum).</li>
  *   <li><b>Solve</b> with {@link BudgetSolver}; if the accuracy floor fails, the floor wins: the cheapest plan that
- *       meets it, with an alert.</li>
+ *       meets it, with an alert. The alert (also: the budget cannot hold even at stage 0) is logged when it starts,
+ *       again at most every {@link ControllerConfig.Builder#alertRepeatMillis} while it lasts, and when it
+ *       clears.</li>
  *   <li><b>Hysteresis</b>: publish only when the measured cost of the thresholds in force is over the allowed cost
  *       by more than the deadband, when they miss the accuracy floor, or when the solver's plan beats them on the samples: more accurate by
  *       {@link ControllerConfig.Builder#minAccuracyGain} within budget, or cheaper by more than the deadband at
@@ -396,11 +401,6 @@ public final class ThresholdController implements Serializable {
     /** Stages of the model. */
     public int stages() {
         return samples.stages();
-    }
-
-    /** The budget it holds. */
-    public Budget budget() {
-        return budget;
     }
 
     /** Thresholds in force (as last published, or the initial ones). */
