@@ -4,9 +4,10 @@ Runs each bundle's stage files with ONNX Runtime on the test split of a dataset 
 cut as the bundle says), takes the validation outputs from the bundle's calibration.json, and sweeps thresholds
 the way ``python -m exitflow evaluate`` does (MSDNet's budgeted sweep, thresholds set on validation): "@x% cost" is
 the best test accuracy among the sweep's points whose test cost is at most x% of full depth. Cost is the bundle's
-own stage costs (``cost_us_per_event`` at batch 64, summed up to the exit stage).
+stage FLOPs (``--cost flops``, the default: steady across machines and load) or its measured stage latencies
+(``--cost us``: ``cost_us_per_event`` at batch 64), summed up to the exit stage.
 
-usage: python bench/models/bundle_accuracy.py [--data data] [--out FILE.json] BUNDLE...
+usage: python bench/models/bundle_accuracy.py [--data data] [--cost flops|us] [--out FILE.json] BUNDLE...
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from exitflow.thresholds import evaluate_thresholds, msdnet_sweep
 SHARES = (0.25, 0.5, 0.75)
 
 
-def bundle_accuracy(bundle: Path, data: Path) -> dict:
+def bundle_accuracy(bundle: Path, data: Path, cost_kind: str = "flops") -> dict:
     """Per-exit test accuracy, accuracy at the bundle's thresholds and at 25/50/75% cost, for one bundle."""
     manifest = json.loads((bundle / "manifest.json").read_text())
     calib = json.loads((bundle / "calibration.json").read_text())
@@ -45,7 +46,8 @@ def bundle_accuracy(bundle: Path, data: Path) -> dict:
     pv = np.asarray([s["pred"] for s in calib["stages"]])
     yv = np.asarray(calib["labels"])
     yt = test.y
-    cost = np.asarray([s["cost_us_per_event"]["64"] for s in manifest["stages"]], np.float64)
+    cost = np.asarray([s["flops"] if cost_kind == "flops" else s["cost_us_per_event"]["64"]
+                       for s in manifest["stages"]], np.float64)
     cum = np.cumsum(cost)
     full = float(cum[-1])
     sweep = [t for _, t in msdnet_sweep(sv, st, pv, pt, yv, yt, cum)]
@@ -53,7 +55,8 @@ def bundle_accuracy(bundle: Path, data: Path) -> dict:
     result = {
         "bundle": f"{manifest['model_id']} {manifest['model_version']}",
         "flops_per_stage": [s["flops"] for s in manifest["stages"]],
-        "cost_us_per_event_64": cost.round(3).tolist(),
+        "cost": cost_kind,
+        "cost_us_per_event_64": [s["cost_us_per_event"]["64"] for s in manifest["stages"]],
         "test_windows": int(len(yt)),
         "accuracy_per_exit": [round(float((pt[k] == yt).mean()), 4) for k in range(len(files))],
         "at_bundle_thresholds": {"accuracy": round(at.accuracy, 4), "cost_share": round(at.cost / full, 4),
@@ -70,8 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("bundles", nargs="+", type=Path)
     ap.add_argument("--data", type=Path, default=Path("data"))
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--cost", choices=("flops", "us"), default="flops", help="cost axis of the 25/50/75%% columns")
     args = ap.parse_args(argv)
-    results = [bundle_accuracy(b, args.data) for b in args.bundles]
+    results = [bundle_accuracy(b, args.data, args.cost) for b in args.bundles]
     for r in results:
         print(json.dumps(r), flush=True)
     if args.out:
