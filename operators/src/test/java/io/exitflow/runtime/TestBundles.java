@@ -24,7 +24,14 @@ public final class TestBundles {
         }
     }
 
-    /** The tiny bundle plus every models/<id>/ bundle of the repository that has fixtures. */
+    /**
+     * Environment variable: more bundle folders for the bundle tests, separated by the path separator (':' on Linux),
+     * e.g. one a user exported from their own model ({@code EXITFLOW_TEST_BUNDLES=bundles/my-model mvn -pl operators
+     * test -Dtest=ParityTest}). A listed folder without manifest.json and fixtures.json fails the tests.
+     */
+    public static final String EXTRA_BUNDLES_ENV = "EXITFLOW_TEST_BUNDLES";
+
+    /** The tiny bundle, every models/<id>/ bundle of the repository that has fixtures, and EXITFLOW_TEST_BUNDLES. */
     public static List<Path> withFixtures() {
         List<Path> all = new ArrayList<>();
         all.add(tiny());
@@ -36,6 +43,17 @@ public final class TestBundles {
                         .forEach(all::add);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
+            }
+        }
+        String extra = System.getenv(EXTRA_BUNDLES_ENV);
+        if (extra != null && !extra.isBlank()) {
+            for (String dir : extra.split(java.io.File.pathSeparator)) {
+                Path d = Path.of(dir.trim()).toAbsolutePath();
+                if (!Files.isRegularFile(d.resolve("manifest.json")) || !Files.isRegularFile(d.resolve("fixtures.json"))) {
+                    throw new IllegalArgumentException(EXTRA_BUNDLES_ENV + " lists " + d
+                            + ", which has no manifest.json and fixtures.json: give bundle folders");
+                }
+                all.add(d);
             }
         }
         return all;
