@@ -6,7 +6,8 @@ import java.util.Arrays;
  * Keyed state of {@link WindowAssembler}: one sensor's readings that wait for the watermark, in event-time order
  * with distinct times. Entries {@code head .. head + size - 1} of parallel arrays hold them (values reading-major:
  * {@code values[i * channels + c]}). Readings of one sensor mostly arrive in time order, so adding is an append and
- * taking the earliest moves {@code head}; an out-of-order reading is inserted in place. A Flink POJO.
+ * taking the earliest moves {@code head}; an out-of-order reading is inserted in place. How many may wait is capped
+ * by {@link WindowAssembler} ({@code --max-waiting-readings}). A Flink POJO.
  */
 public class PendingReadings {
     static final int INITIAL_CAPACITY = 16;
@@ -23,6 +24,11 @@ public class PendingReadings {
     public int head;
     /** How many readings wait. */
     public int size;
+    /**
+     * Newest event time used before the watermark passed it (the cap on waiting readings released it early);
+     * a reading ahead of the watermark but not after it is late. {@code Long.MIN_VALUE} when none was.
+     */
+    public long usedAheadUpTo = Long.MIN_VALUE;
 
     /** For Flink's POJO serializer. */
     public PendingReadings() {}
@@ -36,9 +42,19 @@ public class PendingReadings {
         return size == 0;
     }
 
+    /** How many readings wait. */
+    int size() {
+        return size;
+    }
+
     /** Event time of the earliest waiting reading; only when not empty. */
     long firstTime() {
         return times[head];
+    }
+
+    /** Event time of the newest waiting reading; only when not empty. */
+    long lastTime() {
+        return times[head + size - 1];
     }
 
     /** Offset of the earliest waiting reading's values in {@link #values}; only when not empty. */

@@ -2,6 +2,7 @@ package io.exitflow.jobs.anomaly;
 
 import io.exitflow.jobs.common.DeadLetterSplitter;
 import io.exitflow.jobs.common.DeadLetters;
+import io.exitflow.jobs.common.DecodingDeserializer;
 import io.exitflow.jobs.common.InferencePipeline;
 import io.exitflow.jobs.common.JobConfig;
 import io.exitflow.jobs.common.JobLauncher;
@@ -25,12 +26,17 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.types.Either;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sensor anomaly detection: Avro {@link SensorReading}s in; per sensor, event-time sliding windows (size and
  * slide from the bundle's {@code input.window}); the early-exit cascade classifies each window; Avro
- * {@link Prediction}s out, and {@link Alert}s for non-normal classes above {@code --alert-min-probability}.
- * Undecodable, invalid and late readings go to the dead-letter topic. Outputs are exactly once.
+ * {@link Prediction}s out, and {@link Alert}s for the alert classes ({@code --normal-class}, {@code --alert-classes},
+ * checked against the bundle's classes at start: {@link AlertRule#choose}) above {@code --alert-min-probability}.
+ * Undecodable, invalid and late readings go to the dead-letter topic, with their Kafka partition and offset.
+ * Outputs are exactly once. Watermark alignment on the source and a cap per sensor bound the readings that wait for
+ * the watermark ({@link WindowAssembler}).
  *
  * <pre>flink run -c io.exitflow.jobs.anomaly.SensorAnomalyJob exitflow-jobs-job.jar \
  *     --bootstrap-servers localhost:9092 --bundle /models/sensor-cnn [--input-topic sensor-readings ...]</pre>
@@ -42,6 +48,11 @@ public final class SensorAnomalyJob {
     public static final String NAME = "anomaly";
     /** Default input topic. */
     public static final String DEFAULT_INPUT_TOPIC = "sensor-readings";
+    /** How often the source's watermark alignment compares the partitions' watermarks. */
+    static final Duration ALIGNMENT_UPDATE_INTERVAL = Duration.ofMillis(100);
+    /** Shortest {@code --idle-timeout-ms} that watermark alignment is used with (FLINK-40093). */
+    static final long ALIGNMENT_MIN_IDLE_TIMEOUT_MS = 5_000;
+    private static final Logger LOG = LoggerFactory.getLogger(SensorAnomalyJob.class);
 
     private SensorAnomalyJob() {}
 
@@ -51,36 +62,38 @@ public final class SensorAnomalyJob {
 
     /** Adds the job's operators to {@code env} (the demo, the tests and the benchmark run it in process). */
     public static void build(StreamExecutionEnvironment env, JobConfig cfg) {
-        InferencePipeline.configure(env, cfg);
+        // The bundle-dependent settings first: a bad one fails the start with its own message.
         Manifest manifest = ModelBundle.load(Path.of(cfg.require(JobOptions.BUNDLE))).manifest();
         WindowSpec spec = windowSpec(manifest, cfg);
-        int normal = manifest.classes().indexOf("normal");
-        if (normal < 0) {
-            throw new IllegalArgumentException("the anomaly job needs a class named 'normal' in the bundle's classes "
-                    + manifest.classes() + " (alerts are raised for every other class)");
+        AlertRule.Choice alerts = AlertRule.choose(manifest.modelId(), manifest.classes(),
+                cfg.optional(JobOptions.NORMAL_CLASS).orElse(null), cfg.optional(JobOptions.ALERT_CLASSES).orElse(null));
+        InferencePipeline.configure(env, cfg);
+        if (alerts.on()) {
+            LOG.info("anomaly job, bundle {}: {}", manifest.modelId(), alerts.description());
+        } else {
+            LOG.warn("anomaly job, bundle {}: {}", manifest.modelId(), alerts.description());
         }
+        LOG.info("anomaly job, bundle {}: windows of {} readings every {}; a step over {} ms restarts a sensor's "
+                + "window (--max-gap-ms); at most {} readings of a sensor wait for the watermark "
+                + "(--max-waiting-readings)", manifest.modelId(), spec.size(), spec.slide(), spec.maxGapMillis(),
+                spec.maxWaitingReadings());
         KafkaIo io = new KafkaIo(cfg, NAME);
         String topic = cfg.get(JobOptions.INPUT_TOPIC, DEFAULT_INPUT_TOPIC);
 
-        WatermarkStrategy<Either<DeadLetter, SensorReading>> watermarks = WatermarkStrategy
-                .<Either<DeadLetter, SensorReading>>forBoundedOutOfOrderness(
-                        Duration.ofMillis(cfg.get(JobOptions.OUT_OF_ORDERNESS_MS)))
-                // Dead letters carry no event time: MIN_VALUE keeps them from moving the watermark.
-                .withTimestampAssigner((e, kafkaTime) -> e.isRight()
-                        ? e.right().getEventTime().toEpochMilli() : Long.MIN_VALUE)
-                .withIdleness(Duration.ofMillis(cfg.get(JobOptions.IDLE_TIMEOUT_MS)));
-        // Readings cross operators with their own serializer, not Flink's generic Avro one (SensorReadingSerializer).
-        SingleOutputStreamOperator<SensorReading> readings = env
-                .fromSource(io.decodingSource(topic, SensorReading.class, new SensorReadingValidator(spec.channels(),
-                        cfg.get(JobOptions.MAX_FUTURE_MS), cfg.get(JobOptions.MAX_PAST_MS))),
-                        watermarks, "readings: " + topic,
-                        new EitherTypeInfo<>(new AvroTypeInfo<>(DeadLetter.class), SensorReadingTypeInfo.INSTANCE))
+        // Readings cross operators with their own serializer, not Flink's generic Avro one (SensorReadingSerializer),
+        // with their Kafka partition and offset (PositionedReading), so the window step's dead letters name them.
+        SingleOutputStreamOperator<PositionedReading> readings = env
+                .fromSource(io.inputSource(topic, new PositionedReadingDeserializer(new DecodingDeserializer<>(
+                        SensorReading.class, new SensorReadingValidator(spec.channels(),
+                                cfg.get(JobOptions.MAX_FUTURE_MS), cfg.get(JobOptions.MAX_PAST_MS))))),
+                        watermarks(cfg, topic), "readings: " + topic,
+                        new EitherTypeInfo<>(new AvroTypeInfo<>(DeadLetter.class), PositionedReadingTypeInfo.INSTANCE))
                 .uid("readings-source")
-                .process(new DeadLetterSplitter<SensorReading>(), SensorReadingTypeInfo.INSTANCE)
+                .process(new DeadLetterSplitter<PositionedReading>(), PositionedReadingTypeInfo.INSTANCE)
                 .name("decode readings").uid("decode-readings");
 
         SingleOutputStreamOperator<InferenceRequest> windows = readings
-                .keyBy(SensorReading::getSensorId, Types.STRING)
+                .keyBy(PositionedReading::sensorId, Types.STRING)
                 .process(new WindowAssembler(spec, topic), TypeInformation.of(InferenceRequest.class))
                 .name("assemble windows").uid("assemble-windows");
 
@@ -90,10 +103,58 @@ public final class SensorAnomalyJob {
         DataStream<Prediction> predictions = new InferencePipeline(env, cfg, io, topic, spec.slide())
                 .attach(windows, deadLetters);
 
-        predictions.flatMap(new AlertRule(normal, cfg.get(JobOptions.ALERT_MIN_PROBABILITY)), new AvroTypeInfo<>(Alert.class))
-                .name("alerts").uid("alerts")
-                .sinkTo(io.exactlyOnceSink(cfg.get(JobOptions.ALERT_TOPIC), Alert.class, Alert::getSensorId, "alerts"))
-                .name("alert sink").uid("alert-sink");
+        if (alerts.on()) {
+            predictions.flatMap(new AlertRule(alerts.alerting(), cfg.get(JobOptions.ALERT_MIN_PROBABILITY)),
+                            new AvroTypeInfo<>(Alert.class))
+                    .name("alerts").uid("alerts")
+                    .sinkTo(io.exactlyOnceSink(cfg.get(JobOptions.ALERT_TOPIC), Alert.class, Alert::getSensorId,
+                            "alerts"))
+                    .name("alert sink").uid("alert-sink");
+        }
+    }
+
+    /**
+     * Event time of the readings: bounded out-of-orderness ({@code --out-of-orderness-ms}), idle partitions stop
+     * holding the watermark back ({@code --idle-timeout-ms}), and watermark alignment
+     * ({@code --watermark-max-drift-ms}): a partition whose watermark runs further ahead of the slowest partition's
+     * is paused (Kafka splits pause and resume), so a partition read far ahead of another waits in Kafka, not in the
+     * window step's state. Not with bounded input ({@code --bounded}) nor with an idle timeout under 5 s: see
+     * below. In Flink 2.2 a partition paused longer than {@code --idle-timeout-ms} counts as idle and reads on, so
+     * alignment bounds the wait only roughly; the window step's cap per sensor ({@code --max-waiting-readings}) is
+     * the hard bound.
+     */
+    static WatermarkStrategy<Either<DeadLetter, PositionedReading>> watermarks(JobConfig cfg, String topic) {
+        WatermarkStrategy<Either<DeadLetter, PositionedReading>> w = WatermarkStrategy
+                .<Either<DeadLetter, PositionedReading>>forBoundedOutOfOrderness(
+                        Duration.ofMillis(cfg.get(JobOptions.OUT_OF_ORDERNESS_MS)))
+                // Dead letters carry no event time: MIN_VALUE keeps them from moving the watermark.
+                .withTimestampAssigner((e, kafkaTime) -> e.isRight()
+                        ? e.right().reading().getEventTime().toEpochMilli() : Long.MIN_VALUE)
+                .withIdleness(Duration.ofMillis(cfg.get(JobOptions.IDLE_TIMEOUT_MS)));
+        long drift = cfg.get(JobOptions.WATERMARK_MAX_DRIFT_MS);
+        if (drift < 0) {
+            throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.WATERMARK_MAX_DRIFT_MS)
+                    + " must be >= 0 (0: no alignment), got " + drift);
+        }
+        long idle = cfg.get(JobOptions.IDLE_TIMEOUT_MS);
+        if (drift > 0 && cfg.get(JobOptions.BOUNDED)) {
+            // flink-connector-kafka 5.0.0 fails the source when alignment pauses or resumes a split that has just
+            // finished (FLINK-39728: "No current assignment for partition"), which bounded input does at its end.
+            LOG.info("bounded input: no watermark alignment (--{} is for unbounded input); --{} bounds the readings "
+                    + "that wait for the watermark all the same", JobOptions.argName(JobOptions.WATERMARK_MAX_DRIFT_MS),
+                    JobOptions.argName(JobOptions.MAX_WAITING_READINGS));
+        } else if (drift > 0 && idle < ALIGNMENT_MIN_IDLE_TIMEOUT_MS) {
+            // Flink 2.2: a split paused by alignment just as it turns idle may never be resumed (FLINK-40093); the
+            // race needs an idle timeout about as short as alignment's reaction time.
+            LOG.warn("--{} {} ms is under {} ms: no watermark alignment (a partition paused just as it turned idle "
+                    + "could stay paused, FLINK-40093); --{} bounds the readings that wait for the watermark all the "
+                    + "same", JobOptions.argName(JobOptions.IDLE_TIMEOUT_MS), idle, ALIGNMENT_MIN_IDLE_TIMEOUT_MS,
+                    JobOptions.argName(JobOptions.MAX_WAITING_READINGS));
+        } else if (drift > 0) {
+            w = w.withWatermarkAlignment("exitflow-" + NAME + "-" + topic, Duration.ofMillis(drift),
+                    ALIGNMENT_UPDATE_INTERVAL);
+        }
+        return w;
     }
 
     /** Window cut from the manifest ({@code input.shape = [C, T]}, {@code input.window}) and the settings. */
@@ -108,9 +169,29 @@ public final class SensorAnomalyJob {
             throw new IllegalArgumentException("manifest input.window.size " + w.size()
                     + " differs from input.shape[1] " + in.shape().get(1));
         }
-        // The gap the toolkit cut the training windows with (format 2 manifests), else 3 sample periods.
-        long gap = cfg.get(JobOptions.MAX_GAP_MS,
-                w.maxGapMillis().orElse((long) Math.ceil(3 * Math.max(1, w.samplePeriodMs()))));
-        return new WindowSpec(w.size(), w.slide(), in.shape().get(0), gap, cfg.get(JobOptions.ALLOWED_LATENESS_MS));
+        double period = w.samplePeriodMs(); // may be fractional (format 2)
+        if (!(period > 0) || Double.isInfinite(period)) {
+            throw new IllegalArgumentException("manifest input.window.sample_period_ms must be a positive number, got "
+                    + period);
+        }
+        // The gap the toolkit cut the training windows with (format 2 manifests; its default is the same tolerance
+        // of the period), else that tolerance of the period.
+        long gap = cfg.get(JobOptions.MAX_GAP_MS, w.maxGapMillis().orElse(WindowSpec.defaultMaxGapMillis(period)));
+        if (gap <= 0) {
+            throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.MAX_GAP_MS) + " must be > 0, got "
+                    + gap);
+        }
+        long lateness = cfg.get(JobOptions.ALLOWED_LATENESS_MS);
+        if (lateness < 0) {
+            throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.ALLOWED_LATENESS_MS)
+                    + " must be >= 0, got " + lateness);
+        }
+        int waiting = cfg.get(JobOptions.MAX_WAITING_READINGS, WindowSpec.defaultMaxWaitingReadings(w.size(), period,
+                cfg.get(JobOptions.OUT_OF_ORDERNESS_MS), cfg.get(JobOptions.WATERMARK_MAX_DRIFT_MS)));
+        if (waiting <= 0) {
+            throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.MAX_WAITING_READINGS)
+                    + " must be > 0, got " + waiting);
+        }
+        return new WindowSpec(w.size(), w.slide(), in.shape().get(0), period, gap, lateness, waiting);
     }
 }

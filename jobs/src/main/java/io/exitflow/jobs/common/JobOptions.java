@@ -194,8 +194,22 @@ public final class JobOptions {
                     + "the sensor's last used reading; later ones go to the dead-letter topic (reason late).");
     public static final ConfigOption<Long> MAX_GAP_MS = ConfigOptions.key(PREFIX + "max-gap-ms")
             .longType().noDefaultValue()
-            .withDescription("A larger step between a sensor's readings restarts its window "
-                    + "(default: 3 x the manifest's sample_period_ms).");
+            .withDescription("A larger step between a sensor's readings restarts its window (default: the "
+                    + "manifest's max_gap_ms, the gap the training windows were cut with; in format 1 bundles 3 x "
+                    + "sample_period_ms + jitter max(2 ms, period/10), rounded up). A sensor whose window keeps "
+                    + "restarting shows in a WARN and the metrics sensorsWithoutWindows and readingsInNoWindow.");
+    public static final ConfigOption<Integer> MAX_WAITING_READINGS = ConfigOptions.key(PREFIX + "max-waiting-readings")
+            .intType().noDefaultValue()
+            .withDescription("Most readings of one sensor that wait for the watermark; past it the earliest is used "
+                    + "without waiting (metric readingsReleasedEarly, a WARN) and readings older than it go to the "
+                    + "dead-letter topic as late. Bounds the window step's memory (default: 2 x the readings of "
+                    + "out-of-orderness-ms + watermark-max-drift-ms at the manifest's period, at least 2 windows).");
+    public static final ConfigOption<Long> WATERMARK_MAX_DRIFT_MS = ConfigOptions.key(PREFIX + "watermark-max-drift-ms")
+            .longType().defaultValue(1_000L)
+            .withDescription("Watermark alignment: an input partition whose watermark runs further ahead of the "
+                    + "slowest one's is paused until that one catches up, so readings of a partition read far ahead "
+                    + "wait in Kafka, not in the job's state. 0 turns alignment off; bounded input, and an "
+                    + "idle-timeout-ms under 5000, have none (Flink 2.2 bugs, README).");
     public static final ConfigOption<Long> MAX_FUTURE_MS = ConfigOptions.key(PREFIX + "max-future-ms")
             .longType().defaultValue(3_600_000L)
             .withDescription("A reading stamped further ahead of the clock than this is invalid (dead letter), "
@@ -211,6 +225,15 @@ public final class JobOptions {
     public static final ConfigOption<Double> ALERT_MIN_PROBABILITY = ConfigOptions.key(PREFIX + "alert-min-probability")
             .doubleType().defaultValue(0.9)
             .withDescription("Anomaly job: alert on a non-normal class predicted with at least this probability.");
+    public static final ConfigOption<String> NORMAL_CLASS = ConfigOptions.key(PREFIX + "normal-class")
+            .stringType().noDefaultValue()
+            .withDescription("Anomaly job: the bundle's class that raises no alert; every other class does "
+                    + "(default: normal, when the bundle has that class; a bundle without it needs this, "
+                    + "--alert-classes, or --alert-classes none).");
+    public static final ConfigOption<String> ALERT_CLASSES = ConfigOptions.key(PREFIX + "alert-classes")
+            .stringType().noDefaultValue()
+            .withDescription("Anomaly job: the bundle's classes that raise alerts (a,b), or none for no alerts; "
+                    + "instead of --normal-class. Checked against the bundle's classes at start.");
 
     /** Every option declared above, in declaration order. */
     public static List<ConfigOption<?>> all() {
