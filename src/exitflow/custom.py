@@ -242,12 +242,14 @@ def dataset_from_arrays(classes: Sequence[str], val: tuple[np.ndarray, np.ndarra
             y = np.asarray([names.index(str(v)) for v in y], np.int64)
         elif y.dtype.kind in "iu":
             if y.size and (y.min() < 0 or y.max() >= len(names)):
-                raise DataError(f"{name}: class indexes must be in 0..{len(names) - 1}, got {int(y.min())}..{int(y.max())}")
+                raise DataError(f"{name}: class indexes must be in 0..{len(names) - 1}, got "
+                                f"{int(y.min())}..{int(y.max())}")
             y = y.astype(np.int64)
         else:
             raise DataError(f"{name}: y must be class indexes (integers) or class names, got dtype {y.dtype}")
         if not np.isfinite(x).all():
-            raise DataError(f"{name}: x has NaN or infinite values at input {int(np.flatnonzero(~np.isfinite(x).reshape(len(x), -1).all(1))[0])}")
+            first = int(np.flatnonzero(~np.isfinite(x).reshape(len(x), -1).all(axis=1))[0])
+            raise DataError(f"{name}: x has NaN or infinite values (first at input {first})")
         splits[name] = Split(x, y, np.arange(x.shape[0]).astype(str))
     assert shape is not None
     task = "sensor-window" if len(shape) == 2 else "features"

@@ -85,7 +85,8 @@ def stage_files_in(path: Path) -> list[Path]:
                               f"files in stage order)")
     missing = sorted(set(range(max(found) + 1)) - set(found))
     if missing:
-        raise StageFilesError(f"{path}: stage{missing[0]}.onnx is missing (found {[found[k].name for k in sorted(found)]})")
+        names = [found[k].name for k in sorted(found)]
+        raise StageFilesError(f"{path}: stage{missing[0]}.onnx is missing (found {names})")
     return [found[k] for k in sorted(found)]
 
 
@@ -109,7 +110,8 @@ def _tensors(values: Sequence[onnx.ValueInfoProto], skip: set[str]) -> dict[str,
         if v.name in skip:
             continue
         t = v.type.tensor_type
-        dtype = onnx.TensorProto.DataType.Name(t.elem_type).lower() if v.type.HasField("tensor_type") else "not a tensor"
+        is_tensor = v.type.HasField("tensor_type")
+        dtype = onnx.TensorProto.DataType.Name(t.elem_type).lower() if is_tensor else "not a tensor"
         dims = None
         if t.HasField("shape"):
             dims = [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
@@ -247,7 +249,8 @@ def _chain_checks(reports: list[StageReport], declared: list, input_shape: Seque
         s_in = ins.get("state_in")
         if k == 0 and input_shape is not None and s_in is not None and s_in.dims:
             if not _compatible(s_in.static(), list(input_shape)):
-                r.problems.append(f"state_in is {_fmt(s_in.dims)}, the model input is [B, {', '.join(map(str, input_shape))}]")
+                want = ", ".join(map(str, input_shape))
+                r.problems.append(f"state_in is {_fmt(s_in.dims)}, the model input is [B, {want}]")
         if k > 0 and declared[k - 1] is not None:
             prev = declared[k - 1][1].get("state_out")
             if prev is not None and prev.dims and s_in is not None and s_in.dims and \
@@ -267,7 +270,8 @@ def _run_chain(reports: list[StageReport], declared: list, input_shape: Sequence
     from .cost import session
 
     first = reports[0]
-    shape = list(input_shape) if input_shape is not None else declared[0][0].get("state_in", TensorInfo("", "", None)).static()
+    declared_in = declared[0][0].get("state_in", TensorInfo("", "", None))
+    shape = list(input_shape) if input_shape is not None else declared_in.static()
     if not shape or any(d is None for d in shape):
         first.problems.append(f"state_in {first.info.get('state_in')} does not fix the event's shape: pass "
                               f"--input-shape to run the stages")

@@ -202,7 +202,8 @@ def stage_file(path: Path, last: bool, d_in: int = 4, d_out: int = 4, classes: i
     names = {n: n for n in ("state_in", "carry_in", "state_out", "carry_out", "logits", "score")}
     names.update(rename or {})
     init = [helper.make_tensor("w", TensorProto.FLOAT, [d_in, d_out], rng.standard_normal(d_in * d_out).tolist()),
-            helper.make_tensor("wc", TensorProto.FLOAT, [d_out, classes], rng.standard_normal(d_out * classes).tolist()),
+            helper.make_tensor("wc", TensorProto.FLOAT, [d_out, classes],
+                               rng.standard_normal(d_out * classes).tolist()),
             helper.make_tensor("ws", TensorProto.FLOAT, [d_out] + ([1] if score_rank2 else []),
                                rng.standard_normal(d_out).tolist())]
     h = "state_out" if not last else "h"
