@@ -103,6 +103,11 @@ def main(argv: list[str]) -> int:
 
     for e in events:
         what = e["event"]
+        if what == "flush":
+            for a in axes:
+                a.axvline(float(e["elapsed_s"]) / 60, color="gray", linewidth=0.8, linestyle=":")
+            axes[0].annotate("input ends", (float(e["elapsed_s"]) / 60, 1.0), xycoords=("data", "axes fraction"),
+                             fontsize=7, rotation=90, va="top", ha="right")
         if what.startswith("kill") or what.startswith("restart"):
             x = float(e["elapsed_s"]) / 60
             for a in axes:

@@ -87,6 +87,8 @@ public final class EosBenchmark {
     /** The end flush's readings are stamped this long after the newest reading sent. */
     private static final long FLUSH_AHEAD_MILLIS = 60_000;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
+    /** No new window answered for this long, with all readings sent: the job has answered all it will. */
+    private static final Duration STALL = Duration.ofSeconds(90);
 
     private final String mode;
     private final BenchArgs args;
@@ -266,11 +268,13 @@ public final class EosBenchmark {
             boolean exactlyOnce = phase.verify(expected, sampler);
             double warmup = Math.min(180, seconds / 5.0);
             Map<String, Object> flat = new LinkedHashMap<>();
+            // Heap used at one moment is a sawtooth of the collector's cycle: shown, but judged by its minimum.
+            Map<String, Object> heapNow = new LinkedHashMap<>();
             List<Map<String, Double>> rows = sampler.rows().stream()
                     .filter(r -> r.get("elapsed_s") <= seconds + sampleMs / 1000.0).toList();
             for (String tm : cluster.taskManagerRoles()) {
                 flat.put("heap_min_mb_" + tm, Drift.of(rows, "heap_min_mb_" + tm, warmup, 0.15, 32));
-                flat.put("heap_mb_" + tm, Drift.of(rows, "heap_mb_" + tm, warmup, 0.25, 64));
+                heapNow.put("heap_mb_" + tm, Drift.of(rows, "heap_mb_" + tm, warmup, 0.25, 64));
                 flat.put("rss_mb_" + tm, Drift.of(rows, "rss_mb_" + tm, warmup, 0.10, 32));
             }
             flat.put("rss_mb_jobmanager", Drift.of(rows, "rss_mb_jobmanager", warmup, 0.10, 32));
@@ -281,6 +285,7 @@ public final class EosBenchmark {
             flat.put("group_lag", Drift.of(rows, "group_lag", warmup, 0.5, rate * 2));
             summary.put("flat_warmup_s", warmup);
             summary.put("flat", flat);
+            summary.put("heap_used_at_sample_times", heapNow);
             boolean allFlat = flat.values().stream().allMatch(
                     f -> !(f instanceof Map<?, ?> m) || !Boolean.FALSE.equals(m.get("flat")));
             summary.put("all_flat", allFlat);
@@ -556,23 +561,41 @@ public final class EosBenchmark {
             event("flush");
         }
 
-        /** Waits until every expected window is answered (or the drain timeout), then two checkpoints more. */
+        /**
+         * Waits until every expected window is answered, or no new one came for {@link #STALL} (the job has read
+         * everything it will answer), or the drain timeout; then two checkpoints more.
+         */
         void drain(Map<String, String> expected) throws Exception {
             Duration timeout = Duration.ofSeconds(args.get("drain-timeout-s", 300L, Long::parseLong));
-            log(String.format(Locale.ROOT, "%s: waiting for %,d windows (%s at most)", name, expected.size(), timeout));
+            log(String.format(Locale.ROOT, "%s: waiting for %,d windows (%s at most, or until none came for %s)",
+                    name, expected.size(), timeout, STALL));
             boolean all = awaitAnswers(expected, 1.0, timeout);
-            event(all ? "all answered" : "drain timeout");
+            event(all ? "all answered" : "drain ended");
+            if (!all) {
+                log(String.format(Locale.ROOT, "%s: %,d of %,d windows answered when the drain ended", name,
+                        audit.distinct(), expected.size()));
+            }
             // Duplicates would come with later commits: watch two more checkpoint intervals.
             long interval = cluster.rest("/jobs/" + jobId + "/checkpoints/config").path("interval").asLong(5000);
             Thread.sleep(2 * interval + 2000);
         }
 
+        /** True once {@code share} of the expected windows are answered; false at the timeout or a stall. */
         boolean awaitAnswers(Map<String, String> expected, double share, Duration timeout) throws Exception {
             long deadline = System.nanoTime() + timeout.toNanos();
+            long lastCount = -1;
+            long lastChange = System.nanoTime();
             while (System.nanoTime() < deadline) {
                 checkSender();
                 if (share >= 1.0 ? audit.answeredAll(expected) : audit.distinct() >= share * expected.size()) {
                     return true;
+                }
+                long count = audit.distinct();
+                if (count != lastCount) {
+                    lastCount = count;
+                    lastChange = System.nanoTime();
+                } else if (System.nanoTime() - lastChange > STALL.toNanos()) {
+                    return false;
                 }
                 Thread.sleep(500);
             }
@@ -611,8 +634,11 @@ public final class EosBenchmark {
             return v.exactlyOnce();
         }
 
-        private Map<String, Long> deadLettersByReason() {
+        /** Dead letters by kind of reason (the text before its first ':'), with one whole reason of each kind. */
+        private Map<String, Object> deadLettersByReason() {
             Map<String, Long> byReason = new TreeMap<>();
+            Map<String, String> example = new TreeMap<>();
+            boolean readAll;
             AvroCodec<DeadLetter> codec = AvroCodec.of(DeadLetter.class);
             Properties props = new Properties();
             props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
@@ -626,7 +652,7 @@ public final class EosBenchmark {
                 consumer.assign(parts);
                 consumer.seekToBeginning(parts);
                 Map<TopicPartition, Long> ends = consumer.endOffsets(parts);
-                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
                 while (parts.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))
                         && System.nanoTime() < deadline) {
                     for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(500))) {
@@ -636,11 +662,21 @@ public final class EosBenchmark {
                         } catch (Exception e) {
                             reason = "(undecodable dead letter: " + e.getMessage() + ")";
                         }
-                        byReason.merge(reason.length() > 60 ? reason.substring(0, 60) : reason, 1L, Long::sum);
+                        String kind = reason.contains(":") ? reason.substring(0, reason.indexOf(':')) : reason;
+                        byReason.merge(kind, 1L, Long::sum);
+                        example.putIfAbsent(kind, reason);
                     }
                 }
+                readAll = parts.stream().allMatch(tp -> consumer.position(tp) >= ends.get(tp));
             }
-            return byReason;
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("read_to_the_end", readAll);
+            result.put("count", byReason);
+            result.put("example", example);
+            if (!byReason.isEmpty()) {
+                log(name + ": dead letters " + byReason + ", e.g. " + example.values());
+            }
+            return result;
         }
     }
 

@@ -41,7 +41,9 @@ final class LocalCluster implements AutoCloseable {
         this.taskManagers = taskManagers;
         this.stack = new LocalStack(root, work)
                 .with("FLINK_TASKMANAGERS", String.valueOf(taskManagers))
-                .with("FLINK_TM_SLOTS", String.valueOf(slots));
+                .with("FLINK_TM_SLOTS", String.valueOf(slots))
+                // The metric reporter's fixed ports would clash with another local cluster; the harness reads REST.
+                .with("FLINK_PROMETHEUS_PORT", "off");
     }
 
     /** Stops what an earlier run left in the work dir, then starts the broker and Flink. */
