@@ -127,6 +127,12 @@ public final class EmbeddedDemo {
             // File checkpoints: the window assembler's state can outgrow the 5 MB in-memory checkpoint limit.
             job.put(JobOptions.CHECKPOINT_DIR, checkpointDir.toUri().toString());
             job.putAll(s.job);
+            if (!manifest.classes().contains("normal") && !job.containsKey(JobOptions.NORMAL_CLASS)
+                    && !job.containsKey(JobOptions.ALERT_CLASSES)) {
+                job.put(JobOptions.ALERT_CLASSES, "none");
+                log("bundle " + manifest.modelId() + " has no class named normal: alerts off (--normal-class C or"
+                        + " --alert-classes a,b to raise them)");
+            }
             if (s.feedback && !job.containsKey(JobOptions.BUDGET_RATE) && !job.containsKey(JobOptions.BUDGET_COST)) {
                 addFeedbackBudget(job, bundleDir, schedule, window.slide(), s.parallelism);
             }
