@@ -201,6 +201,41 @@ class KubernetesManifestsTest {
         assertEquals(deployment.at("/metadata/namespace").asText(), cpu.at("/metadata/namespace").asText());
     }
 
+    /**
+     * Flink's Prometheus reporter on every pod of both pools, on a container port named {@code metrics} that the
+     * PodMonitor of monitoring.yaml scrapes on the pods of this deployment (the operator labels its pods
+     * {@code app: <FlinkDeployment name>}; the CPU pool carries the same label), and a plugin the image must have.
+     */
+    @Test
+    void everyPodServesPrometheusMetricsThatThePodMonitorScrapes() throws IOException {
+        String factory = "org.apache.flink.metrics.prometheus.PrometheusReporterFactory";
+        JsonNode conf = deployment.at("/spec/flinkConfiguration");
+        assertEquals(factory, conf.path("metrics.reporter.prom.factory.class").asText());
+        int port = Integer.parseInt(conf.path("metrics.reporter.prom.port").asText());
+        for (String component : List.of("jobManager", "taskManager")) {
+            JsonNode container = mainContainer(deployment.at("/spec/" + component + "/podTemplate/spec/containers"));
+            assertEquals(port, containerPort(container, "metrics"), component + ": container port metrics");
+        }
+        JsonNode cpu = only(flinkDocs, "Deployment");
+        JsonNode cpuContainer = mainContainer(cpu.at("/spec/template/spec/containers"));
+        JsonNode properties = new ObjectMapper(new YAMLFactory()).readTree(env(cpuContainer).get("FLINK_PROPERTIES"));
+        assertEquals(factory, properties.path("metrics.reporter.prom.factory.class").asText());
+        assertEquals(port, properties.path("metrics.reporter.prom.port").asInt());
+        assertEquals(port, containerPort(cpuContainer, "metrics"), "CPU pool: container port metrics");
+
+        List<JsonNode> monitoring = readAll(root.resolve("deploy/k8s/monitoring.yaml"));
+        JsonNode monitor = only(monitoring, "PodMonitor");
+        assertEquals(deployment.at("/metadata/namespace").asText(), monitor.at("/metadata/namespace").asText());
+        JsonNode selector = monitor.at("/spec/selector/matchLabels");
+        assertEquals(Map.of("app", deployment.at("/metadata/name").asText()),
+                Map.of("app", selector.path("app").asText()), "the operator's pod label app: <deployment name>");
+        assertEquals(1, selector.size(), "select by app only (both pools and the JobManager)");
+        assertEquals(deployment.at("/metadata/name").asText(), cpu.at("/spec/template/metadata/labels/app").asText());
+        assertEquals("metrics", monitor.at("/spec/podMetricsEndpoints/0/port").asText());
+        assertTrue(read("deploy/k8s/image/Dockerfile").contains("/opt/flink/plugins/metrics-prometheus/"),
+                "the image checks for the reporter plugin");
+    }
+
     @Test
     void kafkaTopicsAreExactlyTheTopicsTheJobUses() {
         JsonNode kafka = only(kafkaDocs, "Kafka");
@@ -277,6 +312,15 @@ class KubernetesManifestsTest {
         });
         assertEquals(1, found.size(), "one container named " + MAIN_CONTAINER + " (the operator merges into it)");
         return found.get(0);
+    }
+
+    private static int containerPort(JsonNode container, String name) {
+        for (JsonNode p : container.path("ports")) {
+            if (name.equals(p.path("name").asText())) {
+                return p.path("containerPort").asInt();
+            }
+        }
+        return -1;
     }
 
     private static Map<String, String> env(JsonNode container) {

@@ -76,7 +76,8 @@ class LocalClusterIT {
         stack.run("create-topics.sh", "--partitions", String.valueOf(PARTITIONS),
                 "sensor-readings", "predictions", "predictions-split",
                 "sensor-readings-failover", "predictions-failover",
-                "alerts", "dead-letters", "stage-stats", "threshold-updates");
+                "alerts", "dead-letters", "stage-stats", "threshold-updates",
+                "predictions-metrics", "threshold-updates-metrics");
         sensors = new SensorStreams("sensor", SENSORS, READINGS_PER_SENSOR, 42, manifest.input().window());
         sensors.send(stack.bootstrapServers(), "sensor-readings", PARTITIONS, 0, READINGS_PER_SENSOR);
     }
@@ -123,27 +124,34 @@ class LocalClusterIT {
     }
 
     /**
+     * The anomaly job with a budget (so its controller runs) as Prometheus sees it: the Prometheus reporter of every
+     * process of the cluster serves the ExitFlow metrics, exits per stage (label stage) add up to the windows
+     * answered, the threshold gauges equal the thresholds in force, and every metric the Grafana dashboard queries
+     * is there ({@link PrometheusMetricsCheck}).
+     */
+    @Test
+    @Order(3)
+    void prometheusReporterServesTheExitFlowMetrics() throws Exception {
+        cancelRunningJobs(); // two slots for this one
+        double budgetRate = 100;
+        String jobId = submit("sensor-readings", "predictions-metrics", "--group-id", "exitflow-anomaly-metrics",
+                "--transactional-id-prefix", "exitflow-anomaly-metrics", "--control-topic", "threshold-updates-metrics",
+                "--budget-rate", String.valueOf(budgetRate));
+        awaitPredictions("predictions-metrics", sensors, sensors.requiredAfter(READINGS_PER_SENSOR));
+        new PrometheusMetricsCheck(stack, manifest, jobId, 2)
+                .check("predictions-metrics", "threshold-updates-metrics", budgetRate, OUTPUT_TIMEOUT);
+    }
+
+    /**
      * A TaskManager JVM dies (SIGKILL) while the job runs: Flink restarts the job from its last checkpoint on the
      * remaining TaskManager, and the exactly-once sinks still give every window once, the ones answered before the
      * crash, around it and after it.
      */
     @Test
-    @Order(3)
+    @Order(4)
     void survivesTheLossOfATaskManager() throws Exception {
         // Room for this job on the TaskManager that survives: the others go.
-        for (JsonNode job : stack.rest("/jobs/overview").path("jobs")) {
-            if ("RUNNING".equals(job.path("state").asText())) {
-                stack.cancel(job.path("jid").asText());
-            }
-        }
-        // The resource manager learns of freed slots asynchronously; spreading needs all of them free.
-        long deadline = System.nanoTime() + OUTPUT_TIMEOUT.toNanos();
-        JsonNode overview;
-        while ((overview = stack.rest("/overview")).path("slots-available").asInt()
-                < overview.path("slots-total").asInt()) {
-            assertTrue(System.nanoTime() < deadline, "slots not freed after cancelling: " + overview);
-            Thread.sleep(200);
-        }
+        cancelRunningJobs();
         SensorStreams stream = new SensorStreams("failover", SENSORS, READINGS_PER_SENSOR, 7, manifest.input().window());
         String jobId = submit("sensor-readings-failover", "predictions-failover",
                 "--group-id", "exitflow-anomaly-failover", "--transactional-id-prefix", "exitflow-anomaly-failover");
@@ -162,6 +170,23 @@ class LocalClusterIT {
         assertEquals(1, stack.rest("/overview").path("taskmanagers").asInt(), "one TaskManager left");
         JsonNode failures = stack.rest("/jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries");
         assertTrue(failures.size() >= 1, "the job restarted after losing a TaskManager");
+    }
+
+    /** Cancels every running job and waits until all slots are free again. */
+    private static void cancelRunningJobs() throws Exception {
+        for (JsonNode job : stack.rest("/jobs/overview").path("jobs")) {
+            if ("RUNNING".equals(job.path("state").asText())) {
+                stack.cancel(job.path("jid").asText());
+            }
+        }
+        // The resource manager learns of freed slots asynchronously; spreading needs all of them free.
+        long deadline = System.nanoTime() + OUTPUT_TIMEOUT.toNanos();
+        JsonNode overview;
+        while ((overview = stack.rest("/overview")).path("slots-available").asInt()
+                < overview.path("slots-total").asInt()) {
+            assertTrue(System.nanoTime() < deadline, "slots not freed after cancelling: " + overview);
+            Thread.sleep(200);
+        }
     }
 
     private String submit(String inputTopic, String predictionTopic, String... extraArgs) throws Exception {

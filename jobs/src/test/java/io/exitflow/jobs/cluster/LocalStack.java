@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
 public final class LocalStack {
     private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
     private static final long SCRIPT_TIMEOUT_SECONDS = 300;
+    /** TaskManagers whose Prometheus reporter ports {@link #LocalStack} keeps free. */
+    private static final int MAX_TASKMANAGERS = 8;
 
     private final Path root;
     private final Path work;
@@ -50,6 +52,8 @@ public final class LocalStack {
         env.put("KAFKA_CONTROLLER_PORT", String.valueOf(ports[1]));
         env.put("FLINK_REST_PORT", String.valueOf(ports[2]));
         env.put("FLINK_RPC_PORT", String.valueOf(ports[3]));
+        // Prometheus reporter: JobManager on this port, TaskManager N on port+N (room for 8 TaskManagers).
+        env.put("FLINK_PROMETHEUS_PORT", String.valueOf(freePortBlock(1 + MAX_TASKMANAGERS, ports)));
         env.put("FLINK_TASKMANAGERS", "2");
         env.put("FLINK_TM_SLOTS", "2");
         // The scripts resolve classpaths with Maven, from this build's local repository (failsafe passes it, see
@@ -166,6 +170,45 @@ public final class LocalStack {
             }
         }
         return pids;
+    }
+
+    /**
+     * The Prometheus reporter's {@code /metrics} URI of process {@code index} (0: the JobManager, N: TaskManager N),
+     * as deploy/local/lib.sh assigns ports from {@code FLINK_PROMETHEUS_PORT}.
+     */
+    public URI prometheusUri(int index) {
+        if (index < 0 || index > MAX_TASKMANAGERS) {
+            throw new IllegalArgumentException("process index 0.." + MAX_TASKMANAGERS + ", got " + index);
+        }
+        return URI.create("http://127.0.0.1:" + (Integer.parseInt(env.get("FLINK_PROMETHEUS_PORT")) + index) + "/metrics");
+    }
+
+    /** The first of {@code n} consecutive ports that are free now and hold none of {@code taken}. */
+    private static int freePortBlock(int n, int[] taken) throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int first;
+            try (ServerSocket s = new ServerSocket(0)) {
+                first = s.getLocalPort();
+            }
+            int block = first;
+            if (first + n > 65_535 || java.util.Arrays.stream(taken).anyMatch(p -> p >= block && p < block + n)) {
+                continue;
+            }
+            List<ServerSocket> sockets = new ArrayList<>();
+            try {
+                for (int i = 0; i < n; i++) {
+                    sockets.add(new ServerSocket(first + i));
+                }
+                return first;
+            } catch (IOException inUse) {
+                // some port of the block is in use: try another block
+            } finally {
+                for (ServerSocket s : sockets) {
+                    s.close();
+                }
+            }
+        }
+        throw new IOException("no " + n + " consecutive free ports found in 50 attempts");
     }
 
     /** Distinct free ports: all sockets stay open until every port is chosen. */
