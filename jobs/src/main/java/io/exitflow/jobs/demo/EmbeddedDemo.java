@@ -62,6 +62,8 @@ public final class EmbeddedDemo {
         double badShare = 0.01;
         String bundle = "models/sensor-cnn";
         Path summaryJson;
+        /** The report lines as a time series CSV (DemoTimeSeries), for ./exitflow-demo --plot. */
+        Path timeseriesCsv;
         long reportEveryMillis = 2000;
         int parallelism = 2;
         /** Run the feedback loop with a budget sized for the schedule's first rate (unless a budget is given). */
@@ -180,6 +182,7 @@ public final class EmbeddedDemo {
                 log(String.format(Locale.ROOT, "%s, schedule %s, %.1f%% bad records%s", input,
                         s.schedule, 100 * s.badShare, s.durationMillis > 0 ? ", for " + s.durationMillis / 1000 + " s" : ""));
                 long lastReport = start;
+                DemoTimeSeries series = new DemoTimeSeries(manifest.numStages());
                 long lastSent = 0;
                 long lastPrediction = System.nanoTime();
                 boolean sending = true;
@@ -216,6 +219,7 @@ public final class EmbeddedDemo {
                         long sent = sim.sent();
                         double secs = (now - lastReport) / 1e9;
                         report(monitor, elapsedMillis, sim.currentRate(), (sent - lastSent) / secs, sent, sim.badSent(), secs);
+                        series.add(monitor, elapsedMillis, sim.currentRate(), (sent - lastSent) / secs, secs);
                         lastSent = sent;
                         lastReport = now;
                         monitor.resetInterval();
@@ -252,6 +256,10 @@ public final class EmbeddedDemo {
                     simThread.join(10_000);
                 }
                 summary = summary(s, manifest, cfg, monitor, sim, seconds, sendMillis, failure);
+                if (s.timeseriesCsv != null) {
+                    series.write(s.timeseriesCsv);
+                    log("time series (" + series.size() + " intervals) written to " + s.timeseriesCsv);
+                }
             } finally {
                 sim.close();
                 log("stopping the job ...");
@@ -494,7 +502,7 @@ public final class EmbeddedDemo {
             if (a.equals("--help") || a.equals("-h")) {
                 System.out.println("usage: ./exitflow-demo [--duration 60s] [--max-events N] [--schedule 20s@1500,20s@3000]"
                         + " [--sensors 16 | --readings FILE.avro [--loop on|off]] [--bad-share 0.01]"
-                        + " [--bundle models/sensor-cnn] [--summary-json FILE]"
+                        + " [--bundle models/sensor-cnn] [--summary-json FILE] [--timeseries-csv FILE]"
                         + " [--report-every 2s] [--parallelism 2] [--feedback on|off] [job settings]\n\n" + JobConfig.help());
                 System.exit(0);
             }
@@ -519,6 +527,7 @@ public final class EmbeddedDemo {
                 case "--bad-share" -> s.badShare = Double.parseDouble(v);
                 case "--bundle" -> s.bundle = v;
                 case "--summary-json" -> s.summaryJson = Path.of(v);
+                case "--timeseries-csv" -> s.timeseriesCsv = Path.of(v);
                 case "--report-every" -> s.reportEveryMillis = millis(a, v);
                 case "--parallelism" -> s.parallelism = Integer.parseInt(v);
                 case "--feedback" -> s.feedback = switch (v) {
