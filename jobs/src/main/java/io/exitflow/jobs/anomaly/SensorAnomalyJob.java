@@ -146,7 +146,7 @@ public final class SensorAnomalyJob {
         } else if (drift > 0 && idle < ALIGNMENT_MIN_IDLE_TIMEOUT_MS) {
             // Flink 2.2: a split paused by alignment just as it turns idle may never be resumed (FLINK-40093); the
             // race needs an idle timeout about as short as alignment's reaction time.
-            LOG.warn("--{} {} ms is under {} ms: no watermark alignment (a partition paused just as it turned idle "
+            LOG.info("--{} {} ms is under {} ms: no watermark alignment (a partition paused just as it turned idle "
                     + "could stay paused, FLINK-40093); --{} bounds the readings that wait for the watermark all the "
                     + "same", JobOptions.argName(JobOptions.IDLE_TIMEOUT_MS), idle, ALIGNMENT_MIN_IDLE_TIMEOUT_MS,
                     JobOptions.argName(JobOptions.MAX_WAITING_READINGS));
