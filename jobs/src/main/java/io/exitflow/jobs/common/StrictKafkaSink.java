@@ -16,6 +16,7 @@ import org.apache.flink.connector.kafka.sink.KafkaCommittable;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.sink.KafkaWriterState;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.connector.sink2.CommittableMessage;
 import org.apache.flink.streaming.api.connector.sink2.SupportsPostCommitTopology;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -36,13 +37,25 @@ import org.slf4j.LoggerFactory;
  * log. This sink delegates everything to the KafkaSink and, after each commit round, throws when a transaction
  * failed that way: the committer task fails, the failure (naming the transaction, the cause and what to check)
  * shows in Flink's exception history, the job restarts under its restart strategy, and the restored committer
- * retries the transaction, so the job does not go on past the loss. Retriable errors keep Flink's retries;
- * other errors already fail the job in the connector.
+ * retries the transaction once more. Retriable errors keep Flink's retries; other errors already fail the job in
+ * the connector.
+ *
+ * <p>Recovery is the exception. The first commit round after a restore re-commits the restored checkpoint's
+ * transactions, and Kafka cannot tell this committer whether such a transaction was committed before the failure
+ * (a TaskManager killed between the commit and the next checkpoint) or lost: a re-commit of an already committed
+ * transaction whose transactional id was re-initialised since answers {@code ProducerFencedException} as well.
+ * Failing there would restart the job from the same checkpoint into the same answer, forever (seen in
+ * {@code LocalClusterIT} after a TaskManager kill, where every window was in fact committed once). So in that round a
+ * failure with a known reason is logged at WARN with the transaction, counted in the committer's metric
+ * {@value #UNCONFIRMED_RECOVERY_COMMITS} and not thrown; a live commit that fails still fails the job, which
+ * surfaces in Flink's exception history.
  */
 public final class StrictKafkaSink<T> implements Sink<T>, SupportsWriterState<T, KafkaWriterState>,
         SupportsCommitter<KafkaCommittable>, SupportsPostCommitTopology<KafkaCommittable>, LineageVertexProvider {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(StrictKafkaSink.class);
+    /** Committer metric: restored transactions whose re-commit after a restore failed with a known reason. */
+    public static final String UNCONFIRMED_RECOVERY_COMMITS = "unconfirmedRecoveryCommits";
 
     private final KafkaSink<T> delegate;
     private final String transactionalIdPrefix;
@@ -82,7 +95,9 @@ public final class StrictKafkaSink<T> implements Sink<T>, SupportsWriterState<T,
 
     @Override
     public Committer<KafkaCommittable> createCommitter(CommitterInitContext context) throws IOException {
-        return new FailingCommitter(delegate.createCommitter(context), transactionalIdPrefix, transactionTimeoutMs);
+        return new FailingCommitter(delegate.createCommitter(context), transactionalIdPrefix, transactionTimeoutMs,
+                context.getRestoredCheckpointId().isPresent(),
+                context.metricGroup().counter(UNCONFIRMED_RECOVERY_COMMITS));
     }
 
     @Override
@@ -114,11 +129,17 @@ public final class StrictKafkaSink<T> implements Sink<T>, SupportsWriterState<T,
         private final Committer<KafkaCommittable> delegate;
         private final String prefix;
         private final long transactionTimeoutMs;
+        private final Counter unconfirmedRecoveryCommits;
+        /** True until the first commit round of a restored committer: the restored checkpoint's re-commits. */
+        private boolean recoveryRound;
 
-        FailingCommitter(Committer<KafkaCommittable> delegate, String prefix, long transactionTimeoutMs) {
+        FailingCommitter(Committer<KafkaCommittable> delegate, String prefix, long transactionTimeoutMs,
+                boolean restored, Counter unconfirmedRecoveryCommits) {
             this.delegate = delegate;
             this.prefix = prefix;
             this.transactionTimeoutMs = transactionTimeoutMs;
+            this.recoveryRound = restored;
+            this.unconfirmedRecoveryCommits = unconfirmedRecoveryCommits;
         }
 
         @Override
@@ -128,6 +149,8 @@ public final class StrictKafkaSink<T> implements Sink<T>, SupportsWriterState<T,
             for (CommitRequest<KafkaCommittable> r : requests) {
                 watched.add(new Request(r));
             }
+            boolean recovery = recoveryRound;
+            recoveryRound = false;
             delegate.commit(new ArrayList<>(watched));
             List<Request> failed = watched.stream().filter(r -> r.failure != null).toList();
             if (failed.isEmpty()) {
@@ -135,6 +158,16 @@ public final class StrictKafkaSink<T> implements Sink<T>, SupportsWriterState<T,
             }
             Request first = failed.get(0);
             KafkaCommittable c = first.getCommittable();
+            if (recovery) {
+                unconfirmedRecoveryCommits.inc(failed.size());
+                LOG.warn("{} restored transaction(s) of the exactly-once sink with transactional-id prefix {} could "
+                        + "not be re-committed after the restore, first {} (producer id {}, epoch {}): {}. They were "
+                        + "either committed before the failure (usual after a lost TaskManager) or lost; Kafka does "
+                        + "not tell which. Counted in the committer metric {}; the job goes on.", failed.size(),
+                        prefix, c.getTransactionalId(), c.getProducerId(), c.getEpoch(), first.failure,
+                        UNCONFIRMED_RECOVERY_COMMITS);
+                return;
+            }
             String message = failed.size() + " transaction(s) of the exactly-once sink with transactional-id prefix "
                     + prefix + " could not be committed, first " + c.getTransactionalId() + " (producer id "
                     + c.getProducerId() + ", epoch " + c.getEpoch() + "): " + first.failure + ". Their records are "

@@ -95,7 +95,7 @@ final class PrometheusMetricsCheck {
             scrape = scrape();
             committed = countCommitted(predictionTopic);
             updates = thresholdUpdates(controlTopic);
-            String waitingFor = waitingFor(scrape, ours, committed);
+            String waitingFor = waitingFor(scrape, ours, committed, updates);
             if (waitingFor == null) {
                 break;
             }
@@ -147,7 +147,8 @@ final class PrometheusMetricsCheck {
     }
 
     /** Why the scrape does not agree with the outputs yet, or null when it does. */
-    private String waitingFor(PrometheusScrape scrape, Predicate<PrometheusScrape.Sample> ours, long committed) {
+    private String waitingFor(PrometheusScrape scrape, Predicate<PrometheusScrape.Sample> ours, long committed,
+            Map<Long, List<Float>> updates) {
         long exits = (long) scrape.sum(EXITS, ours);
         long windows = (long) scrape.sum(WINDOWS, ours);
         if (exits == 0 || exits != windows) {
@@ -169,6 +170,11 @@ final class PrometheusMetricsCheck {
         }
         if (Double.isNaN(controller) || !versions.equals(Set.of(controller))) {
             return "operators on threshold versions " + versions + ", the controller on " + controller;
+        }
+        // The control topic is read after the scrape: an update published in between is not in the scrape yet.
+        long newest = updates.keySet().stream().mapToLong(Long::longValue).max().orElse(0L);
+        if ((long) controller != newest) {
+            return "the controller on version " + (long) controller + ", the control topic's newest is " + newest;
         }
         return null;
     }
