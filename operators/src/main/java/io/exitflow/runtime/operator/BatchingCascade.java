@@ -168,15 +168,9 @@ public final class BatchingCascade {
         int k = settings.firstStage() + local;
         List<InFlightEvent> batch = batches[local].drain();
         StageRunner runner = runners.get(local);
-        for (int i = 0; i < batch.size(); i++) {
-            InFlightEvent e = batch.get(i);
-            runner.put(i, e.state, e.carry);
-        }
-        long t0 = System.nanoTime();
-        StageOutputs out = runner.run(batch.size());
-        long done = System.nanoTime();
-        stats.batch(local, done - t0);
-        observer.batchRun(k, batch.size(), done - t0);
+        Ran ran = run(runner, batch, local, k);
+        StageOutputs out = ran.out();
+        long done = ran.doneNanos();
         Thresholds t = thresholds;
         boolean last = k == numStages - 1;
         int numClasses = out.numClasses();
@@ -217,16 +211,9 @@ public final class BatchingCascade {
     private void runFullGraph(long nowMillis) throws OrtException {
         int last = numStages - 1;
         List<InFlightEvent> batch = batches[0].drain();
-        StageRunner runner = runners.get(0);
-        for (int i = 0; i < batch.size(); i++) {
-            InFlightEvent e = batch.get(i);
-            runner.put(i, e.state, e.carry);
-        }
-        long t0 = System.nanoTime();
-        StageOutputs out = runner.run(batch.size());
-        long done = System.nanoTime();
-        stats.batch(last, done - t0);
-        observer.batchRun(last, batch.size(), done - t0);
+        Ran ran = run(runners.get(0), batch, last, last);
+        StageOutputs out = ran.out();
+        long done = ran.doneNanos();
         int numClasses = out.numClasses();
         float[] logits = out.logitsArray();
         long version = thresholds.version();
@@ -248,6 +235,26 @@ public final class BatchingCascade {
             emit(e, e.sampled ? cls : null);
         }
     }
+
+    /**
+     * One ONNX Runtime call on a batch: puts each event's state and carried vector into the runner, runs it, and
+     * records its wall time under {@code statsIndex} (the local stage index) and {@code stage} (the model's).
+     */
+    private Ran run(StageRunner runner, List<InFlightEvent> batch, int statsIndex, int stage) throws OrtException {
+        for (int i = 0; i < batch.size(); i++) {
+            InFlightEvent e = batch.get(i);
+            runner.put(i, e.state, e.carry);
+        }
+        long t0 = System.nanoTime();
+        StageOutputs out = runner.run(batch.size());
+        long done = System.nanoTime();
+        stats.batch(statsIndex, done - t0);
+        observer.batchRun(stage, batch.size(), done - t0);
+        return new Ran(out, done);
+    }
+
+    /** A batch's outputs and when its call finished ({@link System#nanoTime()}). */
+    private record Ran(StageOutputs out, long doneNanos) {}
 
     private void answer(InFlightEvent e, Integer fullDepthClass) {
         Integer fullDepth = e.sampled ? fullDepthClass : null;
