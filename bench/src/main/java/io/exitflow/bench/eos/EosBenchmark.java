@@ -216,15 +216,25 @@ public final class EosBenchmark {
                 }
                 killLog.add(killAndRestart(phase, sampler, random, restartAfterMs));
             }
-            phase.finishSending();
-            summary.put("sending", phase.sendingSummary());
-            phase.flush();
-            Map<String, String> expected = ExpectedWindows.labels(SPLIT, sensors, SEED, start, phase.sent(),
-                    manifest.input().window().size(), manifest.input().window().slide());
-            phase.drain(expected);
-            sampler.close();
+            Map<String, String> expected = finishAndDrain(phase, sensors, start, sampler);
             return phase.verify(expected, sampler);
         }
+    }
+
+    /**
+     * Ends a phase's sending, sends the end flush, waits until the job has answered the windows the sent readings
+     * make (or the drain times out) and stops sampling; returns those windows (id to label) for the verdict.
+     */
+    private Map<String, String> finishAndDrain(Phase phase, int sensors, long start, ClusterSampler sampler)
+            throws Exception {
+        phase.finishSending();
+        summary.put("sending", phase.sendingSummary());
+        phase.flush();
+        Map<String, String> expected = ExpectedWindows.labels(SPLIT, sensors, SEED, start, phase.sent(),
+                manifest.input().window().size(), manifest.input().window().slide());
+        phase.drain(expected);
+        sampler.close();
+        return expected;
     }
 
     private boolean soak() throws Exception {
@@ -258,13 +268,7 @@ public final class EosBenchmark {
         long seconds = Math.round(minutes * 60);
         phase.send(RateSchedule.parse(seconds + "s@" + rate), Long.MAX_VALUE, start);
         try (ClusterSampler sampler = phase.sampler(sampleMs)) {
-            phase.finishSending();
-            summary.put("sending", phase.sendingSummary());
-            phase.flush();
-            Map<String, String> expected = ExpectedWindows.labels(SPLIT, sensors, SEED, start, phase.sent(),
-                    manifest.input().window().size(), manifest.input().window().slide());
-            phase.drain(expected);
-            sampler.close();
+            Map<String, String> expected = finishAndDrain(phase, sensors, start, sampler);
             boolean exactlyOnce = phase.verify(expected, sampler);
             double warmup = Math.min(180, seconds / 5.0);
             Map<String, Object> flat = new LinkedHashMap<>();
