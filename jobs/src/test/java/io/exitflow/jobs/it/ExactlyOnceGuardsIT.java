@@ -38,9 +38,13 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.types.Either;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
@@ -158,24 +162,30 @@ class ExactlyOnceGuardsIT {
 
     @Test
     void aTransactionTheBrokerAbortedFailsTheJobInsteadOfBeingDropped() throws Exception {
-        // One record in; the broker aborts its transaction after 1 s, the checkpoint that commits it comes at 4 s.
-        // (The start-up checks refuse such settings; this builds the sink directly to see what a commit failure does.)
+        // One record in; the broker aborts its transaction after 1 s; only then the checkpoint that commits it.
+        // The checkpoint is triggered by hand once the abort marker is in the output topic: a periodic one could
+        // come before the broker's abort when the source is slow to read the record (seen on a loaded machine),
+        // and its commit would then succeed. (The start-up checks refuse such settings; this builds the sink
+        // directly to see what a commit failure does.)
         Map<ConfigOption<?>, Object> extra = new LinkedHashMap<>();
         extra.put(JobOptions.TRANSACTION_TIMEOUT_MS, 1_000L);
-        extra.put(JobOptions.CHECKPOINT_INTERVAL_MS, 4_000L);
+        extra.put(JobOptions.CHECKPOINT_INTERVAL_MS, TimeUnit.HOURS.toMillis(1));
         JobConfig cfg = settings("in-slow", "out-slow", extra);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        build(env, cfg); // no start-up checks: they would refuse the timeout
+        JobID job = cluster.submitJob(env.getStreamGraph().getJobGraph()).get().getJobID();
+        waitUntilRunning(job);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
                 Map.of("bootstrap.servers", kafka.bootstrapServers()), new ByteArraySerializer(),
                 new ByteArraySerializer())) {
             DeadLetter record = DeadLetters.of("somewhere", 0, 0L, "test", new byte[] {42}, 0L);
             producer.send(new ProducerRecord<>("in-slow", AvroCodec.of(DeadLetter.class).encode(record))).get();
         }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        build(env, cfg); // no start-up checks: they would refuse the timeout
-        JobID job = cluster.submitJob(env.getStreamGraph().getJobGraph()).get().getJobID();
+        waitForAbortMarker("out-slow"); // the record, then the broker's abort marker
+        cluster.triggerCheckpoint(job);
 
         // Before StrictKafkaSink the job ran on (one ERROR line, ProducerFencedException) and this timed out.
-        JobResult result = cluster.requestJobResult(job).get(30, TimeUnit.SECONDS);
+        JobResult result = cluster.requestJobResult(job).get(60, TimeUnit.SECONDS);
         assertEquals(JobStatus.FAILED, result.getApplicationStatus().deriveJobStatus(),
                 "a transaction that could not be committed must fail the job");
         Throwable t = result.getSerializedThrowable().orElseThrow()
@@ -227,6 +237,19 @@ class ExactlyOnceGuardsIT {
 
     private static DeadLetter either(Either<DeadLetter, DeadLetter> e) {
         return e.isLeft() ? e.left() : e.right();
+    }
+
+    /** Waits until {@code topic} holds a record and, after it, a transaction marker (end offset 2 or more). */
+    private static void waitForAbortMarker(String topic) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            while (admin.listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(
+                    IsolationLevel.READ_UNCOMMITTED)).partitionResult(tp).get().offset() < 2) {
+                assertTrue(System.nanoTime() < deadline, "the broker did not abort the transaction on " + topic);
+                Thread.sleep(100);
+            }
+        }
     }
 
     private static void waitForTransactionsOf(String prefix) throws Exception {
