@@ -1,8 +1,8 @@
 package io.exitflow.control;
 
-import io.exitflow.runtime.bundle.BundleException;
-import io.exitflow.runtime.bundle.Calibration;
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.BundleException;
+import io.exitflow.runtime.manifest.Calibration;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import java.io.Serializable;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package io.exitflow.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.exitflow.runtime.bundle.Fixtures;
+import io.exitflow.runtime.manifest.Fixtures;
 import io.exitflow.schemas.Prediction;
 
 /** Checks a prediction against a bundle's fixtures.json: same exit stage and class as the toolkit computed. */

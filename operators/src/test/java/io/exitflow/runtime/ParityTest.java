@@ -3,10 +3,10 @@ package io.exitflow.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.exitflow.runtime.api.InferenceRequest;
-import io.exitflow.runtime.bundle.Fixtures;
+import io.exitflow.runtime.record.InferenceRequest;
+import io.exitflow.runtime.manifest.Fixtures;
 import io.exitflow.runtime.bundle.InputNormaliser;
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.exit.ScoreRule;
 import io.exitflow.runtime.exit.Thresholds;

@@ -1,7 +1,7 @@
 package io.exitflow.runtime;
 
-import io.exitflow.runtime.api.InferenceRequest;
-import io.exitflow.runtime.bundle.Fixtures;
+import io.exitflow.runtime.record.InferenceRequest;
+import io.exitflow.runtime.manifest.Fixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;

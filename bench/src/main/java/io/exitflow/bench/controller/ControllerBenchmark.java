@@ -34,7 +34,8 @@ import java.util.Locale;
  * <p>Usage: {@code ControllerBenchmark --bundle models/sensor-cnn [--bundle ...] --out-dir DIR}
  */
 public final class ControllerBenchmark {
-    private static final double UTILISATION = 0.85;
+    /** The utilisation the controller plans with by default: the ideal plans below use the same. */
+    private static final double UTILISATION = ControllerConfig.DEFAULT_TARGET_UTILISATION;
     private static final int WORKERS = 2;
     private static final double OVERHEAD_SHARE = 0.2; // per-event time outside the stages, as a share of full depth
     private static final double BAND = 0.05;

@@ -12,7 +12,7 @@ import io.exitflow.jobs.demo.EmbeddedKafka;
 import io.exitflow.jobs.demo.TopicReader;
 import io.exitflow.jobs.simulator.RateSchedule;
 import io.exitflow.jobs.simulator.StreamSimulator;
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.schemas.Prediction;
 import java.lang.management.ManagementFactory;

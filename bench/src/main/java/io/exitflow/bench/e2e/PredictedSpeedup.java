@@ -1,6 +1,6 @@
 package io.exitflow.bench.e2e;
 
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import java.util.List;
 import java.util.Map;
 

@@ -2,7 +2,7 @@ package io.exitflow.bench.e2e;
 
 import io.exitflow.data.SensorWindow;
 import io.exitflow.jobs.simulator.SensorFleet;
-import io.exitflow.runtime.api.InferenceRequest;
+import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.schemas.SensorReading;
 import java.util.ArrayList;
 import java.util.List;

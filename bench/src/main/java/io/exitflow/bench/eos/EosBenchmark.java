@@ -10,7 +10,7 @@ import io.exitflow.jobs.common.AvroCodec;
 import io.exitflow.jobs.simulator.ExpectedWindows;
 import io.exitflow.jobs.simulator.RateSchedule;
 import io.exitflow.jobs.simulator.StreamSimulator;
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.schemas.DeadLetter;
 import io.exitflow.schemas.SensorReading;

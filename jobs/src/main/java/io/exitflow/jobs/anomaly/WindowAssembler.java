@@ -2,7 +2,7 @@ package io.exitflow.jobs.anomaly;
 
 import io.exitflow.jobs.common.AvroCodec;
 import io.exitflow.jobs.common.DeadLetters;
-import io.exitflow.runtime.api.InferenceRequest;
+import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.schemas.SensorReading;
 import java.util.List;
 import java.util.Locale;

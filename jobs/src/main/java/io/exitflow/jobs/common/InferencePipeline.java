@@ -1,8 +1,8 @@
 package io.exitflow.jobs.common;
 
 import io.exitflow.runtime.api.EarlyExit;
-import io.exitflow.runtime.api.InferenceRequest;
-import io.exitflow.runtime.api.RejectedRequest;
+import io.exitflow.runtime.record.InferenceRequest;
+import io.exitflow.runtime.record.RejectedRequest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.schemas.DeadLetter;
 import io.exitflow.schemas.Prediction;

@@ -12,7 +12,7 @@ import io.exitflow.data.SensorClasses;
 import io.exitflow.jobs.simulator.RateSchedule;
 import io.exitflow.jobs.simulator.RecordedReadings;
 import io.exitflow.jobs.simulator.StreamSimulator;
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.jobs.common.JobConfig;
 import io.exitflow.jobs.it.RepoPaths;
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;

@@ -8,7 +8,7 @@ import io.exitflow.data.SensorSignalGenerator;
 import io.exitflow.data.SensorWindow;
 import io.exitflow.jobs.common.AvroCodec;
 import io.exitflow.jobs.common.DeadLetters;
-import io.exitflow.runtime.api.InferenceRequest;
+import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.schemas.DeadLetter;
 import io.exitflow.schemas.SensorReading;
 import java.time.Instant;

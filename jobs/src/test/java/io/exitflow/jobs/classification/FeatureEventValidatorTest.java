@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.exitflow.runtime.api.InferenceRequest;
+import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.schemas.FeatureEvent;
 import java.time.Instant;
 import java.util.Arrays;

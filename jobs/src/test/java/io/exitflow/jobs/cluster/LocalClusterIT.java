@@ -10,7 +10,7 @@ import io.exitflow.data.SensorSignalGenerator;
 import io.exitflow.jobs.anomaly.SensorAnomalyJob;
 import io.exitflow.jobs.cluster.SensorStreams.ExpectedWindow;
 import io.exitflow.jobs.common.AvroCodec;
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.schemas.Prediction;
 import java.io.IOException;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.jobs.common.AvroCodec;
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.schemas.ThresholdUpdate;
 import java.io.IOException;
 import java.net.http.HttpClient;

@@ -3,7 +3,7 @@ package io.exitflow.jobs.cluster;
 import io.exitflow.data.SensorSignalGenerator;
 import io.exitflow.data.SensorWindow;
 import io.exitflow.jobs.common.AvroCodec;
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.schemas.SensorReading;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

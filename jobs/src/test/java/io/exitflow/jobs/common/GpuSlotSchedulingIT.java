@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.jobs.it.RepoPaths;
 import io.exitflow.runtime.api.EarlyExit;
-import io.exitflow.runtime.api.InferenceRequest;
-import io.exitflow.runtime.bundle.Fixtures;
+import io.exitflow.runtime.record.InferenceRequest;
+import io.exitflow.runtime.manifest.Fixtures;
 import io.exitflow.runtime.bundle.ModelBundle;
 import java.nio.file.Path;
 import io.exitflow.schemas.Prediction;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.jobs.it.RepoPaths;
 import io.exitflow.jobs.simulator.RecordedReadings;
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.schemas.SensorReading;
 import java.nio.file.Path;

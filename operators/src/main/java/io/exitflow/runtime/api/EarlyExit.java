@@ -7,6 +7,8 @@ import io.exitflow.runtime.operator.CascadeSettings;
 import io.exitflow.runtime.operator.EarlyExitOperator;
 import io.exitflow.runtime.operator.InFlightEvent;
 import io.exitflow.runtime.operator.SplitStageOperator;
+import io.exitflow.runtime.record.InferenceRequest;
+import io.exitflow.runtime.record.RejectedRequest;
 import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;

@@ -1,5 +1,6 @@
 package io.exitflow.runtime.bundle;
 
+import io.exitflow.runtime.manifest.Manifest;
 import java.util.Optional;
 
 /**

@@ -1,5 +1,9 @@
 package io.exitflow.runtime.bundle;
 
+import io.exitflow.runtime.manifest.BundleException;
+import io.exitflow.runtime.manifest.Calibration;
+import io.exitflow.runtime.manifest.Fixtures;
+import io.exitflow.runtime.manifest.Manifest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -24,8 +28,7 @@ public final class ModelBundle {
             throw new BundleException(abs, "bundle directory does not exist");
         }
         Path manifestFile = abs.resolve("manifest.json");
-        Manifest manifest = Json.read(manifestFile, Manifest.class);
-        new ManifestValidator(manifestFile).validate(manifest);
+        Manifest manifest = Manifest.read(manifestFile);
         new OnnxSignatureValidator(abs, manifest).validate();
         ModelBundle bundle = new ModelBundle(abs, manifest);
         bundle.calibration();
@@ -53,20 +56,7 @@ public final class ModelBundle {
 
     /** Reads calibration.json (validation outputs for the budget solver), checking it covers every stage. */
     public Calibration calibration() {
-        Path file = dir.resolve("calibration.json");
-        Calibration c = Json.read(file, Calibration.class);
-        if (c.stages() == null || c.stages().size() != manifest.numStages()) {
-            throw new BundleException(file, "has " + (c.stages() == null ? 0 : c.stages().size())
-                    + " stages, manifest has " + manifest.numStages());
-        }
-        int n = c.labels() == null ? 0 : c.labels().length;
-        for (int k = 0; k < c.stages().size(); k++) {
-            Calibration.StageOutputs s = c.stages().get(k);
-            if (s.score() == null || s.pred() == null || s.score().length != n || s.pred().length != n) {
-                throw new BundleException(file, "stages[" + k + "] must have " + n + " scores and preds (one per label)");
-            }
-        }
-        return c;
+        return Calibration.read(dir.resolve("calibration.json"), manifest.numStages());
     }
 
     /** Reads fixtures.json (parity fixtures), when the bundle has one. */

@@ -6,6 +6,8 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import io.exitflow.runtime.manifest.BundleException;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.onnx.Ort;
 import java.nio.file.Files;
 import java.nio.file.Path;

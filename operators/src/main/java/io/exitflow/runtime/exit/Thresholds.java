@@ -1,6 +1,6 @@
 package io.exitflow.runtime.exit;
 
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.schemas.ThresholdUpdate;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,7 +1,7 @@
 package io.exitflow.runtime.operator;
 
 import ai.onnxruntime.OrtException;
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.exit.Softmax;
 import io.exitflow.runtime.exit.Thresholds;
 import io.exitflow.runtime.onnx.StageOutputs;

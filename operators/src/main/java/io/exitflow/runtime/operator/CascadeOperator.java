@@ -1,7 +1,7 @@
 package io.exitflow.runtime.operator;
 
-import io.exitflow.runtime.api.InferenceRequest;
-import io.exitflow.runtime.api.RejectedRequest;
+import io.exitflow.runtime.record.InferenceRequest;
+import io.exitflow.runtime.record.RejectedRequest;
 import io.exitflow.runtime.bundle.InputNormaliser;
 import io.exitflow.runtime.onnx.OrtConfig;
 import io.exitflow.schemas.Prediction;

@@ -59,7 +59,7 @@ public record CascadeSettings(
      * Whether this operator runs {@code m}'s full graph: exits off, every stage of the model, {@link #fullGraph}
      * set, and the bundle has one.
      */
-    public boolean runsFullGraph(io.exitflow.runtime.bundle.Manifest m) {
+    public boolean runsFullGraph(io.exitflow.runtime.manifest.Manifest m) {
         return fullGraph && !exitsEnabled && firstStage == 0 && lastStage == m.numStages() - 1 && m.fullGraph() != null;
     }
 

@@ -1,6 +1,6 @@
 package io.exitflow.runtime.operator;
 
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.exit.ScoreRule;
 import io.exitflow.runtime.exit.ThresholdUpdateValidator;

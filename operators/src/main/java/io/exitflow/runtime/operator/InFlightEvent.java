@@ -1,6 +1,6 @@
 package io.exitflow.runtime.operator;
 
-import io.exitflow.runtime.api.InferenceRequest;
+import io.exitflow.runtime.record.InferenceRequest;
 
 /**
  * An event between stages: what the prediction must carry, the next stage's input state and carried vector, and

@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.runtime.TestBundles;
-import io.exitflow.runtime.bundle.BundleException;
-import io.exitflow.runtime.bundle.Fixtures;
+import io.exitflow.runtime.manifest.BundleException;
+import io.exitflow.runtime.manifest.Fixtures;
 import io.exitflow.runtime.exit.Softmax;
+import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.exitflow.runtime.TestBundles;
 import io.exitflow.runtime.onnx.OrtConfig;
 import io.exitflow.runtime.operator.EarlyExitOperator;
+import io.exitflow.runtime.record.InferenceRequest;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

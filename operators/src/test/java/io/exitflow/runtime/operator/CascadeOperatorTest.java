@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.runtime.TestBundles;
-import io.exitflow.runtime.api.InferenceRequest;
-import io.exitflow.runtime.api.RejectedRequest;
-import io.exitflow.runtime.bundle.Fixtures;
+import io.exitflow.runtime.record.InferenceRequest;
+import io.exitflow.runtime.record.RejectedRequest;
+import io.exitflow.runtime.manifest.Fixtures;
 import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.StageStats;
 import java.util.HashMap;

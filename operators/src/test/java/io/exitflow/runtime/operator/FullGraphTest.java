@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.runtime.TestBundles;
-import io.exitflow.runtime.api.InferenceRequest;
-import io.exitflow.runtime.bundle.BundleException;
-import io.exitflow.runtime.bundle.Fixtures;
+import io.exitflow.runtime.record.InferenceRequest;
+import io.exitflow.runtime.manifest.BundleException;
+import io.exitflow.runtime.manifest.Fixtures;
 import io.exitflow.runtime.bundle.InputNormaliser;
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.exit.ScoreRule;
 import io.exitflow.runtime.exit.Softmax;

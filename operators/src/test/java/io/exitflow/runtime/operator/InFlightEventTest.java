@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.exitflow.runtime.api.InferenceRequest;
-import io.exitflow.runtime.api.RejectedRequest;
+import io.exitflow.runtime.record.InferenceRequest;
+import io.exitflow.runtime.record.RejectedRequest;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.runtime.TestBundles;
-import io.exitflow.runtime.bundle.Fixtures;
+import io.exitflow.runtime.manifest.Fixtures;
 import io.exitflow.runtime.onnx.OrtConfig;
 import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.ThresholdUpdate;
@@ -76,7 +76,7 @@ class SplitStageOperatorTest {
         CascadeOperator op = new CascadeOperator(TestBundles.tiny().toString(),
                 CascadeHarness.settings(4, 1000, 0, 0), new OrtConfig(OrtConfig.Device.CUDA, OrtConfig.FROM_EXTERNAL_RESOURCE, 1));
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(op,
-                (KeySelector<io.exitflow.runtime.api.InferenceRequest, String>) r -> r.key,
+                (KeySelector<io.exitflow.runtime.record.InferenceRequest, String>) r -> r.key,
                 (KeySelector<ThresholdUpdate, String>) u -> u.getModelId(), Types.STRING);
         h.setProcessingTime(0);
         h.open();

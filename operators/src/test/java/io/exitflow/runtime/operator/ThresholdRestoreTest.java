@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.exitflow.control.LogCapture;
 import io.exitflow.runtime.TestBundles;
-import io.exitflow.runtime.bundle.Manifest;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.exit.Thresholds;
 import io.exitflow.schemas.ThresholdUpdate;

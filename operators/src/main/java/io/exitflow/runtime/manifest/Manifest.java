@@ -1,5 +1,6 @@
-package io.exitflow.runtime.bundle;
+package io.exitflow.runtime.manifest;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -94,6 +95,17 @@ public record Manifest(
 
     /** Exit rule: where scores come from and the default thresholds. */
     public record Exit(String combine, String score, String rule, float[] thresholds) {}
+
+    /**
+     * Reads manifest.json and checks it against the bundle contract (not the ONNX graphs: the bundle loader does that).
+     *
+     * @throws BundleException naming the file and the field to fix
+     */
+    public static Manifest read(Path file) {
+        Manifest m = Json.read(file, Manifest.class);
+        new ManifestValidator(file).validate(m);
+        return m;
+    }
 
     /** Number of stages. */
     public int numStages() {

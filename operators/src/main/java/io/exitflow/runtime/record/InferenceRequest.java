@@ -1,4 +1,4 @@
-package io.exitflow.runtime.api;
+package io.exitflow.runtime.record;
 
 import java.util.Arrays;
 import java.util.Objects;

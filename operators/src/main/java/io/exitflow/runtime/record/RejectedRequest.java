@@ -1,4 +1,4 @@
-package io.exitflow.runtime.api;
+package io.exitflow.runtime.record;
 
 /**
  * A request the runtime could not serve (wrong input length, missing or non-finite values), with why. Emitted on

@@ -1,4 +1,4 @@
-package io.exitflow.runtime.bundle;
+package io.exitflow.runtime.manifest;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package io.exitflow.runtime.bundle;
+package io.exitflow.runtime.manifest;
 
 import java.nio.file.Path;
 import java.util.List;
