@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .readings import ReadingsConfig, cut_readings, load_readings, read_table, write_sensor_readings
+from .registry import Method
 
 PERIOD_MS = 100  # 10 Hz, from the data set's description
 START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: the first recording's first reading
@@ -78,7 +79,7 @@ def readings_config(path: Path, seed: int = 7) -> ReadingsConfig:
                           window_slide=WINDOW_SLIDE, seed=seed)
 
 
-def build_bundle(out: Path, epochs: int = 40, seed: int = 7, method: str = "boost", measure: bool = True) -> dict:
+def build_bundle(out: Path, epochs: int = 40, seed: int = 7, method: Method | str = Method.BOOST, measure: bool = True) -> dict:
     """Trains a small multi-exit CNN on BasicMotions' training cases (validation: 2 of their recordings per class),
     exports and verifies it at ``out``, and writes beside it the test split's readings (``test-readings.csv``) and
     the bundle's prediction for each of their windows (``expected-predictions.csv``). Returns the manifest."""

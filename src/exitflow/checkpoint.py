@@ -10,12 +10,16 @@ import torch
 from .data import WindowCut
 from .exits import EENetScores, ExitModel, JeiGates
 from .models import ModelConfig, MultiExitNet
+from .registry import Task
 
 
 @dataclass
 class Trained:
+    """A trained model, its task and classes, the input normalisation (``mean``/``std`` per channel or feature),
+    default thresholds (one per stage) and what the manifest's ``training`` records."""
+
     model: ExitModel
-    task: str
+    task: Task
     classes: list[str]
     mean: np.ndarray
     std: np.ndarray
@@ -23,14 +27,18 @@ class Trained:
     training: dict = field(default_factory=dict)  # method, seed, epochs, dataset, metrics ...
     window: WindowCut | None = None  # sensor task: how the training windows were cut (the manifest's input.window)
 
+    def __post_init__(self) -> None:
+        self.task = Task.parse(self.task, "task")
+
 
 def save(t: Trained, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     m = t.model
     torch.save({
-        "model_config": m.net.config.to_dict(), "method": m.method, "combine": m.combine_mode, "rule": m.rule,
+        "model_config": m.net.config.to_dict(), "method": str(m.method), "combine": str(m.combine_mode),
+        "rule": str(m.rule),
         "has_gates": m.gates is not None, "has_eenet": m.eenet is not None, "state_dict": m.state_dict(),
-        "task": t.task, "classes": t.classes, "mean": t.mean.tolist(), "std": t.std.tolist(),
+        "task": str(t.task), "classes": t.classes, "mean": t.mean.tolist(), "std": t.std.tolist(),
         "thresholds": t.thresholds, "training": t.training,
         "window": None if t.window is None else t.window.to_manifest(),
     }, path)

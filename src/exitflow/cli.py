@@ -13,9 +13,9 @@ from . import checkpoint
 from .data import DataError, load_dataset
 from .export import export_bundle, verify_bundle
 from .models import DEFAULT_SIZE, MAX_STAGES, MIN_STAGES, SIZE_PRESETS, ModelConfig, ModelShape
-from .train import METHODS
+from .registry import THRESHOLD_RULES, Method, Task
 
-TASKS = ("sensor-window", "features")
+TASKS = Task.names()
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
@@ -67,6 +67,14 @@ def _readings_args(p: argparse.ArgumentParser) -> None:
 
 def _name_list(text: str) -> list[str]:
     return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def _method_list(text: str) -> str:
+    """``--methods``: comma-separated method names, checked against the registry (returned as given)."""
+    for name in _name_list(text):
+        if name not in Method.names():
+            raise argparse.ArgumentTypeError(f"unknown method {name!r}; use one of {Method.names()}")
+    return text
 
 
 def readings_config(args: argparse.Namespace):
@@ -219,8 +227,9 @@ def main(argv: list[str] | None = None) -> int:
 
     b = sub.add_parser("build", help="train one method, export the bundle and verify it with ONNX Runtime")
     _train_args(b)
-    b.add_argument("--method", choices=METHODS, default="boost")
-    b.add_argument("--rule", default="maxprob", help="threshold rule for joint/boost/consistent: maxprob|entropy|margin")
+    b.add_argument("--method", choices=Method.names(), default=Method.BOOST.value)
+    b.add_argument("--rule", default=THRESHOLD_RULES[0].value,
+                   help=f"threshold rule for joint/boost/consistent: {'|'.join(THRESHOLD_RULES)}")
     b.add_argument("--budget", type=float, default=0.5,
                    help="cost budget as a share of full-depth FLOPs: the EENet schedule's budget, and the cost the "
                         "default thresholds of a threshold rule must fit on validation")
@@ -256,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
 
     e = sub.add_parser("evaluate", help="train every method and report accuracy against measured cost")
     _train_args(e)
-    e.add_argument("--methods", default="joint,boost,consistent,jei,eenet")
+    e.add_argument("--methods", type=_method_list, default=",".join(Method.names()))
     e.add_argument("--out", type=Path, default=Path("bench/toolkit"))
     e.add_argument("--noise", type=float, default=0.5, help="jitter sigma (normalised units) for the robustness test")
     e.add_argument("--jei-lambdas", default="0.02,0.05,0.1,0.2,0.5,1,2")
@@ -268,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = ap.parse_args(argv)
     if hasattr(args, "size"):
-        kind = "cnn" if args.task == "sensor-window" else "mlp"
+        kind = Task(args.task).model_kind
         try:  # shape options are checked before any data is read or any training starts
             ModelConfig(kind, [1, 128], 2, **_shape(args).resolve(kind)).validate()
         except ValueError as e:

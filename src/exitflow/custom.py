@@ -29,7 +29,7 @@ from torch import nn
 
 from .checkpoint import Trained
 from .data import DataError, Dataset, Split, WindowCut, norm_stats, normalise
-from .exits import THRESHOLD_RULES, ExitModel, StageGraph
+from .exits import ExitModel, StageGraph
 from .export import OPSET, ExportError
 from .export import export_bundle as _export_bundle
 from .export import export_stage
@@ -37,10 +37,11 @@ from .fullgraph import FullGraphError
 from .models import MAX_STAGES, MIN_STAGES, MultiExitNet
 from .pipeline import (DEFAULT_BUDGET, DEFAULT_MAX_DROP, DEFAULT_RULE, Prepared, exit_schedule, finish,
                        train_config)
+from .registry import THRESHOLD_RULES, Combine, Method, Rule, Task
 from .train import METHODS, TrainConfig, train_net
 
 PRETRAINED = "pretrained"  # training.method of a model exported as the user trained it
-PRETRAINED_RULES = (*THRESHOLD_RULES, "eenet")
+PRETRAINED_RULES = (*THRESHOLD_RULES, Rule.EENET)
 
 
 class ModelError(ValueError):
@@ -116,15 +117,15 @@ class MultiExitModel(nn.Module):
     state_shapes = MultiExitNet.state_shapes
 
     @property
-    def task(self) -> str:
+    def task(self) -> Task:
         """``sensor-window`` for a ``[channels, time]`` input, ``features`` for a ``[features]`` one."""
-        return "sensor-window" if len(self.config.in_shape) == 2 else "features"
+        return Task.for_shape(self.config.in_shape)
 
     def set_normalisation(self, mean: Sequence[float] | np.ndarray, std: Sequence[float] | np.ndarray) -> None:
         """Sets the per-channel (per-feature) ``mean`` and ``std`` the stages expect their input normalised with."""
         n = self.config.in_shape[0]
         m, s = np.asarray(mean, np.float32).reshape(-1), np.asarray(std, np.float32).reshape(-1)
-        unit = "channel" if len(self.config.in_shape) == 2 else "feature"
+        unit = self.task.unit
         if m.size != n or s.size != n:
             raise ModelError(f"mean and std need {n} values (one per {unit}), got {m.size} and {s.size}")
         if not (np.isfinite(m).all() and np.isfinite(s).all() and (s > 0).all()):
@@ -252,8 +253,8 @@ def dataset_from_arrays(classes: Sequence[str], val: tuple[np.ndarray, np.ndarra
             raise DataError(f"{name}: x has NaN or infinite values (first at input {first})")
         splits[name] = Split(x, y, np.arange(x.shape[0]).astype(str))
     assert shape is not None
-    task = "sensor-window" if len(shape) == 2 else "features"
-    if task == "sensor-window":
+    task = Task.for_shape(shape)
+    if task is Task.SENSOR_WINDOW:
         if window is None:
             raise DataError("sensor windows need window=WindowCut(size, slide, sample_period_ms, max_gap_ms): how "
                             "they were cut, which the job cuts the stream with")
@@ -284,7 +285,7 @@ def _check_data(model: MultiExitModel, data: Dataset, need_train: bool) -> None:
         raise DataError("the validation split is empty: exits are calibrated on it")
     if need_train and len(data.train) < 2:
         raise DataError(f"the training split has {len(data.train)} inputs; training needs at least 2")
-    if data.task == "sensor-window" and data.window is None:
+    if data.task is Task.SENSOR_WINDOW and data.window is None:
         raise DataError("sensor windows need the cut they were made with (Dataset.window): load them with "
                         "load_readings or pass window= to dataset_from_arrays")
 
@@ -298,17 +299,17 @@ def _prepared(data: Dataset, mean: np.ndarray, std: np.ndarray) -> tuple[Prepare
     return Prepared(mean, std, x, y), test_split
 
 
-def _training_dict(model: MultiExitModel, data: Dataset, method: str, seed: int, test_split: str) -> dict:
+def _training_dict(model: MultiExitModel, data: Dataset, method: Method | str, seed: int, test_split: str) -> dict:
     d: dict = {"method": method, "seed": seed, "model": "custom", "dataset": data.source,
                "params": sum(p.numel() for p in model.parameters())}
     if method != PRETRAINED:
-        d["train_windows" if data.task == "sensor-window" else "train_events"] = int(len(data.train))
+        d[f"train_{data.task.event_noun}"] = int(len(data.train))
     if test_split != "test":
         d["metrics_split"] = test_split  # no test split given: the metrics below are on validation
     return d
 
 
-def train(model: MultiExitModel, data: Dataset, method: str = "joint", *, rule: str = DEFAULT_RULE,
+def train(model: MultiExitModel, data: Dataset, method: Method | str = Method.JOINT, *, rule: Rule | str = DEFAULT_RULE,
           budget: float = DEFAULT_BUDGET, max_drop: float = DEFAULT_MAX_DROP, **options) -> Trained:
     """Trains ``model`` in place by ``method`` (one of ``exitflow.train.METHODS``) on ``data.train``, then fixes its
     exit rule and default thresholds on ``data.val`` as ``python -m exitflow build`` does.
@@ -340,7 +341,7 @@ def train(model: MultiExitModel, data: Dataset, method: str = "joint", *, rule: 
     return finish(exit_model, data, p, schedule, budget, max_drop, cfg.seed, training)
 
 
-def calibrate(model: MultiExitModel, data: Dataset, rule: str = DEFAULT_RULE, budget: float = DEFAULT_BUDGET,
+def calibrate(model: MultiExitModel, data: Dataset, rule: Rule | str = DEFAULT_RULE, budget: float = DEFAULT_BUDGET,
               max_drop: float = DEFAULT_MAX_DROP, seed: int = 7) -> Trained:
     """An already-trained ``model``, unchanged, with its exit rule and default thresholds fixed on ``data.val``.
 
@@ -355,13 +356,13 @@ def calibrate(model: MultiExitModel, data: Dataset, rule: str = DEFAULT_RULE, bu
         raise ValueError(f"rule {rule!r}: a pre-trained model takes one of {PRETRAINED_RULES} (jei gates are trained "
                          f"with the backbone: use train(model, data, 'jei'))")
     p, test_split = _prepared(data, *model.normalisation())
-    exit_model = ExitModel(model, PRETRAINED, "independent", rule if rule in THRESHOLD_RULES else DEFAULT_RULE)
+    exit_model = ExitModel(model, PRETRAINED, Combine.INDEPENDENT, rule if rule in THRESHOLD_RULES else DEFAULT_RULE)
     training = _training_dict(model, data, PRETRAINED, seed, test_split)
     return finish(exit_model, data, p, rule, budget, max_drop, seed, training)
 
 
 def export_bundle(model: Trained | MultiExitModel, out_dir: Path | str, data: Dataset, *, model_id: str | None = None,
-                  rule: str | None = None, budget: float | None = None, max_drop: float | None = None,
+                  rule: Rule | str | None = None, budget: float | None = None, max_drop: float | None = None,
                   measure: bool = True, fixture_count: int = 32, verify_count: int = 512) -> dict:
     """Writes a verified bundle of ``model`` to ``out_dir`` (replaced only once the new bundle is verified) and
     returns its manifest.

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .registry import Task
+
 CLASSES: list[str] = ["normal", "imbalance", "misalignment", "bearing_fault", "looseness"]  # the generator's
 WINDOW_SIZE = 128  # defaults of --window-size / --window-slide
 WINDOW_SLIDE = 32
@@ -67,7 +69,10 @@ class Split:
 
 @dataclass
 class Dataset:
-    task: str  # "sensor-window" or "features"
+    """The train/val/test splits of one task, with the class names in logit order. ``task`` takes a
+    :class:`~exitflow.registry.Task` or its name (ValueError on any other)."""
+
+    task: Task
     train: Split
     val: Split
     test: Split
@@ -75,6 +80,9 @@ class Dataset:
     source: str
     window: WindowCut | None = None  # sensor task: the cut the windows were made with
     summary: str = ""  # what was read, for the command line
+
+    def __post_init__(self) -> None:
+        self.task = Task.parse(self.task, "task")
 
     def split(self, name: str) -> Split:
         return {"train": self.train, "val": self.val, "test": self.test}[name]
@@ -98,12 +106,12 @@ def cut_windows(values: np.ndarray, labels: np.ndarray, size: int = WINDOW_SIZE,
     return windows, labels[ends], ends
 
 
-def _generator_config(path: Path, task: str, **settings):
+def _generator_config(path: Path, task: Task, **settings):
     from .readings import ReadingsConfig
 
     if not path.is_file():
         raise DataError(f"{path} does not exist; build the dataset with `bash scripts/make-dataset.sh`")
-    recording = "sensorId" if task == "sensor-window" else None
+    recording = "sensorId" if task is Task.SENSOR_WINDOW else None
     return ReadingsConfig(readings=path, task=task, recording_column=recording, classes=list(CLASSES), **settings)
 
 
@@ -112,7 +120,7 @@ def read_sensor_split(path: Path, classes: list[str] = CLASSES, size: int = WIND
     """Every window of a file of SensorReading records (one split of the generator's dataset)."""
     from .readings import cut_readings, read_table
 
-    cfg = _generator_config(Path(path), "sensor-window", window_size=size, window_slide=slide)
+    cfg = _generator_config(Path(path), Task.SENSOR_WINDOW, window_size=size, window_slide=slide)
     return cut_readings(read_table(cfg.readings), cfg, list(classes))[0].windows
 
 
@@ -120,12 +128,12 @@ def read_feature_split(path: Path, classes: list[str] = CLASSES) -> Split:
     """A file of FeatureEvent records as a ``[N, F]`` matrix (one split of the generator's dataset)."""
     from .readings import feature_rows, read_table
 
-    cfg = _generator_config(Path(path), "features")
+    cfg = _generator_config(Path(path), Task.FEATURES)
     cfg.classes = list(classes)
     return feature_rows(read_table(cfg.readings), cfg)[0]
 
 
-def load_dataset(root: Path, task: str) -> Dataset:
+def load_dataset(root: Path, task: Task | str) -> Dataset:
     """Loads the generator's ``root/sensor/{train,val,test}.avro`` (task ``sensor-window``) or ``root/features/...``,
     through the same reader as a user's readings, with the generator's class order."""
     import pandas as pd
@@ -133,12 +141,12 @@ def load_dataset(root: Path, task: str) -> Dataset:
     from .readings import load_readings, read_table
 
     root = Path(root)
-    if task not in ("sensor-window", "features"):
+    if task not in Task.names():
         raise DataError(f"unknown task {task!r}; use 'sensor-window' or 'features'")
-    folder = "sensor" if task == "sensor-window" else "features"
+    kind = Task(task)
     frames = []
     for s in SPLITS:
-        cfg = _generator_config(root / folder / f"{s}.avro", task)
+        cfg = _generator_config(root / kind.short / f"{s}.avro", kind)
         frame = read_table(cfg.readings)
         frame["_split"] = s
         frames.append(frame)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .exits import EENetScores
+from .exits import EENetScores, chain_scores
 
 
 class BudgetError(ValueError):
@@ -33,16 +33,9 @@ class EENetFit:
 
 
 def all_scores(scores: EENetScores, logits: torch.Tensor) -> torch.Tensor:
-    """q ``[K, N]`` for all exits (final exit = 1), computed in exit order so each sees the earlier q."""
-    k_all, n, _ = logits.shape
-    q = torch.zeros(n, k_all)
-    out = []
-    for k in range(k_all - 1):
-        s = scores.score(k, logits[k], q)
-        q = torch.cat([q[:, :k], s[:, None], q[:, k + 1:]], dim=1)
-        out.append(s)
-    out.append(torch.ones(n))
-    return torch.stack(out)
+    """q ``[K, N]`` for all exits (final exit = 1) from logits ``[K, N, C]``, computed in exit order so each sees the
+    earlier q (``exits.chain_scores``, as the exported stages compute them)."""
+    return torch.stack(chain_scores(scores.step, list(logits)))
 
 
 def exits_for_thresholds(q: np.ndarray, thresholds: list[float]) -> np.ndarray:

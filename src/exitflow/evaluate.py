@@ -24,10 +24,11 @@ from .checkpoint import Trained
 from .cost import measure_stage_latency, stage_flops
 from .data import Dataset
 from .eenet import BudgetError, all_scores, exits_for_thresholds, fit_eenet
-from .exits import THRESHOLD_RULES, ExitModel, StageGraph, run_exits, score_rule
+from .exits import ExitModel, StageGraph, run_exits, score_rule
 from .export import export_stage
 from .perturb import noisy_copy
 from .pipeline import Prepared, model_config, prepare, train_config
+from .registry import THRESHOLD_RULES, Method, Rule
 from .thresholds import Point, evaluate_thresholds, msdnet_sweep, oracle
 from .train import cost_shares, fit_jei_gates, train
 
@@ -39,7 +40,7 @@ def _log(msg: str) -> None:
     print(msg, flush=True)
 
 
-def _rule_scores(logits: np.ndarray, rule: str) -> np.ndarray:
+def _rule_scores(logits: np.ndarray, rule: Rule) -> np.ndarray:
     return score_rule(rule, torch.from_numpy(logits)).numpy()
 
 
@@ -72,7 +73,7 @@ def accuracy_at(points: list[dict], share: float) -> float | None:
     return max(ok) if ok else None
 
 
-def _sweep_curve(name: str, method: str, rule: str, sv: np.ndarray, st: np.ndarray, lv: np.ndarray, lt: np.ndarray,
+def _sweep_curve(name: str, method: Method, rule: Rule, sv: np.ndarray, st: np.ndarray, lv: np.ndarray, lt: np.ndarray,
                  p: Prepared, cum: np.ndarray, y_test: np.ndarray | None = None) -> dict:
     y_t = p.y["test"] if y_test is None else y_test
     pairs = msdnet_sweep(sv, st, lv.argmax(-1), lt.argmax(-1), p.y["val"], y_t, cum)
@@ -100,8 +101,8 @@ def _jei_curves(model: ExitModel, p: Prepared, cum: np.ndarray, lambdas: list[fl
         pt = evaluate_thresholds(st2, lt.argmax(-1), p.y["test"], half, cum, f"lambda={lam}")
         points.append(_point_dict(pt, cum[-1], evaluate_thresholds(sv2, lv.argmax(-1), p.y["val"], half, cum)))
     model.gates.load_state_dict(saved)
-    return [{"name": "jei/gates", "method": "jei", "rule": "gate", "points": points},
-            _sweep_curve("jei/gate-threshold-sweep", "jei", "gate", sv, st, lv, lt, p, cum)]
+    return [{"name": "jei/gates", "method": Method.JEI, "rule": Rule.GATE, "points": points},
+            _sweep_curve("jei/gate-threshold-sweep", Method.JEI, Rule.GATE, sv, st, lv, lt, p, cum)]
 
 
 def _eenet_curve(name: str, base: ExitModel, p: Prepared, stage_cost: np.ndarray, seed: int) -> dict:
@@ -128,18 +129,21 @@ def _eenet_curve(name: str, base: ExitModel, p: Prepared, stage_cost: np.ndarray
         points.append(d)
         _log(f"[eval] {name} budget {share:.2f}: val cost {fit.val_cost / cum[-1]:.3f} test acc {pt.accuracy:.4f} "
              f"cost {pt.cost / cum[-1]:.3f}")
-    return {"name": name, "method": "eenet", "rule": "eenet", "points": points}
+    return {"name": name, "method": Method.EENET, "rule": Rule.EENET, "points": points}
 
 
 def run_evaluation(ds: Dataset, args: argparse.Namespace) -> dict:
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    methods = [Method.parse(m.strip(), "method") for m in args.methods.split(",") if m.strip()]
     p = prepare(ds)
     mcfg = model_config(ds, shape=getattr(args, "shape", None))
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     runs = Path("runs")
-    trained: dict[str, ExitModel] = {}
-    need = [m for m in ("joint", "boost", "consistent", "jei") if m in methods or (m in ("joint", "boost") and "eenet" in methods)]
+    trained: dict[Method, ExitModel] = {}
+    # EENet's schedulers are fitted over the joint and the boost backbones.
+    bases = (Method.JOINT, Method.BOOST)
+    need = [m for m in (*bases, Method.CONSISTENT, Method.JEI)
+            if m in methods or (m in bases and Method.EENET in methods)]
     times = {}
     for m in need:
         cfg = train_config(ds.task, method=m, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -152,9 +156,9 @@ def run_evaluation(ds: Dataset, args: argparse.Namespace) -> dict:
                                 {"method": m, "config": asdict(cfg)}, ds.window), runs / f"eval-{ds.task}-{m}.pt")
 
     # One cost vector per task (same backbone for every method): the joint model's exported stages.
-    ref = trained.get("joint") or next(iter(trained.values()))
+    ref = trained.get(Method.JOINT) or next(iter(trained.values()))
     ref_rule = ref.rule
-    ref.rule = "maxprob"
+    ref.rule = Rule.MAXPROB
     latency, flops = measure_costs(ref)
     ref.rule = ref_rule
     stage_cost = np.asarray([c["64"] for c in latency], np.float64)
@@ -163,8 +167,8 @@ def run_evaluation(ds: Dataset, args: argparse.Namespace) -> dict:
     _log(f"[eval] stage cost us/event at batch 64: {stage_cost.tolist()} (flops {flops})")
 
     curves: list[dict] = []
-    full_depth: dict[str, float] = {}
-    oracles: dict[str, dict] = {}
+    full_depth: dict[Method, float] = {}
+    oracles: dict[Method, dict] = {}
     for m, model in trained.items():
         lv, _ = run_exits(model, p.x["val"])
         lt, _ = run_exits(model, p.x["test"])
@@ -174,10 +178,10 @@ def run_evaluation(ds: Dataset, args: argparse.Namespace) -> dict:
             for rule in THRESHOLD_RULES:
                 curves.append(_sweep_curve(f"{m}/{rule}", m, rule, _rule_scores(lv, rule), _rule_scores(lt, rule),
                                            lv, lt, p, cum))
-    if "jei" in trained:
-        curves.extend(_jei_curves(trained["jei"], p, cum, [float(v) for v in args.jei_lambdas.split(",")]))
-    if "eenet" in methods:
-        for base in ("joint", "boost"):
+    if Method.JEI in trained:
+        curves.extend(_jei_curves(trained[Method.JEI], p, cum, [float(v) for v in args.jei_lambdas.split(",")]))
+    if Method.EENET in methods:
+        for base in bases:
             c = _eenet_curve(f"eenet/{base}", trained[base], p, stage_cost, args.seed)
             c["full_depth_accuracy"] = full_depth[base]
             curves.append(c)
@@ -185,18 +189,18 @@ def run_evaluation(ds: Dataset, args: argparse.Namespace) -> dict:
     # Robustness: thresholds from clean validation, applied to a noisy copy of the test split.
     noisy: list[dict] = []
     x_noisy = noisy_copy(torch.from_numpy(p.x["test"]), args.noise, seed=args.seed).numpy()
-    for m in ("joint", "consistent", "boost"):
+    for m in (Method.JOINT, Method.CONSISTENT, Method.BOOST):
         if m in trained:
             model = trained[m]
             lv, _ = run_exits(model, p.x["val"])
             ln, _ = run_exits(model, x_noisy)
-            c = _sweep_curve(f"{m}/maxprob+noise", m, "maxprob", _rule_scores(lv, "maxprob"),
-                             _rule_scores(ln, "maxprob"), lv, ln, p, cum)
+            c = _sweep_curve(f"{m}/maxprob+noise", m, Rule.MAXPROB, _rule_scores(lv, Rule.MAXPROB),
+                             _rule_scores(ln, Rule.MAXPROB), lv, ln, p, cum)
             c["full_depth_accuracy"] = round(float((ln[-1].argmax(-1) == p.y["test"]).mean()), 5)
             noisy.append(c)
 
     for c in curves + noisy:
-        fd = c.get("full_depth_accuracy", full_depth.get(c["method"], full_depth.get("joint")))
+        fd = c.get("full_depth_accuracy", full_depth.get(c["method"], full_depth.get(Method.JOINT)))
         c["full_depth_accuracy"] = fd
         c["accuracy_at"] = {f"{s:.2f}": accuracy_at(c["points"], s) for s in BUDGET_SHARES}
         c["best_accuracy"] = max((q["accuracy"] for q in c["points"]), default=None)
@@ -210,7 +214,7 @@ def run_evaluation(ds: Dataset, args: argparse.Namespace) -> dict:
         "full_depth_accuracy": full_depth, "oracle": oracles, "noise_sigma": args.noise,
         "curves": curves, "noisy_curves": noisy,
     }
-    tag = "sensor" if ds.task == "sensor-window" else "features"
+    tag = ds.task.short
     (out / f"report-{tag}.json").write_text(json.dumps(report, indent=2) + "\n")
     table = summary_table(report)
     (out / f"summary-{tag}.md").write_text(table + "\n")
@@ -252,7 +256,7 @@ def plot(report: dict, path: Path) -> None:
     for ax, curves, title in ((axes[0], report["curves"], "test split"),
                               (axes[1], report["noisy_curves"], f"noisy test (sigma {report['noise_sigma']})")):
         for c in curves:
-            if c["rule"] not in ("maxprob", "gate", "eenet") and not c["name"].endswith("noise"):
+            if c["rule"] not in (Rule.MAXPROB, Rule.GATE, Rule.EENET) and not c["name"].endswith("noise"):
                 continue  # entropy/margin curves are in the JSON; the plot keeps the comparison readable
             pts = sorted(c["points"], key=lambda q: q["cost_share"])
             ax.plot([q["cost_share"] for q in pts], [100 * q["accuracy"] for q in pts], marker=".", label=c["name"],

@@ -1,22 +1,27 @@
 """Exit scores, exit combination and the per-stage graphs that the bundle contract defines.
 
-One implementation serves training, evaluation and export: the scores the runtime sees are computed by
-exactly the code the evaluation uses, and the ONNX stage graphs are traced from ``StageGraph``.
+One implementation serves training, evaluation and export: every exit score comes from
+``ExitModel.stage_score`` (stage by stage, each seeing the EENet scores written before it), which ``ExitModel.scores``
+runs over all stages for evaluation and ``StageGraph`` runs for one stage, so the ONNX stage graphs traced from
+``StageGraph`` compute exactly the scores the evaluation uses.
 """
 from __future__ import annotations
 
 import math
+from typing import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
 from .backbone import MultiExitBackbone
+from .registry import THRESHOLD_RULES, Combine, Method, Rule
 
-THRESHOLD_RULES = ("maxprob", "entropy", "margin")
 BOOST_WEIGHT = 0.5
 
 
 def maxprob(logits: torch.Tensor) -> torch.Tensor:
+    """Max softmax probability ``[...]`` of logits ``[..., C]``."""
     return torch.softmax(logits, dim=-1).amax(dim=-1)
 
 
@@ -28,18 +33,26 @@ def entropy_conf(logits: torch.Tensor) -> torch.Tensor:
 
 
 def margin(logits: torch.Tensor) -> torch.Tensor:
+    """Top-1 minus top-2 softmax probability ``[...]`` of logits ``[..., C]``."""
     top2 = torch.softmax(logits, dim=-1).topk(2, dim=-1).values
     return top2[..., 0] - top2[..., 1]
 
 
-def score_rule(rule: str, logits: torch.Tensor) -> torch.Tensor:
-    if rule == "maxprob":
-        return maxprob(logits)
-    if rule == "entropy":
-        return entropy_conf(logits)
-    if rule == "margin":
-        return margin(logits)
-    raise ValueError(f"unknown threshold rule {rule!r}; use one of {THRESHOLD_RULES}")
+# The threshold rules' scores, by rule: what the runtime computes from logits for manifest exit.score maxprob etc.
+THRESHOLD_SCORES: dict[Rule, Callable[[torch.Tensor], torch.Tensor]] = {
+    Rule.MAXPROB: maxprob,
+    Rule.ENTROPY: entropy_conf,
+    Rule.MARGIN: margin,
+}
+
+
+def score_rule(rule: Rule | str, logits: torch.Tensor) -> torch.Tensor:
+    """The threshold rule's score ``[...]`` of logits ``[..., C]``; raises ValueError for any other rule."""
+    try:
+        fn = THRESHOLD_SCORES[Rule(rule)]
+    except (ValueError, KeyError):
+        raise ValueError(f"unknown threshold rule {rule!r}; use one of {THRESHOLD_RULES}") from None
+    return fn(logits)
 
 
 def uncertainty_stats(logits: torch.Tensor) -> torch.Tensor:
@@ -54,18 +67,33 @@ def uncertainty_stats(logits: torch.Tensor) -> torch.Tensor:
     return torch.stack([top2[..., 0], ent, top2[..., 0] - top2[..., 1], ent2], dim=-1)
 
 
-def combine(raw: list[torch.Tensor], mode: str, w: float = BOOST_WEIGHT, detach_prev: bool = False) -> list[torch.Tensor]:
+def combine(raw: list[torch.Tensor], mode: Combine | str, w: float = BOOST_WEIGHT,
+            detach_prev: bool = False) -> list[torch.Tensor]:
     """Exit logits as the runtime sees them: independent heads, or BoostNet's F_k = f_k + w * F_{k-1}."""
-    if mode == "independent":
-        return list(raw)
-    if mode != "boost":
+    if mode not in Combine.names():
         raise ValueError(f"unknown combine mode {mode!r}")
+    if mode == Combine.INDEPENDENT:
+        return list(raw)
     out: list[torch.Tensor] = []
     prev: torch.Tensor | None = None
     for f in raw:
         cur = f if prev is None else f + w * (prev.detach() if detach_prev else prev)
         out.append(cur)
         prev = cur
+    return out
+
+
+ScoreStep = Callable[[int, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+def chain_scores(step: ScoreStep, logits: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Every exit's score ``[B]`` from every exit's logits ``[B, C]``, in exit order: ``step(k, logits_k, q)`` returns
+    exit k's score and the EENet score vector ``q`` ``[B, K]`` (zeros at first) that the later exits see."""
+    q = torch.zeros(logits[0].shape[0], len(logits))
+    out = []
+    for k, z in enumerate(logits):
+        s, q = step(k, z, q)
+        out.append(s)
     return out
 
 
@@ -95,26 +123,61 @@ class EENetScores(nn.Module):
         p = torch.softmax(logits, dim=-1)
         return torch.cat([p, maxprob(logits)[:, None], entropy_conf(logits)[:, None], prev_q[:, :k]], dim=1)
 
+    @property
+    def num_stages(self) -> int:
+        return len(self.layers) + 1
+
     def score(self, k: int, logits: torch.Tensor, prev_q: torch.Tensor) -> torch.Tensor:
+        """q_k ``[B]`` of a non-final exit k from its logits ``[B, C]`` and the scores ``prev_q`` ``[B, >=k]``."""
         return torch.sigmoid(self.layers[k](self.features(k, logits, prev_q)).squeeze(-1))
+
+    def step(self, k: int, logits: torch.Tensor, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Exit k's score ``[B]`` and the score vector ``q`` ``[B, K]`` with it written at k. The last exit always
+        answers: its score is 1 and ``q`` comes back as it was (the runtime's carry keeps q_0..q_{K-2})."""
+        if k == self.num_stages - 1:
+            return torch.ones_like(logits[:, 0]), q
+        s = self.score(k, logits, q)
+        return s, torch.cat([q[:, :k], s[:, None], q[:, k + 1 :]], dim=1)
 
 
 class ExitModel(nn.Module):
-    """A trained backbone plus everything its method adds: how exits combine and how each scores."""
+    """A trained backbone plus everything its method adds: how exits combine and how each scores.
 
-    def __init__(self, net: MultiExitBackbone, method: str, combine_mode: str, rule: str,
+    ``method`` is recorded only (a :class:`~exitflow.registry.Method` name, or ``pretrained`` for a model trained
+    outside the toolkit); ``combine_mode`` and ``rule`` take a member or its name and raise ValueError on any other.
+    """
+
+    def __init__(self, net: MultiExitBackbone, method: Method | str, combine_mode: Combine | str, rule: Rule | str,
                  gates: JeiGates | None = None, eenet: EENetScores | None = None) -> None:
         super().__init__()
         self.net = net
         self.method = method
-        self.combine_mode = combine_mode
-        self.rule = rule  # maxprob | entropy | margin | gate | eenet
+        self.combine_mode = combine_mode  # type: ignore[assignment]  # the setter parses names
         self.gates = gates
         self.eenet = eenet
-        if rule == "gate" and gates is None:
+        self.rule = rule  # type: ignore[assignment]
+
+    @property
+    def combine_mode(self) -> Combine:
+        return self._combine
+
+    @combine_mode.setter
+    def combine_mode(self, value: Combine | str) -> None:
+        self._combine = Combine.parse(value, "combine mode")
+
+    @property
+    def rule(self) -> Rule:
+        """maxprob | entropy | margin | gate | eenet; setting ``gate`` needs JEI gates, ``eenet`` a fitted scheduler."""
+        return self._rule
+
+    @rule.setter
+    def rule(self, value: Rule | str) -> None:
+        rule = Rule.parse(value, "exit rule")
+        if rule is Rule.GATE and self.gates is None:
             raise ValueError("rule 'gate' needs JEI gates")
-        if rule == "eenet" and eenet is None:
+        if rule is Rule.EENET and self.eenet is None:
             raise ValueError("rule 'eenet' needs a fitted EENet scheduler")
+        self._rule = rule
 
     @property
     def num_stages(self) -> int:
@@ -126,29 +189,35 @@ class ExitModel(nn.Module):
 
     @property
     def carry_dim(self) -> int:
-        dim = (self.num_classes if self.combine_mode == "boost" else 0) + (self.num_stages if self.rule == "eenet" else 0)
+        """Width of the carried vector: BoostNet's running logits, then EENet's scores (docs/bundle-contract.md)."""
+        dim = self.q_offset + (self.num_stages if self.rule is Rule.EENET else 0)
         return max(dim, 1)  # the contract keeps a carry input even when nothing is carried
+
+    @property
+    def q_offset(self) -> int:
+        """Where EENet's scores start in the carried vector (after BoostNet's running logits, if any)."""
+        return self.num_classes if self.combine_mode is Combine.BOOST else 0
 
     def exit_logits(self, x: torch.Tensor) -> list[torch.Tensor]:
         return combine(self.net(x), self.combine_mode)
 
+    def stage_score(self, k: int, logits: torch.Tensor, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The one place an exit score is computed: exit k's score ``[B]`` from its combined logits ``[B, C]``, and
+        the EENet score vector ``q`` ``[B, K]`` after it (returned unchanged by every other rule). Threshold rules
+        score every exit, the last included; gate and EENet rules answer 1 on the last exit."""
+        if self.rule.is_threshold:
+            return THRESHOLD_SCORES[self.rule](logits), q
+        if self.rule is Rule.EENET:
+            assert self.eenet is not None
+            return self.eenet.step(k, logits, q)
+        assert self.gates is not None
+        if k == self.num_stages - 1:
+            return torch.ones_like(logits[:, 0]), q
+        return self.gates.prob(k, logits), q
+
     def scores(self, logits: list[torch.Tensor]) -> list[torch.Tensor]:
-        """Per-stage exit scores for the model's rule (final stage: gate/EENet rules answer 1)."""
-        k_last = self.num_stages - 1
-        out: list[torch.Tensor] = []
-        if self.rule in THRESHOLD_RULES:
-            return [score_rule(self.rule, z) for z in logits]
-        ones = torch.ones(logits[0].shape[0])
-        if self.rule == "gate":
-            assert self.gates is not None
-            return [self.gates.prob(k, z) if k < k_last else ones for k, z in enumerate(logits)]
-        assert self.eenet is not None
-        q = torch.zeros(logits[0].shape[0], self.num_stages)
-        for k, z in enumerate(logits):
-            s = self.eenet.score(k, z, q) if k < k_last else ones
-            q = torch.cat([q[:, :k], s[:, None], q[:, k + 1:]], dim=1)
-            out.append(s)
-        return out
+        """Per-stage exit scores ``[B]`` for the model's rule, computed in exit order by ``stage_score``."""
+        return chain_scores(self.stage_score, logits)
 
 
 class StageGraph(nn.Module):
@@ -159,31 +228,26 @@ class StageGraph(nn.Module):
         self.model = model
         self.k = k
 
-    def forward(self, state_in: torch.Tensor, carry_in: torch.Tensor):
+    def forward(self, state_in: torch.Tensor, carry_in: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """``state_in`` ``[B, *state_in_shape]``, ``carry_in`` ``[B, carry_dim]`` -> ``(state_out, carry_out,
+        logits [B, C], score [B])``, without ``state_out`` on the last stage."""
         m, k = self.model, self.k
         last = k == m.num_stages - 1
         c = m.num_classes
         h = m.net.stage(k, state_in)
         f = m.net.head(k, h)
         carry_out = carry_in
-        if m.combine_mode == "boost":
+        if m.combine_mode is Combine.BOOST:
             logits = f + BOOST_WEIGHT * carry_in[:, :c]
             carry_out = torch.cat([logits, carry_in[:, c:]], dim=1)
         else:
             logits = f
-        if m.rule in THRESHOLD_RULES:
-            score = score_rule(m.rule, logits)
-        elif last:
-            score = torch.ones_like(logits[:, 0])
-        elif m.rule == "gate":
-            assert m.gates is not None
-            score = m.gates.prob(k, logits)
-        else:
-            assert m.eenet is not None
-            off = c if m.combine_mode == "boost" else 0
-            q = carry_in[:, off:off + m.num_stages]
-            score = m.eenet.score(k, logits, q)
-            q = torch.cat([q[:, :k], score[:, None], q[:, k + 1:]], dim=1)
+        # EENet's scores travel in the carry; the last stage reads and writes none of them.
+        writes_q = m.rule is Rule.EENET and not last
+        off = m.q_offset
+        q = carry_in[:, off : off + m.num_stages] if writes_q else carry_in
+        score, q = m.stage_score(k, logits, q)
+        if writes_q:
             carry_out = torch.cat([carry_out[:, :off], q], dim=1)
         if last:
             return carry_out, logits, score
@@ -191,16 +255,15 @@ class StageGraph(nn.Module):
 
 
 @torch.no_grad()
-def run_exits(model: ExitModel, x, batch_size: int = 2048) -> tuple["np.ndarray", "np.ndarray"]:
-    """Runs every stage on normalised inputs; returns (combined logits ``[K, N, C]``, scores ``[K, N]``)."""
-    import numpy as np
-
+def run_exits(model: ExitModel, x: np.ndarray | torch.Tensor, batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Runs every stage on normalised inputs ``[N, *in_shape]``; returns (combined logits ``[K, N, C]``, scores
+    ``[K, N]``)."""
     was = model.training
     model.eval()
     logits_parts, score_parts = [], []
     xt = torch.as_tensor(x)
     for i in range(0, xt.shape[0], batch_size):
-        z = model.exit_logits(xt[i:i + batch_size])
+        z = model.exit_logits(xt[i : i + batch_size])
         s = model.scores(z)
         logits_parts.append(torch.stack(z).numpy())
         score_parts.append(torch.stack(s).numpy())

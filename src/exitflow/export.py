@@ -23,10 +23,11 @@ from .data import Split, normalise
 from .eenet import exits_for_thresholds
 from .exits import StageGraph
 from .fullgraph import add_full_graph, verify_full_graph
+from .manifest import ExitSpec, InputSpec, Manifest, StageEntry
+from .registry import THRESHOLD_RULES, Task, manifest_combine
 
-FORMAT_VERSION = 2  # 2: input.window.sample_period_ms is a real number, input.window.max_gap_ms added
 READABLE_VERSIONS = (1, 2)  # what verify and the Java runtime (ManifestValidator) read
-SCORE_SOURCES = ("model", "maxprob", "entropy", "margin")
+SCORE_SOURCES = ("model", *(r.value for r in THRESHOLD_RULES))  # manifest exit.score: the graph's, or a rule's
 OPSET = 17
 MAX_IR_VERSION = 10  # ONNX Runtime 1.29 (the Java side) reads IR <= 10 models; opset 17 needs IR >= 8
 OPSET_RANGE = (17, 21)  # default-domain opsets a stage graph may use (docs/bundle-contract.md; ORT Java 1.29 runs them)
@@ -225,53 +226,37 @@ def _write_bundle(t: Trained, tmp: Path, model_id: str, val: Split, test: Split,
 
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:8]
     task = t.task
-    input_spec: dict = {"shape": in_shape, "layout": "channels_first" if task == "sensor-window" else "features",
-                        "mean": _round(t.mean), "std": _round(t.std)}
-    if task == "sensor-window":
+    input_spec = InputSpec(in_shape, task.layout, _round(t.mean), _round(t.std))
+    if task is Task.SENSOR_WINDOW:
         if t.window is None:
             raise ExportError("the trained model does not say how its windows were cut (Trained.window): train it "
                               "from a Dataset (build) or set the window the data was cut with")
         if t.window.size != in_shape[1]:
             raise ExportError(f"window size {t.window.size} differs from the model's input length {in_shape[1]}")
-        input_spec["window"] = t.window.to_manifest()
-    rule = m.rule
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "model_id": model_id,
-        "model_version": f"{time.strftime('%Y%m%d')}-{digest}",
-        "task": task,
-        "classes": t.classes,
-        "input": input_spec,
-        "carry_dim": m.carry_dim,
-        "stages": [{
-            "index": k, "file": f"stage{k}.onnx",
-            "inputs": {"state": "state_in", "carry": "carry_in"},
-            "outputs": {"state": "state_out" if k < m.num_stages - 1 else None, "carry": "carry_out",
-                        "logits": "logits", "score": "score"},
-            "state_in_shape": state_in[k],
-            "state_out_shape": state_out[k] if k < m.num_stages - 1 else [],
-            "flops": int(flops[k]),
-            "cost_us_per_event": costs[k],
-        } for k in range(m.num_stages)],
-        "exit": {
-            "combine": {"boost": "boost"}.get(m.combine_mode, "eenet" if rule == "eenet" else
-                                              "gate" if rule == "gate" else "independent"),
-            "score": "model",
-            "rule": rule,
-            "thresholds": thresholds,
-        },
-        "training": t.training,
-        "verification": check,
-    }
+        input_spec.window = t.window.to_manifest()
+    last = m.num_stages - 1
+    manifest = Manifest(
+        model_id=model_id,
+        model_version=f"{time.strftime('%Y%m%d')}-{digest}",
+        task=task,
+        classes=t.classes,
+        input=input_spec,
+        carry_dim=m.carry_dim,
+        stages=[StageEntry.of(k, k == last, state_in[k], state_out[k], flops[k], costs[k])
+                for k in range(m.num_stages)],
+        exit=ExitSpec(manifest_combine(m.combine_mode, m.rule), "model", str(m.rule.value), thresholds),
+        training=t.training,
+        verification=check,
+    )
     # The whole model as one graph, for the full-depth baselines (fullgraph.py); parity-checked against the stages.
-    manifest["full_graph"] = add_full_graph(tmp, files, in_shape, m.carry_dim, t.mean, t.std, fx_raw, measure=measure)
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    manifest.full_graph = add_full_graph(tmp, files, in_shape, m.carry_dim, t.mean, t.std, fx_raw, measure=measure)
+    manifest.write(tmp / "manifest.json")
     (tmp / "calibration.json").write_text(json.dumps(calibration) + "\n")
     (tmp / "fixtures.json").write_text(json.dumps(fixtures) + "\n")
     if report is not None:
         (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     verify_bundle(tmp)  # the written files, read back as the Java side will read them
-    return manifest
+    return manifest.to_dict()
 
 
 def _read_json(file: Path) -> dict:
@@ -387,7 +372,7 @@ def _check_input(inp: object, task: object, file: Path) -> None:
         _problem(file, isinstance(s, (int, float)) and 0 < _f32(s) < float("inf"),
                  f"input.std values must be positive and finite, got {s}")
     window = inp.get("window")
-    if task == "sensor-window":
+    if task == Task.SENSOR_WINDOW:
         _problem(file, layout == "channels_first" and window is not None,
                  "task 'sensor-window' needs input.layout 'channels_first' and input.window")
     if window is None:

@@ -19,6 +19,7 @@ import onnx.compose
 import onnx.utils
 
 from .data import normalise
+from .manifest import Manifest
 
 FULL_GRAPH_FILE = "full.onnx"
 FULL_OUTPUTS = ("carry_out", "logits", "score")
@@ -190,16 +191,16 @@ def add_to_bundle(bundle: Path, measure: bool = True) -> dict:
     """Adds (or replaces) the full graph of an exported bundle in place: writes full.onnx and the manifest's
     ``full_graph`` key; stage files, weights, fixtures and calibration stay as they are."""
     manifest_file = bundle / "manifest.json"
-    manifest = json.loads(manifest_file.read_text())
+    manifest = Manifest.read(manifest_file)
     fixtures = json.loads((bundle / "fixtures.json").read_text())
-    in_shape = list(manifest["input"]["shape"])
-    files = [bundle / s["file"] for s in manifest["stages"]]
+    in_shape = list(manifest.input.shape)
+    files = [bundle / s.file for s in manifest.stages]
     raw = np.asarray(fixtures["inputs"], np.float32).reshape(-1, *in_shape)
-    entry = add_full_graph(bundle, files, in_shape, int(manifest["carry_dim"]),
-                           np.asarray(manifest["input"]["mean"], np.float32),
-                           np.asarray(manifest["input"]["std"], np.float32), raw, measure=measure)
-    manifest["full_graph"] = entry
-    manifest_file.write_text(json.dumps(manifest, indent=2) + "\n")
+    entry = add_full_graph(bundle, files, in_shape, int(manifest.carry_dim),
+                           np.asarray(manifest.input.mean, np.float32),
+                           np.asarray(manifest.input.std, np.float32), raw, measure=measure)
+    manifest.full_graph = entry
+    manifest.write(manifest_file)
     return entry
 
 

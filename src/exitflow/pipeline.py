@@ -9,8 +9,9 @@ from .checkpoint import Trained
 from .cost import stage_flops
 from .data import Dataset, norm_stats, normalise
 from .eenet import fit_eenet
-from .exits import THRESHOLD_RULES, ExitModel, run_exits
+from .exits import ExitModel, run_exits
 from .models import ModelConfig, ModelShape
+from .registry import THRESHOLD_RULES, Method, Rule, Task
 from .thresholds import default_operating_point, evaluate_thresholds, msdnet_sweep
 from .train import TrainConfig, train
 
@@ -18,10 +19,10 @@ DEFAULT_DROPOUT = {"cnn": 0.1, "mlp": 0.3}
 # Feature vectors come from 192 training machines and are tested on others: a plain MLP memorised the training
 # machines (98.7% train, 85% validation at the deepest exit, worse than its first exit). Weight decay, label
 # smoothing and keeping the epoch validation likes best hold the residual MLP's deeper exits at or above the first.
-TASK_TRAINING: dict[str, dict] = {"features": {"weight_decay": 0.05, "label_smoothing": 0.1, "keep_best": True}}
+TASK_TRAINING: dict[str, dict] = {Task.FEATURES: {"weight_decay": 0.05, "label_smoothing": 0.1, "keep_best": True}}
 # Default thresholds: a threshold rule's operating point is the cheapest validation setting within DEFAULT_MAX_DROP of
 # the best accuracy that fits DEFAULT_BUDGET of full-depth FLOPs (also EENet's budget).
-DEFAULT_RULE = "maxprob"
+DEFAULT_RULE = Rule.MAXPROB
 DEFAULT_BUDGET = 0.5
 DEFAULT_MAX_DROP = 0.005
 
@@ -45,7 +46,7 @@ def prepare(ds: Dataset) -> Prepared:
 
 def model_config(ds: Dataset, widths: list[int] | None = None, shape: ModelShape | None = None) -> ModelConfig:
     """The task's backbone in the given shape (default: size ``s``); ``widths`` overrides the shape's widths."""
-    kind = "cnn" if ds.task == "sensor-window" else "mlp"
+    kind = ds.task.model_kind
     fields = (shape or ModelShape()).resolve(kind)
     if widths:
         fields["widths"] = list(widths)
@@ -53,7 +54,7 @@ def model_config(ds: Dataset, widths: list[int] | None = None, shape: ModelShape
                        dropout=DEFAULT_DROPOUT[kind], **fields)
 
 
-def train_config(task: str, **settings) -> TrainConfig:
+def train_config(task: Task | str, **settings) -> TrainConfig:
     """``TrainConfig`` with the task's defaults (``TASK_TRAINING``) under the given settings."""
     return TrainConfig(**{**TASK_TRAINING.get(task, {}), **settings})
 
@@ -74,11 +75,11 @@ def attach_eenet(model: ExitModel, p: Prepared, stage_cost: list[float], budget:
     lv, _ = run_exits(model, p.x["val"])
     fit = fit_eenet(lv, p.y["val"], stage_cost, budget, seed=seed)
     model.eenet = fit.scores
-    model.rule = "eenet"
+    model.rule = Rule.EENET
     return fit.thresholds
 
 
-def build(ds: Dataset, cfg: TrainConfig, rule: str = DEFAULT_RULE, budget_frac: float = DEFAULT_BUDGET,
+def build(ds: Dataset, cfg: TrainConfig, rule: Rule | str = DEFAULT_RULE, budget_frac: float = DEFAULT_BUDGET,
           max_drop: float = DEFAULT_MAX_DROP, widths: list[int] | None = None, prepared: Prepared | None = None,
           shape: ModelShape | None = None) -> Trained:
     """Trains ``cfg.method`` and fixes the bundle's default thresholds; returns the trained model."""
@@ -86,33 +87,32 @@ def build(ds: Dataset, cfg: TrainConfig, rule: str = DEFAULT_RULE, budget_frac: 
     p = prepared or prepare(ds)
     model = train(model_config(ds, widths, shape), cfg, p.x["train"], p.y["train"], p.x["val"], p.y["val"])
     training = {"method": cfg.method, "seed": cfg.seed, "epochs": cfg.epochs, "dataset": ds.source,
-                "train_windows" if ds.task == "sensor-window" else "train_events": int(len(p.y["train"])),
+                f"train_{ds.task.event_noun}": int(len(p.y["train"])),
                 "config": asdict(cfg)}
     return finish(model, ds, p, schedule, budget_frac, max_drop, cfg.seed, training)
 
 
-def exit_schedule(method: str, rule: str) -> str:
+def exit_schedule(method: Method | str, rule: Rule | str) -> Rule:
     """How a model trained by ``method`` decides its exits: ``eenet`` (EENet scheduler), ``gate`` (JEI gates) or a
     threshold rule (``rule``, for joint/boost/consistent). Raises ValueError for a rule the method cannot use."""
-    if method == "eenet":
-        return "eenet"
-    if method == "jei":
-        return "gate"
+    fixed = Method.parse(method, "method").schedule
+    if fixed is not None:
+        return fixed
     if rule not in THRESHOLD_RULES:
         raise ValueError(f"rule {rule!r} is for jei/eenet; {method} uses one of {THRESHOLD_RULES}")
-    return rule
+    return Rule(rule)
 
 
-def finish(model: ExitModel, ds: Dataset, p: Prepared, schedule: str, budget_frac: float, max_drop: float,
+def finish(model: ExitModel, ds: Dataset, p: Prepared, schedule: Rule | str, budget_frac: float, max_drop: float,
            seed: int, training: dict) -> Trained:
     """A trained ``model`` with its exit rule and default thresholds fixed on the validation split (``schedule``:
     ``eenet`` fits an EENet scheduler for ``budget_frac`` of full-depth FLOPs; ``gate`` keeps JEI's gates at 0.5; a
     threshold rule takes the MSDNet sweep's default point) and test metrics added to ``training``."""
     flops = np.asarray(stage_flops(model.net), np.float64)
     cum = np.cumsum(flops)
-    if schedule == "eenet":
+    if schedule == Rule.EENET:
         thresholds = attach_eenet(model, p, flops.tolist(), budget_frac * cum[-1], seed)
-    elif schedule == "gate":
+    elif schedule == Rule.GATE:
         thresholds = [0.5] * (model.num_stages - 1) + [0.0]
     else:
         if schedule not in THRESHOLD_RULES:

@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from .data import (DataError, Dataset, Split, WINDOW_SIZE, WINDOW_SLIDE, WindowCut, cut_windows)
+from .registry import Task
 
-TASKS = ("sensor-window", "features")
+TASKS = Task.names()
 SPLIT_NAMES = {"train": "train", "val": "val", "validation": "val", "test": "test"}
 TIME_UNITS = {"ms": 1.0, "s": 1000.0, "us": 1e-3, "ns": 1e-6}
 ROW = "_row"  # 1-based data row of the file (CSV: line number minus one), kept for messages
@@ -34,7 +35,7 @@ SOURCE = "_source"
 # Columns that are neither a channel nor a feature when the input columns are not named.
 _NOT_INPUTS = {"severity", "eventId", "event_id", ROW, SOURCE}
 # Array columns of the project's Avro records (SensorReading.values, FeatureEvent.features).
-_ARRAY_INPUTS = {"sensor-window": "values", "features": "features"}
+_ARRAY_INPUTS: dict[str, str] = {Task.SENSOR_WINDOW: "values", Task.FEATURES: "features"}
 
 
 @dataclass
@@ -42,7 +43,7 @@ class ReadingsConfig:
     """Where the readings are and how to read and cut them; every field may come from a dataset file or a flag."""
 
     readings: Path
-    task: str = "sensor-window"
+    task: str = Task.SENSOR_WINDOW.value  # a Task name (checked by load_readings)
     recording_column: str | None = None  # default: sensorId (sensor task); none (features: split by row)
     time_column: str = "eventTime"
     time_unit: str = "ms"                # numeric timestamps: ms | s | us | ns since the epoch; text is ISO-8601
@@ -63,7 +64,7 @@ class ReadingsConfig:
     def recording(self) -> str | None:
         if self.recording_column is not None:
             return self.recording_column
-        return "sensorId" if self.task == "sensor-window" else None
+        return "sensorId" if self.task == Task.SENSOR_WINDOW else None
 
 
 _FLAGS = {"recording_column": "--recording-column", "time_column": "--time-column", "channels": "--channels",
@@ -218,7 +219,7 @@ def _input_columns(frame: pd.DataFrame, cfg: ReadingsConfig, used: set[str]) -> 
     cols = [c for c in candidates
             if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
     if not cols:
-        kind = "channel" if cfg.task == "sensor-window" else "feature"
+        kind = "channel" if cfg.task == Task.SENSOR_WINDOW else "feature"
         raise DataError(f"{_source(frame)}: no numeric {kind} columns besides {sorted(used)}: name them with "
                         f"--channels a,b,c")
     return cols
@@ -449,8 +450,8 @@ def _unit_splits(frame: pd.DataFrame, unit_pos: list[np.ndarray], names: list[st
             raise DataError(f"{_where(frame, pos)}: column '{cfg.split_column}' holds "
                             f"{frame[cfg.split_column].iat[pos]!r}; use train, val (or validation) or test")
         col = col.to_numpy()
-        for u, pos in enumerate(unit_pos):
-            found = sorted(set(col[pos].tolist()))
+        for u, rows in enumerate(unit_pos):
+            found = sorted(set(col[rows].tolist()))
             if len(found) > 1:
                 raise DataError(f"{what} '{names[u]}' has rows in {' and '.join(found)} (column "
                                 f"'{cfg.split_column}'): a {what} must lie in one split; its windows overlap")
@@ -507,7 +508,7 @@ def load_readings(cfg: ReadingsConfig, frame: pd.DataFrame | None = None) -> Dat
     frame = read_table(Path(cfg.readings)) if frame is None else frame
     if len(frame) == 0:
         raise DataError(f"{_source(frame)} holds no rows")
-    if cfg.task == "features":
+    if cfg.task == Task.FEATURES:
         return _load_features(frame, cfg)
     cut, classes, window, channels = cut_readings(frame, cfg, cfg.classes)
     units = len(cut.names)
@@ -519,7 +520,7 @@ def load_readings(cfg: ReadingsConfig, frame: pd.DataFrame | None = None) -> Dat
     summary = (f"{units} recordings ({counts['train']} train, {counts['val']} val, {counts['test']} test), "
                f"channels {channels}, sample period {window.sample_period_ms:g} ms, window {window.size} every "
                f"{window.slide}, {cut.gaps} gaps over {window.max_gap_ms:g} ms restarted a window")
-    return Dataset("sensor-window", parts["train"], parts["val"], parts["test"], classes, _source(frame),
+    return Dataset(Task.SENSOR_WINDOW, parts["train"], parts["val"], parts["test"], classes, _source(frame),
                    window=window, summary=summary)
 
 
@@ -560,7 +561,7 @@ def _load_features(frame: pd.DataFrame, cfg: ReadingsConfig) -> Dataset:
     counts = {s: len(parts[s]) for s in parts}
     summary = (f"{len(frame)} events ({counts['train']} train, {counts['val']} val, {counts['test']} test), "
                f"features {cols[:6]}{' ...' if len(cols) > 6 else ''} ({len(cols)})")
-    return Dataset("features", parts["train"], parts["val"], parts["test"], classes, _source(frame),
+    return Dataset(Task.FEATURES, parts["train"], parts["val"], parts["test"], classes, _source(frame),
                    summary=summary)
 
 

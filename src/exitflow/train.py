@@ -15,17 +15,21 @@ import torch.nn.functional as F
 
 from .cost import stage_flops
 from .data import class_weights
-from .exits import ExitModel, JeiGates, combine, run_exits, uncertainty_stats
 from .backbone import MultiExitBackbone
+from .exits import ExitModel, JeiGates, combine, run_exits, uncertainty_stats
 from .models import ModelConfig, MultiExitNet
 from .perturb import sensor_perturb
+from .registry import Combine, Method, Rule
 
-METHODS = ("joint", "boost", "consistent", "jei", "eenet")
+METHODS = Method.names()  # the --method choices
 
 
 @dataclass
 class TrainConfig:
-    method: str = "joint"
+    """How ``train`` trains; ``method`` takes a :class:`~exitflow.registry.Method` or its name (ValueError on any
+    other, naming the choices)."""
+
+    method: Method = Method.JOINT
     epochs: int = 20
     batch_size: int = 128
     lr: float = 3e-3
@@ -41,6 +45,9 @@ class TrainConfig:
     label_smoothing: float = 0.0      # exit heads' cross-entropy (not the JEI gate targets)
     keep_best: bool = False           # end on the epoch with the best validation accuracy at the deepest exit
     class_weighting: str = "auto"     # auto: weigh the exit heads' loss by class when classes are skewed; off
+
+    def __post_init__(self) -> None:
+        self.method = Method.parse(self.method, "method")
 
 
 def _log(msg: str) -> None:
@@ -114,8 +121,6 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, x_train: np.ndarray, y_train
 
     ``eenet`` trains the backbone jointly here; its scheduler is fitted afterwards for a budget.
     """
-    if cfg.method not in METHODS:
-        raise ValueError(f"unknown method {cfg.method!r}; use one of {METHODS}")
     torch.manual_seed(cfg.seed)
     return train_net(MultiExitNet(model_cfg), cfg, x_train, y_train, x_val, y_val)
 
@@ -125,15 +130,12 @@ def train_net(net: MultiExitBackbone, cfg: TrainConfig, x_train: np.ndarray, y_t
     """Trains a given backbone in place by ``cfg.method`` (``x_*`` normalised ``[N, *in_shape]``, ``y_*`` class
     indexes ``[N]``) and returns it as an ``ExitModel``. Dropout draws from torch's global generator: seed it first
     for a reproducible run (``train`` does)."""
-    if cfg.method not in METHODS:
-        raise ValueError(f"unknown method {cfg.method!r}; use one of {METHODS}")
     model_cfg = net.config
     gen = torch.Generator().manual_seed(cfg.seed)
-    method = cfg.method
-    combine_mode = "boost" if method == "boost" else "independent"
-    net.grad_rescale = method == "boost"
-    gates = JeiGates(net.num_stages) if method == "jei" else None
-    model = ExitModel(net, method, combine_mode, "gate" if gates is not None else "maxprob", gates=gates)
+    method = Method.parse(cfg.method, "method")
+    net.grad_rescale = method is Method.BOOST
+    gates = JeiGates(net.num_stages) if method is Method.JEI else None
+    model = ExitModel(net, method, method.combine, Rule.GATE if gates is not None else Rule.MAXPROB, gates=gates)
 
     xt = torch.as_tensor(x_train)
     yt = torch.as_tensor(y_train)
@@ -206,12 +208,12 @@ def train_net(net: MultiExitBackbone, cfg: TrainConfig, x_train: np.ndarray, y_t
 def _head_loss(model: ExitModel, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator,
                jei_active: bool, weight: torch.Tensor | None = None) -> torch.Tensor:
     raw = model.net(x)
-    if cfg.method == "boost":
+    if cfg.method == Method.BOOST:
         # F_t = f_t + w * stopgrad(F_{t-1}): each head learns the residual the ensemble so far leaves.
-        return _ce_per_exit(combine(raw, "boost", detach_prev=True), y, cfg.label_smoothing,
+        return _ce_per_exit(combine(raw, Combine.BOOST, detach_prev=True), y, cfg.label_smoothing,
                             weight).mean(dim=1).sum()
     ce = _ce_per_exit(raw, y, cfg.label_smoothing, weight)
-    if cfg.method == "consistent":
+    if cfg.method == Method.CONSISTENT:
         pert = model.net(sensor_perturb(x, cfg.perturb_strength, gen))
         ce_pert = _ce_per_exit(pert, y, cfg.label_smoothing, weight)
         consistency = torch.stack([

@@ -1,5 +1,8 @@
 """Build the tiny 3-stage test bundle the operators tests use (models under docs/bundle-contract.md, format 1).
 
+The manifest is written by the toolkit's own writer (``exitflow.manifest``), so this script needs the toolkit
+installed (``pip install -e .``, as scripts/test.sh does).
+
 A small MLP on synthetic 8-feature, 3-class data, trained for a few seconds, exported stage by stage with the
 BoostNet carry (running logits) so the Java runtime has a non-trivial carried vector to pass on. Fixtures are
 computed with Python ONNX Runtime on the exported graphs, so the Java parity test checks Java ORT + the Java exit
@@ -17,6 +20,9 @@ import numpy as np
 import onnxruntime as ort
 import torch
 from torch import nn
+
+from exitflow.manifest import ExitSpec, InputSpec, Manifest, StageEntry  # the toolkit's one manifest writer
+from exitflow.registry import Task
 
 OUT = Path(__file__).resolve().parent / "bundles" / "tiny-mlp"
 FEATURES, CLASSES, HIDDEN, STAGES = 8, 3, 16, 3
@@ -123,29 +129,21 @@ def main() -> None:
     thresholds = [float(np.quantile(val[0]["score"], 0.6)), float(np.quantile(val[1]["score"], 0.5)), 0.0]
 
     costs = [cost_us(s, FEATURES if k == 0 else HIDDEN) for k, s in enumerate(sessions)]
-    manifest = {
-        "format_version": 1,
-        "model_id": "tiny-mlp",
-        "model_version": "test-1",
-        "task": "features",
-        "classes": ["alpha", "beta", "gamma"],
-        "input": {"shape": [FEATURES], "layout": "features",
-                  "mean": [float(v) for v in mean], "std": [float(v) for v in std]},
-        "carry_dim": CLASSES,
-        "stages": [{
-            "index": k, "file": f"stage{k}.onnx",
-            "inputs": {"state": "state_in", "carry": "carry_in"},
-            "outputs": {"state": None if k == STAGES - 1 else "state_out", "carry": "carry_out",
-                        "logits": "logits", "score": "score"},
-            "state_in_shape": [FEATURES if k == 0 else HIDDEN],
-            "state_out_shape": [] if k == STAGES - 1 else [HIDDEN],
-            "flops": 2 * ((FEATURES if k == 0 else HIDDEN) * HIDDEN + HIDDEN * CLASSES),
-            "cost_us_per_event": costs[k],
-        } for k in range(STAGES)],
-        "exit": {"combine": "boost", "score": "model", "rule": "maxprob", "thresholds": thresholds},
-        "training": {"method": "boost", "seed": SEED, "epochs": 150, "dataset": "synthetic-blobs"},
-    }
-    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    manifest = Manifest(
+        format_version=1,
+        model_id="tiny-mlp",
+        model_version="test-1",
+        task=Task.FEATURES,
+        classes=["alpha", "beta", "gamma"],
+        input=InputSpec([FEATURES], Task.FEATURES.layout, [float(v) for v in mean], [float(v) for v in std]),
+        carry_dim=CLASSES,
+        stages=[StageEntry.of(k, k == STAGES - 1, [FEATURES if k == 0 else HIDDEN], [HIDDEN],
+                              2 * ((FEATURES if k == 0 else HIDDEN) * HIDDEN + HIDDEN * CLASSES), costs[k])
+                for k in range(STAGES)],
+        exit=ExitSpec("boost", "model", "maxprob", thresholds),
+        training={"method": "boost", "seed": SEED, "epochs": 150, "dataset": "synthetic-blobs"},
+    )
+    manifest.write(OUT / "manifest.json")
 
     calibration = {
         "split": "validation",
