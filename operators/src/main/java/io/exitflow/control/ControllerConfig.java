@@ -11,6 +11,12 @@ public final class ControllerConfig implements Serializable {
 
     final double targetUtilisation;
     final double rateSmoothing;
+    /**
+     * Default share of the workers' time the stages may fill at the planned rate ({@link Builder#targetUtilisation};
+     * the jobs' {@code --budget-utilisation}).
+     */
+    public static final double DEFAULT_TARGET_UTILISATION = 0.85;
+
     final double costSmoothing;
     final double backlogAllowanceSeconds;
     final double drainSeconds;
@@ -83,7 +89,7 @@ public final class ControllerConfig implements Serializable {
 
     /** Builder with validated settings. */
     public static final class Builder {
-        private double targetUtilisation = 0.85;
+        private double targetUtilisation = DEFAULT_TARGET_UTILISATION;
         private double rateSmoothing = 0.7;
         private double costSmoothing = 0.3;
         private double backlogAllowanceSeconds = 0.25;

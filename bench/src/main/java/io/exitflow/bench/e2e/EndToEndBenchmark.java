@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.exitflow.control.BudgetSolver;
 import io.exitflow.control.ControllerSeed;
 import io.exitflow.control.ExitPlan;
+import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.runtime.api.EarlyExit;
 import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.runtime.manifest.Manifest;
@@ -29,6 +30,8 @@ import java.util.Optional;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -65,22 +68,34 @@ public final class EndToEndBenchmark {
 
     private EndToEndBenchmark() {}
 
+    private static final ConfigOption<String> BUNDLE = ConfigOptions.key("bench.bundle").stringType()
+            .defaultValue("models/sensor-cnn").withDescription("Model bundle directory.");
+    private static final ConfigOption<Long> EVENTS = ConfigOptions.key("bench.events").longType()
+            .defaultValue(300_000L).withDescription("Events per mode (rounded up to whole passes over the windows).");
+    private static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("bench.parallelism").intType()
+            .defaultValue(1).withDescription("Parallelism of the local Flink job.");
+    private static final ConfigOption<String> MODES = ConfigOptions.key("bench.modes").stringType()
+            .defaultValue("ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT,CASCADE_FLOOR")
+            .withDescription("Modes to run, comma-separated: EarlyExit.Mode names, ROW_FULL_DEPTH, *_STAGED, "
+                    + "CASCADE_FLOOR.");
+    private static final ConfigOption<Double> MAX_ACCURACY_LOSS = ConfigOptions.key("bench.max-accuracy-loss")
+            .doubleType().defaultValue(0.005).withDescription("Accuracy loss the CASCADE_FLOOR thresholds may lose.");
+    private static final ConfigOption<String> OUT = ConfigOptions.key("bench.out").stringType()
+            .defaultValue("bench/target-e2e/e2e.json").withDescription("Where the results go (JSON).");
+
     public static void main(String[] args) throws Exception {
-        Optional<BenchArgs> a = BenchArgs.parse(args, "bench/e2e.sh [--events 300000] [--parallelism 1] "
-                + "[--modes ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT,CASCADE_FLOOR] "
-                + "[--bundle models/sensor-cnn] [--max-batch-size 64] [--max-accuracy-loss 0.005] "
-                + "[--out bench/target-e2e/e2e.json]",
-                "bundle", "events", "parallelism", "max-batch-size", "modes", "max-accuracy-loss", "out");
+        Optional<BenchArgs> a = BenchArgs.parse(args, "bench/e2e.sh [--name value ...]",
+                List.of(BUNDLE, EVENTS, PARALLELISM, JobOptions.MAX_BATCH_SIZE, MODES, MAX_ACCURACY_LOSS, OUT));
         if (a.isEmpty()) {
             return;
         }
-        String bundle = a.get().get("bundle", "models/sensor-cnn");
-        long events = a.get().get("events", 300_000L, Long::parseLong);
-        int parallelism = a.get().get("parallelism", 1, Integer::parseInt);
-        int maxBatch = a.get().get("max-batch-size", 64, Integer::parseInt);
-        String modes = a.get().get("modes", "ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT,CASCADE_FLOOR");
-        double maxLoss = a.get().get("max-accuracy-loss", 0.005, Double::parseDouble);
-        Path out = a.get().get("out", Path.of("bench/target-e2e/e2e.json"), Path::of);
+        String bundle = a.get().get(BUNDLE);
+        long events = a.get().get(EVENTS);
+        int parallelism = a.get().get(PARALLELISM);
+        int maxBatch = a.get().get(JobOptions.MAX_BATCH_SIZE);
+        String modes = a.get().get(MODES);
+        double maxLoss = a.get().get(MAX_ACCURACY_LOSS);
+        Path out = Path.of(a.get().get(OUT));
         Path bundleDir = Path.of(bundle).toAbsolutePath();
         Manifest manifest = ModelBundle.load(bundleDir).manifest();
         Manifest.Window w = manifest.input().window();
@@ -123,7 +138,9 @@ public final class EndToEndBenchmark {
             DataStream<ThresholdUpdate> control = withFloor
                     ? env.fromData(new AvroTypeInfo<>(ThresholdUpdate.class), floor) : null;
             EarlyExit.Result result = EarlyExit.builder().bundlePath(bundleDir.toString()).mode(mode)
-                    .maxBatchSize(rowFull ? 1 : maxBatch).maxWait(Duration.ofMillis(20)).fullGraph(!staged)
+                    .maxBatchSize(rowFull ? 1 : maxBatch).fullGraph(!staged)
+                    // serving alone, as in bench/RESULTS.md: no full-depth samples for a controller
+                    .fullDepthSampleRate(0)
                     .name("bench-" + m.trim()).build()
                     .apply(requests, control);
             result.predictions().process(new RecordPredictions()).setParallelism(1)

@@ -28,6 +28,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -52,20 +53,32 @@ public final class KafkaJobBenchmark {
 
     private KafkaJobBenchmark() {}
 
+    private static final ConfigOption<String> BUNDLE = ConfigOptions.key("bench.bundle").stringType()
+            .defaultValue("models/sensor-cnn").withDescription("Model bundle directory.");
+    private static final ConfigOption<Integer> READINGS_PER_SENSOR = ConfigOptions.key("bench.readings-per-sensor")
+            .intType().defaultValue(30_000).withDescription("Readings each test-split sensor sends per pass.");
+    private static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("bench.parallelism").intType()
+            .defaultValue(1).withDescription("Parallelism of the job.");
+    private static final ConfigOption<Integer> WARMUP_PASSES = ConfigOptions.key("bench.warmup-passes").intType()
+            .defaultValue(1).withDescription("Passes run before the measured one.");
+    private static final ConfigOption<String> MODES = ConfigOptions.key("bench.modes").stringType()
+            .defaultValue("ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT")
+            .withDescription("Modes to run, comma-separated: EarlyExit.Mode names and ROW_FULL_DEPTH.");
+    private static final ConfigOption<String> OUT = ConfigOptions.key("bench.out").stringType()
+            .defaultValue("bench/target-e2e/e2e-kafka.json").withDescription("Where the results go (JSON).");
+
     public static void main(String[] args) throws Exception {
-        Optional<BenchArgs> a = BenchArgs.parse(args, "bench/e2e.sh kafka [--readings-per-sensor 30000] "
-                + "[--parallelism 1] [--warmup-passes 1] [--modes ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT] "
-                + "[--bundle models/sensor-cnn] [--out bench/target-e2e/e2e-kafka.json]",
-                "bundle", "readings-per-sensor", "parallelism", "modes", "warmup-passes", "out");
+        Optional<BenchArgs> a = BenchArgs.parse(args, "bench/e2e.sh kafka [--name value ...]",
+                List.of(BUNDLE, READINGS_PER_SENSOR, PARALLELISM, WARMUP_PASSES, MODES, OUT));
         if (a.isEmpty()) {
             return;
         }
-        String bundle = a.get().get("bundle", "models/sensor-cnn");
-        int readingsPerSensor = a.get().get("readings-per-sensor", 30_000, Integer::parseInt);
-        int parallelism = a.get().get("parallelism", 1, Integer::parseInt);
-        int warmupPasses = a.get().get("warmup-passes", 1, Integer::parseInt);
-        String modes = a.get().get("modes", "ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT");
-        Path out = a.get().get("out", Path.of("bench/target-e2e/e2e-kafka.json"), Path::of);
+        String bundle = a.get().get(BUNDLE);
+        int readingsPerSensor = a.get().get(READINGS_PER_SENSOR);
+        int parallelism = a.get().get(PARALLELISM);
+        int warmupPasses = a.get().get(WARMUP_PASSES);
+        String modes = a.get().get(MODES);
+        Path out = Path.of(a.get().get(OUT));
         Path bundleDir = Path.of(bundle).toAbsolutePath();
         Manifest manifest = ModelBundle.load(bundleDir).manifest();
         long readings = (long) SENSORS * readingsPerSensor;

@@ -48,11 +48,8 @@ public final class FeedbackWiring {
         if (utilisation.isPresent() && cfg.optional(JobOptions.BUDGET_RATE).isEmpty()) {
             throw new IllegalArgumentException("--budget-utilisation applies to --budget-rate only");
         }
-        String costs = cfg.get(JobOptions.BUDGET_STAGE_COSTS);
-        if (!costs.equals("measured") && !costs.equals("bundle")) {
-            throw new IllegalArgumentException("--budget-stage-costs must be measured or bundle, got '" + costs + "'");
-        }
-        ControllerConfig.Builder c = ControllerConfig.builder().fixedStageCosts(costs.equals("bundle"));
+        ControllerConfig.Builder c = ControllerConfig.builder()
+                .fixedStageCosts(cfg.get(JobOptions.BUDGET_STAGE_COSTS) == JobOptions.StageCosts.BUNDLE);
         try {
             utilisation.ifPresent(c::targetUtilisation);
         } catch (IllegalArgumentException e) {

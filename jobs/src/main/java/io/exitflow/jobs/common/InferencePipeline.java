@@ -10,8 +10,6 @@ import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Locale;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -50,14 +48,7 @@ public final class InferencePipeline {
      * groups and parallelism: {@link StagePlacement}, whose GPU groups it registers on the environment).
      */
     public EarlyExit earlyExit(String name) {
-        String mode = cfg.get(JobOptions.MODE).toUpperCase(Locale.ROOT);
-        EarlyExit.Mode m;
-        try {
-            m = EarlyExit.Mode.valueOf(mode);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--mode must be one of CASCADE, SPLIT, FULL_DEPTH, ROW_AT_A_TIME, got '"
-                    + mode + "'", e);
-        }
+        EarlyExit.Mode m = cfg.get(JobOptions.MODE);
         String bundle = cfg.require(JobOptions.BUNDLE);
         StagePlacement placement = StagePlacement.of(cfg, m,
                 ModelBundle.load(Path.of(bundle)).manifest().numStages());
@@ -66,9 +57,9 @@ public final class InferencePipeline {
                 .bundlePath(bundle)
                 .mode(m)
                 .maxBatchSize(cfg.get(JobOptions.MAX_BATCH_SIZE))
-                .maxWait(Duration.ofMillis(cfg.get(JobOptions.MAX_WAIT_MS)))
+                .maxWait(cfg.get(JobOptions.MAX_WAIT))
                 .fullDepthSampleRate(cfg.get(JobOptions.FULL_DEPTH_SAMPLE_RATE))
-                .statsInterval(Duration.ofMillis(cfg.get(JobOptions.STATS_INTERVAL_MS)))
+                .statsInterval(cfg.get(JobOptions.STATS_INTERVAL))
                 .intraOpThreads(cfg.get(JobOptions.INTRA_OP_THREADS))
                 .name(name)
                 .build();

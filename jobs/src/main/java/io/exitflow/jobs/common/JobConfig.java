@@ -1,18 +1,19 @@
 package io.exitflow.jobs.common;
 
-import java.util.HashMap;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
-import org.apache.flink.configuration.description.TextElement;
 
 /**
- * The settings of one job run: {@link JobOptions} read from the command line over Flink's configuration.
- * Unknown arguments and malformed values fail at start, naming the setting.
+ * The settings of one job run: {@link JobOptions} read from the command line over Flink's configuration
+ * ({@link CommandLine}). Unknown arguments and malformed values fail at start, naming the setting and what it
+ * accepts. The {@code *_MS} options read their duration option in milliseconds.
  */
 public final class JobConfig {
     private final Configuration config;
@@ -25,78 +26,49 @@ public final class JobConfig {
 
     /**
      * Reads {@code --name value} pairs over {@code flinkConfig} (which may hold {@code exitflow.*} keys from
-     * config.yaml).
+     * config.yaml), through the one {@link CommandLine} parser.
      *
-     * @throws IllegalArgumentException for an unknown argument or a missing value
+     * @throws IllegalArgumentException for an unknown argument, a missing value or a value of the wrong type, naming
+     *     the setting and what it accepts
      */
     public static JobConfig parse(String[] args, ReadableConfig flinkConfig) {
-        Map<String, ConfigOption<?>> byArg = new HashMap<>();
-        for (ConfigOption<?> o : JobOptions.all()) {
-            byArg.put(JobOptions.argName(o), o);
-        }
-        Configuration c = new Configuration();
-        for (ConfigOption<?> o : JobOptions.all()) {
-            copy(flinkConfig, c, o);
-        }
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (!a.startsWith("--")) {
-                throw new IllegalArgumentException("unexpected argument '" + a + "'; settings are --name value");
-            }
-            String name = a.substring(2);
-            ConfigOption<?> o = byArg.get(name);
-            if (o == null) {
-                throw new IllegalArgumentException("unknown setting --" + name + "; known: "
-                        + byArg.keySet().stream().sorted().map(n -> "--" + n).collect(Collectors.joining(" ")));
-            }
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException("--" + name + " needs a value");
-            }
-            c.setString(o.key(), args[++i]);
-        }
-        JobConfig jc = new JobConfig(c);
-        for (ConfigOption<?> o : JobOptions.all()) {
-            jc.validateType(o);
-        }
-        return jc;
+        return new JobConfig(CommandLine.of(JobOptions.all()).parse(args, flinkConfig));
     }
 
-    /** A config from settings given in code (tests, the demo, the benchmark): option to value. */
+    /**
+     * A config from settings given in code (tests, the demo, the benchmark): option to value, where a value may be
+     * given as its text ({@code "earliest"}) or typed ({@code StartingOffsets.EARLIEST}, {@code 200L} for a
+     * {@code *_MS} option, a {@link java.time.Duration} for a duration option).
+     *
+     * @throws IllegalArgumentException for a value of the wrong type, naming the setting and what it accepts
+     */
     public static JobConfig of(Map<ConfigOption<?>, Object> settings) {
         Configuration c = new Configuration();
-        settings.forEach((o, v) -> c.setString(o.key(), String.valueOf(v)));
-        JobConfig jc = new JobConfig(c);
-        for (ConfigOption<?> o : settings.keySet()) {
-            jc.validateType(o);
-        }
-        return jc;
-    }
-
-    private static <T> void copy(ReadableConfig from, Configuration to, ConfigOption<T> o) {
-        from.getOptional(o).ifPresent(v -> to.set(o, v));
-    }
-
-    private void validateType(ConfigOption<?> o) {
-        try {
-            config.getOptional(o);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--" + JobOptions.argName(o) + ": " + e.getMessage(), e);
-        }
+        List<ConfigOption<?>> given = new ArrayList<>();
+        settings.forEach((o, v) -> {
+            Optional<ConfigOption<Duration>> duration = JobOptions.durationOf(o);
+            ConfigOption<?> target = duration.isPresent() ? duration.get() : o;
+            // a *_MS view's value is a number of milliseconds
+            CommandLine.set(c, target, duration.isPresent() ? v + "ms" : v);
+            given.add(target);
+        });
+        given.forEach(o -> CommandLine.check(c, o));
+        return new JobConfig(c);
     }
 
     /** The value, or the option's default (null when it has none). */
     public <T> T get(ConfigOption<T> o) {
-        return config.get(o);
+        return given(o).orElse(o.hasDefaultValue() ? o.defaultValue() : null);
     }
 
     /** The value, or {@code fallback} when neither given nor defaulted. */
     public <T> T get(ConfigOption<T> o, T fallback) {
-        return config.getOptional(o).orElse(o.hasDefaultValue() ? o.defaultValue() : fallback);
+        return given(o).orElse(o.hasDefaultValue() ? o.defaultValue() : fallback);
     }
 
     /** The value if given (or defaulted). */
     public <T> Optional<T> optional(ConfigOption<T> o) {
-        Optional<T> v = config.getOptional(o);
+        Optional<T> v = given(o);
         return v.isPresent() || !o.hasDefaultValue() ? v : Optional.of(o.defaultValue());
     }
 
@@ -106,8 +78,23 @@ public final class JobConfig {
      * @throws IllegalArgumentException naming the setting when it is missing
      */
     public <T> T require(ConfigOption<T> o) {
-        return config.getOptional(o).orElseThrow(() -> new IllegalArgumentException(
-                "missing --" + JobOptions.argName(o) + " (" + describe(o) + ")"));
+        return given(o).orElseThrow(() -> new IllegalArgumentException(
+                "missing --" + JobOptions.argName(o) + " (" + CommandLine.describe(o) + ")"));
+    }
+
+    /** The value given (command line, config.yaml or code), without the default; a *_MS view reads its duration. */
+    private <T> Optional<T> given(ConfigOption<T> o) {
+        Optional<ConfigOption<Duration>> duration = JobOptions.durationOf(o);
+        if (duration.isEmpty()) {
+            return config.getOptional(o);
+        }
+        return config.getOptional(duration.get()).map(d -> millisAs(o, d));
+    }
+
+    /** A duration as the value of its millisecond view (a {@code ConfigOption<Long>}, so T is Long). */
+    @SuppressWarnings("unchecked") // durationOf(o) is present only for the *_MS views, all ConfigOption<Long>
+    private static <T> T millisAs(ConfigOption<T> view, Duration d) {
+        return (T) Long.valueOf(d.toMillis());
     }
 
     /**
@@ -132,17 +119,7 @@ public final class JobConfig {
 
     /** Text for {@code --help}: every setting with its default and meaning. */
     public static String help() {
-        StringBuilder sb = new StringBuilder("settings (--name value, or exitflow.<name> in Flink's config.yaml):\n");
-        for (ConfigOption<?> o : JobOptions.all()) {
-            sb.append(String.format("  --%-26s %s%n", JobOptions.argName(o),
-                    (o.hasDefaultValue() ? "[default " + o.defaultValue() + "] " : "") + describe(o)));
-        }
-        return sb.toString();
-    }
-
-    private static String describe(ConfigOption<?> o) {
-        return o.description().getBlocks().stream()
-                .map(b -> b instanceof TextElement t ? t.getFormat() : b.toString())
-                .collect(Collectors.joining(" "));
+        return "settings (--name value, or exitflow.<name> in Flink's config.yaml):\n"
+                + CommandLine.of(JobOptions.all()).help();
     }
 }

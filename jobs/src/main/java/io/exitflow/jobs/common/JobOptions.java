@@ -1,22 +1,56 @@
 package io.exitflow.jobs.common;
 
+import io.exitflow.control.ControllerConfig;
+import io.exitflow.runtime.api.EarlyExit;
+import io.exitflow.runtime.onnx.OrtConfig;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
 
 /**
- * Every setting of the ExitFlow jobs, with its key, default and meaning. A setting comes from the command line
- * ({@code --max-batch-size 128}) or from Flink's config.yaml ({@code exitflow.max-batch-size: 128}); the
- * command line wins. {@code --help} prints this list; README "Jobs" documents it.
+ * Every setting of the ExitFlow jobs, with its key, type, default and meaning: the one place each job default is
+ * stated (the early-exit runtime's come from {@link EarlyExit}, the controller's from {@link ControllerConfig}). A
+ * setting comes from the command line ({@code --max-batch-size 128}) or from Flink's config.yaml
+ * ({@code exitflow.max-batch-size: 128}); the command line wins ({@link CommandLine}). {@code --help} prints this
+ * list; README "Jobs" documents it.
+ *
+ * <p>Durations are {@link Duration} options ({@code --checkpoint-interval 5s}); each also keeps its older spelling in
+ * whole milliseconds ({@code --checkpoint-interval-ms 5000}, {@code exitflow.checkpoint-interval-ms} in config.yaml),
+ * and a {@code *_MS} field that reads it as a number of milliseconds, for code written against those.
  */
 public final class JobOptions {
     private static final String PREFIX = "exitflow.";
+    /** Key of each {@code *_MS} millisecond view to its duration option. */
+    private static final Map<String, ConfigOption<Duration>> MILLIS_VIEWS = new HashMap<>();
 
     private JobOptions() {}
+
+    /** Where a fresh job starts reading its input ({@code --starting-offsets}). */
+    public enum StartingOffsets {
+        /** The consumer group's committed offsets, else the earliest. */
+        COMMITTED,
+        /** The earliest offsets. */
+        EARLIEST,
+        /** The end of each partition. */
+        LATEST
+    }
+
+    /** Stage costs the controller plans with ({@code --budget-stage-costs}). */
+    public enum StageCosts {
+        /** Learned from the operators' busy time. */
+        MEASURED,
+        /** The bundle's calibration.json, fixed. */
+        BUNDLE
+    }
 
     // --- Kafka -----------------------------------------------------------------------------------------------
     public static final ConfigOption<String> BOOTSTRAP_SERVERS = ConfigOptions.key(PREFIX + "bootstrap-servers")
@@ -52,10 +86,11 @@ public final class JobOptions {
                     + "(bootstrap.servers, group.id, isolation.level, transactions, (de)serializers) are refused.");
     public static final ConfigOption<String> GROUP_ID = ConfigOptions.key(PREFIX + "group-id")
             .stringType().noDefaultValue().withDescription("Kafka consumer group (default: exitflow-<job>).");
-    public static final ConfigOption<String> STARTING_OFFSETS = ConfigOptions.key(PREFIX + "starting-offsets")
-            .stringType().defaultValue("committed")
+    public static final ConfigOption<StartingOffsets> STARTING_OFFSETS = CommandLine.lowerCase(ConfigOptions
+            .key(PREFIX + "starting-offsets")
+            .enumType(StartingOffsets.class).defaultValue(StartingOffsets.COMMITTED)
             .withDescription("Where a fresh job starts reading: committed (the group's offsets, else earliest), "
-                    + "earliest or latest. A job restored from a checkpoint resumes from the checkpoint.");
+                    + "earliest or latest. A job restored from a checkpoint resumes from the checkpoint."));
     public static final ConfigOption<Boolean> BOUNDED = ConfigOptions.key(PREFIX + "bounded")
             .booleanType().defaultValue(false)
             .withDescription("Stop at the input's end offsets as of job start (replays, tests); the job then finishes.");
@@ -65,26 +100,35 @@ public final class JobOptions {
                     + "(two jobs with one prefix fence each other and lose output). Default: derived from the job, the "
                     + "input topic and the consumer group, exitflow-<job>-<topic>-<8 hex of a hash>, the same on every "
                     + "restart. At start a prefix that another running producer uses is refused.");
-    public static final ConfigOption<Long> TRANSACTION_TIMEOUT_MS = ConfigOptions.key(PREFIX + "transaction-timeout-ms")
-            .longType().defaultValue(600_000L)
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = millisSpelling(ConfigOptions
+            .key(PREFIX + "transaction-timeout")
+            .durationType().defaultValue(Duration.ofMinutes(10))
             .withDescription("transaction.timeout.ms of the exactly-once sinks. Checked at start: at most the broker's "
                     + "transaction.max.timeout.ms (15 min by default), and at least W + max(1 min, W/2) where W = "
                     + "(tolerable failed checkpoints + 1) x (checkpoint interval + checkpoint timeout), the longest a "
-                    + "transaction stays open before its checkpoint commits it.");
+                    + "transaction stays open before its checkpoint commits it."));
+    /** {@link #TRANSACTION_TIMEOUT} in milliseconds (its older spelling {@code --transaction-timeout-ms}). */
+    public static final ConfigOption<Long> TRANSACTION_TIMEOUT_MS = millis(TRANSACTION_TIMEOUT);
 
     // --- Flink ------------------------------------------------------------------------------------------------
-    public static final ConfigOption<Long> CHECKPOINT_INTERVAL_MS = ConfigOptions.key(PREFIX + "checkpoint-interval-ms")
-            .longType().defaultValue(5_000L)
-            .withDescription("Checkpoint interval; outputs become visible to read_committed consumers at each checkpoint.");
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = millisSpelling(ConfigOptions
+            .key(PREFIX + "checkpoint-interval")
+            .durationType().defaultValue(Duration.ofSeconds(5))
+            .withDescription("Checkpoint interval; outputs become visible to read_committed consumers at each checkpoint."));
+    /** {@link #CHECKPOINT_INTERVAL} in milliseconds (its older spelling {@code --checkpoint-interval-ms}). */
+    public static final ConfigOption<Long> CHECKPOINT_INTERVAL_MS = millis(CHECKPOINT_INTERVAL);
     public static final ConfigOption<String> CHECKPOINT_DIR = ConfigOptions.key(PREFIX + "checkpoint-dir")
             .stringType().noDefaultValue()
             .withDescription("Checkpoint storage directory (a file system URI, e.g. file:///data/ckpt or s3://...); "
                     + "default: the cluster's execution.checkpointing.dir. A job without one (checkpoints in the "
                     + "JobManager's memory, 5 MB at most) refuses to start unless --allow-jobmanager-checkpoints.");
-    public static final ConfigOption<Long> CHECKPOINT_TIMEOUT_MS = ConfigOptions.key(PREFIX + "checkpoint-timeout-ms")
-            .longType().defaultValue(120_000L)
+    public static final ConfigOption<Duration> CHECKPOINT_TIMEOUT = millisSpelling(ConfigOptions
+            .key(PREFIX + "checkpoint-timeout")
+            .durationType().defaultValue(Duration.ofMinutes(2))
             .withDescription("A checkpoint that takes longer expires (execution.checkpointing.timeout). Shorter than "
-                    + "Flink's 10 min so that the default --transaction-timeout-ms covers interval + timeout.");
+                    + "Flink's 10 min so that the default --transaction-timeout-ms covers interval + timeout."));
+    /** {@link #CHECKPOINT_TIMEOUT} in milliseconds (its older spelling {@code --checkpoint-timeout-ms}). */
+    public static final ConfigOption<Long> CHECKPOINT_TIMEOUT_MS = millis(CHECKPOINT_TIMEOUT);
     public static final ConfigOption<Boolean> ALLOW_JOBMANAGER_CHECKPOINTS = ConfigOptions
             .key(PREFIX + "allow-jobmanager-checkpoints")
             .booleanType().defaultValue(false)
@@ -98,27 +142,37 @@ public final class JobOptions {
     public static final ConfigOption<String> BUNDLE = ConfigOptions.key(PREFIX + "bundle")
             .stringType().noDefaultValue()
             .withDescription("Model bundle directory (docs/bundle-contract.md), readable on every TaskManager (required).");
-    public static final ConfigOption<String> MODE = ConfigOptions.key(PREFIX + "mode")
-            .stringType().defaultValue("CASCADE")
+    public static final ConfigOption<EarlyExit.Mode> MODE = ConfigOptions.key(PREFIX + "mode")
+            .enumType(EarlyExit.Mode.class).defaultValue(EarlyExit.DEFAULT_MODE)
             .withDescription("CASCADE, SPLIT, FULL_DEPTH or ROW_AT_A_TIME (EarlyExit.Mode).");
     public static final ConfigOption<Integer> MAX_BATCH_SIZE = ConfigOptions.key(PREFIX + "max-batch-size")
-            .intType().defaultValue(64).withDescription("Events per ONNX call.");
-    public static final ConfigOption<Long> MAX_WAIT_MS = ConfigOptions.key(PREFIX + "max-wait-ms")
-            .longType().defaultValue(20L).withDescription("Longest time an event waits for its stage's batch to fill.");
+            .intType().defaultValue(EarlyExit.DEFAULT_MAX_BATCH_SIZE).withDescription("Events per ONNX call.");
+    public static final ConfigOption<Duration> MAX_WAIT = millisSpelling(ConfigOptions
+            .key(PREFIX + "max-wait")
+            .durationType().defaultValue(EarlyExit.DEFAULT_MAX_WAIT)
+            .withDescription("Longest time an event waits for its stage's batch to fill."));
+    /** {@link #MAX_WAIT} in milliseconds (its older spelling {@code --max-wait-ms}). */
+    public static final ConfigOption<Long> MAX_WAIT_MS = millis(MAX_WAIT);
     public static final ConfigOption<Double> FULL_DEPTH_SAMPLE_RATE = ConfigOptions.key(PREFIX + "full-depth-sample-rate")
-            .doubleType().defaultValue(0.02)
+            .doubleType().defaultValue(EarlyExit.DEFAULT_FULL_DEPTH_SAMPLE_RATE)
             .withDescription("Share of events run through every stage, for the controller's accuracy estimates.");
-    public static final ConfigOption<Long> STATS_INTERVAL_MS = ConfigOptions.key(PREFIX + "stats-interval-ms")
-            .longType().defaultValue(1_000L).withDescription("How often each stage operator emits StageStats.");
+    public static final ConfigOption<Duration> STATS_INTERVAL = millisSpelling(ConfigOptions
+            .key(PREFIX + "stats-interval")
+            .durationType().defaultValue(EarlyExit.DEFAULT_STATS_INTERVAL)
+            .withDescription("How often each stage operator emits StageStats."));
+    /** {@link #STATS_INTERVAL} in milliseconds (its older spelling {@code --stats-interval-ms}). */
+    public static final ConfigOption<Long> STATS_INTERVAL_MS = millis(STATS_INTERVAL);
     public static final ConfigOption<Integer> INTRA_OP_THREADS = ConfigOptions.key(PREFIX + "intra-op-threads")
-            .intType().defaultValue(1).withDescription("ONNX Runtime intra-op threads per stage session.");
+            .intType().defaultValue(EarlyExit.DEFAULT_INTRA_OP_THREADS)
+            .withDescription("ONNX Runtime intra-op threads per stage session.");
 
     // --- devices and stage placement (StagePlacement; deploy/k8s/README.md) ------------------------------------
-    public static final ConfigOption<String> DEVICE = ConfigOptions.key(PREFIX + "device")
-            .stringType().defaultValue("cpu")
+    public static final ConfigOption<OrtConfig.Device> DEVICE = CommandLine.lowerCase(ConfigOptions
+            .key(PREFIX + "device")
+            .enumType(OrtConfig.Device.class).defaultValue(EarlyExit.DEFAULT_DEVICE)
             .withDescription("cpu or cuda: where every stage runs ONNX Runtime. cuda needs the onnxruntime_gpu jar "
                     + "(Maven profile gpu; the Kubernetes image) and a gpu external resource on the TaskManager; "
-                    + "without either, a CUDA stage logs a warning and runs on CPU.");
+                    + "without either, a CUDA stage logs a warning and runs on CPU."));
     public static final ConfigOption<String> GPU_STAGES = ConfigOptions.key(PREFIX + "gpu-stages")
             .stringType().noDefaultValue()
             .withDescription("SPLIT mode: the stages that run on CUDA, the others on CPU (e.g. 2,3 or 2-3). "
@@ -165,13 +219,15 @@ public final class JobOptions {
     public static final ConfigOption<Double> BUDGET_UTILISATION = ConfigOptions.key(PREFIX + "budget-utilisation")
             .doubleType().noDefaultValue()
             .withDescription("With --budget-rate: share of each stage subtask's time the stages (ONNX Runtime) may fill "
-                    + "at the planned rate, in (0, 1] (default 0.85). Lower it when decoding, windowing and sinks "
+                    + "at the planned rate, in (0, 1] (default " + ControllerConfig.DEFAULT_TARGET_UTILISATION + "). Lower it "
+                    + "when decoding, windowing and sinks "
                     + "take most of the job's CPU, or to leave inference only a slice of shared cores.");
-    public static final ConfigOption<String> BUDGET_STAGE_COSTS = ConfigOptions.key(PREFIX + "budget-stage-costs")
-            .stringType().defaultValue("measured")
+    public static final ConfigOption<StageCosts> BUDGET_STAGE_COSTS = CommandLine.lowerCase(ConfigOptions
+            .key(PREFIX + "budget-stage-costs")
+            .enumType(StageCosts.class).defaultValue(StageCosts.MEASURED)
             .withDescription("Stage costs the controller plans with: measured (learned from the operators' busy time) "
                     + "or bundle (calibration.json's, fixed: plans follow only the input rate, the budget and the "
-                    + "samples, the same on any machine; for machines whose busy time is too noisy to steer by).");
+                    + "samples, the same on any machine; for machines whose busy time is too noisy to steer by)."));
     public static final ConfigOption<Integer> BUDGET_WORKERS = ConfigOptions.key(PREFIX + "budget-workers")
             .intType().noDefaultValue()
             .withDescription("Parallel workers a rate budget plans capacity for (default: the subtasks running stage 0). "
@@ -185,43 +241,64 @@ public final class JobOptions {
                     + "checkpointing; the job's admin client reads the group's offsets.");
 
     // --- anomaly job: windows and alerts ----------------------------------------------------------------------
-    public static final ConfigOption<Long> OUT_OF_ORDERNESS_MS = ConfigOptions.key(PREFIX + "out-of-orderness-ms")
-            .longType().defaultValue(200L)
-            .withDescription("Watermark bound: how far out of order readings may arrive and still be used in order.");
-    public static final ConfigOption<Long> ALLOWED_LATENESS_MS = ConfigOptions.key(PREFIX + "allowed-lateness-ms")
-            .longType().defaultValue(1_000L)
+    public static final ConfigOption<Duration> OUT_OF_ORDERNESS = millisSpelling(ConfigOptions
+            .key(PREFIX + "out-of-orderness")
+            .durationType().defaultValue(Duration.ofMillis(200))
+            .withDescription("Watermark bound: how far out of order readings may arrive and still be used in order."));
+    /** {@link #OUT_OF_ORDERNESS} in milliseconds (its older spelling {@code --out-of-orderness-ms}). */
+    public static final ConfigOption<Long> OUT_OF_ORDERNESS_MS = millis(OUT_OF_ORDERNESS);
+    public static final ConfigOption<Duration> ALLOWED_LATENESS = millisSpelling(ConfigOptions
+            .key(PREFIX + "allowed-lateness")
+            .durationType().defaultValue(Duration.ofSeconds(1))
             .withDescription("A reading behind the watermark by at most this is still used when it is newer than "
-                    + "the sensor's last used reading; later ones go to the dead-letter topic (reason late).");
-    public static final ConfigOption<Long> MAX_GAP_MS = ConfigOptions.key(PREFIX + "max-gap-ms")
-            .longType().noDefaultValue()
+                    + "the sensor's last used reading; later ones go to the dead-letter topic (reason late)."));
+    /** {@link #ALLOWED_LATENESS} in milliseconds (its older spelling {@code --allowed-lateness-ms}). */
+    public static final ConfigOption<Long> ALLOWED_LATENESS_MS = millis(ALLOWED_LATENESS);
+    public static final ConfigOption<Duration> MAX_GAP = millisSpelling(ConfigOptions
+            .key(PREFIX + "max-gap")
+            .durationType().noDefaultValue()
             .withDescription("A larger step between a sensor's readings restarts its window (default: the "
                     + "manifest's max_gap_ms, the gap the training windows were cut with; in format 1 bundles 3 x "
                     + "sample_period_ms + jitter max(2 ms, period/10), rounded up). A sensor whose window keeps "
-                    + "restarting shows in a WARN and the metrics sensorsWithoutWindows and readingsInNoWindow.");
+                    + "restarting shows in a WARN and the metrics sensorsWithoutWindows and readingsInNoWindow."));
+    /** {@link #MAX_GAP} in milliseconds (its older spelling {@code --max-gap-ms}). */
+    public static final ConfigOption<Long> MAX_GAP_MS = millis(MAX_GAP);
     public static final ConfigOption<Integer> MAX_WAITING_READINGS = ConfigOptions.key(PREFIX + "max-waiting-readings")
             .intType().noDefaultValue()
             .withDescription("Most readings of one sensor that wait for the watermark; past it the earliest is used "
                     + "without waiting (metric readingsReleasedEarly, a WARN) and readings older than it go to the "
                     + "dead-letter topic as late. Bounds the window step's memory (default: 2 x the readings of "
                     + "out-of-orderness-ms + watermark-max-drift-ms at the manifest's period, at least 2 windows).");
-    public static final ConfigOption<Long> WATERMARK_MAX_DRIFT_MS = ConfigOptions.key(PREFIX + "watermark-max-drift-ms")
-            .longType().defaultValue(1_000L)
+    public static final ConfigOption<Duration> WATERMARK_MAX_DRIFT = millisSpelling(ConfigOptions
+            .key(PREFIX + "watermark-max-drift")
+            .durationType().defaultValue(Duration.ofSeconds(1))
             .withDescription("Watermark alignment: an input partition whose watermark runs further ahead of the "
                     + "slowest one's is paused until that one catches up, so readings of a partition read far ahead "
                     + "wait in Kafka, not in the job's state. 0 turns alignment off; bounded input, and an "
-                    + "idle-timeout-ms under 5000, have none (Flink 2.2 bugs, README).");
-    public static final ConfigOption<Long> MAX_FUTURE_MS = ConfigOptions.key(PREFIX + "max-future-ms")
-            .longType().defaultValue(3_600_000L)
+                    + "idle-timeout-ms under 5000, have none (Flink 2.2 bugs, README)."));
+    /** {@link #WATERMARK_MAX_DRIFT} in milliseconds (its older spelling {@code --watermark-max-drift-ms}). */
+    public static final ConfigOption<Long> WATERMARK_MAX_DRIFT_MS = millis(WATERMARK_MAX_DRIFT);
+    public static final ConfigOption<Duration> MAX_FUTURE = millisSpelling(ConfigOptions
+            .key(PREFIX + "max-future")
+            .durationType().defaultValue(Duration.ofHours(1))
             .withDescription("A reading stamped further ahead of the clock than this is invalid (dead letter), "
-                    + "so one wrong clock cannot drag the watermark ahead of every other sensor.");
-    public static final ConfigOption<Long> MAX_PAST_MS = ConfigOptions.key(PREFIX + "max-past-ms")
-            .longType().defaultValue(315_360_000_000L)
-            .withDescription("A reading stamped further behind the clock than this (default 3650 days) is invalid "
+                    + "so one wrong clock cannot drag the watermark ahead of every other sensor."));
+    /** {@link #MAX_FUTURE} in milliseconds (its older spelling {@code --max-future-ms}). */
+    public static final ConfigOption<Long> MAX_FUTURE_MS = millis(MAX_FUTURE);
+    public static final ConfigOption<Duration> MAX_PAST = millisSpelling(ConfigOptions
+            .key(PREFIX + "max-past")
+            .durationType().defaultValue(Duration.ofDays(3650))
+            .withDescription("A reading stamped further behind the clock than this is invalid "
                     + "(dead letter), so one reset clock (1970, 2000) cannot hold the watermark back for every other "
-                    + "sensor; raise it to replay older recordings.");
-    public static final ConfigOption<Long> IDLE_TIMEOUT_MS = ConfigOptions.key(PREFIX + "idle-timeout-ms")
-            .longType().defaultValue(5_000L)
-            .withDescription("A partition silent this long stops holding the watermark back.");
+                    + "sensor; raise it to replay older recordings."));
+    /** {@link #MAX_PAST} in milliseconds (its older spelling {@code --max-past-ms}). */
+    public static final ConfigOption<Long> MAX_PAST_MS = millis(MAX_PAST);
+    public static final ConfigOption<Duration> IDLE_TIMEOUT = millisSpelling(ConfigOptions
+            .key(PREFIX + "idle-timeout")
+            .durationType().defaultValue(Duration.ofSeconds(5))
+            .withDescription("A partition silent this long stops holding the watermark back."));
+    /** {@link #IDLE_TIMEOUT} in milliseconds (its older spelling {@code --idle-timeout-ms}). */
+    public static final ConfigOption<Long> IDLE_TIMEOUT_MS = millis(IDLE_TIMEOUT);
     public static final ConfigOption<Double> ALERT_MIN_PROBABILITY = ConfigOptions.key(PREFIX + "alert-min-probability")
             .doubleType().defaultValue(0.9)
             .withDescription("Anomaly job: alert on a non-normal class predicted with at least this probability.");
@@ -235,13 +312,16 @@ public final class JobOptions {
             .withDescription("Anomaly job: the bundle's classes that raise alerts (a,b), or none for no alerts; "
                     + "instead of --normal-class. Checked against the bundle's classes at start.");
 
-    /** Every option declared above, in declaration order. */
+    /** Every option declared above, in declaration order, but the {@code *_MS} millisecond views. */
     public static List<ConfigOption<?>> all() {
         List<ConfigOption<?>> out = new ArrayList<>();
         for (Field f : JobOptions.class.getDeclaredFields()) {
             if (Modifier.isStatic(f.getModifiers()) && f.getType() == ConfigOption.class) {
                 try {
-                    out.add((ConfigOption<?>) f.get(null));
+                    ConfigOption<?> o = (ConfigOption<?>) f.get(null);
+                    if (!MILLIS_VIEWS.containsKey(o.key())) {
+                        out.add(o);
+                    }
                 } catch (IllegalAccessException e) {
                     throw new IllegalStateException(e);
                 }
@@ -252,6 +332,30 @@ public final class JobOptions {
 
     /** The command-line name of an option: its key without the {@code exitflow.} prefix. */
     public static String argName(ConfigOption<?> option) {
-        return option.key().substring(PREFIX.length());
+        return CommandLine.name(option);
+    }
+
+    /** The duration option a {@code *_MS} millisecond view reads, or empty for any other option. */
+    public static Optional<ConfigOption<Duration>> durationOf(ConfigOption<?> option) {
+        return Optional.ofNullable(MILLIS_VIEWS.get(option.key()));
+    }
+
+    /** A duration option that also takes its older spelling {@code --<name>-ms MILLIS}. */
+    private static ConfigOption<Duration> millisSpelling(ConfigOption<Duration> option) {
+        return CommandLine.durationWithMillisSpelling(option);
+    }
+
+    /**
+     * The millisecond view of a duration option (its older spelling): a {@code Long} option under the old key whose
+     * default, if any, is the duration's. {@link JobConfig} reads and writes it through the duration option.
+     */
+    private static ConfigOption<Long> millis(ConfigOption<Duration> duration) {
+        String key = duration.key() + "-ms";
+        var b = ConfigOptions.key(key).longType();
+        ConfigOption<Long> view = (duration.hasDefaultValue() ? b.defaultValue(duration.defaultValue().toMillis())
+                : b.noDefaultValue())
+                .withDescription(String.format(Locale.ROOT, "--%s in whole milliseconds.", CommandLine.name(duration)));
+        MILLIS_VIEWS.put(key, duration);
+        return view;
     }
 }

@@ -8,7 +8,6 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
-import java.util.Locale;
 import java.util.Properties;
 import java.util.Set;
 import org.apache.avro.specific.SpecificRecord;
@@ -211,7 +210,7 @@ public final class KafkaIo {
                 .build();
     }
 
-    private static <T extends SpecificRecord> KafkaRecordSerializationSchema<T> serializer(String topic, Class<T> type,
+    private <T extends SpecificRecord> KafkaRecordSerializationSchema<T> serializer(String topic, Class<T> type,
             RecordKey<T> key) {
         return KafkaRecordSerializationSchema.<T>builder()
                 .setTopic(topic)
@@ -233,17 +232,10 @@ public final class KafkaIo {
     }
 
     private OffsetsInitializer startingOffsets() {
-        String s = cfg.get(JobOptions.STARTING_OFFSETS).toLowerCase(Locale.ROOT);
-        switch (s) {
-            case "committed":
-                return OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
-            case "earliest":
-                return OffsetsInitializer.earliest();
-            case "latest":
-                return OffsetsInitializer.latest();
-            default:
-                throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.STARTING_OFFSETS)
-                        + " must be committed, earliest or latest, got '" + s + "'");
-        }
+        return switch (cfg.get(JobOptions.STARTING_OFFSETS)) {
+            case COMMITTED -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+            case EARLIEST -> OffsetsInitializer.earliest();
+            case LATEST -> OffsetsInitializer.latest();
+        };
     }
 }

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -58,7 +57,7 @@ public final class StagePlacement {
      *     range
      */
     public static StagePlacement of(JobConfig cfg, EarlyExit.Mode mode, int numStages) {
-        OrtConfig.Device device = device(cfg.get(JobOptions.DEVICE));
+        OrtConfig.Device device = cfg.get(JobOptions.DEVICE);
         boolean split = mode == EarlyExit.Mode.SPLIT;
         for (var perStage : List.of(JobOptions.GPU_STAGES, JobOptions.STAGE_SLOT_GROUPS, JobOptions.STAGE_PARALLELISM)) {
             if (!split && cfg.optional(perStage).isPresent()) {
@@ -95,14 +94,6 @@ public final class StagePlacement {
             gpuGroups.add(gpuSlotSharingGroup(cfg, name));
         }
         return new StagePlacement(mode, devices, groups, parallelism, Collections.unmodifiableList(gpuGroups));
-    }
-
-    private static OrtConfig.Device device(String text) {
-        try {
-            return OrtConfig.Device.valueOf(text.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--device must be cpu or cuda, got '" + text + "'", e);
-        }
     }
 
     /** The group of each stage, or null when no setting names any (every stage stays in the default group). */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.exitflow.jobs.anomaly.SensorAnomalyJob;
 import io.exitflow.jobs.common.BudgetSizing;
+import io.exitflow.jobs.common.CommandLine;
 import io.exitflow.jobs.common.JobConfig;
 import io.exitflow.jobs.common.JobLauncher;
 import io.exitflow.jobs.common.JobOptions;
@@ -11,6 +12,7 @@ import io.exitflow.jobs.common.KafkaIo;
 import io.exitflow.data.SensorClasses;
 import io.exitflow.jobs.simulator.RateSchedule;
 import io.exitflow.jobs.simulator.RecordedReadings;
+import io.exitflow.jobs.simulator.SimulatorOptions;
 import io.exitflow.jobs.simulator.StreamSimulator;
 import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
@@ -48,26 +50,26 @@ public final class EmbeddedDemo {
             "readings", "sensor-readings", "predictions", "predictions", "alerts", "alerts",
             "dead-letters", "dead-letters", "stats", "stage-stats", "control", "threshold-updates");
 
-    /** Demo settings (job settings pass through to the job). */
+    /** Demo settings (job settings pass through to the job), starting from the defaults of {@link DemoOptions}. */
     static final class Settings {
         long durationMillis = -1;
         long maxEvents = Long.MAX_VALUE;
-        String schedule = "20s@1500,20s@3000,20s@1500";
-        int sensors = 16;
+        String schedule = DemoOptions.SCHEDULE.defaultValue();
+        int sensors = SimulatorOptions.SENSORS.defaultValue();
         boolean sensorsGiven;
         /** A user's recordings to replay instead of the generator's sensors. */
         Path readings;
         /** Replay the recordings again (as new passes) until the schedule ends; off: once, then drain. */
-        boolean loop;
-        double badShare = 0.01;
-        String bundle = "models/sensor-cnn";
+        boolean loop = SimulatorOptions.LOOP.defaultValue().on();
+        double badShare = SimulatorOptions.BAD_SHARE.defaultValue();
+        String bundle = DemoOptions.BUNDLE.defaultValue();
         Path summaryJson;
         /** The report lines as a time series CSV (DemoTimeSeries), for ./exitflow-demo --plot. */
         Path timeseriesCsv;
-        long reportEveryMillis = 2000;
-        int parallelism = 2;
+        long reportEveryMillis = DemoOptions.REPORT_EVERY.defaultValue().toMillis();
+        int parallelism = DemoOptions.PARALLELISM.defaultValue();
         /** Run the feedback loop with a budget sized for the schedule's first rate (unless a budget is given). */
-        boolean feedback = true;
+        boolean feedback = DemoOptions.FEEDBACK.defaultValue().on();
         final Map<ConfigOption<?>, Object> job = new LinkedHashMap<>();
     }
 
@@ -491,60 +493,51 @@ public final class EmbeddedDemo {
         System.out.println("[demo] " + message);
     }
 
+    /** The demo's command line: its own settings, the simulator's it shares, then the job settings it passes on. */
+    private static CommandLine commandLine() {
+        return CommandLine.of(CommandLine.concat(DemoOptions.own(), DemoOptions.jobSettings()));
+    }
+
+    /** Usage, with every setting's default and meaning. */
+    static String usage() {
+        return "usage: ./exitflow-demo [--name value ...]\n\ndemo settings:\n" + CommandLine.of(DemoOptions.own()).help()
+                + "\njob settings (passed to the anomaly job):\n" + CommandLine.of(DemoOptions.jobSettings()).help();
+    }
+
+    /**
+     * Reads the command line ({@code --help} prints the usage and exits).
+     *
+     * @throws IllegalArgumentException naming the flag, for an unknown flag, a bad value or flags that do not go
+     *     together
+     */
     static Settings parse(String[] args) {
+        if (CommandLine.wantsHelp(args)) {
+            System.out.println(usage());
+            System.exit(0);
+        }
+        Configuration c = commandLine().parse(args, new Configuration());
         Settings s = new Settings();
-        Map<String, ConfigOption<?>> jobArgs = new HashMap<>();
-        for (ConfigOption<?> o : JobOptions.all()) {
-            jobArgs.put("--" + JobOptions.argName(o), o);
-        }
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                System.out.println("usage: ./exitflow-demo [--duration 60s] [--max-events N] [--schedule 20s@1500,20s@3000]"
-                        + " [--sensors 16 | --readings FILE.avro [--loop on|off]] [--bad-share 0.01]"
-                        + " [--bundle models/sensor-cnn] [--summary-json FILE] [--timeseries-csv FILE]"
-                        + " [--report-every 2s] [--parallelism 2] [--feedback on|off] [job settings]\n\n" + JobConfig.help());
-                System.exit(0);
-            }
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException(a + " needs a value");
-            }
-            String v = args[++i];
-            switch (a) {
-                case "--duration" -> s.durationMillis = millis(a, v);
-                case "--max-events" -> s.maxEvents = Long.parseLong(v);
-                case "--schedule" -> s.schedule = v;
-                case "--sensors" -> {
-                    s.sensors = Integer.parseInt(v);
-                    s.sensorsGiven = true;
-                }
-                case "--readings" -> s.readings = Path.of(v);
-                case "--loop" -> s.loop = switch (v) {
-                    case "on" -> true;
-                    case "off" -> false;
-                    default -> throw new IllegalArgumentException("--loop must be on or off, got '" + v + "'");
-                };
-                case "--bad-share" -> s.badShare = Double.parseDouble(v);
-                case "--bundle" -> s.bundle = v;
-                case "--summary-json" -> s.summaryJson = Path.of(v);
-                case "--timeseries-csv" -> s.timeseriesCsv = Path.of(v);
-                case "--report-every" -> s.reportEveryMillis = millis(a, v);
-                case "--parallelism" -> s.parallelism = Integer.parseInt(v);
-                case "--feedback" -> s.feedback = switch (v) {
-                    case "on" -> true;
-                    case "off" -> false;
-                    default -> throw new IllegalArgumentException("--feedback must be on or off, got '" + v + "'");
-                };
-                default -> {
-                    ConfigOption<?> o = jobArgs.get(a);
-                    if (o == null || List.of("--bootstrap-servers", "--bundle").contains(a)) {
-                        throw new IllegalArgumentException("unknown argument " + a + " (--help lists them)");
-                    }
-                    s.job.put(o, v);
-                }
+        c.getOptional(DemoOptions.DURATION).ifPresent(d -> s.durationMillis = d.toMillis());
+        c.getOptional(SimulatorOptions.MAX_EVENTS).ifPresent(n -> s.maxEvents = n);
+        s.schedule = c.get(DemoOptions.SCHEDULE);
+        s.sensors = c.get(SimulatorOptions.SENSORS);
+        s.sensorsGiven = c.containsKey(SimulatorOptions.SENSORS.key());
+        s.readings = c.getOptional(SimulatorOptions.READINGS).map(Path::of).orElse(null);
+        s.loop = c.get(SimulatorOptions.LOOP).on();
+        s.badShare = c.get(SimulatorOptions.BAD_SHARE);
+        s.bundle = c.get(DemoOptions.BUNDLE);
+        s.summaryJson = c.getOptional(DemoOptions.SUMMARY_JSON).map(Path::of).orElse(null);
+        s.timeseriesCsv = c.getOptional(DemoOptions.TIMESERIES_CSV).map(Path::of).orElse(null);
+        s.reportEveryMillis = c.get(DemoOptions.REPORT_EVERY).toMillis();
+        s.parallelism = c.get(DemoOptions.PARALLELISM);
+        s.feedback = c.get(DemoOptions.FEEDBACK).on();
+        Map<String, String> given = c.toMap();
+        for (ConfigOption<?> o : DemoOptions.jobSettings()) {
+            if (given.containsKey(o.key())) {
+                s.job.put(o, given.get(o.key()));
             }
         }
-        RateSchedule.parse(s.schedule); // fail early on a bad schedule
+        StreamSimulator.schedule(s.schedule); // fail early on a bad schedule
         if (s.readings != null && s.sensorsGiven) {
             throw new IllegalArgumentException("--sensors sets the generated sensors; with --readings the file's "
                     + "recordings are sent (drop --sensors)");
@@ -553,14 +546,5 @@ public final class EmbeddedDemo {
             throw new IllegalArgumentException("--loop applies to --readings only");
         }
         return s;
-    }
-
-    /** A duration like 90s, 500ms or 2m (the rate schedule's units). */
-    private static long millis(String name, String v) {
-        try {
-            return RateSchedule.parse(v + "@0").totalMillis();
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(name + " must be a duration like 60s, 500ms or 2m, got '" + v + "'");
-        }
     }
 }

@@ -1,6 +1,8 @@
 package io.exitflow.jobs.simulator;
 
 import io.exitflow.jobs.common.AvroCodec;
+import io.exitflow.jobs.common.CommandLine;
+import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.common.KafkaClientProperties;
 import io.exitflow.schemas.SensorReading;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +17,7 @@ import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -38,6 +41,8 @@ import org.slf4j.LoggerFactory;
  *     [--topic sensor-readings] [--schedule 60s@2000,30s@4000] [--sensors 16] [--split test] \
  *     [--readings FILE.avro [--loop on|off] [--end-flush on|off]] \
  *     [--bad-share 0.01] [--max-events N] [--start-time dataset|now|EPOCH_MS] [--seed 7]</pre>
+ *
+ * The settings, their defaults and meanings are {@link SimulatorOptions}; {@code --help} lists them.
  */
 public final class StreamSimulator implements Runnable, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StreamSimulator.class);
@@ -48,21 +53,21 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         void onSent(SensorReading reading, long sentNanos);
     }
 
-    /** Settings, with the defaults above. */
+    /** Settings, starting from the defaults of {@link SimulatorOptions}. */
     public static final class Settings {
         String bootstrapServers;
-        String topic = "sensor-readings";
-        RateSchedule schedule = RateSchedule.parse("60s@2000");
-        int sensors = 16;
-        String split = "test";
-        long seed = SensorFleet.DATASET_SEED;
-        double badShare = 0.01;
+        String topic = SimulatorOptions.TOPIC.defaultValue();
+        RateSchedule schedule = RateSchedule.parse(SimulatorOptions.SCHEDULE.defaultValue());
+        int sensors = SimulatorOptions.SENSORS.defaultValue();
+        String split = SimulatorOptions.SPLIT.defaultValue();
+        long seed = SimulatorOptions.SEED.defaultValue();
+        double badShare = SimulatorOptions.BAD_SHARE.defaultValue();
         long maxEvents = Long.MAX_VALUE;
-        String startTime = "dataset";
+        String startTime = SimulatorOptions.START_TIME.defaultValue();
         Properties clientProperties = KafkaClientProperties.none();
         RecordedReadings readings;
-        boolean loop;
-        boolean endFlush;
+        boolean loop = SimulatorOptions.LOOP.defaultValue().on();
+        boolean endFlush = SimulatorOptions.END_FLUSH.defaultValue().on();
 
         public Settings bootstrapServers(String s) { this.bootstrapServers = s; return this; }
         /** Producer settings (security, tuning) besides the simulator's own, as from {@code --kafka-properties}. */
@@ -351,52 +356,41 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         }
     }
 
+    /** Usage of the command line, with every setting's default and meaning. */
+    static String usage() {
+        return "usage: StreamSimulator --bootstrap-servers HOST:PORT [--name value ...]\n"
+                + CommandLine.of(SimulatorOptions.all()).help();
+    }
+
+    /**
+     * Reads the command line ({@link SimulatorOptions}; {@code --help} prints the usage and exits).
+     *
+     * @throws IllegalArgumentException naming the flag, for an unknown flag, a bad value or flags that do not go
+     *     together
+     */
     static Settings parse(String[] args) {
-        Settings s = new Settings();
-        String generatorFlag = null;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                System.out.println("usage: StreamSimulator --bootstrap-servers HOST:PORT [--kafka-properties FILE]"
-                        + " [--topic sensor-readings]"
-                        + " [--schedule 60s@2000,30s@4000] [--sensors 16] [--split test]"
-                        + " [--readings FILE.avro [--loop on|off] [--end-flush on|off]] [--bad-share 0.01]"
-                        + " [--max-events N] [--start-time dataset|now|EPOCH_MS] [--seed 7]\n"
-                        + "  --readings: replay an Avro container file of SensorReading (./exitflow convert-readings"
-                        + " makes one from CSV or Parquet) instead of the generator's sensors; each recording's times"
-                        + " are rebased to --start-time (dataset: the file's earliest time), recordings go in turns;"
-                        + " --loop on repeats them as new passes (sensor id <id>#<pass>) until the schedule ends;"
-                        + " --end-flush on sends one reading per partition 60 s later so the job releases the last"
-                        + " windows.");
-                System.exit(0);
-            }
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException(a + " needs a value");
-            }
-            String v = args[++i];
-            switch (a) {
-                case "--bootstrap-servers" -> s.bootstrapServers(v);
-                case "--kafka-properties" -> s.clientProperties(KafkaClientProperties.load(Path.of(v)));
-                case "--topic" -> s.topic(v);
-                case "--schedule" -> s.schedule(RateSchedule.parse(v));
-                case "--sensors" -> {
-                    s.sensors(Integer.parseInt(v));
-                    generatorFlag = a;
-                }
-                case "--split" -> {
-                    s.split(v);
-                    generatorFlag = a;
-                }
-                case "--readings" -> s.readings(RecordedReadings.load(Path.of(v)));
-                case "--loop" -> s.loop(onOff(a, v));
-                case "--end-flush" -> s.endFlush(onOff(a, v));
-                case "--seed" -> s.seed(Long.parseLong(v));
-                case "--bad-share" -> s.badShare(Double.parseDouble(v));
-                case "--max-events" -> s.maxEvents(Long.parseLong(v));
-                case "--start-time" -> s.startTime(v);
-                default -> throw new IllegalArgumentException("unknown argument " + a + " (--help lists them)");
-            }
+        if (CommandLine.wantsHelp(args)) {
+            System.out.println(usage());
+            System.exit(0);
         }
+        Configuration c = CommandLine.of(SimulatorOptions.all()).parse(args, new Configuration());
+        Settings s = new Settings();
+        c.getOptional(JobOptions.BOOTSTRAP_SERVERS).ifPresent(s::bootstrapServers);
+        c.getOptional(JobOptions.KAFKA_PROPERTIES)
+                .ifPresent(f -> s.clientProperties(KafkaClientProperties.load(Path.of(f))));
+        s.topic(c.get(SimulatorOptions.TOPIC));
+        s.schedule(schedule(c.get(SimulatorOptions.SCHEDULE)));
+        s.sensors(c.get(SimulatorOptions.SENSORS));
+        s.split(c.get(SimulatorOptions.SPLIT));
+        c.getOptional(SimulatorOptions.READINGS).ifPresent(f -> s.readings(RecordedReadings.load(Path.of(f))));
+        s.loop(c.get(SimulatorOptions.LOOP).on());
+        s.endFlush(c.get(SimulatorOptions.END_FLUSH).on());
+        s.seed(c.get(SimulatorOptions.SEED));
+        s.badShare(c.get(SimulatorOptions.BAD_SHARE));
+        c.getOptional(SimulatorOptions.MAX_EVENTS).ifPresent(s::maxEvents);
+        s.startTime(c.get(SimulatorOptions.START_TIME));
+        String generatorFlag = c.containsKey(SimulatorOptions.SENSORS.key()) ? "--sensors"
+                : c.containsKey(SimulatorOptions.SPLIT.key()) ? "--split" : null;
         if (s.readings != null && generatorFlag != null) {
             throw new IllegalArgumentException(generatorFlag + " chooses the generator's sensors; with --readings the"
                     + " file's recordings are sent (drop " + generatorFlag + ")");
@@ -404,11 +398,16 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         return s;
     }
 
-    static boolean onOff(String name, String v) {
-        return switch (v) {
-            case "on" -> true;
-            case "off" -> false;
-            default -> throw new IllegalArgumentException(name + " must be on or off, got '" + v + "'");
-        };
+    /**
+     * A rate schedule from {@code --schedule}.
+     *
+     * @throws IllegalArgumentException naming {@code --schedule}
+     */
+    public static RateSchedule schedule(String text) {
+        try {
+            return RateSchedule.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--schedule: " + e.getMessage(), e);
+        }
     }
 }

@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -136,7 +135,7 @@ class KubernetesManifestsTest {
         String bundle = jobConfig.require(JobOptions.BUNDLE);
         Path bundleDir = root.resolve("models").resolve(bundle.substring("/opt/exitflow/models/".length()));
         int stages = ModelBundle.load(bundleDir).manifest().numStages();
-        EarlyExit.Mode mode = EarlyExit.Mode.valueOf(jobConfig.get(JobOptions.MODE).toUpperCase(Locale.ROOT));
+        EarlyExit.Mode mode = jobConfig.get(JobOptions.MODE);
         assertEquals(EarlyExit.Mode.SPLIT, mode, "stages go to different pools only as separate operators");
         StagePlacement placement = StagePlacement.of(jobConfig, mode, stages);
         assertEquals(OrtConfig.Device.CPU, placement.device(0), "stage 0 answers most events: CPU");

@@ -14,7 +14,6 @@ import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -40,11 +39,31 @@ import org.apache.flink.util.OutputTag;
  * }</pre>
  *
  * The bundle is validated when {@link Builder#build()} runs and again when each operator opens; the path must be
- * readable on every TaskManager.
+ * readable on every TaskManager. {@code build()} checks every setting once and keeps them in an immutable
+ * {@link Settings} record; the defaults below are the ones the jobs' options use too.
  */
 public final class EarlyExit {
     /** Answers to every accepted request. */
     public static final TypeInformation<Prediction> PREDICTION_TYPE = new AvroTypeInfo<>(Prediction.class);
+    /** Default deployment of the stages. */
+    public static final Mode DEFAULT_MODE = Mode.CASCADE;
+    /** Default events per ONNX call. */
+    public static final int DEFAULT_MAX_BATCH_SIZE = 64;
+    /** Default longest wait of the oldest event in a stage's batch. */
+    public static final Duration DEFAULT_MAX_WAIT = Duration.ofMillis(20);
+    /** Default share of events run through every stage, for the controller's accuracy estimates. */
+    public static final double DEFAULT_FULL_DEPTH_SAMPLE_RATE = 0.02;
+    /** Default bound on the samples kept per stats interval per subtask. */
+    public static final int DEFAULT_MAX_SAMPLES_PER_INTERVAL = 256;
+    /** Default interval of StageStats. */
+    public static final Duration DEFAULT_STATS_INTERVAL = Duration.ofSeconds(1);
+    /** Default device of every stage. */
+    public static final OrtConfig.Device DEFAULT_DEVICE = OrtConfig.Device.CPU;
+    /** Default ONNX Runtime intra-op threads per session (Flink's slots own the cores). */
+    public static final int DEFAULT_INTRA_OP_THREADS = 1;
+    /** Default operator name and uid prefix. */
+    public static final String DEFAULT_NAME = "early-exit";
+
     /** Per-interval measurements (side output of every early-exit operator). */
     public static final OutputTag<StageStats> STAGE_STATS = EarlyExitOperator.STAGE_STATS;
     /** Requests that could not be served, with why (side output of the first operator). */
@@ -70,12 +89,44 @@ public final class EarlyExit {
     public record Result(DataStream<Prediction> predictions, DataStream<StageStats> stageStats,
                          DataStream<RejectedRequest> rejected) {}
 
-    private final Builder b;
-    private final int numStages;
+    /**
+     * What {@link Builder#build()} checked: the settings of one early-exit deployment, immutable.
+     *
+     * @param bundlePath the bundle's directory, as loaded
+     * @param numStages stages of the served model
+     * @param stageParallelism SPLIT mode: parallelism of each stage operator, one per stage; empty: the job's
+     * @param slotSharingGroups SPLIT mode: slot sharing group of each stage operator, one per stage; empty: default
+     * @param stageDevices SPLIT mode: device of each stage, one per stage; empty: {@code ort}'s device for all
+     */
+    public record Settings(String bundlePath, int numStages, Mode mode, int maxBatchSize, Duration maxWait,
+            double fullDepthSampleRate, int maxSamplesPerInterval, Duration statsInterval, boolean fullGraph,
+            OrtConfig ort, List<Integer> stageParallelism, List<String> slotSharingGroups,
+            List<OrtConfig.Device> stageDevices, String name) {
+        /** Copies the lists, so that the settings stay as checked. */
+        public Settings {
+            stageParallelism = List.copyOf(stageParallelism);
+            slotSharingGroups = List.copyOf(slotSharingGroups);
+            stageDevices = List.copyOf(stageDevices);
+        }
 
-    private EarlyExit(Builder b, int numStages) {
-        this.b = b;
-        this.numStages = numStages;
+        /** The batching and sampling of the operator running stages {@code first..last}. */
+        CascadeSettings cascade(int first, int last) {
+            boolean rowAtATime = mode == Mode.ROW_AT_A_TIME;
+            return new CascadeSettings(first, last, mode != Mode.FULL_DEPTH, rowAtATime ? 1 : maxBatchSize,
+                    rowAtATime ? 0 : maxWait.toMillis(), fullDepthSampleRate, maxSamplesPerInterval,
+                    statsInterval.toMillis(), fullGraph);
+        }
+
+        /** The sessions' configuration of SPLIT stage {@code k}. */
+        OrtConfig ort(int k) {
+            return stageDevices.isEmpty() ? ort : new OrtConfig(stageDevices.get(k), ort.gpuIndex(), ort.intraOpThreads());
+        }
+    }
+
+    private final Settings s;
+
+    private EarlyExit(Settings s) {
+        this.s = s;
     }
 
     public static Builder builder() {
@@ -84,7 +135,12 @@ public final class EarlyExit {
 
     /** Stages of the served model. */
     public int numStages() {
-        return numStages;
+        return s.numStages();
+    }
+
+    /** The settings {@link Builder#build()} checked. */
+    public Settings settings() {
+        return s;
     }
 
     /**
@@ -93,22 +149,21 @@ public final class EarlyExit {
      */
     public Result apply(DataStream<InferenceRequest> requests, DataStream<ThresholdUpdate> control) {
         KeyedStream<InferenceRequest, String> keyed = requests.keyBy(new RequestKey(), Types.STRING);
-        if (b.mode != Mode.SPLIT) {
-            CascadeSettings s = settings(0, numStages - 1);
-            SingleOutputStreamOperator<Prediction> op = attach(keyed, control, b.name,
-                    new CascadeOperator(b.bundlePath, s, b.ortConfig()));
-            op.uid(b.name);
+        if (s.mode() != Mode.SPLIT) {
+            SingleOutputStreamOperator<Prediction> op = attach(keyed, control, s.name(),
+                    new CascadeOperator(s.bundlePath(), s.cascade(0, s.numStages() - 1), s.ort()));
+            op.uid(s.name());
             return new Result(op, op.getSideOutput(STAGE_STATS), op.getSideOutput(REJECTED));
         }
         SingleOutputStreamOperator<Prediction> first = attach(keyed, control, stageName(0),
-                new CascadeOperator(b.bundlePath, settings(0, 0), b.ortConfig(0)));
+                new CascadeOperator(s.bundlePath(), s.cascade(0, 0), s.ort(0)));
         place(first, 0);
         DataStream<Prediction> predictions = first;
         DataStream<StageStats> stats = first.getSideOutput(STAGE_STATS);
         DataStream<InFlightEvent> survivors = first.getSideOutput(CascadeOperator.SURVIVORS);
-        for (int k = 1; k < numStages; k++) {
+        for (int k = 1; k < s.numStages(); k++) {
             SingleOutputStreamOperator<Prediction> op = attach(survivors.keyBy(new EventKey(), Types.STRING), control,
-                    stageName(k), new SplitStageOperator(b.bundlePath, settings(k, k), b.ortConfig(k)));
+                    stageName(k), new SplitStageOperator(s.bundlePath(), s.cascade(k, k), s.ort(k)));
             place(op, k);
             predictions = predictions.union(op);
             stats = stats.union(op.getSideOutput(STAGE_STATS));
@@ -128,23 +183,16 @@ public final class EarlyExit {
 
     private void place(SingleOutputStreamOperator<Prediction> op, int k) {
         op.uid(stageName(k));
-        if (b.stageParallelism != null) {
-            op.setParallelism(b.stageParallelism[k]);
+        if (!s.stageParallelism().isEmpty()) {
+            op.setParallelism(s.stageParallelism().get(k));
         }
-        if (b.slotSharingGroups != null) {
-            op.slotSharingGroup(b.slotSharingGroups[k]);
+        if (!s.slotSharingGroups().isEmpty()) {
+            op.slotSharingGroup(s.slotSharingGroups().get(k));
         }
     }
 
     private String stageName(int k) {
-        return b.name + "-stage" + k;
-    }
-
-    private CascadeSettings settings(int first, int last) {
-        boolean rowAtATime = b.mode == Mode.ROW_AT_A_TIME;
-        return new CascadeSettings(first, last, b.mode != Mode.FULL_DEPTH, rowAtATime ? 1 : b.maxBatchSize,
-                rowAtATime ? 0 : b.maxWait.toMillis(), b.fullDepthSampleRate, b.maxSamplesPerInterval,
-                b.statsInterval.toMillis(), b.fullGraph);
+        return s.name() + "-stage" + k;
     }
 
     private static final class RequestKey implements KeySelector<InferenceRequest, String> {
@@ -161,22 +209,22 @@ public final class EarlyExit {
         }
     }
 
-    /** Builder; every setting has a default except the bundle path. */
+    /** Builder; every setting has a default (the {@code DEFAULT_*} constants) except the bundle path. */
     public static final class Builder {
         private String bundlePath;
-        private Mode mode = Mode.CASCADE;
-        private int maxBatchSize = 64;
-        private Duration maxWait = Duration.ofMillis(20);
-        private double fullDepthSampleRate = 0.0;
-        private int maxSamplesPerInterval = 256;
-        private Duration statsInterval = Duration.ofSeconds(1);
-        private OrtConfig.Device device = OrtConfig.Device.CPU;
+        private Mode mode = DEFAULT_MODE;
+        private int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
+        private Duration maxWait = DEFAULT_MAX_WAIT;
+        private double fullDepthSampleRate = DEFAULT_FULL_DEPTH_SAMPLE_RATE;
+        private int maxSamplesPerInterval = DEFAULT_MAX_SAMPLES_PER_INTERVAL;
+        private Duration statsInterval = DEFAULT_STATS_INTERVAL;
+        private OrtConfig.Device device = DEFAULT_DEVICE;
         private int gpuIndex = OrtConfig.FROM_EXTERNAL_RESOURCE;
-        private int intraOpThreads = 1;
+        private int intraOpThreads = DEFAULT_INTRA_OP_THREADS;
         private int[] stageParallelism;
         private String[] slotSharingGroups;
         private OrtConfig.Device[] stageDevices;
-        private String name = "early-exit";
+        private String name = DEFAULT_NAME;
         private boolean fullGraph = true;
 
         private Builder() {}
@@ -204,7 +252,10 @@ public final class EarlyExit {
             return this;
         }
 
-        /** Share of events that run every stage, feeding StageStats.samples and Prediction.fullDepthClassIndex. */
+        /**
+         * Share of events that run every stage, feeding StageStats.samples and Prediction.fullDepthClassIndex
+         * (default {@value EarlyExit#DEFAULT_FULL_DEPTH_SAMPLE_RATE}, as in the jobs; 0 for none).
+         */
         public Builder fullDepthSampleRate(double rate) {
             this.fullDepthSampleRate = rate;
             return this;
@@ -277,67 +328,59 @@ public final class EarlyExit {
             return this;
         }
 
-        OrtConfig ortConfig() {
-            return new OrtConfig(device, gpuIndex, intraOpThreads);
-        }
-
-        /** The sessions' configuration of SPLIT stage {@code k}. */
-        OrtConfig ortConfig(int k) {
-            return stageDevices == null ? ortConfig() : new OrtConfig(stageDevices[k], gpuIndex, intraOpThreads);
-        }
-
-        /** Validates the settings and the bundle (a bad bundle fails here, naming the file). */
+        /**
+         * Checks every setting once, loads and validates the bundle (a bad bundle fails here, naming the file), and
+         * returns the deployment with its immutable {@link Settings}.
+         *
+         * @throws IllegalArgumentException naming the setting, for a missing or out-of-range one
+         */
         public EarlyExit build() {
             if (bundlePath == null) {
                 throw new IllegalArgumentException("bundlePath is required");
             }
-            if (maxWait == null || statsInterval == null || mode == null || name == null) {
-                throw new IllegalArgumentException("maxWait, statsInterval, mode and name must not be null");
+            if (maxWait == null || statsInterval == null || mode == null || name == null || device == null) {
+                throw new IllegalArgumentException("maxWait, statsInterval, mode, name and device must not be null");
             }
-            ortConfig();
+            check(maxBatchSize >= 1, "maxBatchSize must be >= 1, got " + maxBatchSize);
+            check(!maxWait.isNegative(), "maxWait must be >= 0, got " + maxWait);
+            check(fullDepthSampleRate >= 0 && fullDepthSampleRate <= 1,
+                    "fullDepthSampleRate must be in [0, 1], got " + fullDepthSampleRate);
+            check(maxSamplesPerInterval >= 0, "maxSamplesPerInterval must be >= 0, got " + maxSamplesPerInterval);
+            check(statsInterval.toMillis() >= 1, "statsInterval must be >= 1 ms, got " + statsInterval);
+            check(intraOpThreads >= 1, "intraOpThreads must be >= 1, got " + intraOpThreads);
+            check(gpuIndex >= OrtConfig.FROM_EXTERNAL_RESOURCE,
+                    "gpuIndex must be >= 0 or OrtConfig.FROM_EXTERNAL_RESOURCE, got " + gpuIndex);
+            if (mode != Mode.SPLIT && (stageParallelism != null || slotSharingGroups != null || stageDevices != null)) {
+                throw new IllegalArgumentException(
+                        "stageParallelism, slotSharingGroups and stageDevices apply to Mode.SPLIT only");
+            }
             ModelBundle bundle = ModelBundle.load(Path.of(bundlePath));
             int k = bundle.manifest().numStages();
-            bundlePath = bundle.dir().toString();
-            new CascadeSettings(0, k - 1, true, maxBatchSize, maxWait.toMillis(), fullDepthSampleRate,
-                    maxSamplesPerInterval, statsInterval.toMillis());
             if (stageParallelism != null && stageParallelism.length != k) {
                 throw new IllegalArgumentException("stageParallelism needs one value per stage (" + k + "), got "
                         + stageParallelism.length);
             }
-            if (slotSharingGroups != null && slotSharingGroups.length != k) {
+            if (slotSharingGroups != null
+                    && (slotSharingGroups.length != k || Arrays.asList(slotSharingGroups).contains(null))) {
                 throw new IllegalArgumentException("slotSharingGroups needs one per stage (" + k + "), got "
-                        + slotSharingGroups.length);
+                        + Arrays.toString(slotSharingGroups));
             }
             if (stageDevices != null && (stageDevices.length != k || Arrays.asList(stageDevices).contains(null))) {
                 throw new IllegalArgumentException("stageDevices needs one device per stage (" + k + "), got "
                         + Arrays.toString(stageDevices));
             }
-            if (mode != Mode.SPLIT && (stageParallelism != null || slotSharingGroups != null || stageDevices != null)) {
-                throw new IllegalArgumentException(
-                        "stageParallelism, slotSharingGroups and stageDevices apply to Mode.SPLIT only");
-            }
-            Builder copy = copy();
-            return new EarlyExit(copy, k);
+            return new EarlyExit(new Settings(bundle.dir().toString(), k, mode, maxBatchSize, maxWait,
+                    fullDepthSampleRate, maxSamplesPerInterval, statsInterval, fullGraph,
+                    new OrtConfig(device, gpuIndex, intraOpThreads),
+                    stageParallelism == null ? List.of() : Arrays.stream(stageParallelism).boxed().toList(),
+                    slotSharingGroups == null ? List.of() : List.of(slotSharingGroups),
+                    stageDevices == null ? List.of() : List.of(stageDevices), name));
         }
 
-        private Builder copy() {
-            Builder c = new Builder();
-            c.bundlePath = bundlePath;
-            c.mode = mode;
-            c.maxBatchSize = maxBatchSize;
-            c.maxWait = maxWait;
-            c.fullDepthSampleRate = fullDepthSampleRate;
-            c.maxSamplesPerInterval = maxSamplesPerInterval;
-            c.statsInterval = statsInterval;
-            c.device = device;
-            c.gpuIndex = gpuIndex;
-            c.intraOpThreads = intraOpThreads;
-            c.stageParallelism = stageParallelism;
-            c.slotSharingGroups = slotSharingGroups;
-            c.stageDevices = stageDevices;
-            c.name = name;
-            c.fullGraph = fullGraph;
-            return c;
+        private static void check(boolean ok, String message) {
+            if (!ok) {
+                throw new IllegalArgumentException(message);
+            }
         }
     }
 }
