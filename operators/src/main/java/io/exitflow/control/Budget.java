@@ -2,6 +2,7 @@ package io.exitflow.control;
 
 import java.io.Serializable;
 import java.util.OptionalDouble;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * What the feedback loop must hold: either a sustained input rate the job must keep up with, or an average cost
@@ -16,6 +17,7 @@ import java.util.OptionalDouble;
  * headroom for the target rate and follows the input when it is faster (falling behind is never the plan). Cost
  * budget: the expected cost per event is held at the fraction of the measured full-depth cost whatever the rate.
  */
+@PublicEvolving
 public final class Budget implements Serializable {
     private static final long serialVersionUID = 1L;
 

@@ -2,6 +2,7 @@ package io.exitflow.control;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Events that ran every stage: per stage the exit score and predicted class, and the class the event should get
@@ -12,6 +13,7 @@ import java.util.Arrays;
  * it and the online sampled share of events (from {@code StageStats.samples}) replaces it oldest first. Recency on
  * purpose: when input difficulty drifts, old samples describe the wrong population.
  */
+@Internal
 public final class CalibrationSet implements Serializable {
     private static final long serialVersionUID = 1L;
 

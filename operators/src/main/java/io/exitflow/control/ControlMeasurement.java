@@ -2,6 +2,7 @@ package io.exitflow.control;
 
 import java.io.Serializable;
 import java.util.List;
+import org.apache.flink.annotation.Internal;
 
 /**
  * What the controller learns about one control interval, summed over the subtasks of the stage operators
@@ -24,6 +25,7 @@ import java.util.List;
  *     over subtasks, or -1 when unknown: beyond {@code busyNanos}, it shows the per-event overhead the capacity must
  *     also cover, without waiting for an overload
  */
+@Internal
 public record ControlMeasurement(
         long endMillis,
         double seconds,

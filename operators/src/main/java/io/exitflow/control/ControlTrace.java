@@ -1,6 +1,7 @@
 package io.exitflow.control;
 
 import java.io.Serializable;
+import org.apache.flink.annotation.Internal;
 
 /**
  * One control interval as the controller saw and decided it: the audit and plotting record (one JSON line each,
@@ -25,6 +26,7 @@ import java.io.Serializable;
  *     {@link ControllerConfig.Builder#warmUp})
  * @param reason why (human readable)
  */
+@Internal
 public record ControlTrace(
         long timeMillis,
         double inputRate,

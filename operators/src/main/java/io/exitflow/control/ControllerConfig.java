@@ -1,11 +1,13 @@
 package io.exitflow.control;
 
 import java.io.Serializable;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * Tuning of the {@link ThresholdController}. The defaults settle a 2x rate step in a few intervals without
  * overshoot on the simulated plant (see {@code ThresholdControllerTest}); most jobs need none of these.
  */
+@PublicEvolving
 public final class ControllerConfig implements Serializable {
     private static final long serialVersionUID = 1L;
 

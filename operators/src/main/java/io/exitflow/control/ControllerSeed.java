@@ -7,12 +7,14 @@ import io.exitflow.runtime.bundle.ModelBundle;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.Map;
+import org.apache.flink.annotation.Internal;
 
 /**
  * What a {@link ThresholdController} starts from: the model's identity, its calibration samples, per-stage cost
  * estimates (ns per event, replaced by measurements as soon as they arrive) and the thresholds the operators start
  * with. {@link #fromBundle} reads all of it from a model bundle.
  */
+@Internal
 public record ControllerSeed(String modelId, String modelVersion, CalibrationSet samples, double[] stageCostNanos,
                              double[] initialThresholds) implements Serializable {
 

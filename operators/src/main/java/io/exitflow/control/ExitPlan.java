@@ -2,12 +2,14 @@ package io.exitflow.control;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import org.apache.flink.annotation.Internal;
 
 /**
  * A threshold vector with what it is expected to do on a {@link CalibrationSet}: expected cost per event (in the
  * unit of the stage costs it was evaluated with), expected accuracy (share of samples whose exit class equals their
  * target) and the share of events leaving at each stage.
  */
+@Internal
 public final class ExitPlan implements Serializable {
     private static final long serialVersionUID = 1L;
 

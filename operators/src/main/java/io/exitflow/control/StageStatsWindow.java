@@ -7,12 +7,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Sums the {@link StageStats} of one model over one control interval (all operators, all subtasks, possibly several
  * stats intervals each) into one {@link ControlMeasurement}. Bounded: counters per stage, the last backlog per
  * subtask, and at most {@code maxSamples} samples (the rest are counted and dropped: they are a sample already).
  */
+@Internal
 public final class StageStatsWindow implements Serializable {
     private static final long serialVersionUID = 1L;
 

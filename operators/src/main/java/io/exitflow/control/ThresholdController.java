@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.flink.annotation.Internal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +48,7 @@ import org.slf4j.LoggerFactory;
  * Costs are in nanoseconds of stage time per event. With {@link ControllerConfig.Builder#fixedStageCosts} the costs
  * stay the seed's: no cost learning, no capacity model, no model correction; hysteresis on expected cost.
  */
+@Internal
 public final class ThresholdController implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ThresholdController.class);

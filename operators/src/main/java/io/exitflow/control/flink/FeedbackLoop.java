@@ -8,6 +8,7 @@ import io.exitflow.schemas.ThresholdUpdate;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -26,6 +27,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  * loop.updates().sinkTo(controlTopicSink);   // and the control topic's source goes to EarlyExit.apply(requests, control)
  * }</pre>
  */
+@PublicEvolving
 public final class FeedbackLoop {
     private final ControllerSeed seed;
     private final Budget budget;

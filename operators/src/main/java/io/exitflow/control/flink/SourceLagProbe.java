@@ -1,6 +1,7 @@
 package io.exitflow.control.flink;
 
 import java.io.Serializable;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * How far the job's source is behind its input: events written to the input and not yet read. Overload shows here
@@ -12,6 +13,7 @@ import java.io.Serializable;
  * positions then), {@link #eventsBehind} once per control interval. Neither may block: a probe starts its queries
  * asynchronously and answers from the latest one that finished.
  */
+@PublicEvolving
 public interface SourceLagProbe extends Serializable, AutoCloseable {
 
     /** Connects (called once, before any other call). */

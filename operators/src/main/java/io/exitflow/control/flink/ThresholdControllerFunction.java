@@ -62,7 +62,7 @@ import org.slf4j.LoggerFactory;
  * reported it, -1: unknown), {@code thresholdVersion} (update version of the thresholds in force, 0: the bundle's
  * defaults).
  */
-public class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStats, ThresholdUpdate>
+class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStats, ThresholdUpdate>
         implements CheckpointedFunction, CheckpointListener {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ThresholdControllerFunction.class);

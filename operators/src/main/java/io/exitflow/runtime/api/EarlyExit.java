@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
@@ -42,6 +43,7 @@ import org.apache.flink.util.OutputTag;
  * readable on every TaskManager. {@code build()} checks every setting once and keeps them in an immutable
  * {@link Settings} record; the defaults below are the ones the jobs' options use too.
  */
+@PublicEvolving
 public final class EarlyExit {
     /** Answers to every accepted request. */
     public static final TypeInformation<Prediction> PREDICTION_TYPE = new AvroTypeInfo<>(Prediction.class);

@@ -2,11 +2,13 @@ package io.exitflow.runtime.bundle;
 
 import io.exitflow.runtime.manifest.Manifest;
 import java.util.Optional;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Turns a raw event input into stage 0's {@code state_in}: {@code (x - mean) / std} per channel (windows,
  * channels-first) or per feature, exactly as docs/bundle-contract.md and the toolkit do.
  */
+@Internal
 public final class InputNormaliser {
     private final float[] mean;
     private final float[] std;

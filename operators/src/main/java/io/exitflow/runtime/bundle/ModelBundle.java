@@ -7,11 +7,13 @@ import io.exitflow.runtime.manifest.Manifest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * A validated model bundle directory (docs/bundle-contract.md): manifest, one ONNX file per stage, calibration.
  * {@link #load} fails with a {@link BundleException} naming the file and the problem.
  */
+@PublicEvolving
 public final class ModelBundle {
     private final Path dir;
     private final Manifest manifest;

@@ -1,9 +1,12 @@
 package io.exitflow.runtime.exit;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Where a stage's exit score comes from ({@code manifest.exit.score}): the graph's own {@code score} output, or a
  * confidence the runtime computes from the exit's logits (docs/bundle-contract.md).
  */
+@Internal
 public enum ScoreRule {
     /** The graph's {@code score} output (max-prob of combined logits, JEI gate, EENet q_k). */
     MODEL,

@@ -1,6 +1,9 @@
 package io.exitflow.runtime.exit;
 
+import org.apache.flink.annotation.Internal;
+
 /** Numerically stable softmax statistics of one row of logits, without allocating. */
+@Internal
 public final class Softmax {
     private Softmax() {}
 

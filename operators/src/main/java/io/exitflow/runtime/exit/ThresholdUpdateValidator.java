@@ -3,8 +3,10 @@ package io.exitflow.runtime.exit;
 import io.exitflow.schemas.ThresholdUpdate;
 import java.util.List;
 import java.util.Optional;
+import org.apache.flink.annotation.Internal;
 
 /** Decides whether a control message may replace the thresholds in force; an update is taken whole or not at all. */
+@Internal
 public final class ThresholdUpdateValidator {
     private ThresholdUpdateValidator() {}
 

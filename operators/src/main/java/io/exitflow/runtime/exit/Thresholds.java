@@ -5,11 +5,13 @@ import io.exitflow.schemas.ThresholdUpdate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.flink.annotation.Internal;
 
 /**
  * The exit thresholds in force for one model: immutable and versioned, so an update replaces the whole set at once
  * (never half-applied). Version 0 is the bundle's defaults.
  */
+@Internal
 public final class Thresholds {
     private final String modelId;
     private final String modelVersion;

@@ -1,8 +1,10 @@
 package io.exitflow.runtime.manifest;
 
 import java.nio.file.Path;
+import org.apache.flink.annotation.PublicEvolving;
 
 /** A model bundle that cannot be served: the message names the file and what to fix. */
+@PublicEvolving
 public class BundleException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

@@ -2,8 +2,10 @@ package io.exitflow.runtime.manifest;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.flink.annotation.PublicEvolving;
 
 /** calibration.json: validation-split scores and classes per stage, for the budget solver. */
+@PublicEvolving
 public record Calibration(String split, int[] labels, List<StageOutputs> stages, double[] costUsPerEvent) {
 
     /** One stage's validation outputs, one entry per validation sample. */

@@ -2,8 +2,10 @@ package io.exitflow.runtime.manifest;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.flink.annotation.PublicEvolving;
 
 /** fixtures.json: raw inputs with every stage's expected outputs, for parity tests against the toolkit. */
+@PublicEvolving
 public record Fixtures(
         List<Integer> inputShape,
         float[][] inputs,

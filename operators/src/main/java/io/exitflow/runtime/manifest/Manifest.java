@@ -4,11 +4,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * manifest.json of a model bundle (docs/bundle-contract.md, formats 1 and 2), as read; {@link ManifestValidator} checks
  * it.
  */
+@PublicEvolving
 public record Manifest(
         int formatVersion,
         String modelId,

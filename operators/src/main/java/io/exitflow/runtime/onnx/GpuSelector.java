@@ -3,12 +3,14 @@ package io.exitflow.runtime.onnx;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 
 /**
  * Picks the CUDA device of a subtask: the configured index, else one of Flink's {@code gpu} external resources.
  * Every operator of a TaskManager sees the same GPU set, so subtasks spread over it by subtask index.
  */
+@Internal
 public final class GpuSelector {
     /** The name of Flink's GPU external resource ({@code external-resources: gpu}). */
     public static final String RESOURCE_NAME = "gpu";

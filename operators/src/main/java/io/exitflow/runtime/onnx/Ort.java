@@ -1,8 +1,10 @@
 package io.exitflow.runtime.onnx;
 
 import ai.onnxruntime.OrtEnvironment;
+import org.apache.flink.annotation.Internal;
 
 /** The one ONNX Runtime environment of this JVM (ORT allows one per process). */
+@Internal
 public final class Ort {
     private Ort() {}
 

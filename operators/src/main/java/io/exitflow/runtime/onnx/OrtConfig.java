@@ -1,6 +1,7 @@
 package io.exitflow.runtime.onnx;
 
 import java.io.Serializable;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * How stage sessions run: device, GPU index and intra-op threads. Serializable so operators carry it to the
@@ -11,6 +12,7 @@ import java.io.Serializable;
  *     resources by subtask index
  * @param intraOpThreads ORT intra-op threads per session (default 1: Flink slots own the cores)
  */
+@PublicEvolving
 public record OrtConfig(Device device, int gpuIndex, int intraOpThreads) implements Serializable {
     /** Marker: take the GPU index from Flink's {@code gpu} external resource. */
     public static final int FROM_EXTERNAL_RESOURCE = -1;

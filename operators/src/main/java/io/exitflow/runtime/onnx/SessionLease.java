@@ -1,8 +1,10 @@
 package io.exitflow.runtime.onnx;
 
 import ai.onnxruntime.OrtSession;
+import org.apache.flink.annotation.Internal;
 
 /** A counted reference to a shared session; closing the last lease closes the session. */
+@Internal
 public final class SessionLease implements AutoCloseable {
     private final SharedSessions.Entry entry;
     private boolean closed;

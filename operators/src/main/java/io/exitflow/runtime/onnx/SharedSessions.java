@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.flink.annotation.Internal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +16,7 @@ import org.slf4j.LoggerFactory;
  * reference-counted: {@code OrtSession.run} is thread-safe, and one session per slot would multiply memory and
  * thread pools.
  */
+@Internal
 public final class SharedSessions {
     private static final Logger LOG = LoggerFactory.getLogger(SharedSessions.class);
     private static final Map<Key, Entry> SESSIONS = new HashMap<>();

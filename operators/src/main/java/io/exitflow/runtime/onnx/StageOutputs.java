@@ -1,12 +1,14 @@
 package io.exitflow.runtime.onnx;
 
 import java.nio.FloatBuffer;
+import org.apache.flink.annotation.Internal;
 
 /**
  * The outputs of one batch through one stage, valid for rows {@code [0, size)} until the runner's next call. State
  * and carry stay in the direct buffers ONNX Runtime wrote them to; logits and scores are copied to small arrays for
  * the exit math. Scores are already the exit scores of the manifest's rule.
  */
+@Internal
 public final class StageOutputs {
     final FloatBuffer state;
     final FloatBuffer carry;

@@ -12,6 +12,7 @@ import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.annotation.Internal;
 
 /**
  * Runs one batch through one stage: rows are written into direct, native-order input buffers (ORT reads them
@@ -19,6 +20,7 @@ import java.util.Map;
  * outputs: no output allocation and no copy out of ORT). One runner per operator instance (not thread-safe); the
  * session behind it is shared.
  */
+@Internal
 public final class StageRunner implements AutoCloseable {
     private final SessionLease lease;
     private final Manifest.Stage spec;

@@ -11,6 +11,7 @@ import io.exitflow.schemas.StageSample;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.annotation.Internal;
 
 /**
  * The early-exit engine of one operator, free of Flink: a bounded batch per stage, each stage run on a full batch
@@ -23,6 +24,7 @@ import java.util.List;
  * reports every stage run, with the call's latency on the last one (zeros before it); no per-stage samples are
  * taken (the graph has no intermediate exits), sampled events only get their full-depth class.
  */
+@Internal
 public final class BatchingCascade {
     /** Where answers and survivors go. */
     public interface Sink {
@@ -156,7 +158,7 @@ public final class BatchingCascade {
         return thresholds;
     }
 
-    public IntervalStats stats() {
+    IntervalStats stats() {
         return stats;
     }
 

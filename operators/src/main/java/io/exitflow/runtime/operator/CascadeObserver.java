@@ -1,6 +1,9 @@
 package io.exitflow.runtime.operator;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /** Hooks for metrics: what a {@link BatchingCascade} did. Stage indexes are global (0..K-1). */
+@PublicEvolving
 public interface CascadeObserver {
     /** A stage ran a batch of {@code size} events in {@code nanos} of ONNX Runtime time. */
     void batchRun(int stage, int size, long nanos);

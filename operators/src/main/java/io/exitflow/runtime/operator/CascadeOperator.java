@@ -6,6 +6,7 @@ import io.exitflow.runtime.bundle.InputNormaliser;
 import io.exitflow.runtime.onnx.OrtConfig;
 import io.exitflow.schemas.Prediction;
 import java.util.Optional;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
@@ -17,6 +18,7 @@ import org.slf4j.LoggerFactory;
  * (exits off) and row-at-a-time (batch 1) baselines. A split mode's first stage is this operator too, emitting
  * survivors on {@link #SURVIVORS}.
  */
+@Internal
 public class CascadeOperator extends EarlyExitOperator<InferenceRequest, Prediction> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(CascadeOperator.class);

@@ -1,6 +1,7 @@
 package io.exitflow.runtime.operator;
 
 import java.io.Serializable;
+import org.apache.flink.annotation.Internal;
 
 /**
  * What one early-exit operator runs and how it batches.
@@ -16,6 +17,7 @@ import java.io.Serializable;
  * @param fullGraph with exits off over every stage: run the bundle's whole-model graph (one ONNX call per batch)
  *     when the bundle has one, instead of the stages one after another
  */
+@Internal
 public record CascadeSettings(
         int firstStage,
         int lastStage,

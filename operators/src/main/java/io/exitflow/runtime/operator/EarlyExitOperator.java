@@ -18,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -44,6 +45,7 @@ import org.slf4j.LoggerFactory;
  * @param <IN> what arrives on input 1
  * @param <OUT> the main output
  */
+@Internal
 public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<OUT>
         implements OneInputStreamOperator<IN, OUT>, TwoInputStreamOperator<IN, ThresholdUpdate, OUT> {
     private static final long serialVersionUID = 1L;

@@ -4,7 +4,7 @@ package io.exitflow.runtime.operator;
  * Chooses the events that run every stage. Deterministic in the event id, so a replay after a restore samples the
  * same events (the output does not change with recovery).
  */
-public final class FullDepthSampler {
+final class FullDepthSampler {
     private final long cutoff;
 
     public FullDepthSampler(double rate) {

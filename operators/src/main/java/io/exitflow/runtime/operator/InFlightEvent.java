@@ -1,12 +1,14 @@
 package io.exitflow.runtime.operator;
 
 import io.exitflow.runtime.record.InferenceRequest;
+import org.apache.flink.annotation.Internal;
 
 /**
  * An event between stages: what the prediction must carry, the next stage's input state and carried vector, and
  * per-stage bookkeeping. A Flink POJO of primitive arrays, so it travels between split stage operators and into
  * checkpoints with Flink's POJO serializer (no Kryo).
  */
+@Internal
 public class InFlightEvent {
     public String eventId;
     public String key;

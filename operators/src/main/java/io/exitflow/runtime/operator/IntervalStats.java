@@ -7,7 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /** Counters of one operator subtask over one stats interval; {@link #emit} turns them into a StageStats and resets. */
-public final class IntervalStats {
+final class IntervalStats {
     private final int stageCount;
     private final int maxSamples;
     private long arrivals;

@@ -2,6 +2,7 @@ package io.exitflow.runtime.operator;
 
 import io.exitflow.runtime.onnx.OrtConfig;
 import io.exitflow.schemas.Prediction;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
@@ -9,6 +10,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * output, its own survivors on {@link CascadeOperator#SURVIVORS}. Each split stage has its own parallelism and slot
  * sharing group, so deep stages can sit on GPU TaskManagers.
  */
+@Internal
 public class SplitStageOperator extends EarlyExitOperator<InFlightEvent, Prediction> {
     private static final long serialVersionUID = 1L;
 

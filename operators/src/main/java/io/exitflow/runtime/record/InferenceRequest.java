@@ -2,6 +2,7 @@ package io.exitflow.runtime.record;
 
 import java.util.Arrays;
 import java.util.Objects;
+import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * One event to classify, as it enters the first stage: the raw (un-normalised) model input plus what the
@@ -10,6 +11,7 @@ import java.util.Objects;
  *
  * <p>A Flink POJO (public fields, no-arg constructor) so it serialises without Kryo.
  */
+@PublicEvolving
 public class InferenceRequest {
     /** Unique id of the event (or window), copied to the prediction. */
     public String eventId;
