@@ -132,8 +132,8 @@ public final class CommandLine {
                 }
                 c.setString(millisOf.key(), v.trim() + "ms");
             } else {
-                if (type(o) == Duration.class && !v.trim().matches(".*[a-zA-Z]")) {
-                    // on the command line a duration names its unit: --duration 60 is not 60 ms by surprise
+                if (type(o) == Duration.class && !v.trim().matches(".*[a-zA-Z]") && !v.trim().equals("0")) {
+                    // on the command line a duration names its unit (but 0): --duration 60 is not 60 ms by surprise
                     throw new IllegalArgumentException("--" + name + " must be " + accepted(o) + ", got '" + v + "'");
                 }
                 c.setString(o.key(), v);
@@ -210,7 +210,7 @@ public final class CommandLine {
             return "true or false";
         }
         if (type == Duration.class) {
-            return "a duration with its unit, like 500ms, 5s or 2min";
+            return "a duration with its unit, like 500ms, 5s or 2min (or 0)";
         }
         if (type == MemorySize.class) {
             return "a memory size like 512m or 1g";

@@ -59,6 +59,7 @@ class CommandLineTest {
             assertEquals(200L, c.get(JobOptions.CHECKPOINT_INTERVAL_MS));
         }
         assertEquals(Duration.ofMinutes(2), parse("--max-wait", "2min").get(JobOptions.MAX_WAIT));
+        assertEquals(0L, parse("--watermark-max-drift", "0").get(JobOptions.WATERMARK_MAX_DRIFT_MS)); // 0 needs no unit
         // defaults read through either
         assertEquals(JobOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis(),
                 parse().get(JobOptions.CHECKPOINT_INTERVAL_MS));
