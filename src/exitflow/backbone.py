@@ -6,7 +6,8 @@ The built-in networks (:class:`exitflow.models.MultiExitNet`) and a user's own s
 """
 from __future__ import annotations
 
-from typing import Iterator, Protocol, runtime_checkable
+from collections.abc import Iterator
+from typing import Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -40,9 +41,11 @@ class MultiExitBackbone(Protocol):
     without it ``cost.stage_flops`` counts the layers it knows (Conv1d, Linear, norms, ReLU).
     """
 
-    config: BackboneConfig
     grad_rescale: bool
     training: bool
+
+    @property
+    def config(self) -> BackboneConfig: ...
 
     @property
     def num_stages(self) -> int: ...

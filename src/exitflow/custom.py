@@ -19,9 +19,9 @@ from arrays (:func:`dataset_from_arrays`).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -30,13 +30,11 @@ from torch import nn
 from .checkpoint import Trained
 from .data import DataError, Dataset, Split, WindowCut, norm_stats, normalise
 from .exits import ExitModel, StageGraph
-from .export import OPSET, ExportError
+from .export import OPSET, ExportError, export_stage
 from .export import export_bundle as _export_bundle
-from .export import export_stage
 from .fullgraph import FullGraphError
-from .models import MAX_STAGES, MIN_STAGES, MultiExitNet
-from .pipeline import (DEFAULT_BUDGET, DEFAULT_MAX_DROP, DEFAULT_RULE, Prepared, exit_schedule, finish,
-                       train_config)
+from .models import MAX_STAGES, MIN_STAGES, StagedNet
+from .pipeline import DEFAULT_BUDGET, DEFAULT_MAX_DROP, DEFAULT_RULE, Prepared, exit_schedule, finish, train_config
 from .registry import THRESHOLD_RULES, Combine, Method, Rule, Task
 from .train import METHODS, TrainConfig, train_net
 
@@ -61,7 +59,7 @@ class CustomConfig:
         return asdict(self)
 
 
-class MultiExitModel(nn.Module):
+class MultiExitModel(StagedNet):
     """A user's stages and exit heads as one multi-exit backbone.
 
     Stage k maps ``[B, *state_k]`` to ``[B, *state_{k+1}]`` (stage 0 takes the normalised input
@@ -104,17 +102,11 @@ class MultiExitModel(nn.Module):
     @classmethod
     def from_modules(cls, stages: Sequence[nn.Module], heads: Sequence[nn.Module], input_shape: Sequence[int],
                      classes: Sequence[str], mean: Sequence[float] | np.ndarray | None = None,
-                     std: Sequence[float] | np.ndarray | None = None) -> "MultiExitModel":
+                     std: Sequence[float] | np.ndarray | None = None) -> MultiExitModel:
         """The model of ``stages`` and ``heads`` (see the class); raises :class:`ModelError` when a stage or head
         fails on a batch of two inputs of ``input_shape`` or a head's output is not ``[B, len(classes)]``."""
         return cls(stages, heads, input_shape, classes, mean, std)
 
-    # The built-in backbone's own code, so a user's model is staged, trained and exported exactly as a built-in one.
-    num_stages = MultiExitNet.num_stages
-    stage = MultiExitNet.stage
-    head = MultiExitNet.head
-    forward = MultiExitNet.forward
-    state_shapes = MultiExitNet.state_shapes
 
     @property
     def task(self) -> Task:
@@ -187,7 +179,7 @@ class MultiExitModel(nn.Module):
                         raise ModelError(f"head {k} fails on stage {k}'s output of shape {list(h.shape[1:])}: "
                                          f"{type(e).__name__}: {e}") from e
                     if not isinstance(z, torch.Tensor) or list(z.shape) != [2, c]:
-                        got = list(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+                        got = str(list(z.shape)) if isinstance(z, torch.Tensor) else type(z).__name__
                         raise ModelError(f"head {k} must return logits [B, {c}] (one per class), got {got} for B=2")
         finally:
             self.train(was)

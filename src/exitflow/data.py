@@ -55,12 +55,12 @@ class Split:
     def __len__(self) -> int:
         return int(self.y.shape[0])
 
-    def take(self, idx: np.ndarray) -> "Split":
+    def take(self, idx: np.ndarray) -> Split:
         """The rows ``idx``, in that order."""
         return Split(self.x[idx], self.y[idx], self.keys[idx], None if self.severity is None else self.severity[idx],
                      None if self.end_ms is None else self.end_ms[idx])
 
-    def subset(self, n: int, seed: int = 0) -> "Split":
+    def subset(self, n: int, seed: int = 0) -> Split:
         """A reproducible random subset of at most ``n`` rows (for tests and quick runs)."""
         if n >= len(self):
             return self

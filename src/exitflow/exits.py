@@ -8,7 +8,7 @@ runs over all stages for evaluation and ``StageGraph`` runs for one stage, so th
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -152,10 +152,10 @@ class ExitModel(nn.Module):
         super().__init__()
         self.net = net
         self.method = method
-        self.combine_mode = combine_mode  # type: ignore[assignment]  # the setter parses names
+        self.combine_mode = combine_mode  # the setter parses names
         self.gates = gates
         self.eenet = eenet
-        self.rule = rule  # type: ignore[assignment]
+        self.rule = rule
 
     @property
     def combine_mode(self) -> Combine:

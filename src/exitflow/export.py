@@ -51,7 +51,9 @@ def export_stage(graph: StageGraph, state_shape: list[int], carry_dim: int, path
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice is not actionable here
-        torch.onnx.export(graph, dummy, buf, input_names=["state_in", "carry_in"], output_names=outputs,
+        # torch.onnx.export writes to a file-like object too (its docs); its annotation names paths only.
+        torch.onnx.export(graph, dummy, buf,  # type: ignore[arg-type]
+                          input_names=["state_in", "carry_in"], output_names=outputs,
                           dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True, dynamo=False)
     proto = onnx.load_from_string(buf.getvalue())
     if proto.ir_version > MAX_IR_VERSION:
@@ -340,12 +342,14 @@ def check_manifest(m: dict, file: Path) -> None:
     _problem(file, not _blank(m.get("model_version")), "model_version is missing")
     classes = m.get("classes")
     _problem(file, isinstance(classes, list) and len(classes) >= 2, "classes must list at least 2 class names")
+    assert isinstance(classes, list)  # _problem raised otherwise: narrows the type
     _problem(file, len(set(classes)) == len(classes), f"classes has duplicate names: {classes}")
     _check_input(m.get("input"), m.get("task"), file)
     carry = m.get("carry_dim")
     _problem(file, isinstance(carry, int) and carry >= 1, f"carry_dim must be >= 1, got {carry}")
     stages = m.get("stages")
     _problem(file, isinstance(stages, list) and len(stages) > 0, "stages is empty")
+    assert isinstance(stages, list)
     for k in range(len(stages)):
         _check_stage(m, k, file)
     _check_exit(m, file)
@@ -368,6 +372,7 @@ def _check_input(inp: object, task: object, file: Path) -> None:
     mean, std = inp.get("mean"), inp.get("std")
     _problem(file, isinstance(mean, list) and len(mean) == n, f"input.mean must have {n} values (one per {unit})")
     _problem(file, isinstance(std, list) and len(std) == n, f"input.std must have {n} values")
+    assert isinstance(std, list)
     for s in std:
         _problem(file, isinstance(s, (int, float)) and 0 < _f32(s) < float("inf"),
                  f"input.std values must be positive and finite, got {s}")
@@ -416,12 +421,14 @@ def _check_stage(m: dict, k: int, file: Path) -> None:
 def _check_exit(m: dict, file: Path) -> None:
     e = m.get("exit")
     _problem(file, isinstance(e, dict), "exit is missing")
+    assert isinstance(e, dict)
     _problem(file, e.get("score") in SCORE_SOURCES,
              f"exit.score must be one of {list(SCORE_SOURCES)}, got '{e.get('score')}'")
     t = e.get("thresholds")
     k = len(m["stages"])
     _problem(file, isinstance(t, list) and len(t) == k,
              f"exit.thresholds must have one value per stage ({k}), got {len(t) if isinstance(t, list) else 'none'}")
+    assert isinstance(t, list)
     for v in t:
         _problem(file, isinstance(v, (int, float)) and 0.0 <= _f32(v) <= 1.0,
                  f"exit.thresholds values must be in [0, 1], got {v}")
@@ -476,6 +483,7 @@ def check_calibration(c: dict, m: dict, file: Path) -> None:
     k = len(m["stages"])
     _problem(file, isinstance(stages, list) and len(stages) == k,
              f"has {len(stages) if isinstance(stages, list) else 0} stages, manifest has {k}")
+    assert isinstance(stages, list)
     n = len(c.get("labels") or [])
     for i, s in enumerate(stages):
         _problem(file, len(s.get("score") or []) == n and len(s.get("pred") or []) == n and

@@ -11,17 +11,19 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from .backbone import BackboneConfig
+
 
 class _GradScale(torch.autograd.Function):
     """Identity forward, gradient multiplied by ``scale`` backward (BoostNet's gradient rescaling)."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, scale: float) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, x: torch.Tensor, scale: float) -> torch.Tensor:
         ctx.scale = scale
         return x.view_as(x)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         return grad * ctx.scale, None
 
 
@@ -171,8 +173,58 @@ class ConvHead(nn.Module):
         return self.fc(self.drop(pooled))
 
 
-class MultiExitNet(nn.Module):
+class StagedNet(nn.Module):
+    """The stage/head plumbing every backbone shares (``backbone.MultiExitBackbone``): a subclass sets ``config``,
+    ``stages`` and ``heads`` (one exit head per stage) and ``grad_rescale``."""
+
+    config: BackboneConfig
+    stages: nn.ModuleList
+    heads: nn.ModuleList
+    grad_rescale: bool
+
+    @property
+    def num_stages(self) -> int:
+        return len(self.stages)
+
+    def stage(self, k: int, state: torch.Tensor) -> torch.Tensor:
+        return self.stages[k](state)
+
+    def head(self, k: int, state: torch.Tensor) -> torch.Tensor:
+        return self.heads[k](state)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        outs: list[torch.Tensor] = []
+        n = self.num_stages
+        h = x
+        for k in range(n):
+            h = self.stage(k, h)
+            if self.grad_rescale and self.training:
+                # BoostNet: the head sees 1/(N-k) of its gradient and the trunk (N-k-1)/(N-k), so each
+                # stage gets the average, not the sum, of the losses behind it.
+                outs.append(self.head(k, grad_scale(h, 1.0 / (n - k))))
+                h = grad_scale(h, (n - k - 1) / (n - k))
+            else:
+                outs.append(self.head(k, h))
+        return outs
+
+    def state_shapes(self) -> list[list[int]]:
+        """Per-event shape of each stage's output (the next stage's ``state_in``)."""
+        shapes = []
+        with torch.no_grad():
+            was = self.training
+            self.eval()
+            h = torch.zeros(1, *self.config.in_shape)
+            for k in range(self.num_stages):
+                h = self.stage(k, h)
+                shapes.append(list(h.shape[1:]))
+            self.train(was)
+        return shapes
+
+
+class MultiExitNet(StagedNet):
     """Stages + heads. ``grad_rescale`` turns on BoostNet's backward rescaling of each stage's output."""
+
+    config: ModelConfig
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -224,45 +276,6 @@ class MultiExitNet(nn.Module):
         heads: list[nn.Module] = [nn.Sequential(nn.LayerNorm(d), nn.Dropout(cfg.dropout), nn.Linear(d, cfg.num_classes))
                                   for _ in cfg.widths]
         return stages, heads
-
-    @property
-    def num_stages(self) -> int:
-        return len(self.stages)
-
-    def stage(self, k: int, state: torch.Tensor) -> torch.Tensor:
-        return self.stages[k](state)
-
-    def head(self, k: int, state: torch.Tensor) -> torch.Tensor:
-        return self.heads[k](state)
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        outs: list[torch.Tensor] = []
-        n = self.num_stages
-        h = x
-        for k in range(n):
-            h = self.stage(k, h)
-            if self.grad_rescale and self.training:
-                # BoostNet: the head sees 1/(N-k) of its gradient and the trunk (N-k-1)/(N-k), so each
-                # stage gets the average, not the sum, of the losses behind it.
-                outs.append(self.head(k, grad_scale(h, 1.0 / (n - k))))
-                h = grad_scale(h, (n - k - 1) / (n - k))
-            else:
-                outs.append(self.head(k, h))
-        return outs
-
-    def state_shapes(self) -> list[list[int]]:
-        """Per-event shape of each stage's output (the next stage's ``state_in``)."""
-        shapes = []
-        with torch.no_grad():
-            was = self.training
-            self.eval()
-            h = torch.zeros(1, *self.config.in_shape)
-            for k in range(self.num_stages):
-                h = self.stage(k, h)
-                shapes.append(list(h.shape[1:]))
-            self.train(was)
-        return shapes
-
 
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import tomllib
 
-from .data import (DataError, Dataset, Split, WINDOW_SIZE, WINDOW_SLIDE, WindowCut, cut_windows)
+from .data import WINDOW_SIZE, WINDOW_SLIDE, DataError, Dataset, Split, WindowCut, cut_windows
 from .registry import Task
 
 TASKS = Task.names()

@@ -19,8 +19,20 @@ from pathlib import Path
 import numpy as np
 
 from .data import DataError
-from .readings import (ReadingsConfig, _input_columns, _majority, _no_missing, _numeric, _recordings,
-                       _check_forward, _require_column, _times_ms, _unit_splits, cut_readings, read_table)
+from .readings import (
+    ReadingsConfig,
+    _check_forward,
+    _input_columns,
+    _majority,
+    _no_missing,
+    _numeric,
+    _recordings,
+    _require_column,
+    _times_ms,
+    _unit_splits,
+    cut_readings,
+    read_table,
+)
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "src" / "main" / "avro" / "SensorReading.avsc"
 SPLITS = ("train", "val", "test")
@@ -50,7 +62,10 @@ def sensor_reading_schema() -> dict:
     if not SCHEMA_FILE.is_file():
         raise DataError(f"{SCHEMA_FILE} is missing: convert-readings runs from a checkout of the repository "
                         f"(pip install -e .)")
-    return fastavro.parse_schema(json.loads(SCHEMA_FILE.read_text()))
+    schema = fastavro.parse_schema(json.loads(SCHEMA_FILE.read_text()))
+    if not isinstance(schema, dict):
+        raise DataError(f"{SCHEMA_FILE} is not one Avro record schema")
+    return schema
 
 
 def write_sensor_readings(path: Path, ids: np.ndarray, times_ms: np.ndarray, values: np.ndarray,

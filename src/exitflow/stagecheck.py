@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import onnx
@@ -247,10 +247,10 @@ def _chain_checks(reports: list[StageReport], declared: list, input_shape: Seque
                 src = "--classes" if num_classes is not None else "the stages before"
                 r.problems.append(f"logits is [B, {n}] but the model has {classes_seen} classes ({src})")
         s_in = ins.get("state_in")
-        if k == 0 and input_shape is not None and s_in is not None and s_in.dims:
-            if not _compatible(s_in.static(), list(input_shape)):
-                want = ", ".join(map(str, input_shape))
-                r.problems.append(f"state_in is {_fmt(s_in.dims)}, the model input is [B, {want}]")
+        if (k == 0 and input_shape is not None and s_in is not None and s_in.dims
+                and not _compatible(s_in.static(), list(input_shape))):
+            want = ", ".join(map(str, input_shape))
+            r.problems.append(f"state_in is {_fmt(s_in.dims)}, the model input is [B, {want}]")
         if k > 0 and declared[k - 1] is not None:
             prev = declared[k - 1][1].get("state_out")
             if prev is not None and prev.dims and s_in is not None and s_in.dims and \

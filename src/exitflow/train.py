@@ -13,9 +13,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .backbone import MultiExitBackbone
 from .cost import stage_flops
 from .data import class_weights
-from .backbone import MultiExitBackbone
 from .exits import ExitModel, JeiGates, combine, run_exits, uncertainty_stats
 from .models import ModelConfig, MultiExitNet
 from .perturb import sensor_perturb

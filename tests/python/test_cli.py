@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from exitflow.cli import main
-
 from test_readings import recordings
 
 

@@ -8,8 +8,16 @@ import fastavro
 import numpy as np
 import pytest
 
-from exitflow.data import (CLASSES, DataError, Split, cut_windows, norm_stats, normalise, read_feature_split,
-                           read_sensor_split)
+from exitflow.data import (
+    CLASSES,
+    DataError,
+    Split,
+    cut_windows,
+    norm_stats,
+    normalise,
+    read_feature_split,
+    read_sensor_split,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "schemas/src/main/avro/SensorReading.avsc").read_text())

@@ -10,8 +10,15 @@ import pandas as pd
 import pytest
 
 from exitflow.data import DataError, class_weights
-from exitflow.readings import (SENSOR_READING_SCHEMA, ReadingsConfig, default_max_gap, infer_period, load_config_file,
-                               load_readings, write_sensor_readings)
+from exitflow.readings import (
+    SENSOR_READING_SCHEMA,
+    ReadingsConfig,
+    default_max_gap,
+    infer_period,
+    load_config_file,
+    load_readings,
+    write_sensor_readings,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = 1_700_000_000_000
