@@ -85,7 +85,8 @@ public final class SensorAnomalyJob {
         SingleOutputStreamOperator<PositionedReading> readings = env
                 .fromSource(io.inputSource(topic, new PositionedReadingDeserializer(new DecodingDeserializer<>(
                         SensorReading.class, new SensorReadingValidator(spec.channels(),
-                                cfg.get(JobOptions.MAX_FUTURE_MS), cfg.get(JobOptions.MAX_PAST_MS))))),
+                                cfg.get(JobOptions.MAX_FUTURE_MS), cfg.get(JobOptions.MAX_PAST_MS)),
+                        io.schemaRegistry()))),
                         watermarks(cfg, topic), "readings: " + topic,
                         new EitherTypeInfo<>(new AvroTypeInfo<>(DeadLetter.class), PositionedReadingTypeInfo.INSTANCE))
                 .uid("readings-source")

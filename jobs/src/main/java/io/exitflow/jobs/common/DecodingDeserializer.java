@@ -2,6 +2,7 @@ package io.exitflow.jobs.common;
 
 import io.exitflow.schemas.DeadLetter;
 import java.util.Objects;
+import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.java.typeutils.EitherTypeInfo;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
@@ -26,16 +27,35 @@ public final class DecodingDeserializer<T extends org.apache.avro.specific.Speci
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(DecodingDeserializer.class);
 
-    private final AvroCodec<T> codec;
+    private final RecordDecoder<T> codec;
     private final RecordValidator<T> validator;
 
     /**
+     * A deserializer of plain Avro binary (and Avro single-object encoding).
+     *
      * @param type record class of the topic
      * @param validator checks each decoded record (lengths, finite values, ...)
      */
     public DecodingDeserializer(Class<T> type, RecordValidator<T> validator) {
-        this.codec = AvroCodec.of(type);
+        this(type, validator, null);
+    }
+
+    /**
+     * A deserializer of the job's wire format ({@link RecordDecoder}).
+     *
+     * @param type record class of the topic
+     * @param validator checks each decoded record (lengths, finite values, ...)
+     * @param registry the job's schema registry, or null for plain Avro binary
+     */
+    public DecodingDeserializer(Class<T> type, RecordValidator<T> validator, SchemaRegistrySettings registry) {
+        this.codec = new RecordDecoder<>(type, registry);
         this.validator = Objects.requireNonNull(validator, "validator");
+    }
+
+    /** Registers the schema registry metrics (with a registry) in the source's metric group. */
+    @Override
+    public void open(DeserializationSchema.InitializationContext context) {
+        codec.open(context.getMetricGroup());
     }
 
     @Override
@@ -47,13 +67,14 @@ public final class DecodingDeserializer<T extends org.apache.avro.specific.Speci
      * The decoded value, or the dead letter saying why there is none. Whatever decoding or validating this one record
      * throws makes it a dead letter with the throwable as its reason, {@code OutOfMemoryError} and
      * {@code StackOverflowError} included; only errors that say the JVM or the deployment is broken, whatever the
-     * record ({@link #isFatal}), are thrown on and fail the job.
+     * record ({@link #isFatal}), are thrown on and fail the job, and an interrupt while waiting out a schema
+     * registry outage (the task is being cancelled; the record is read again after the restart).
      */
     public Either<DeadLetter, T> decode(ConsumerRecord<byte[], byte[]> record) {
         try {
             return decodeAndValidate(record);
         } catch (Throwable t) {
-            if (isFatal(t)) {
+            if (isFatal(t) || t instanceof SchemaRegistryConnection.Interrupted) {
                 throw t;
             }
             if (t instanceof Error) {

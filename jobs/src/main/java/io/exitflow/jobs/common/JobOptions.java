@@ -86,6 +86,30 @@ public final class JobOptions {
                     + "(bootstrap.servers, group.id, isolation.level, transactions, (de)serializers) are refused.");
     public static final ConfigOption<String> GROUP_ID = ConfigOptions.key(PREFIX + "group-id")
             .stringType().noDefaultValue().withDescription("Kafka consumer group (default: exitflow-<job>).");
+
+    // --- Schema registry (SchemaRegistrySettings) -----------------------------------------------------------------
+    public static final ConfigOption<String> SCHEMA_REGISTRY_URL = ConfigOptions.key(PREFIX + "schema-registry-url")
+            .stringType().noDefaultValue()
+            .withDescription("Schema registry URL(s), comma-separated (a registry speaking Confluent's REST API): every "
+                    + "topic of the job, in and out, uses the registry wire format (magic byte 0, 4-byte schema id, Avro "
+                    + "binary); input is decoded with the writer's schema fetched by id and resolved into the job's. "
+                    + "Unset: plain Avro binary (and Avro single-object encoding on input).");
+    public static final ConfigOption<String> SCHEMA_REGISTRY_PROPERTIES = ConfigOptions
+            .key(PREFIX + "schema-registry-properties")
+            .stringType().noDefaultValue()
+            .withDescription("A properties file of registry client settings (basic.auth.credentials.source, "
+                    + "basic.auth.user.info, schema.registry.ssl.*, bearer.auth.*); such keys in --kafka-properties "
+                    + "apply too, this file wins.");
+    public static final ConfigOption<String> SCHEMA_REGISTRY_SUBJECT_STRATEGY = ConfigOptions
+            .key(PREFIX + "schema-registry-subject-strategy")
+            .stringType().defaultValue("topic")
+            .withDescription("Subject of a topic's schemas: topic (<topic>-value, Confluent's default), record (the "
+                    + "record's full name) or topic-record (<topic>-<record full name>).");
+    public static final ConfigOption<Boolean> SCHEMA_REGISTRY_AUTO_REGISTER = ConfigOptions
+            .key(PREFIX + "schema-registry-auto-register")
+            .booleanType().defaultValue(true)
+            .withDescription("Register the output schemas under their subjects on first use; false: they must be "
+                    + "registered already (the job fails at start naming the subject otherwise).");
     public static final ConfigOption<StartingOffsets> STARTING_OFFSETS = CommandLine.lowerCase(ConfigOptions
             .key(PREFIX + "starting-offsets")
             .enumType(StartingOffsets.class).defaultValue(StartingOffsets.COMMITTED)

@@ -32,6 +32,8 @@ public final class KafkaIo {
     private final JobConfig cfg;
     private final String jobName;
     private final Properties clientProperties;
+    /** The job's schema registry ({@code --schema-registry-url}), or null for plain Avro binary on every topic. */
+    private final SchemaRegistrySettings schemaRegistry;
     /** The topic of the job's input source (the first one built), part of the default transactional-id prefix. */
     private String inputTopic;
     /** Full transactional-id prefixes of the exactly-once sinks built so far, for the start-up check. */
@@ -48,6 +50,15 @@ public final class KafkaIo {
         this.clientProperties = cfg.optional(JobOptions.KAFKA_PROPERTIES)
                 .map(f -> KafkaClientProperties.load(Path.of(f)))
                 .orElseGet(KafkaClientProperties::none);
+        this.schemaRegistry = SchemaRegistrySettings.from(cfg, clientProperties).orElse(null);
+    }
+
+    /**
+     * The job's schema registry, or null when the job reads and writes plain Avro binary: every source and sink this
+     * builds uses it; a deserializer of the job's own passes it to its {@link DecodingDeserializer}.
+     */
+    public SchemaRegistrySettings schemaRegistry() {
+        return schemaRegistry;
     }
 
     /** Bootstrap servers (required setting). */
@@ -89,7 +100,7 @@ public final class KafkaIo {
      */
     public <T extends SpecificRecordBase> KafkaSource<Either<DeadLetter, T>> decodingSource(
             String topic, Class<T> type, RecordValidator<T> validator) {
-        return inputSource(topic, new DecodingDeserializer<>(type, validator));
+        return inputSource(topic, new DecodingDeserializer<>(type, validator, schemaRegistry));
     }
 
     /**
@@ -128,7 +139,7 @@ public final class KafkaIo {
                 .setGroupId(groupId() + "-control")
                 .setClientIdPrefix("exitflow-" + jobName + "-" + topic)
                 .setStartingOffsets(OffsetsInitializer.earliest())
-                .setDeserializer(new DecodingDeserializer<>(type, validator));
+                .setDeserializer(new DecodingDeserializer<>(type, validator, schemaRegistry));
         bound(b);
         return b.build();
     }
@@ -218,7 +229,7 @@ public final class KafkaIo {
                     String k = key.apply(record);
                     return k == null ? null : k.getBytes(StandardCharsets.UTF_8);
                 })
-                .setValueSerializationSchema(new AvroValueSerializer<>(type))
+                .setValueSerializationSchema(new AvroValueSerializer<>(type, topic, schemaRegistry))
                 .build();
     }
 
