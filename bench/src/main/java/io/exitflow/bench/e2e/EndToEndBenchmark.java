@@ -279,6 +279,8 @@ public final class EndToEndBenchmark {
 
     /** Event i -> window i mod W (windows built once per JVM). */
     static final class WindowAt extends RichMapFunction<Long, InferenceRequest> {
+        private static final long serialVersionUID = 1L;
+
         private final int size;
         private final int slide;
         private transient List<InferenceRequest> windows;
@@ -302,6 +304,8 @@ public final class EndToEndBenchmark {
 
     /** Feeds the current {@link RunRecorder} (same JVM as the MiniCluster). */
     static final class RecordPredictions extends ProcessFunction<Prediction, Prediction> {
+        private static final long serialVersionUID = 1L;
+
         @Override
         public void processElement(Prediction p, Context ctx, Collector<Prediction> out) {
             long micros = 0;
@@ -315,6 +319,8 @@ public final class EndToEndBenchmark {
 
     /** Collects StageStats samples of the oracle pass. */
     static final class StageSampleSink extends ProcessFunction<StageStats, StageStats> {
+        private static final long serialVersionUID = 1L;
+
         private static final List<StageSample> SAMPLES = new ArrayList<>();
 
         static synchronized void clear() {

@@ -23,6 +23,7 @@ import java.util.stream.Stream;
  * does not list, are read from Linux's {@code /proc/self/task/<tid>/schedstat} (on-CPU nanoseconds) where it exists.
  * The rest of the process CPU (threads that ended between polls, native threads) is reported as a remainder.
  */
+@SuppressWarnings("try") // close() joins the sampling thread: an interrupt during teardown must surface, not vanish
 final class ThreadCpuSplit implements AutoCloseable {
     private static final long POLL_MILLIS = 100;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();

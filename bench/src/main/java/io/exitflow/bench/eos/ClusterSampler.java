@@ -35,6 +35,7 @@ import org.apache.kafka.common.TopicPartition;
  * faster tick collects every checkpoint ({@link CheckpointLog}) and the heap minimum. A value that could not be read
  * (a TaskManager just killed, a REST call refused) is an empty cell, and the progress line names the error.
  */
+@SuppressWarnings("try") // close() joins the sampling thread: an interrupt during teardown must surface, not vanish
 final class ClusterSampler implements AutoCloseable {
     private static final long TICK_MS = 2_000;
 

@@ -186,6 +186,7 @@ public final class EosBenchmark {
 
     // --- modes ----------------------------------------------------------------------------------------------
 
+    @SuppressWarnings("try") // ClusterSampler.close() may throw InterruptedException, which this method passes on
     private boolean exactlyOnce() throws Exception {
         long readings = args.get("readings", 1_000_000L, Long::parseLong);
         double rate = args.get("rate", 5000.0, Double::parseDouble);
@@ -237,6 +238,7 @@ public final class EosBenchmark {
         return expected;
     }
 
+    @SuppressWarnings("try") // ClusterSampler.close() may throw InterruptedException, which this method passes on
     private boolean soak() throws Exception {
         double minutes = args.get("minutes", 30.0, Double::parseDouble);
         long sampleMs = (long) (args.get("sample-s", 60.0, Double::parseDouble) * 1000);

@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
  * driven through {@link LocalStack} on free ports and a work dir of the harness's own: start, topics, job submission,
  * SIGKILL and restart of a TaskManager, and what the harness samples (which TaskManager is which, their pids).
  */
+@SuppressWarnings("try") // close() runs stop.sh and waits for it: an interrupt during teardown must surface
 final class LocalCluster implements AutoCloseable {
     private static final Pattern JOB_ID = Pattern.compile("JOB_ID=([0-9a-f]{32})");
     private static final Pattern RESOURCE_ID = Pattern.compile("Starting TaskManager with ResourceID: (\\S+)");

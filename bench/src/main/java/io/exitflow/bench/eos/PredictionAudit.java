@@ -22,6 +22,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * {@link #check} compares with the windows the readings make. Also keeps the newest window end time answered (for
  * the output lag) and when the answers arrived (for a capacity estimate).
  */
+@SuppressWarnings("try") // close() joins the reading thread: an interrupt during teardown must surface, not vanish
 final class PredictionAudit implements AutoCloseable {
     /** One window's answers: how many, and the label the first one carried. */
     private static final class Seen {

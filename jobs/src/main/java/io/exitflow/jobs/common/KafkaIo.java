@@ -242,6 +242,8 @@ public final class KafkaIo {
         }
     }
 
+    // flink-connector-kafka 5.0 takes only Kafka's deprecated OffsetResetStrategy for committed offsets
+    @SuppressWarnings("deprecation")
     private OffsetsInitializer startingOffsets() {
         return switch (cfg.get(JobOptions.STARTING_OFFSETS)) {
             case COMMITTED -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);

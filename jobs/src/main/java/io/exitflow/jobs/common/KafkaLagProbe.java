@@ -48,6 +48,7 @@ import org.slf4j.LoggerFactory;
  * <p>Queries run on the probe's own thread; the controller's calls never block. A failed query is logged and leaves
  * the lag unknown until the next checkpoint; an estimate older than {@code maxAge} is dropped.
  */
+@SuppressWarnings("try") // close() waits for the query thread to stop, so it may be interrupted (SourceLagProbe)
 public final class KafkaLagProbe implements SourceLagProbe {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(KafkaLagProbe.class);

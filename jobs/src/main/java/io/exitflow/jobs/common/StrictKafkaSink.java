@@ -125,6 +125,7 @@ public final class StrictKafkaSink<T> implements Sink<T>, SupportsWriterState<T,
     }
 
     /** Delegates each commit round, then fails when a transaction failed "with a known reason". */
+    @SuppressWarnings("try") // Flink's Committer.close() throws Exception, which includes InterruptedException
     static final class FailingCommitter implements Committer<KafkaCommittable> {
         private final Committer<KafkaCommittable> delegate;
         private final String prefix;

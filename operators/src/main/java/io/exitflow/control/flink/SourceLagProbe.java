@@ -14,6 +14,7 @@ import org.apache.flink.annotation.PublicEvolving;
  * asynchronously and answers from the latest one that finished.
  */
 @PublicEvolving
+@SuppressWarnings("try") // close() may wait for the probe's queries and so be interrupted; callers close it in finally
 public interface SourceLagProbe extends Serializable, AutoCloseable {
 
     /** Connects (called once, before any other call). */

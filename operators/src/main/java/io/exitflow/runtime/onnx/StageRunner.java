@@ -122,9 +122,8 @@ public final class StageRunner implements AutoCloseable {
             if (scoreRule == ScoreRule.MODEL) {
                 pinned.put(spec.output("score"), OnnxTensor.createTensor(env, window(scoreOut, n), new long[] {n}));
             }
-            try (OrtSession.Result ignored = session.run(Map.of(spec.input("state"), state, spec.input("carry"), carry), pinned)) {
-                // ORT wrote every output into the pinned direct buffers.
-            }
+            // ORT writes every output into the pinned direct buffers; the result holds nothing else to read.
+            session.run(Map.of(spec.input("state"), state, spec.input("carry"), carry), pinned).close();
             out.size = n;
             logitsOut.get(0, out.logits, 0, n * numClasses);
             if (scoreRule == ScoreRule.MODEL) {
