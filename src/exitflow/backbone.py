@@ -4,6 +4,7 @@ The built-in networks (:class:`exitflow.models.MultiExitNet`) and a user's own s
 (:class:`exitflow.custom.MultiExitModel`) both satisfy :class:`MultiExitBackbone`; ``train.py``, ``exits.py``,
 ``cost.py`` and ``export.py`` use nothing else of a backbone.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

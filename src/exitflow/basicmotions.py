@@ -12,6 +12,7 @@ Rebuild the committed bundle (models/basicmotions-cnn, with its test readings an
 
     python -m exitflow.basicmotions --out models/basicmotions-cnn
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,12 +75,22 @@ def write_readings(frame: pd.DataFrame, path: Path) -> Path:
 
 def readings_config(path: Path, seed: int = 7) -> ReadingsConfig:
     """How the readings file is read and cut (the same as the command line's column flags)."""
-    return ReadingsConfig(readings=path, recording_column="recording", time_column="time", label_column="activity",
-                          channels=list(CHANNELS), split_column="split", window_size=WINDOW_SIZE,
-                          window_slide=WINDOW_SLIDE, seed=seed)
+    return ReadingsConfig(
+        readings=path,
+        recording_column="recording",
+        time_column="time",
+        label_column="activity",
+        channels=list(CHANNELS),
+        split_column="split",
+        window_size=WINDOW_SIZE,
+        window_slide=WINDOW_SLIDE,
+        seed=seed,
+    )
 
 
-def build_bundle(out: Path, epochs: int = 40, seed: int = 7, method: Method | str = Method.BOOST, measure: bool = True) -> dict:
+def build_bundle(
+    out: Path, epochs: int = 40, seed: int = 7, method: Method | str = Method.BOOST, measure: bool = True
+) -> dict:
     """Trains a small multi-exit CNN on BasicMotions' training cases (validation: 2 of their recordings per class),
     exports and verifies it at ``out``, and writes beside it the test split's readings (``test-readings.csv``) and
     the bundle's prediction for each of their windows (``expected-predictions.csv``). Returns the manifest."""
@@ -120,9 +131,12 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     manifest = build_bundle(args.out, args.epochs, args.seed)
-    print(f"[basicmotions] {args.out}: metrics {manifest['training']['metrics']}; "
-          f"files {sorted(p.name for p in args.out.iterdir())}, "
-          f"{sum(p.stat().st_size for p in args.out.iterdir()) / 1e6:.2f} MB", flush=True)
+    print(
+        f"[basicmotions] {args.out}: metrics {manifest['training']['metrics']}; "
+        f"files {sorted(p.name for p in args.out.iterdir())}, "
+        f"{sum(p.stat().st_size for p in args.out.iterdir()) / 1e6:.2f} MB",
+        flush=True,
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
 """A trained model with everything needed to export or evaluate it again (not part of the bundle)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,25 +35,48 @@ class Trained:
 def save(t: Trained, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     m = t.model
-    torch.save({
-        "model_config": m.net.config.to_dict(), "method": str(m.method), "combine": str(m.combine_mode),
-        "rule": str(m.rule),
-        "has_gates": m.gates is not None, "has_eenet": m.eenet is not None, "state_dict": m.state_dict(),
-        "task": str(t.task), "classes": t.classes, "mean": t.mean.tolist(), "std": t.std.tolist(),
-        "thresholds": t.thresholds, "training": t.training,
-        "window": None if t.window is None else t.window.to_manifest(),
-    }, path)
+    torch.save(
+        {
+            "model_config": m.net.config.to_dict(),
+            "method": str(m.method),
+            "combine": str(m.combine_mode),
+            "rule": str(m.rule),
+            "has_gates": m.gates is not None,
+            "has_eenet": m.eenet is not None,
+            "state_dict": m.state_dict(),
+            "task": str(t.task),
+            "classes": t.classes,
+            "mean": t.mean.tolist(),
+            "std": t.std.tolist(),
+            "thresholds": t.thresholds,
+            "training": t.training,
+            "window": None if t.window is None else t.window.to_manifest(),
+        },
+        path,
+    )
 
 
 def load(path: Path) -> Trained:
     d = torch.load(path, map_location="cpu", weights_only=False)
     net = MultiExitNet(ModelConfig(**d["model_config"]))
     k, c = net.num_stages, net.config.num_classes
-    model = ExitModel(net, d["method"], d["combine"], d["rule"],
-                      gates=JeiGates(k) if d["has_gates"] else None,
-                      eenet=EENetScores(k, c) if d["has_eenet"] else None)
+    model = ExitModel(
+        net,
+        d["method"],
+        d["combine"],
+        d["rule"],
+        gates=JeiGates(k) if d["has_gates"] else None,
+        eenet=EENetScores(k, c) if d["has_eenet"] else None,
+    )
     model.load_state_dict(d["state_dict"])
     model.eval()
-    return Trained(model, d["task"], d["classes"], np.asarray(d["mean"], np.float32),
-                   np.asarray(d["std"], np.float32), list(d["thresholds"]), d["training"],
-                   WindowCut(**d["window"]) if d.get("window") else None)
+    return Trained(
+        model,
+        d["task"],
+        d["classes"],
+        np.asarray(d["mean"], np.float32),
+        np.asarray(d["std"], np.float32),
+        list(d["thresholds"]),
+        d["training"],
+        WindowCut(**d["window"]) if d.get("window") else None,
+    )

@@ -1,4 +1,5 @@
 """``python -m exitflow <command>``: build (train + export + verify), verify, evaluate."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,10 +27,18 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--max-train", type=int, default=0, help="train on a random subset of this size (0 = all)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch threads (small models: 1 is fastest, and does not thrash a shared machine)")
-    p.add_argument("--class-weights", choices=("auto", "off"), default="auto",
-                   help="auto: weigh the loss by class when the largest training class has over 3x the smallest")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (small models: 1 is fastest, and does not thrash a shared machine)",
+    )
+    p.add_argument(
+        "--class-weights",
+        choices=("auto", "off"),
+        default="auto",
+        help="auto: weigh the loss by class when the largest training class has over 3x the smallest",
+    )
     _readings_args(p)
     _shape_args(p)
 
@@ -37,30 +46,60 @@ def _train_args(p: argparse.ArgumentParser) -> None:
 def _readings_args(p: argparse.ArgumentParser) -> None:
     """Your own recordings (readings.ReadingsConfig); a flag overrides the same setting of --dataset."""
     g = p.add_argument_group("your own recordings (instead of --data)")
-    g.add_argument("--readings", type=Path, default=None,
-                   help="CSV, TSV, Parquet or Avro file: one row per reading (or per event for --task features)")
-    g.add_argument("--dataset", type=Path, default=None,
-                   help="YAML, JSON or TOML file of these settings (readings: FILE, time_column: ..., ...)")
-    g.add_argument("--recording-column", default=None,
-                   help="recording or sensor id (default sensorId; features: none, events split one by one)")
+    g.add_argument(
+        "--readings",
+        type=Path,
+        default=None,
+        help="CSV, TSV, Parquet or Avro file: one row per reading (or per event for --task features)",
+    )
+    g.add_argument(
+        "--dataset",
+        type=Path,
+        default=None,
+        help="YAML, JSON or TOML file of these settings (readings: FILE, time_column: ..., ...)",
+    )
+    g.add_argument(
+        "--recording-column",
+        default=None,
+        help="recording or sensor id (default sensorId; features: none, events split one by one)",
+    )
     g.add_argument("--time-column", default=None, help="timestamp: epoch number or ISO-8601 text (default eventTime)")
-    g.add_argument("--time-unit", choices=("ms", "s", "us", "ns"), default=None,
-                   help="unit of numeric timestamps (default ms)")
-    g.add_argument("--channels", "--feature-columns", dest="channels", type=_name_list, default=None,
-                   help="channel (or feature) columns in model order, comma-separated (default: the Avro values "
-                        "array, else every other numeric column)")
+    g.add_argument(
+        "--time-unit", choices=("ms", "s", "us", "ns"), default=None, help="unit of numeric timestamps (default ms)"
+    )
+    g.add_argument(
+        "--channels",
+        "--feature-columns",
+        dest="channels",
+        type=_name_list,
+        default=None,
+        help="channel (or feature) columns in model order, comma-separated (default: the Avro values "
+        "array, else every other numeric column)",
+    )
     g.add_argument("--label-column", default=None, help="class label (default label)")
-    g.add_argument("--split-column", default=None,
-                   help="train / val / test per recording; a missing val or test split is drawn from train")
-    g.add_argument("--classes", type=_name_list, default=None,
-                   help="class order, comma-separated (default: the labels found, sorted)")
+    g.add_argument(
+        "--split-column",
+        default=None,
+        help="train / val / test per recording; a missing val or test split is drawn from train",
+    )
+    g.add_argument(
+        "--classes",
+        type=_name_list,
+        default=None,
+        help="class order, comma-separated (default: the labels found, sorted)",
+    )
     g.add_argument("--window-size", type=int, default=None, help="readings per window (default 128)")
     g.add_argument("--window-slide", type=int, default=None, help="a window every this many readings (default 32)")
     g.add_argument("--sample-period-ms", type=float, default=None, help="default: inferred from the timestamps")
-    g.add_argument("--max-gap-ms", type=float, default=None,
-                   help="a longer step restarts the window, as in the job (default: the job's, 3 x period + max(2, period / 10))")
-    g.add_argument("--period-tolerance", type=float, default=None,
-                   help="share a step may differ from the period (default 0.5)")
+    g.add_argument(
+        "--max-gap-ms",
+        type=float,
+        default=None,
+        help="a longer step restarts the window, as in the job (default: the job's, 3 x period + max(2, period / 10))",
+    )
+    g.add_argument(
+        "--period-tolerance", type=float, default=None, help="share a step may differ from the period (default 0.5)"
+    )
     g.add_argument("--val-fraction", type=float, default=None, help="recordings per class for validation (0.15)")
     g.add_argument("--test-fraction", type=float, default=None, help="recordings per class for test (0.15)")
 
@@ -86,9 +125,23 @@ def readings_config(args: argparse.Namespace):
         raise DataError(f"{args.dataset} is for task {settings['task']!r}, the command says --task {args.task}")
     settings["task"] = args.task
     settings.setdefault("seed", args.seed)
-    for name in ("readings", "recording_column", "time_column", "time_unit", "channels", "label_column",
-                 "split_column", "classes", "window_size", "window_slide", "sample_period_ms", "max_gap_ms",
-                 "period_tolerance", "val_fraction", "test_fraction"):
+    for name in (
+        "readings",
+        "recording_column",
+        "time_column",
+        "time_unit",
+        "channels",
+        "label_column",
+        "split_column",
+        "classes",
+        "window_size",
+        "window_slide",
+        "sample_period_ms",
+        "max_gap_ms",
+        "period_tolerance",
+        "val_fraction",
+        "test_fraction",
+    ):
         value = getattr(args, name)
         if value is not None:
             settings[name] = value
@@ -100,12 +153,20 @@ def readings_config(args: argparse.Namespace):
 def _shape_args(p: argparse.ArgumentParser) -> None:
     """Model size and shape (models.ModelShape); unset options take the --size preset's value."""
     g = p.add_argument_group("model shape")
-    g.add_argument("--size", choices=sorted(SIZE_PRESETS["cnn"]), default=DEFAULT_SIZE,
-                   help="preset: s = models/sensor-cnn's shape (about 2.2 MFLOPs per 3x128 window), m, l = a 1D ResNet "
-                        "of about 100 MFLOPs per window")
+    g.add_argument(
+        "--size",
+        choices=sorted(SIZE_PRESETS["cnn"]),
+        default=DEFAULT_SIZE,
+        help="preset: s = models/sensor-cnn's shape (about 2.2 MFLOPs per 3x128 window), m, l = a 1D ResNet "
+        "of about 100 MFLOPs per window",
+    )
     g.add_argument("--stages", type=int, default=None, help=f"stage count ({MIN_STAGES}-{MAX_STAGES}; default 4)")
-    g.add_argument("--widths", type=_int_list, default=None,
-                   help="channels (cnn) or state width (mlp) per stage, comma-separated; sets the stage count")
+    g.add_argument(
+        "--widths",
+        type=_int_list,
+        default=None,
+        help="channels (cnn) or state width (mlp) per stage, comma-separated; sets the stage count",
+    )
     g.add_argument("--blocks", type=int, default=None, help="residual blocks per stage")
     g.add_argument("--kernel", type=int, default=None, help="cnn: kernel size of the residual convolutions (odd)")
 
@@ -130,8 +191,11 @@ def _load(args: argparse.Namespace):
         ds = load_dataset(args.data, args.task)
     if args.max_train:
         ds.train = ds.train.subset(args.max_train, seed=args.seed)
-    print(f"[data] {args.task} from {ds.source}: train {len(ds.train)} val {len(ds.val)} test {len(ds.test)} "
-          f"input {list(ds.train.x.shape[1:])}, classes {ds.classes}", flush=True)
+    print(
+        f"[data] {args.task} from {ds.source}: train {len(ds.train)} val {len(ds.val)} test {len(ds.test)} "
+        f"input {list(ds.train.x.shape[1:])}, classes {ds.classes}",
+        flush=True,
+    )
     if ds.summary:
         print(f"[data] {ds.summary}", flush=True)
     return ds
@@ -141,8 +205,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .pipeline import build, train_config
 
     ds = _load(args)
-    cfg = train_config(args.task, method=args.method, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                       seed=args.seed, jei_lambda=args.jei_lambda, class_weighting=args.class_weights)
+    cfg = train_config(
+        args.task,
+        method=args.method,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        jei_lambda=args.jei_lambda,
+        class_weighting=args.class_weights,
+    )
     t0 = time.time()
     trained = build(ds, cfg, rule=args.rule, budget_frac=args.budget, max_drop=args.max_drop, shape=_shape(args))
     print(f"[build] trained in {time.time() - t0:.0f}s; metrics {json.dumps(trained.training['metrics'])}", flush=True)
@@ -150,8 +222,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         checkpoint.save(trained, args.checkpoint)
     model_id = args.model_id or args.out.name
     manifest = export_bundle(trained, args.out, model_id, ds.val, ds.test)
-    print(f"[export] {args.out}: {len(manifest['stages'])} stages, carry_dim {manifest['carry_dim']}, "
-          f"thresholds {manifest['exit']['thresholds']}, verification {manifest['verification']}", flush=True)
+    print(
+        f"[export] {args.out}: {len(manifest['stages'])} stages, carry_dim {manifest['carry_dim']}, "
+        f"thresholds {manifest['exit']['thresholds']}, verification {manifest['verification']}",
+        flush=True,
+    )
     for s in manifest["stages"]:
         print(f"  stage {s['index']}: flops {s['flops']}, us/event {s['cost_us_per_event']}", flush=True)
     return 0
@@ -176,8 +251,11 @@ def cmd_full_graph(args: argparse.Namespace) -> int:
 
     for b in args.bundles:
         entry = add_to_bundle(Path(b), measure=not args.no_measure)
-        print(f"[full-graph] {b}/{entry['file']}: flops {entry['flops']}, us/event {entry['cost_us_per_event']}, "
-              f"parity with the stage chain {entry['parity']}; {verify_bundle(Path(b))}", flush=True)
+        print(
+            f"[full-graph] {b}/{entry['file']}: flops {entry['flops']}, us/event {entry['cost_us_per_event']}, "
+            f"parity with the stage chain {entry['parity']}; {verify_bundle(Path(b))}",
+            flush=True,
+        )
     return 0
 
 
@@ -206,8 +284,11 @@ def cmd_check_stages(args: argparse.Namespace) -> int:
                 print(f"  - {text}", flush=True)
     bad = sum(not r.ok for r in reports)
     if bad:
-        print(f"error: {bad} of {len(reports)} stage files break the stage contract (docs/bundle-contract.md)",
-              file=sys.stderr, flush=True)
+        print(
+            f"error: {bad} of {len(reports)} stage files break the stage contract (docs/bundle-contract.md)",
+            file=sys.stderr,
+            flush=True,
+        )
         return 2
     return 0
 
@@ -228,14 +309,25 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="train one method, export the bundle and verify it with ONNX Runtime")
     _train_args(b)
     b.add_argument("--method", choices=Method.names(), default=Method.BOOST.value)
-    b.add_argument("--rule", default=THRESHOLD_RULES[0].value,
-                   help=f"threshold rule for joint/boost/consistent: {'|'.join(THRESHOLD_RULES)}")
-    b.add_argument("--budget", type=float, default=0.5,
-                   help="cost budget as a share of full-depth FLOPs: the EENet schedule's budget, and the cost the "
-                        "default thresholds of a threshold rule must fit on validation")
-    b.add_argument("--max-drop", type=float, default=0.005,
-                   help="default thresholds: the cheapest validation setting within this accuracy of the best one "
-                        "that fits the budget")
+    b.add_argument(
+        "--rule",
+        default=THRESHOLD_RULES[0].value,
+        help=f"threshold rule for joint/boost/consistent: {'|'.join(THRESHOLD_RULES)}",
+    )
+    b.add_argument(
+        "--budget",
+        type=float,
+        default=0.5,
+        help="cost budget as a share of full-depth FLOPs: the EENet schedule's budget, and the cost the "
+        "default thresholds of a threshold rule must fit on validation",
+    )
+    b.add_argument(
+        "--max-drop",
+        type=float,
+        default=0.005,
+        help="default thresholds: the cheapest validation setting within this accuracy of the best one "
+        "that fits the budget",
+    )
     b.add_argument("--jei-lambda", type=float, default=0.2)
     b.add_argument("--out", type=Path, required=True, help="bundle directory (replaced)")
     b.add_argument("--model-id", default="")
@@ -246,19 +338,33 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("bundles", nargs="+")
     v.set_defaults(func=cmd_verify)
 
-    f = sub.add_parser("full-graph", help="add the whole model as one ONNX graph (full.onnx, composed from the stage "
-                                          "files, parity-checked) to exported bundles; stage files stay as they are")
+    f = sub.add_parser(
+        "full-graph",
+        help="add the whole model as one ONNX graph (full.onnx, composed from the stage "
+        "files, parity-checked) to exported bundles; stage files stay as they are",
+    )
     f.add_argument("bundles", nargs="+")
     f.add_argument("--no-measure", action="store_true", help="skip timing the graph (cost_us_per_event zeros)")
     f.set_defaults(func=cmd_full_graph)
 
-    c = sub.add_parser("check-stages", help="check stage ONNX files made outside the toolkit against the stage "
-                                            "contract, file by file (names, types, shapes, opset, chaining)")
-    c.add_argument("paths", nargs="+", type=Path,
-                   help="a folder of stage0.onnx .. stageN.onnx (a bundle's manifest, if any, gives the expected "
-                        "shapes), or the stage files in order")
-    c.add_argument("--input-shape", type=_int_list, default=None, help="one event's shape, e.g. 3,128 (stage 0's "
-                                                                        "state_in without the batch axis)")
+    c = sub.add_parser(
+        "check-stages",
+        help="check stage ONNX files made outside the toolkit against the stage "
+        "contract, file by file (names, types, shapes, opset, chaining)",
+    )
+    c.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        help="a folder of stage0.onnx .. stageN.onnx (a bundle's manifest, if any, gives the expected "
+        "shapes), or the stage files in order",
+    )
+    c.add_argument(
+        "--input-shape",
+        type=_int_list,
+        default=None,
+        help="one event's shape, e.g. 3,128 (stage 0's state_in without the batch axis)",
+    )
     c.add_argument("--classes", dest="num_classes", type=int, default=None, help="class count (logits width)")
     c.add_argument("--carry-dim", type=int, default=None, help="width of the carried vector")
     c.set_defaults(func=cmd_check_stages)

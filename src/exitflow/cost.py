@@ -1,4 +1,5 @@
 """What a stage costs: FLOPs counted from the network, and latency measured with ONNX Runtime here."""
+
 from __future__ import annotations
 
 import time
@@ -65,9 +66,14 @@ def session(path: Path | str, threads: int = 1) -> ort.InferenceSession:
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
-def measure_stage_latency(stage_files: list[Path], state_shapes: list[list[int]], carry_dim: int,
-                          batch_sizes: tuple[int, ...] = BATCH_SIZES, min_time_s: float = 0.3,
-                          seed: int = 0) -> list[dict[str, float]]:
+def measure_stage_latency(
+    stage_files: list[Path],
+    state_shapes: list[list[int]],
+    carry_dim: int,
+    batch_sizes: tuple[int, ...] = BATCH_SIZES,
+    min_time_s: float = 0.3,
+    seed: int = 0,
+) -> list[dict[str, float]]:
     """Microseconds per event for each stage and batch size (median of repeated timed runs)."""
     rng = np.random.default_rng(seed)
     out: list[dict[str, float]] = []
@@ -75,8 +81,10 @@ def measure_stage_latency(stage_files: list[Path], state_shapes: list[list[int]]
         sess = session(path)
         res: dict[str, float] = {}
         for b in batch_sizes:
-            feed = {"state_in": rng.standard_normal((b, *shape)).astype(np.float32),
-                    "carry_in": np.zeros((b, carry_dim), np.float32)}
+            feed = {
+                "state_in": rng.standard_normal((b, *shape)).astype(np.float32),
+                "carry_in": np.zeros((b, carry_dim), np.float32),
+            }
             for _ in range(3):
                 sess.run(None, feed)  # warm-up: allocations and kernel selection
             samples: list[float] = []

@@ -16,6 +16,7 @@ and verifies it:
 Data comes as a :class:`~exitflow.data.Dataset`: from a readings file (:func:`exitflow.readings.load_readings`) or
 from arrays (:func:`dataset_from_arrays`).
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -72,9 +73,15 @@ class MultiExitModel(StagedNet):
     out, :func:`train` takes them from the training split and a pre-trained model gets raw input (mean 0, std 1).
     """
 
-    def __init__(self, stages: Sequence[nn.Module], heads: Sequence[nn.Module], input_shape: Sequence[int],
-                 classes: Sequence[str], mean: Sequence[float] | np.ndarray | None = None,
-                 std: Sequence[float] | np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        stages: Sequence[nn.Module],
+        heads: Sequence[nn.Module],
+        input_shape: Sequence[int],
+        classes: Sequence[str],
+        mean: Sequence[float] | np.ndarray | None = None,
+        std: Sequence[float] | np.ndarray | None = None,
+    ) -> None:
         super().__init__()
         shape = _check_shape(input_shape)
         names = _check_classes(classes)
@@ -100,13 +107,18 @@ class MultiExitModel(StagedNet):
         self._dry_run()
 
     @classmethod
-    def from_modules(cls, stages: Sequence[nn.Module], heads: Sequence[nn.Module], input_shape: Sequence[int],
-                     classes: Sequence[str], mean: Sequence[float] | np.ndarray | None = None,
-                     std: Sequence[float] | np.ndarray | None = None) -> MultiExitModel:
+    def from_modules(
+        cls,
+        stages: Sequence[nn.Module],
+        heads: Sequence[nn.Module],
+        input_shape: Sequence[int],
+        classes: Sequence[str],
+        mean: Sequence[float] | np.ndarray | None = None,
+        std: Sequence[float] | np.ndarray | None = None,
+    ) -> MultiExitModel:
         """The model of ``stages`` and ``heads`` (see the class); raises :class:`ModelError` when a stage or head
         fails on a batch of two inputs of ``input_shape`` or a head's output is not ``[B, len(classes)]``."""
         return cls(stages, heads, input_shape, classes, mean, std)
-
 
     @property
     def task(self) -> Task:
@@ -166,18 +178,26 @@ class MultiExitModel(StagedNet):
                     try:
                         h = self.stage(k, h)
                     except Exception as e:  # the user's module: say which one, keep the cause
-                        raise ModelError(f"stage {k} fails on a batch of 2 inputs of shape {shape_in}: "
-                                         f"{type(e).__name__}: {e}") from e
+                        raise ModelError(
+                            f"stage {k} fails on a batch of 2 inputs of shape {shape_in}: {type(e).__name__}: {e}"
+                        ) from e
                     if not isinstance(h, torch.Tensor) or not h.is_floating_point() or h.dim() < 2 or h.shape[0] != 2:
-                        got = (f"a {h.dtype} tensor of shape {list(h.shape)}" if isinstance(h, torch.Tensor)
-                               else f"a {type(h).__name__}")
-                        raise ModelError(f"stage {k} must return one float tensor [B, ...] (its state for the next "
-                                         f"stage and its head), got {got} for B=2")
+                        got = (
+                            f"a {h.dtype} tensor of shape {list(h.shape)}"
+                            if isinstance(h, torch.Tensor)
+                            else f"a {type(h).__name__}"
+                        )
+                        raise ModelError(
+                            f"stage {k} must return one float tensor [B, ...] (its state for the next "
+                            f"stage and its head), got {got} for B=2"
+                        )
                     try:
                         z = self.head(k, h)
                     except Exception as e:
-                        raise ModelError(f"head {k} fails on stage {k}'s output of shape {list(h.shape[1:])}: "
-                                         f"{type(e).__name__}: {e}") from e
+                        raise ModelError(
+                            f"head {k} fails on stage {k}'s output of shape {list(h.shape[1:])}: "
+                            f"{type(e).__name__}: {e}"
+                        ) from e
                     if not isinstance(z, torch.Tensor) or list(z.shape) != [2, c]:
                         got = str(list(z.shape)) if isinstance(z, torch.Tensor) else type(z).__name__
                         raise ModelError(f"head {k} must return logits [B, {c}] (one per class), got {got} for B=2")
@@ -188,8 +208,10 @@ class MultiExitModel(StagedNet):
 def _check_shape(input_shape: Sequence[int]) -> list[int]:
     shape = [int(d) for d in input_shape] if isinstance(input_shape, (list, tuple)) else []
     if len(shape) not in (1, 2) or any(d < 1 for d in shape) or any(int(d) != d for d in input_shape):
-        raise ModelError(f"input_shape must be [channels, time] (sensor windows) or [features], positive, without "
-                         f"the batch axis; got {input_shape!r}")
+        raise ModelError(
+            f"input_shape must be [channels, time] (sensor windows) or [features], positive, without "
+            f"the batch axis; got {input_shape!r}"
+        )
     return shape
 
 
@@ -202,10 +224,14 @@ def _check_classes(classes: Sequence[str]) -> list[str]:
     return names
 
 
-def dataset_from_arrays(classes: Sequence[str], val: tuple[np.ndarray, np.ndarray],
-                        train: tuple[np.ndarray, np.ndarray] | None = None,
-                        test: tuple[np.ndarray, np.ndarray] | None = None, window: WindowCut | None = None,
-                        source: str = "arrays") -> Dataset:
+def dataset_from_arrays(
+    classes: Sequence[str],
+    val: tuple[np.ndarray, np.ndarray],
+    train: tuple[np.ndarray, np.ndarray] | None = None,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
+    window: WindowCut | None = None,
+    source: str = "arrays",
+) -> Dataset:
     """A :class:`~exitflow.data.Dataset` from ``(x, y)`` arrays per split: ``x`` raw (un-normalised) inputs
     ``[N, channels, time]`` or ``[N, features]``, ``y`` class indexes ``[N]`` into ``classes`` or class names.
 
@@ -235,8 +261,9 @@ def dataset_from_arrays(classes: Sequence[str], val: tuple[np.ndarray, np.ndarra
             y = np.asarray([names.index(str(v)) for v in y], np.int64)
         elif y.dtype.kind in "iu":
             if y.size and (y.min() < 0 or y.max() >= len(names)):
-                raise DataError(f"{name}: class indexes must be in 0..{len(names) - 1}, got "
-                                f"{int(y.min())}..{int(y.max())}")
+                raise DataError(
+                    f"{name}: class indexes must be in 0..{len(names) - 1}, got {int(y.min())}..{int(y.max())}"
+                )
             y = y.astype(np.int64)
         else:
             raise DataError(f"{name}: y must be class indexes (integers) or class names, got dtype {y.dtype}")
@@ -248,8 +275,10 @@ def dataset_from_arrays(classes: Sequence[str], val: tuple[np.ndarray, np.ndarra
     task = Task.for_shape(shape)
     if task is Task.SENSOR_WINDOW:
         if window is None:
-            raise DataError("sensor windows need window=WindowCut(size, slide, sample_period_ms, max_gap_ms): how "
-                            "they were cut, which the job cuts the stream with")
+            raise DataError(
+                "sensor windows need window=WindowCut(size, slide, sample_period_ms, max_gap_ms): how "
+                "they were cut, which the job cuts the stream with"
+            )
         if window.size != shape[1]:
             raise DataError(f"window.size {window.size} differs from the windows' length {shape[1]}")
     elif window is not None:
@@ -261,14 +290,18 @@ def dataset_from_arrays(classes: Sequence[str], val: tuple[np.ndarray, np.ndarra
 def _check_data(model: MultiExitModel, data: Dataset, need_train: bool) -> None:
     """Raises DataError when ``data`` does not fit ``model`` (classes, task, input shape, splits, window)."""
     if not isinstance(data, Dataset):
-        raise DataError(f"data must be an exitflow.data.Dataset (load_readings or dataset_from_arrays), "
-                        f"got {type(data).__name__}")
+        raise DataError(
+            f"data must be an exitflow.data.Dataset (load_readings or dataset_from_arrays), got {type(data).__name__}"
+        )
     if list(data.classes) != model.classes:
-        raise DataError(f"the data's classes {list(data.classes)} differ from the model's {model.classes}: give "
-                        f"both the same names in the order of the logits (ReadingsConfig.classes fixes the data's)")
+        raise DataError(
+            f"the data's classes {list(data.classes)} differ from the model's {model.classes}: give "
+            f"both the same names in the order of the logits (ReadingsConfig.classes fixes the data's)"
+        )
     if data.task != model.task:
-        raise DataError(f"the data is for task {data.task!r}, the model's input {model.config.in_shape} is for "
-                        f"{model.task!r}")
+        raise DataError(
+            f"the data is for task {data.task!r}, the model's input {model.config.in_shape} is for {model.task!r}"
+        )
     for name in ("train", "val", "test"):
         s = data.split(name)
         if len(s) and list(s.x.shape[1:]) != model.config.in_shape:
@@ -278,8 +311,10 @@ def _check_data(model: MultiExitModel, data: Dataset, need_train: bool) -> None:
     if need_train and len(data.train) < 2:
         raise DataError(f"the training split has {len(data.train)} inputs; training needs at least 2")
     if data.task is Task.SENSOR_WINDOW and data.window is None:
-        raise DataError("sensor windows need the cut they were made with (Dataset.window): load them with "
-                        "load_readings or pass window= to dataset_from_arrays")
+        raise DataError(
+            "sensor windows need the cut they were made with (Dataset.window): load them with "
+            "load_readings or pass window= to dataset_from_arrays"
+        )
 
 
 def _prepared(data: Dataset, mean: np.ndarray, std: np.ndarray) -> tuple[Prepared, str]:
@@ -292,8 +327,13 @@ def _prepared(data: Dataset, mean: np.ndarray, std: np.ndarray) -> tuple[Prepare
 
 
 def _training_dict(model: MultiExitModel, data: Dataset, method: Method | str, seed: int, test_split: str) -> dict:
-    d: dict = {"method": method, "seed": seed, "model": "custom", "dataset": data.source,
-               "params": sum(p.numel() for p in model.parameters())}
+    d: dict = {
+        "method": method,
+        "seed": seed,
+        "model": "custom",
+        "dataset": data.source,
+        "params": sum(p.numel() for p in model.parameters()),
+    }
     if method != PRETRAINED:
         d[f"train_{data.task.event_noun}"] = int(len(data.train))
     if test_split != "test":
@@ -301,8 +341,16 @@ def _training_dict(model: MultiExitModel, data: Dataset, method: Method | str, s
     return d
 
 
-def train(model: MultiExitModel, data: Dataset, method: Method | str = Method.JOINT, *, rule: Rule | str = DEFAULT_RULE,
-          budget: float = DEFAULT_BUDGET, max_drop: float = DEFAULT_MAX_DROP, **options) -> Trained:
+def train(
+    model: MultiExitModel,
+    data: Dataset,
+    method: Method | str = Method.JOINT,
+    *,
+    rule: Rule | str = DEFAULT_RULE,
+    budget: float = DEFAULT_BUDGET,
+    max_drop: float = DEFAULT_MAX_DROP,
+    **options,
+) -> Trained:
     """Trains ``model`` in place by ``method`` (one of ``exitflow.train.METHODS``) on ``data.train``, then fixes its
     exit rule and default thresholds on ``data.val`` as ``python -m exitflow build`` does.
 
@@ -333,8 +381,14 @@ def train(model: MultiExitModel, data: Dataset, method: Method | str = Method.JO
     return finish(exit_model, data, p, schedule, budget, max_drop, cfg.seed, training)
 
 
-def calibrate(model: MultiExitModel, data: Dataset, rule: Rule | str = DEFAULT_RULE, budget: float = DEFAULT_BUDGET,
-              max_drop: float = DEFAULT_MAX_DROP, seed: int = 7) -> Trained:
+def calibrate(
+    model: MultiExitModel,
+    data: Dataset,
+    rule: Rule | str = DEFAULT_RULE,
+    budget: float = DEFAULT_BUDGET,
+    max_drop: float = DEFAULT_MAX_DROP,
+    seed: int = 7,
+) -> Trained:
     """An already-trained ``model``, unchanged, with its exit rule and default thresholds fixed on ``data.val``.
 
     Exits are independent (each head's logits as the head gives them). ``rule``: ``maxprob``, ``entropy`` or
@@ -345,17 +399,29 @@ def calibrate(model: MultiExitModel, data: Dataset, rule: Rule | str = DEFAULT_R
     _check_model(model)
     _check_data(model, data, need_train=False)
     if rule not in PRETRAINED_RULES:
-        raise ValueError(f"rule {rule!r}: a pre-trained model takes one of {PRETRAINED_RULES} (jei gates are trained "
-                         f"with the backbone: use train(model, data, 'jei'))")
+        raise ValueError(
+            f"rule {rule!r}: a pre-trained model takes one of {PRETRAINED_RULES} (jei gates are trained "
+            f"with the backbone: use train(model, data, 'jei'))"
+        )
     p, test_split = _prepared(data, *model.normalisation())
     exit_model = ExitModel(model, PRETRAINED, Combine.INDEPENDENT, rule if rule in THRESHOLD_RULES else DEFAULT_RULE)
     training = _training_dict(model, data, PRETRAINED, seed, test_split)
     return finish(exit_model, data, p, rule, budget, max_drop, seed, training)
 
 
-def export_bundle(model: Trained | MultiExitModel, out_dir: Path | str, data: Dataset, *, model_id: str | None = None,
-                  rule: Rule | str | None = None, budget: float | None = None, max_drop: float | None = None,
-                  measure: bool = True, fixture_count: int = 32, verify_count: int = 512) -> dict:
+def export_bundle(
+    model: Trained | MultiExitModel,
+    out_dir: Path | str,
+    data: Dataset,
+    *,
+    model_id: str | None = None,
+    rule: Rule | str | None = None,
+    budget: float | None = None,
+    max_drop: float | None = None,
+    measure: bool = True,
+    fixture_count: int = 32,
+    verify_count: int = 512,
+) -> dict:
     """Writes a verified bundle of ``model`` to ``out_dir`` (replaced only once the new bundle is verified) and
     returns its manifest.
 
@@ -369,14 +435,20 @@ def export_bundle(model: Trained | MultiExitModel, out_dir: Path | str, data: Da
     Raises :class:`~exitflow.export.ExportError` naming the stage when a stage cannot be exported to ONNX or ONNX
     Runtime does not reproduce it, and :class:`~exitflow.data.DataError` when ``data`` does not fit the model."""
     if isinstance(model, MultiExitModel):
-        trained = calibrate(model, data, rule or DEFAULT_RULE, DEFAULT_BUDGET if budget is None else budget,
-                            DEFAULT_MAX_DROP if max_drop is None else max_drop)
+        trained = calibrate(
+            model,
+            data,
+            rule or DEFAULT_RULE,
+            DEFAULT_BUDGET if budget is None else budget,
+            DEFAULT_MAX_DROP if max_drop is None else max_drop,
+        )
     elif isinstance(model, Trained):
         if rule is not None or budget is not None or max_drop is not None:
             raise ValueError("rule, budget and max_drop were fixed when the model was trained: pass them to train()")
         if not isinstance(model.model.net, MultiExitModel):
-            raise ValueError("export_bundle is for a MultiExitModel; export a built-in model with "
-                             "exitflow.export.export_bundle")
+            raise ValueError(
+                "export_bundle is for a MultiExitModel; export a built-in model with exitflow.export.export_bundle"
+            )
         trained = model
     else:
         raise ValueError(f"model must be a MultiExitModel or what train() returned, got {type(model).__name__}")
@@ -384,8 +456,17 @@ def export_bundle(model: Trained | MultiExitModel, out_dir: Path | str, data: Da
     out = Path(out_dir)
     test = data.test if len(data.test) else data.val
     try:
-        return _export_bundle(trained, out, model_id or out.name, data.val, test, fixture_count=fixture_count,
-                              verify_count=verify_count, measure=measure, report=None)
+        return _export_bundle(
+            trained,
+            out,
+            model_id or out.name,
+            data.val,
+            test,
+            fixture_count=fixture_count,
+            verify_count=verify_count,
+            measure=measure,
+            report=None,
+        )
     except (ExportError, FullGraphError):
         raise
     except Exception as e:  # torch.onnx or ONNX Runtime on the user's modules: find the stage and say what breaks
@@ -394,8 +475,10 @@ def export_bundle(model: Trained | MultiExitModel, out_dir: Path | str, data: Da
 
 def _check_model(model: object) -> None:
     if not isinstance(model, MultiExitModel):
-        raise ValueError(f"model must be a MultiExitModel (MultiExitModel.from_modules(stages, heads, ...)), got "
-                         f"{type(model).__name__}")
+        raise ValueError(
+            f"model must be a MultiExitModel (MultiExitModel.from_modules(stages, heads, ...)), got "
+            f"{type(model).__name__}"
+        )
 
 
 def _diagnose(trained: Trained, cause: Exception) -> str:
@@ -415,14 +498,19 @@ def _diagnose(trained: Trained, cause: Exception) -> str:
             try:
                 export_stage(StageGraph(m, k), state_in[k], m.carry_dim, path)
             except Exception as e:
-                return (f"stage {k} (with head {k}) cannot be exported to ONNX opset {OPSET}: {type(e).__name__}: "
-                        f"{' '.join(str(e).split())[:600]} (torch.onnx.export traces the modules: use operators it "
-                        f"exports, and no Python branches on tensor values)")
+                return (
+                    f"stage {k} (with head {k}) cannot be exported to ONNX opset {OPSET}: {type(e).__name__}: "
+                    f"{' '.join(str(e).split())[:600]} (torch.onnx.export traces the modules: use operators it "
+                    f"exports, and no Python branches on tensor values)"
+                )
             files.append(path)
         reports = check_stage_files(files, input_shape=in_shape, num_classes=m.num_classes, carry_dim=m.carry_dim)
     problems = [f"stage{r.index}.onnx: {p}" for r in reports for p in r.problems]
     if problems:
-        return ("the exported stages break the bundle contract: " + "; ".join(problems[:6]) +
-                " (a module that fixes the batch size, e.g. x.view(2, -1) or torch.zeros(2, ...), breaks other "
-                f"batch sizes: use x.flatten(1), x.new_zeros(x.shape[0], ...)); first error: {first[:400]}")
+        return (
+            "the exported stages break the bundle contract: "
+            + "; ".join(problems[:6])
+            + " (a module that fixes the batch size, e.g. x.view(2, -1) or torch.zeros(2, ...), breaks other "
+            f"batch sizes: use x.flatten(1), x.new_zeros(x.shape[0], ...)); first error: {first[:400]}"
+        )
     return f"export failed: {first[:800]}"

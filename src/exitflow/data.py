@@ -6,6 +6,7 @@ same records: per sensor, readings in event-time order, a window is ``size`` con
 (and again after each gap longer than the maximum), and a window's label is the label of its last reading.
 A user's own recordings are read by ``readings.py``; the generator's files go the same way.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,8 +39,12 @@ class WindowCut:
     max_gap_ms: float
 
     def to_manifest(self) -> dict:
-        return {"size": self.size, "slide": self.slide, "sample_period_ms": self.sample_period_ms,
-                "max_gap_ms": self.max_gap_ms}
+        return {
+            "size": self.size,
+            "slide": self.slide,
+            "sample_period_ms": self.sample_period_ms,
+            "max_gap_ms": self.max_gap_ms,
+        }
 
 
 @dataclass
@@ -57,8 +62,13 @@ class Split:
 
     def take(self, idx: np.ndarray) -> Split:
         """The rows ``idx``, in that order."""
-        return Split(self.x[idx], self.y[idx], self.keys[idx], None if self.severity is None else self.severity[idx],
-                     None if self.end_ms is None else self.end_ms[idx])
+        return Split(
+            self.x[idx],
+            self.y[idx],
+            self.keys[idx],
+            None if self.severity is None else self.severity[idx],
+            None if self.end_ms is None else self.end_ms[idx],
+        )
 
     def subset(self, n: int, seed: int = 0) -> Split:
         """A reproducible random subset of at most ``n`` rows (for tests and quick runs)."""
@@ -88,8 +98,9 @@ class Dataset:
         return {"train": self.train, "val": self.val, "test": self.test}[name]
 
 
-def cut_windows(values: np.ndarray, labels: np.ndarray, size: int = WINDOW_SIZE,
-                slide: int = WINDOW_SLIDE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cut_windows(
+    values: np.ndarray, labels: np.ndarray, size: int = WINDOW_SIZE, slide: int = WINDOW_SLIDE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Windows of one run of a sensor's readings (in event-time order, no gap).
 
     ``values`` is ``[n, C]``, ``labels`` ``[n]``. Returns ``(windows [W, C, size], labels [W], end_index [W])``
@@ -115,8 +126,9 @@ def _generator_config(path: Path, task: Task, **settings):
     return ReadingsConfig(readings=path, task=task, recording_column=recording, classes=list(CLASSES), **settings)
 
 
-def read_sensor_split(path: Path, classes: list[str] = CLASSES, size: int = WINDOW_SIZE,
-                      slide: int = WINDOW_SLIDE) -> Split:
+def read_sensor_split(
+    path: Path, classes: list[str] = CLASSES, size: int = WINDOW_SIZE, slide: int = WINDOW_SLIDE
+) -> Split:
     """Every window of a file of SensorReading records (one split of the generator's dataset)."""
     from .readings import cut_readings, read_table
 

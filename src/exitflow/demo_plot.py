@@ -8,6 +8,7 @@ thresholds in force, with a dashed line at every threshold update; end-to-end la
 
 Usage: ``python -m exitflow.demo_plot SERIES.csv --out FILE.png [--title TEXT]``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,17 @@ from pathlib import Path
 
 import pandas as pd
 
-REQUIRED = ["t_s", "input_rate", "target_rate", "windows_per_s", "accuracy", "threshold_version", "e2e_p50_ms",
-            "e2e_p99_ms", "dead_letters"]
+REQUIRED = [
+    "t_s",
+    "input_rate",
+    "target_rate",
+    "windows_per_s",
+    "accuracy",
+    "threshold_version",
+    "e2e_p50_ms",
+    "e2e_p99_ms",
+    "dead_letters",
+]
 
 
 def stage_columns(columns: list[str], prefix: str) -> list[str]:
@@ -35,8 +45,10 @@ def load_series(csv: Path) -> pd.DataFrame:
         raise ValueError(f"{csv}: not a readable CSV: {e}") from e
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing or not stage_columns(list(frame.columns), "exits_"):
-        raise ValueError(f"{csv}: not a demo time series (missing columns {missing or ['exits_0']}); "
-                         "it comes from ./exitflow-demo --plot or --timeseries-csv")
+        raise ValueError(
+            f"{csv}: not a demo time series (missing columns {missing or ['exits_0']}); "
+            "it comes from ./exitflow-demo --plot or --timeseries-csv"
+        )
     if frame.empty:
         raise ValueError(f"{csv}: no intervals recorded (the demo ended before its first report)")
     return frame
@@ -52,8 +64,9 @@ def plot_series(frame: pd.DataFrame, out: Path, title: str = "ExitFlow demo") ->
     t = frame["t_s"]
     exits = stage_columns(list(frame.columns), "exits_")
     thresholds = stage_columns(list(frame.columns), "threshold_")
-    fig, axes = plt.subplots(5, 1, figsize=(10, 13), sharex=True,
-                             gridspec_kw={"height_ratios": [1.1, 1.2, 1.1, 1, 0.8]})
+    fig, axes = plt.subplots(
+        5, 1, figsize=(10, 13), sharex=True, gridspec_kw={"height_ratios": [1.1, 1.2, 1.1, 1, 0.8]}
+    )
     fig.suptitle(title)
 
     ax = axes[0]
@@ -69,8 +82,7 @@ def plot_series(frame: pd.DataFrame, out: Path, title: str = "ExitFlow demo") ->
     ax.set_title("input rate and windows per second", fontsize="medium")
 
     ax = axes[1]
-    ax.stackplot(t, [frame[c].fillna(0) for c in exits], labels=[f"stage {c.split('_')[1]}" for c in exits],
-                 alpha=0.8)
+    ax.stackplot(t, [frame[c].fillna(0) for c in exits], labels=[f"stage {c.split('_')[1]}" for c in exits], alpha=0.8)
     ax.set_ylabel("windows/s")
     ax.legend(loc="upper left", fontsize="small", ncol=len(exits))
     ax.set_title("exits per stage (stacked)", fontsize="medium")
@@ -91,8 +103,9 @@ def plot_series(frame: pd.DataFrame, out: Path, title: str = "ExitFlow demo") ->
     ax.plot(t, frame["e2e_p99_ms"], label="p99")
     ax.set_ylabel("ms")
     ax.legend(loc="upper left", fontsize="small")
-    ax.set_title("end-to-end latency (last reading sent -> prediction readable, incl. exactly-once commit)",
-                 fontsize="medium")
+    ax.set_title(
+        "end-to-end latency (last reading sent -> prediction readable, incl. exactly-once commit)", fontsize="medium"
+    )
 
     ax = axes[4]
     ax.plot(t, frame["accuracy"] * 100, color="tab:purple")

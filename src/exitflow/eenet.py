@@ -7,6 +7,7 @@ earliest exit that answers correctly. Thresholds then make floor(r_k * N) of the
 leave at exit k; a final one-parameter search tilts those shares until the validation cost is within
 ``tolerance`` of the budget (the paper keeps fits within 10%; this toolkit asks for 5% or better).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -70,9 +71,18 @@ def expected_cost(exit_at: np.ndarray, cum_cost: np.ndarray) -> float:
     return float(cum_cost[exit_at].mean())
 
 
-def fit_eenet(logits_val: np.ndarray, y_val: np.ndarray, stage_cost: list[float], budget: float,
-              alpha: float = 1.0, beta: float = 0.1, steps: int = 300, lr: float = 0.02, seed: int = 7,
-              tolerance: float = 0.02) -> EENetFit:
+def fit_eenet(
+    logits_val: np.ndarray,
+    y_val: np.ndarray,
+    stage_cost: list[float],
+    budget: float,
+    alpha: float = 1.0,
+    beta: float = 0.1,
+    steps: int = 300,
+    lr: float = 0.02,
+    seed: int = 7,
+    tolerance: float = 0.02,
+) -> EENetFit:
     """Fits scores and thresholds on validation logits ``[K, N, C]`` so the expected cost meets ``budget``.
 
     ``stage_cost`` is each stage's own cost (any unit); the budget is in the same unit, per event.
@@ -86,8 +96,7 @@ def fit_eenet(logits_val: np.ndarray, y_val: np.ndarray, stage_cost: list[float]
     correct = torch.as_tensor(logits_val.argmax(-1) == y_val[None, :], dtype=torch.float32)  # [K, N]
     cum_t = torch.as_tensor(cum, dtype=torch.float32)
     scores = EENetScores(k_all, c)
-    assign = nn.ModuleList([nn.Sequential(nn.Linear(c + 2 + k, 16), nn.ReLU(), nn.Linear(16, 1))
-                            for k in range(k_all)])
+    assign = nn.ModuleList([nn.Sequential(nn.Linear(c + 2 + k, 16), nn.ReLU(), nn.Linear(16, 1)) for k in range(k_all)])
     opt = torch.optim.Adam(list(scores.parameters()) + list(assign.parameters()), lr=lr)
     for _ in range(steps):
         opt.zero_grad()
@@ -109,8 +118,9 @@ def fit_eenet(logits_val: np.ndarray, y_val: np.ndarray, stage_cost: list[float]
         opt.step()
     with torch.no_grad():
         q_np = all_scores(scores, logits).numpy()
-        g = torch.stack([assign[k](scores.features(k, logits[k], torch.as_tensor(q_np.T))).squeeze(-1)
-                         for k in range(k_all)])
+        g = torch.stack(
+            [assign[k](scores.features(k, logits[k], torch.as_tensor(q_np.T))).squeeze(-1) for k in range(k_all)]
+        )
         base = torch.softmax(g, 0).mean(1).numpy().astype(np.float64)
     thresholds = _meet_budget(q_np, base, cum, budget, tolerance)
     exit_at = exits_for_thresholds(q_np, thresholds)
@@ -146,6 +156,8 @@ def _meet_budget(q: np.ndarray, shares: np.ndarray, cum: np.ndarray, budget: flo
             hi = mid
     assert best is not None
     if best_err > 0.05:
-        raise BudgetError(f"no EENet schedule reaches budget {budget:.3f} within 5% on validation "
-                          f"(closest {best_err:.1%}); the stage costs are {list(np.round(np.diff(cum, prepend=0), 3))}")
+        raise BudgetError(
+            f"no EENet schedule reaches budget {budget:.3f} within 5% on validation "
+            f"(closest {best_err:.1%}); the stage costs are {list(np.round(np.diff(cum, prepend=0), 3))}"
+        )
     return best

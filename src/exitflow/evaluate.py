@@ -5,6 +5,7 @@ latencies of the exported stages measured here (microseconds per event at batch 
 thread), FLOPs beside them. Thresholds and schedulers are always set on the validation split and
 the reported points are test-split results.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,8 +60,14 @@ def measure_costs(model: ExitModel) -> tuple[list[dict[str, float]], list[int]]:
 
 
 def _point_dict(p: Point, full_cost: float, val: Point | None = None) -> dict:
-    d = {"accuracy": round(p.accuracy, 5), "cost_us": round(p.cost, 4), "cost_share": round(p.cost / full_cost, 4),
-         "exit_shares": p.exit_shares, "thresholds": [round(t, 6) for t in p.thresholds], "setting": p.setting}
+    d = {
+        "accuracy": round(p.accuracy, 5),
+        "cost_us": round(p.cost, 4),
+        "cost_share": round(p.cost / full_cost, 4),
+        "exit_shares": p.exit_shares,
+        "thresholds": [round(t, 6) for t in p.thresholds],
+        "setting": p.setting,
+    }
     if val is not None:
         d["val_accuracy"] = round(val.accuracy, 5)
         d["val_cost_share"] = round(val.cost / full_cost, 4)
@@ -73,12 +80,21 @@ def accuracy_at(points: list[dict], share: float) -> float | None:
     return max(ok) if ok else None
 
 
-def _sweep_curve(name: str, method: Method, rule: Rule, sv: np.ndarray, st: np.ndarray, lv: np.ndarray, lt: np.ndarray,
-                 p: Prepared, cum: np.ndarray, y_test: np.ndarray | None = None) -> dict:
+def _sweep_curve(
+    name: str,
+    method: Method,
+    rule: Rule,
+    sv: np.ndarray,
+    st: np.ndarray,
+    lv: np.ndarray,
+    lt: np.ndarray,
+    p: Prepared,
+    cum: np.ndarray,
+    y_test: np.ndarray | None = None,
+) -> dict:
     y_t = p.y["test"] if y_test is None else y_test
     pairs = msdnet_sweep(sv, st, lv.argmax(-1), lt.argmax(-1), p.y["val"], y_t, cum)
-    return {"name": name, "method": method, "rule": rule,
-            "points": [_point_dict(t, cum[-1], v) for v, t in pairs]}
+    return {"name": name, "method": method, "rule": rule, "points": [_point_dict(t, cum[-1], v) for v, t in pairs]}
 
 
 def _jei_curves(model: ExitModel, p: Prepared, cum: np.ndarray, lambdas: list[float]) -> list[dict]:
@@ -101,8 +117,10 @@ def _jei_curves(model: ExitModel, p: Prepared, cum: np.ndarray, lambdas: list[fl
         pt = evaluate_thresholds(st2, lt.argmax(-1), p.y["test"], half, cum, f"lambda={lam}")
         points.append(_point_dict(pt, cum[-1], evaluate_thresholds(sv2, lv.argmax(-1), p.y["val"], half, cum)))
     model.gates.load_state_dict(saved)
-    return [{"name": "jei/gates", "method": Method.JEI, "rule": Rule.GATE, "points": points},
-            _sweep_curve("jei/gate-threshold-sweep", Method.JEI, Rule.GATE, sv, st, lv, lt, p, cum)]
+    return [
+        {"name": "jei/gates", "method": Method.JEI, "rule": Rule.GATE, "points": points},
+        _sweep_curve("jei/gate-threshold-sweep", Method.JEI, Rule.GATE, sv, st, lv, lt, p, cum),
+    ]
 
 
 def _eenet_curve(name: str, base: ExitModel, p: Prepared, stage_cost: np.ndarray, seed: int) -> dict:
@@ -121,14 +139,27 @@ def _eenet_curve(name: str, base: ExitModel, p: Prepared, stage_cost: np.ndarray
             qt = all_scores(fit.scores, torch.from_numpy(lt)).numpy()
         exit_at = exits_for_thresholds(qt, fit.thresholds)
         preds = lt.argmax(-1)[exit_at, np.arange(lt.shape[1])]
-        pt = Point(fit.thresholds, float((preds == p.y["test"]).mean()), float(cum[exit_at].mean()),
-                   (np.bincount(exit_at, minlength=len(cum)) / len(exit_at)).round(4).tolist(), f"budget={share:.2f}")
+        pt = Point(
+            fit.thresholds,
+            float((preds == p.y["test"]).mean()),
+            float(cum[exit_at].mean()),
+            (np.bincount(exit_at, minlength=len(cum)) / len(exit_at)).round(4).tolist(),
+            f"budget={share:.2f}",
+        )
         d = _point_dict(pt, cum[-1])
-        d.update({"val_accuracy": round(fit.val_accuracy, 5), "val_cost_share": round(fit.val_cost / cum[-1], 4),
-                  "budget_share": share, "val_budget_error": round(abs(fit.val_cost - budget) / budget, 4)})
+        d.update(
+            {
+                "val_accuracy": round(fit.val_accuracy, 5),
+                "val_cost_share": round(fit.val_cost / cum[-1], 4),
+                "budget_share": share,
+                "val_budget_error": round(abs(fit.val_cost - budget) / budget, 4),
+            }
+        )
         points.append(d)
-        _log(f"[eval] {name} budget {share:.2f}: val cost {fit.val_cost / cum[-1]:.3f} test acc {pt.accuracy:.4f} "
-             f"cost {pt.cost / cum[-1]:.3f}")
+        _log(
+            f"[eval] {name} budget {share:.2f}: val cost {fit.val_cost / cum[-1]:.3f} test acc {pt.accuracy:.4f} "
+            f"cost {pt.cost / cum[-1]:.3f}"
+        )
     return {"name": name, "method": Method.EENET, "rule": Rule.EENET, "points": points}
 
 
@@ -142,18 +173,37 @@ def run_evaluation(ds: Dataset, args: argparse.Namespace) -> dict:
     trained: dict[Method, ExitModel] = {}
     # EENet's schedulers are fitted over the joint and the boost backbones.
     bases = (Method.JOINT, Method.BOOST)
-    need = [m for m in (*bases, Method.CONSISTENT, Method.JEI)
-            if m in methods or (m in bases and Method.EENET in methods)]
+    need = [
+        m for m in (*bases, Method.CONSISTENT, Method.JEI) if m in methods or (m in bases and Method.EENET in methods)
+    ]
     times = {}
     for m in need:
-        cfg = train_config(ds.task, method=m, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                           seed=args.seed, class_weighting=getattr(args, "class_weights", "auto"))
+        cfg = train_config(
+            ds.task,
+            method=m,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            seed=args.seed,
+            class_weighting=getattr(args, "class_weights", "auto"),
+        )
         t0 = time.time()
         model = train(mcfg, cfg, p.x["train"], p.y["train"], p.x["val"], p.y["val"])
         times[m] = round(time.time() - t0, 1)
         trained[m] = model
-        checkpoint.save(Trained(model, ds.task, ds.classes, p.mean, p.std, [0.0] * model.num_stages,
-                                {"method": m, "config": asdict(cfg)}, ds.window), runs / f"eval-{ds.task}-{m}.pt")
+        checkpoint.save(
+            Trained(
+                model,
+                ds.task,
+                ds.classes,
+                p.mean,
+                p.std,
+                [0.0] * model.num_stages,
+                {"method": m, "config": asdict(cfg)},
+                ds.window,
+            ),
+            runs / f"eval-{ds.task}-{m}.pt",
+        )
 
     # One cost vector per task (same backbone for every method): the joint model's exported stages.
     ref = trained.get(Method.JOINT) or next(iter(trained.values()))
@@ -176,8 +226,9 @@ def run_evaluation(ds: Dataset, args: argparse.Namespace) -> dict:
         oracles[m] = _point_dict(oracle(lt.argmax(-1), p.y["test"], cum), full)
         if m in methods:
             for rule in THRESHOLD_RULES:
-                curves.append(_sweep_curve(f"{m}/{rule}", m, rule, _rule_scores(lv, rule), _rule_scores(lt, rule),
-                                           lv, lt, p, cum))
+                curves.append(
+                    _sweep_curve(f"{m}/{rule}", m, rule, _rule_scores(lv, rule), _rule_scores(lt, rule), lv, lt, p, cum)
+                )
     if Method.JEI in trained:
         curves.extend(_jei_curves(trained[Method.JEI], p, cum, [float(v) for v in args.jei_lambdas.split(",")]))
     if Method.EENET in methods:
@@ -194,8 +245,17 @@ def run_evaluation(ds: Dataset, args: argparse.Namespace) -> dict:
             model = trained[m]
             lv, _ = run_exits(model, p.x["val"])
             ln, _ = run_exits(model, x_noisy)
-            c = _sweep_curve(f"{m}/maxprob+noise", m, Rule.MAXPROB, _rule_scores(lv, Rule.MAXPROB),
-                             _rule_scores(ln, Rule.MAXPROB), lv, ln, p, cum)
+            c = _sweep_curve(
+                f"{m}/maxprob+noise",
+                m,
+                Rule.MAXPROB,
+                _rule_scores(lv, Rule.MAXPROB),
+                _rule_scores(ln, Rule.MAXPROB),
+                lv,
+                ln,
+                p,
+                cum,
+            )
             c["full_depth_accuracy"] = round(float((ln[-1].argmax(-1) == p.y["test"]).mean()), 5)
             noisy.append(c)
 
@@ -205,14 +265,24 @@ def run_evaluation(ds: Dataset, args: argparse.Namespace) -> dict:
         c["accuracy_at"] = {f"{s:.2f}": accuracy_at(c["points"], s) for s in BUDGET_SHARES}
         c["best_accuracy"] = max((q["accuracy"] for q in c["points"]), default=None)
     report = {
-        "task": ds.task, "dataset": ds.source, "date": time.strftime("%Y-%m-%d %H:%M"),
+        "task": ds.task,
+        "dataset": ds.source,
+        "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.platform()}, load avg {os.getloadavg()}",
         "sizes": {"train": len(p.y["train"]), "val": len(p.y["val"]), "test": len(p.y["test"])},
-        "model": mcfg.to_dict(), "params": sum(q.numel() for q in ref.net.parameters()),
-        "epochs": args.epochs, "seed": args.seed, "train_seconds": times,
-        "stage_cost_us_per_event": latency, "stage_flops": flops, "cost_unit": "ORT CPU us/event at batch 64, cumulative",
-        "full_depth_accuracy": full_depth, "oracle": oracles, "noise_sigma": args.noise,
-        "curves": curves, "noisy_curves": noisy,
+        "model": mcfg.to_dict(),
+        "params": sum(q.numel() for q in ref.net.parameters()),
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "train_seconds": times,
+        "stage_cost_us_per_event": latency,
+        "stage_flops": flops,
+        "cost_unit": "ORT CPU us/event at batch 64, cumulative",
+        "full_depth_accuracy": full_depth,
+        "oracle": oracles,
+        "noise_sigma": args.noise,
+        "curves": curves,
+        "noisy_curves": noisy,
     }
     tag = ds.task.short
     (out / f"report-{tag}.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -231,11 +301,15 @@ def summary_table(report: dict) -> str:
 
     for c in report["curves"] + report["noisy_curves"]:
         a = c["accuracy_at"]
-        rows.append(f"| {c['name']} | {fmt(c['full_depth_accuracy'])} | {fmt(a['0.25'])} | {fmt(a['0.50'])} | "
-                    f"{fmt(a['0.75'])} | {fmt(c['best_accuracy'])} |")
+        rows.append(
+            f"| {c['name']} | {fmt(c['full_depth_accuracy'])} | {fmt(a['0.25'])} | {fmt(a['0.50'])} | "
+            f"{fmt(a['0.75'])} | {fmt(c['best_accuracy'])} |"
+        )
     for m, o in report["oracle"].items():
-        rows.append(f"| oracle ({m}) | {fmt(report['full_depth_accuracy'][m])} | accuracy {fmt(o['accuracy'])} at "
-                    f"{100 * o['cost_share']:.1f}% cost | | | |")
+        rows.append(
+            f"| oracle ({m}) | {fmt(report['full_depth_accuracy'][m])} | accuracy {fmt(o['accuracy'])} at "
+            f"{100 * o['cost_share']:.1f}% cost | | | |"
+        )
     return "\n".join(rows)
 
 
@@ -253,18 +327,31 @@ def plot(report: dict, path: Path) -> None:
     def colour(name: str) -> str:
         return colours.setdefault(name, palette[len(colours) % len(palette)])
 
-    for ax, curves, title in ((axes[0], report["curves"], "test split"),
-                              (axes[1], report["noisy_curves"], f"noisy test (sigma {report['noise_sigma']})")):
+    for ax, curves, title in (
+        (axes[0], report["curves"], "test split"),
+        (axes[1], report["noisy_curves"], f"noisy test (sigma {report['noise_sigma']})"),
+    ):
         for c in curves:
             if c["rule"] not in (Rule.MAXPROB, Rule.GATE, Rule.EENET) and not c["name"].endswith("noise"):
                 continue  # entropy/margin curves are in the JSON; the plot keeps the comparison readable
             pts = sorted(c["points"], key=lambda q: q["cost_share"])
-            ax.plot([q["cost_share"] for q in pts], [100 * q["accuracy"] for q in pts], marker=".", label=c["name"],
-                    color=colour(c["name"].removesuffix("+noise")))
+            ax.plot(
+                [q["cost_share"] for q in pts],
+                [100 * q["accuracy"] for q in pts],
+                marker=".",
+                label=c["name"],
+                color=colour(c["name"].removesuffix("+noise")),
+            )
         if ax is axes[0]:
             for m, o in report["oracle"].items():
-                ax.scatter([o["cost_share"]], [100 * o["accuracy"]], marker="*", s=80, label=f"oracle ({m})",
-                           color=colour(f"{m}/maxprob"))
+                ax.scatter(
+                    [o["cost_share"]],
+                    [100 * o["accuracy"]],
+                    marker="*",
+                    s=80,
+                    label=f"oracle ({m})",
+                    color=colour(f"{m}/maxprob"),
+                )
         ax.set_xlabel("expected cost (share of full depth, measured ORT latency)")
         ax.set_ylabel("accuracy (%)")
         ax.set_title(f"{report['task']}: {title}")

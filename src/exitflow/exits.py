@@ -5,6 +5,7 @@ One implementation serves training, evaluation and export: every exit score come
 runs over all stages for evaluation and ``StageGraph`` runs for one stage, so the ONNX stage graphs traced from
 ``StageGraph`` compute exactly the scores the evaluation uses.
 """
+
 from __future__ import annotations
 
 import math
@@ -67,8 +68,9 @@ def uncertainty_stats(logits: torch.Tensor) -> torch.Tensor:
     return torch.stack([top2[..., 0], ent, top2[..., 0] - top2[..., 1], ent2], dim=-1)
 
 
-def combine(raw: list[torch.Tensor], mode: Combine | str, w: float = BOOST_WEIGHT,
-            detach_prev: bool = False) -> list[torch.Tensor]:
+def combine(
+    raw: list[torch.Tensor], mode: Combine | str, w: float = BOOST_WEIGHT, detach_prev: bool = False
+) -> list[torch.Tensor]:
     """Exit logits as the runtime sees them: independent heads, or BoostNet's F_k = f_k + w * F_{k-1}."""
     if mode not in Combine.names():
         raise ValueError(f"unknown combine mode {mode!r}")
@@ -147,8 +149,15 @@ class ExitModel(nn.Module):
     outside the toolkit); ``combine_mode`` and ``rule`` take a member or its name and raise ValueError on any other.
     """
 
-    def __init__(self, net: MultiExitBackbone, method: Method | str, combine_mode: Combine | str, rule: Rule | str,
-                 gates: JeiGates | None = None, eenet: EENetScores | None = None) -> None:
+    def __init__(
+        self,
+        net: MultiExitBackbone,
+        method: Method | str,
+        combine_mode: Combine | str,
+        rule: Rule | str,
+        gates: JeiGates | None = None,
+        eenet: EENetScores | None = None,
+    ) -> None:
         super().__init__()
         self.net = net
         self.method = method

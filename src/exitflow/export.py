@@ -3,6 +3,7 @@
 The exported ONNX stages are run with ONNX Runtime on real inputs and must reproduce the PyTorch
 stage outputs (max abs error 1e-4) and the same exits; any mismatch raises ``ExportError``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -52,9 +53,17 @@ def export_stage(graph: StageGraph, state_shape: list[int], carry_dim: int, path
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice is not actionable here
         # torch.onnx.export writes to a file-like object too (its docs); its annotation names paths only.
-        torch.onnx.export(graph, dummy, buf,  # type: ignore[arg-type]
-                          input_names=["state_in", "carry_in"], output_names=outputs,
-                          dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True, dynamo=False)
+        torch.onnx.export(
+            graph,
+            dummy,
+            buf,  # type: ignore[arg-type]
+            input_names=["state_in", "carry_in"],
+            output_names=outputs,
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,
+        )
     proto = onnx.load_from_string(buf.getvalue())
     if proto.ir_version > MAX_IR_VERSION:
         proto.ir_version = MAX_IR_VERSION
@@ -128,10 +137,16 @@ def verify(t: Trained, stage_files: list[Path], x_raw: np.ndarray, thresholds: l
     bad = np.flatnonzero((e_ref != e_got) & ~near)
     if bad.size:
         raise ExportError(f"{bad.size} inputs exit at a different stage in ORT than in PyTorch (first: {bad[:5]})")
-    return {"inputs": int(x_raw.shape[0]), "max_abs_err": worst, "exit_mismatches_near_threshold": int(((e_ref != e_got) & near).sum())}
+    return {
+        "inputs": int(x_raw.shape[0]),
+        "max_abs_err": worst,
+        "exit_mismatches_near_threshold": int(((e_ref != e_got) & near).sum()),
+    }
 
 
-def _fixture_indices(ref: list[dict[str, np.ndarray]], y: np.ndarray, thresholds: list[float], count: int) -> np.ndarray:
+def _fixture_indices(
+    ref: list[dict[str, np.ndarray]], y: np.ndarray, thresholds: list[float], count: int
+) -> np.ndarray:
     """Picks inputs covering every exit stage and class, avoiding scores within 1e-3 of a threshold."""
     scores = np.stack([r["score"] for r in ref])
     exits = decide_exits(scores, thresholds)
@@ -153,9 +168,17 @@ def _round(a: np.ndarray) -> list:
     return np.asarray(a, np.float64).round(7).tolist()
 
 
-def export_bundle(t: Trained, out_dir: Path, model_id: str, val: Split, test: Split,
-                  fixture_count: int = 32, verify_count: int = 512, measure: bool = True,
-                  report: dict | None = None) -> dict:
+def export_bundle(
+    t: Trained,
+    out_dir: Path,
+    model_id: str,
+    val: Split,
+    test: Split,
+    fixture_count: int = 32,
+    verify_count: int = 512,
+    measure: bool = True,
+    report: dict | None = None,
+) -> dict:
     """Writes ``out_dir`` (replacing it) and returns the manifest. Verification failures raise ExportError and
     leave ``out_dir`` as it was: the bundle is assembled in a sibling folder and moved in only once verified."""
     tmp = out_dir.with_name(out_dir.name + ".tmp")
@@ -170,8 +193,17 @@ def export_bundle(t: Trained, out_dir: Path, model_id: str, val: Split, test: Sp
     return manifest
 
 
-def _write_bundle(t: Trained, tmp: Path, model_id: str, val: Split, test: Split, fixture_count: int,
-                  verify_count: int, measure: bool, report: dict | None) -> dict:
+def _write_bundle(
+    t: Trained,
+    tmp: Path,
+    model_id: str,
+    val: Split,
+    test: Split,
+    fixture_count: int,
+    verify_count: int,
+    measure: bool,
+    report: dict | None,
+) -> dict:
     m = t.model
     m.eval()
     if tmp.exists():
@@ -205,8 +237,9 @@ def _write_bundle(t: Trained, tmp: Path, model_id: str, val: Split, test: Split,
         "input_shape": in_shape,
         "inputs": [_round(v.reshape(-1)) for v in fx_raw],
         "thresholds": thresholds,
-        "stages": [{"logits": _round(r["logits"]), "score": _round(r["score"]), "carry": _round(r["carry_out"])}
-                   for r in ref],
+        "stages": [
+            {"logits": _round(r["logits"]), "score": _round(r["score"]), "carry": _round(r["carry_out"])} for r in ref
+        ],
         "expected_exit": exits.tolist(),
         "expected_class": classes.tolist(),
         "labels": test.y[vidx][fidx].tolist(),
@@ -214,8 +247,11 @@ def _write_bundle(t: Trained, tmp: Path, model_id: str, val: Split, test: Split,
     }
 
     flops = stage_flops(m.net)
-    costs = (measure_stage_latency(files, state_in, m.carry_dim) if measure
-             else [{"1": 0.0, "8": 0.0, "64": 0.0, "256": 0.0} for _ in files])
+    costs = (
+        measure_stage_latency(files, state_in, m.carry_dim)
+        if measure
+        else [{"1": 0.0, "8": 0.0, "64": 0.0, "256": 0.0} for _ in files]
+    )
 
     # Calibration: validation outputs of the exported graphs, for the runtime's budget solver.
     val_out = ort_stage_outputs(files, normalise(val.x, t.mean, t.std), m.carry_dim)
@@ -231,8 +267,10 @@ def _write_bundle(t: Trained, tmp: Path, model_id: str, val: Split, test: Split,
     input_spec = InputSpec(in_shape, task.layout, _round(t.mean), _round(t.std))
     if task is Task.SENSOR_WINDOW:
         if t.window is None:
-            raise ExportError("the trained model does not say how its windows were cut (Trained.window): train it "
-                              "from a Dataset (build) or set the window the data was cut with")
+            raise ExportError(
+                "the trained model does not say how its windows were cut (Trained.window): train it "
+                "from a Dataset (build) or set the window the data was cut with"
+            )
         if t.window.size != in_shape[1]:
             raise ExportError(f"window size {t.window.size} differs from the model's input length {in_shape[1]}")
         input_spec.window = t.window.to_manifest()
@@ -244,8 +282,9 @@ def _write_bundle(t: Trained, tmp: Path, model_id: str, val: Split, test: Split,
         classes=t.classes,
         input=input_spec,
         carry_dim=m.carry_dim,
-        stages=[StageEntry.of(k, k == last, state_in[k], state_out[k], flops[k], costs[k])
-                for k in range(m.num_stages)],
+        stages=[
+            StageEntry.of(k, k == last, state_in[k], state_out[k], flops[k], costs[k]) for k in range(m.num_stages)
+        ],
         exit=ExitSpec(manifest_combine(m.combine_mode, m.rule), "model", str(m.rule.value), thresholds),
         training=t.training,
         verification=check,
@@ -336,8 +375,11 @@ def _shape_list(v: object) -> bool:
 def check_manifest(m: dict, file: Path) -> None:
     """ManifestValidator.validate."""
     version = m.get("format_version")
-    _problem(file, version in READABLE_VERSIONS, f"format_version is {version}, this runtime reads "
-                                                 f"{' or '.join(map(str, READABLE_VERSIONS))}")
+    _problem(
+        file,
+        version in READABLE_VERSIONS,
+        f"format_version is {version}, this runtime reads {' or '.join(map(str, READABLE_VERSIONS))}",
+    )
     _problem(file, not _blank(m.get("model_id")), "model_id is missing")
     _problem(file, not _blank(m.get("model_version")), "model_version is missing")
     classes = m.get("classes")
@@ -364,7 +406,9 @@ def _check_input(inp: object, task: object, file: Path) -> None:
     if layout == "features":
         _problem(file, len(shape) == 1, f"input.layout 'features' needs a 1-d input.shape, got {shape}")
     elif layout == "channels_first":
-        _problem(file, len(shape) == 2, f"input.layout 'channels_first' needs input.shape [channels, time], got {shape}")
+        _problem(
+            file, len(shape) == 2, f"input.layout 'channels_first' needs input.shape [channels, time], got {shape}"
+        )
     else:
         _problem(file, False, f"input.layout must be 'features' or 'channels_first', got '{layout}'")
     n = shape[0]
@@ -374,25 +418,40 @@ def _check_input(inp: object, task: object, file: Path) -> None:
     _problem(file, isinstance(std, list) and len(std) == n, f"input.std must have {n} values")
     assert isinstance(std, list)
     for s in std:
-        _problem(file, isinstance(s, (int, float)) and 0 < _f32(s) < float("inf"),
-                 f"input.std values must be positive and finite, got {s}")
+        _problem(
+            file,
+            isinstance(s, (int, float)) and 0 < _f32(s) < float("inf"),
+            f"input.std values must be positive and finite, got {s}",
+        )
     window = inp.get("window")
     if task == Task.SENSOR_WINDOW:
-        _problem(file, layout == "channels_first" and window is not None,
-                 "task 'sensor-window' needs input.layout 'channels_first' and input.window")
+        _problem(
+            file,
+            layout == "channels_first" and window is not None,
+            "task 'sensor-window' needs input.layout 'channels_first' and input.window",
+        )
     if window is None:
         return
     _problem(file, layout == "channels_first", "input.window is only for input.layout 'channels_first'")
     size, slide = window.get("size"), window.get("slide")
     period, gap = window.get("sample_period_ms"), window.get("max_gap_ms")
-    _problem(file, size == shape[1], f"input.window.size {size} must equal input.shape[1] {shape[1]} (the "
-                                     f"readings per window)")
+    _problem(
+        file,
+        size == shape[1],
+        f"input.window.size {size} must equal input.shape[1] {shape[1]} (the readings per window)",
+    )
     _problem(file, isinstance(slide, int) and slide >= 1, f"input.window.slide must be >= 1, got {slide}")
-    _problem(file, isinstance(period, (int, float)) and 0 < period < float("inf"),
-             f"input.window.sample_period_ms must be positive and finite, got {period}")
+    _problem(
+        file,
+        isinstance(period, (int, float)) and 0 < period < float("inf"),
+        f"input.window.sample_period_ms must be positive and finite, got {period}",
+    )
     if gap is not None:
-        _problem(file, isinstance(gap, (int, float)) and period <= gap < float("inf"),
-                 f"input.window.max_gap_ms must be finite and at least sample_period_ms {period}, got {gap}")
+        _problem(
+            file,
+            isinstance(gap, (int, float)) and period <= gap < float("inf"),
+            f"input.window.max_gap_ms must be finite and at least sample_period_ms {period}, got {gap}",
+        )
 
 
 def _check_stage(m: dict, k: int, file: Path) -> None:
@@ -402,36 +461,51 @@ def _check_stage(m: dict, k: int, file: Path) -> None:
     inputs, outputs = s.get("inputs") or {}, s.get("outputs") or {}
     _problem(file, s.get("index") == k, f"{at}.index is {s.get('index')}, expected {k}")
     _problem(file, not _blank(s.get("file")), f"{at}.file is missing")
-    _problem(file, not _blank(inputs.get("state")) and not _blank(inputs.get("carry")),
-             f"{at}.inputs needs 'state' and 'carry' names")
+    _problem(
+        file,
+        not _blank(inputs.get("state")) and not _blank(inputs.get("carry")),
+        f"{at}.inputs needs 'state' and 'carry' names",
+    )
     for role in ("carry", "logits", "score"):
         _problem(file, not _blank(outputs.get(role)), f"{at}.outputs.{role} is missing")
     if last:
         _problem(file, outputs.get("state") is None, f"{at} is the last stage: outputs.state must be null")
     else:
-        _problem(file, not _blank(outputs.get("state")), f"{at}.outputs.state is missing (only the last stage has none)")
+        _problem(
+            file, not _blank(outputs.get("state")), f"{at}.outputs.state is missing (only the last stage has none)"
+        )
         _problem(file, _shape_list(s.get("state_out_shape")), f"{at}.state_out_shape is missing")
     _problem(file, _shape_list(s.get("state_in_shape")), f"{at}.state_in_shape is missing")
     expected = m["input"]["shape"] if k == 0 else m["stages"][k - 1].get("state_out_shape")
     where = "input.shape " if k == 0 else f"stages[{k - 1}].state_out_shape "
-    _problem(file, s["state_in_shape"] == expected, f"{at}.state_in_shape {s['state_in_shape']} must equal "
-                                                    f"{where}{expected}")
+    _problem(
+        file, s["state_in_shape"] == expected, f"{at}.state_in_shape {s['state_in_shape']} must equal {where}{expected}"
+    )
 
 
 def _check_exit(m: dict, file: Path) -> None:
     e = m.get("exit")
     _problem(file, isinstance(e, dict), "exit is missing")
     assert isinstance(e, dict)
-    _problem(file, e.get("score") in SCORE_SOURCES,
-             f"exit.score must be one of {list(SCORE_SOURCES)}, got '{e.get('score')}'")
+    _problem(
+        file,
+        e.get("score") in SCORE_SOURCES,
+        f"exit.score must be one of {list(SCORE_SOURCES)}, got '{e.get('score')}'",
+    )
     t = e.get("thresholds")
     k = len(m["stages"])
-    _problem(file, isinstance(t, list) and len(t) == k,
-             f"exit.thresholds must have one value per stage ({k}), got {len(t) if isinstance(t, list) else 'none'}")
+    _problem(
+        file,
+        isinstance(t, list) and len(t) == k,
+        f"exit.thresholds must have one value per stage ({k}), got {len(t) if isinstance(t, list) else 'none'}",
+    )
     assert isinstance(t, list)
     for v in t:
-        _problem(file, isinstance(v, (int, float)) and 0.0 <= _f32(v) <= 1.0,
-                 f"exit.thresholds values must be in [0, 1], got {v}")
+        _problem(
+            file,
+            isinstance(v, (int, float)) and 0.0 <= _f32(v) <= 1.0,
+            f"exit.thresholds values must be in [0, 1], got {v}",
+        )
 
 
 def check_signatures(bundle: Path, m: dict) -> None:
@@ -445,8 +519,9 @@ def check_signatures(bundle: Path, m: dict) -> None:
         try:
             sess = session(file)
         except Exception as e:  # ORT's own reason, on one line
-            raise ExportError(f"{file}: ONNX Runtime cannot load stage {s['index']}: {' '.join(str(e).split())}") \
-                from None
+            raise ExportError(
+                f"{file}: ONNX Runtime cannot load stage {s['index']}: {' '.join(str(e).split())}"
+            ) from None
         ins = {s["inputs"]["state"]: [-1, *s["state_in_shape"]], s["inputs"]["carry"]: [-1, carry]}
         outs = {}
         if s["outputs"].get("state") is not None:
@@ -462,8 +537,10 @@ def _check_tensors(file: Path, kind: str, expected: dict[str, list[int]], actual
     got = {a.name: a for a in actual}
     missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
     if missing or extra:
-        raise ExportError(f"{file}: {kind} names do not match the manifest: missing {missing}, unexpected {extra} "
-                          f"(graph has {sorted(got)})")
+        raise ExportError(
+            f"{file}: {kind} names do not match the manifest: missing {missing}, unexpected {extra} "
+            f"(graph has {sorted(got)})"
+        )
     wrong = []
     for name, shape in expected.items():
         a = got[name]
@@ -481,11 +558,19 @@ def check_calibration(c: dict, m: dict, file: Path) -> None:
     """ModelBundle.calibration: one entry per stage, each with a score and a pred per label."""
     stages = c.get("stages")
     k = len(m["stages"])
-    _problem(file, isinstance(stages, list) and len(stages) == k,
-             f"has {len(stages) if isinstance(stages, list) else 0} stages, manifest has {k}")
+    _problem(
+        file,
+        isinstance(stages, list) and len(stages) == k,
+        f"has {len(stages) if isinstance(stages, list) else 0} stages, manifest has {k}",
+    )
     assert isinstance(stages, list)
     n = len(c.get("labels") or [])
     for i, s in enumerate(stages):
-        _problem(file, len(s.get("score") or []) == n and len(s.get("pred") or []) == n and
-                 s.get("score") is not None and s.get("pred") is not None,
-                 f"stages[{i}] must have {n} scores and preds (one per label)")
+        _problem(
+            file,
+            len(s.get("score") or []) == n
+            and len(s.get("pred") or []) == n
+            and s.get("score") is not None
+            and s.get("pred") is not None,
+            f"stages[{i}] must have {n} scores and preds (one per label)",
+        )

@@ -8,6 +8,7 @@ its state: ``(state_in [B, *input.shape], carry_in [B, carry_dim]) -> (carry_out
 exported stage files, rather than exporting PyTorch again, adds it to an existing bundle without touching its
 weights or stage files; parity with the stage chain is checked on the bundle's fixtures and on random inputs.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,7 +67,8 @@ def compose_stages(stage_files: list[Path]) -> onnx.ModelProto:
         if state_in not in nxt_in or carry_in not in nxt_in:
             raise FullGraphError(f"{stage_files[k].name}: inputs {sorted(nxt_in)} lack state_in/carry_in")
         merged = onnx.compose.merge_models(
-            merged, nxt, io_map=[(prev + "state_out", state_in), (prev + "carry_out", carry_in)])
+            merged, nxt, io_map=[(prev + "state_out", state_in), (prev + "carry_out", carry_in)]
+        )
     g = merged.graph
     # Stage 0's inputs take the contract's names (the last stage's own inputs were wired away by the merge).
     _rename(g, "s0/state_in", "state_in")
@@ -159,9 +161,18 @@ def check_parity(full_file: Path, stage_files: list[Path], x_norm: np.ndarray, c
     return {"inputs": int(x_norm.shape[0]), "max_abs_err": worst}
 
 
-def add_full_graph(bundle: Path, stage_files: list[Path], in_shape: list[int], carry_dim: int, mean: np.ndarray,
-                   std: np.ndarray, fixtures_raw: np.ndarray | None = None, random_inputs: int = 256,
-                   measure: bool = True, seed: int = 0) -> dict:
+def add_full_graph(
+    bundle: Path,
+    stage_files: list[Path],
+    in_shape: list[int],
+    carry_dim: int,
+    mean: np.ndarray,
+    std: np.ndarray,
+    fixtures_raw: np.ndarray | None = None,
+    random_inputs: int = 256,
+    measure: bool = True,
+    seed: int = 0,
+) -> dict:
     """Writes ``bundle/full.onnx`` composed from ``stage_files`` and returns the manifest's ``full_graph`` entry
     (parity checked on the fixtures' raw inputs and on ``random_inputs`` random normalised inputs)."""
     from .cost import measure_stage_latency
@@ -175,8 +186,11 @@ def add_full_graph(bundle: Path, stage_files: list[Path], in_shape: list[int], c
         inputs.append(normalise(fixtures_raw, mean, std))
     x = np.concatenate(inputs)
     parity = check_parity(path, stage_files, x, carry_dim)
-    cost = (measure_stage_latency([path], [in_shape], carry_dim)[0] if measure
-            else {"1": 0.0, "8": 0.0, "64": 0.0, "256": 0.0})
+    cost = (
+        measure_stage_latency([path], [in_shape], carry_dim)[0]
+        if measure
+        else {"1": 0.0, "8": 0.0, "64": 0.0, "256": 0.0}
+    )
     return {
         "file": FULL_GRAPH_FILE,
         "inputs": {"state": "state_in", "carry": "carry_in"},
@@ -196,9 +210,16 @@ def add_to_bundle(bundle: Path, measure: bool = True) -> dict:
     in_shape = list(manifest.input.shape)
     files = [bundle / s.file for s in manifest.stages]
     raw = np.asarray(fixtures["inputs"], np.float32).reshape(-1, *in_shape)
-    entry = add_full_graph(bundle, files, in_shape, int(manifest.carry_dim),
-                           np.asarray(manifest.input.mean, np.float32),
-                           np.asarray(manifest.input.std, np.float32), raw, measure=measure)
+    entry = add_full_graph(
+        bundle,
+        files,
+        in_shape,
+        int(manifest.carry_dim),
+        np.asarray(manifest.input.mean, np.float32),
+        np.asarray(manifest.input.std, np.float32),
+        raw,
+        measure=measure,
+    )
     manifest.full_graph = entry
     manifest.write(manifest_file)
     return entry
@@ -210,10 +231,15 @@ def verify_full_graph(bundle: Path, manifest: dict, fixtures: dict) -> dict | No
     entry = manifest.get("full_graph")
     if entry is None:
         return None
-    if entry.get("inputs") != {"state": "state_in", "carry": "carry_in"} or \
-            entry.get("outputs") != {"carry": "carry_out", "logits": "logits", "score": "score"}:
-        raise FullGraphError(f"{bundle}: full_graph must name inputs state_in/carry_in and outputs "
-                             f"carry_out/logits/score, got {entry.get('inputs')} / {entry.get('outputs')}")
+    if entry.get("inputs") != {"state": "state_in", "carry": "carry_in"} or entry.get("outputs") != {
+        "carry": "carry_out",
+        "logits": "logits",
+        "score": "score",
+    }:
+        raise FullGraphError(
+            f"{bundle}: full_graph must name inputs state_in/carry_in and outputs "
+            f"carry_out/logits/score, got {entry.get('inputs')} / {entry.get('outputs')}"
+        )
     path = bundle / str(entry.get("file", ""))
     if not path.is_file():
         raise FullGraphError(f"{bundle}: full_graph.file {entry.get('file')!r} is missing")

@@ -36,25 +36,55 @@ class StageEntry:
     cost_us_per_event: dict[str, float]
 
     @classmethod
-    def of(cls, index: int, last: bool, state_in_shape: list[int], state_out_shape: list[int], flops: int,
-           cost_us_per_event: dict[str, float]) -> StageEntry:
+    def of(
+        cls,
+        index: int,
+        last: bool,
+        state_in_shape: list[int],
+        state_out_shape: list[int],
+        flops: int,
+        cost_us_per_event: dict[str, float],
+    ) -> StageEntry:
         """Stage ``index`` under the stage contract: ``stage<index>.onnx`` with the contract's tensor names; the last
         stage has no ``state`` output and an empty ``state_out_shape``."""
         outputs: dict[str, str | None] = dict(STAGE_OUTPUTS)
         if last:
             outputs["state"] = None
-        return cls(index, f"stage{index}.onnx", dict(STAGE_INPUTS), outputs, list(state_in_shape),
-                   [] if last else list(state_out_shape), int(flops), cost_us_per_event)
+        return cls(
+            index,
+            f"stage{index}.onnx",
+            dict(STAGE_INPUTS),
+            outputs,
+            list(state_in_shape),
+            [] if last else list(state_out_shape),
+            int(flops),
+            cost_us_per_event,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "file": self.file, "inputs": self.inputs, "outputs": self.outputs,
-                "state_in_shape": self.state_in_shape, "state_out_shape": self.state_out_shape, "flops": self.flops,
-                "cost_us_per_event": self.cost_us_per_event}
+        return {
+            "index": self.index,
+            "file": self.file,
+            "inputs": self.inputs,
+            "outputs": self.outputs,
+            "state_in_shape": self.state_in_shape,
+            "state_out_shape": self.state_out_shape,
+            "flops": self.flops,
+            "cost_us_per_event": self.cost_us_per_event,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> StageEntry:
-        return cls(d["index"], d["file"], d["inputs"], d["outputs"], d["state_in_shape"], d["state_out_shape"],
-                   d["flops"], d["cost_us_per_event"])
+        return cls(
+            d["index"],
+            d["file"],
+            d["inputs"],
+            d["outputs"],
+            d["state_in_shape"],
+            d["state_out_shape"],
+            d["flops"],
+            d["cost_us_per_event"],
+        )
 
 
 @dataclass
@@ -97,8 +127,20 @@ class ExitSpec:
         return cls(d["combine"], d["score"], d["rule"], d["thresholds"])
 
 
-_KEYS = ("format_version", "model_id", "model_version", "task", "classes", "input", "carry_dim", "stages", "exit",
-         "training", "verification", "full_graph")
+_KEYS = (
+    "format_version",
+    "model_id",
+    "model_version",
+    "task",
+    "classes",
+    "input",
+    "carry_dim",
+    "stages",
+    "exit",
+    "training",
+    "verification",
+    "full_graph",
+)
 
 
 @dataclass

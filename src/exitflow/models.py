@@ -4,6 +4,7 @@ Both networks expose the same interface so training, evaluation and export never
 hold: ``stage(k, state) -> state``, ``head(k, state) -> logits`` and ``forward(x) -> [f_0 .. f_{K-1}]``
 (raw, uncombined exit logits; methods combine them).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -114,8 +115,12 @@ class ModelShape:
                 raise ValueError(f"--stages {n}: a model has {MIN_STAGES}-{MAX_STAGES} stages")
             # Linear from first to last, rounded to multiples of 8 (s: 16-32-48-64 at four stages).
             widths = [max(8, int(round((p.first + (p.last - p.first) * i / (n - 1)) / 8.0)) * 8) for i in range(n)]
-        return {"widths": widths, "blocks": self.blocks or p.blocks,
-                "kernel": (self.kernel or p.kernel) if kind == "cnn" else 5, "hidden": p.hidden}
+        return {
+            "widths": widths,
+            "blocks": self.blocks or p.blocks,
+            "kernel": (self.kernel or p.kernel) if kind == "cnn" else 5,
+            "hidden": p.hidden,
+        }
 
 
 class ResBlock1d(nn.Module):
@@ -247,15 +252,25 @@ class MultiExitNet(StagedNet):
         k = cfg.kernel
         sk = cfg.stem_kernel
         length = (cfg.in_shape[1] + 2 * (sk // 2) - sk) // 2 + 1  # after the stride-2 stem
-        stages: list[nn.Module] = [nn.Sequential(
-            nn.Conv1d(c_in, w[0], sk, stride=2, padding=sk // 2, bias=False), nn.BatchNorm1d(w[0]), nn.ReLU(),
-            *[ResBlock1d(w[0], w[0], 1, k) for _ in range(cfg.blocks)])]
+        stages: list[nn.Module] = [
+            nn.Sequential(
+                nn.Conv1d(c_in, w[0], sk, stride=2, padding=sk // 2, bias=False),
+                nn.BatchNorm1d(w[0]),
+                nn.ReLU(),
+                *[ResBlock1d(w[0], w[0], 1, k) for _ in range(cfg.blocks)],
+            )
+        ]
         for i in range(1, len(w)):
             stride = 2 if (length + 1) // 2 >= cfg.min_length else 1
             length = (length + 1) // 2 if stride == 2 else length
-            stages.append(nn.Sequential(ResBlock1d(w[i - 1], w[i], stride, k),
-                                        *[ResBlock1d(w[i], w[i], 1, k) for _ in range(cfg.blocks - 1)])
-                          if cfg.blocks > 1 else ResBlock1d(w[i - 1], w[i], stride, k))
+            stages.append(
+                nn.Sequential(
+                    ResBlock1d(w[i - 1], w[i], stride, k),
+                    *[ResBlock1d(w[i], w[i], 1, k) for _ in range(cfg.blocks - 1)],
+                )
+                if cfg.blocks > 1
+                else ResBlock1d(w[i - 1], w[i], stride, k)
+            )
         heads: list[nn.Module] = [ConvHead(c, cfg.num_classes, cfg.dropout) for c in w]
         return stages, heads
 
@@ -268,14 +283,22 @@ class MultiExitNet(StagedNet):
             raise ValueError(f"mlp widths must all be equal (one residual state width), got {cfg.widths}")
         d = cfg.widths[0]
         hidden = cfg.hidden or 2 * d
-        stages: list[nn.Module] = [nn.Sequential(nn.Linear(cfg.in_shape[0], d),
-                                                 *[ResidualMlpBlock(d, hidden, cfg.dropout) for _ in range(cfg.blocks)])]
-        stages += [ResidualMlpBlock(d, hidden, cfg.dropout) if cfg.blocks == 1 else
-                   nn.Sequential(*[ResidualMlpBlock(d, hidden, cfg.dropout) for _ in range(cfg.blocks)])
-                   for _ in cfg.widths[1:]]
-        heads: list[nn.Module] = [nn.Sequential(nn.LayerNorm(d), nn.Dropout(cfg.dropout), nn.Linear(d, cfg.num_classes))
-                                  for _ in cfg.widths]
+        stages: list[nn.Module] = [
+            nn.Sequential(
+                nn.Linear(cfg.in_shape[0], d), *[ResidualMlpBlock(d, hidden, cfg.dropout) for _ in range(cfg.blocks)]
+            )
+        ]
+        stages += [
+            ResidualMlpBlock(d, hidden, cfg.dropout)
+            if cfg.blocks == 1
+            else nn.Sequential(*[ResidualMlpBlock(d, hidden, cfg.dropout) for _ in range(cfg.blocks)])
+            for _ in cfg.widths[1:]
+        ]
+        heads: list[nn.Module] = [
+            nn.Sequential(nn.LayerNorm(d), nn.Dropout(cfg.dropout), nn.Linear(d, cfg.num_classes)) for _ in cfg.widths
+        ]
         return stages, heads
+
 
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())

@@ -2,6 +2,7 @@
 
 All work on normalised inputs: windows ``[B, C, T]`` or feature vectors ``[B, F]``.
 """
+
 from __future__ import annotations
 
 import torch

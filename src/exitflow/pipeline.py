@@ -1,4 +1,5 @@
 """Dataset -> trained model with default exit thresholds (the step shared by ``build`` and ``evaluate``)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -50,8 +51,13 @@ def model_config(ds: Dataset, widths: list[int] | None = None, shape: ModelShape
     fields = (shape or ModelShape()).resolve(kind)
     if widths:
         fields["widths"] = list(widths)
-    return ModelConfig(kind=kind, in_shape=list(ds.train.x.shape[1:]), num_classes=len(ds.classes),
-                       dropout=DEFAULT_DROPOUT[kind], **fields)
+    return ModelConfig(
+        kind=kind,
+        in_shape=list(ds.train.x.shape[1:]),
+        num_classes=len(ds.classes),
+        dropout=DEFAULT_DROPOUT[kind],
+        **fields,
+    )
 
 
 def train_config(task: Task | str, **settings) -> TrainConfig:
@@ -59,8 +65,9 @@ def train_config(task: Task | str, **settings) -> TrainConfig:
     return TrainConfig(**{**TASK_TRAINING.get(task, {}), **settings})
 
 
-def choose_thresholds(model: ExitModel, p: Prepared, cum_cost: np.ndarray, budget_share: float,
-                      max_drop: float) -> list[float]:
+def choose_thresholds(
+    model: ExitModel, p: Prepared, cum_cost: np.ndarray, budget_share: float, max_drop: float
+) -> list[float]:
     """Default thresholds for a threshold rule, from the MSDNet sweep on validation: the cheapest setting within
     ``max_drop`` of the best validation accuracy that fits ``budget_share`` of full-depth cost."""
     lv, sv = run_exits(model, p.x["val"])
@@ -79,16 +86,28 @@ def attach_eenet(model: ExitModel, p: Prepared, stage_cost: list[float], budget:
     return fit.thresholds
 
 
-def build(ds: Dataset, cfg: TrainConfig, rule: Rule | str = DEFAULT_RULE, budget_frac: float = DEFAULT_BUDGET,
-          max_drop: float = DEFAULT_MAX_DROP, widths: list[int] | None = None, prepared: Prepared | None = None,
-          shape: ModelShape | None = None) -> Trained:
+def build(
+    ds: Dataset,
+    cfg: TrainConfig,
+    rule: Rule | str = DEFAULT_RULE,
+    budget_frac: float = DEFAULT_BUDGET,
+    max_drop: float = DEFAULT_MAX_DROP,
+    widths: list[int] | None = None,
+    prepared: Prepared | None = None,
+    shape: ModelShape | None = None,
+) -> Trained:
     """Trains ``cfg.method`` and fixes the bundle's default thresholds; returns the trained model."""
     schedule = exit_schedule(cfg.method, rule)
     p = prepared or prepare(ds)
     model = train(model_config(ds, widths, shape), cfg, p.x["train"], p.y["train"], p.x["val"], p.y["val"])
-    training = {"method": cfg.method, "seed": cfg.seed, "epochs": cfg.epochs, "dataset": ds.source,
-                f"train_{ds.task.event_noun}": int(len(p.y["train"])),
-                "config": asdict(cfg)}
+    training = {
+        "method": cfg.method,
+        "seed": cfg.seed,
+        "epochs": cfg.epochs,
+        "dataset": ds.source,
+        f"train_{ds.task.event_noun}": int(len(p.y["train"])),
+        "config": asdict(cfg),
+    }
     return finish(model, ds, p, schedule, budget_frac, max_drop, cfg.seed, training)
 
 
@@ -103,8 +122,16 @@ def exit_schedule(method: Method | str, rule: Rule | str) -> Rule:
     return Rule(rule)
 
 
-def finish(model: ExitModel, ds: Dataset, p: Prepared, schedule: Rule | str, budget_frac: float, max_drop: float,
-           seed: int, training: dict) -> Trained:
+def finish(
+    model: ExitModel,
+    ds: Dataset,
+    p: Prepared,
+    schedule: Rule | str,
+    budget_frac: float,
+    max_drop: float,
+    seed: int,
+    training: dict,
+) -> Trained:
     """A trained ``model`` with its exit rule and default thresholds fixed on the validation split (``schedule``:
     ``eenet`` fits an EENet scheduler for ``budget_frac`` of full-depth FLOPs; ``gate`` keeps JEI's gates at 0.5; a
     threshold rule takes the MSDNet sweep's default point) and test metrics added to ``training``."""

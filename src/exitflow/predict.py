@@ -1,6 +1,7 @@
 """A bundle's predictions for windows, computed from its files as the Java runtime computes them: normalise with
 the manifest's statistics, chain the stage graphs in ONNX Runtime, exit at the first stage whose score reaches the
 bundle's threshold (the last stage always answers), predict the argmax of that stage's logits."""
+
 from __future__ import annotations
 
 import csv
@@ -18,7 +19,7 @@ NEAR = 1e-4  # a score this close to its threshold may exit elsewhere on another
 
 @dataclass
 class Predictions:
-    exit_stage: np.ndarray   # [N] stage that answered
+    exit_stage: np.ndarray  # [N] stage that answered
     class_index: np.ndarray  # [N]
     probability: np.ndarray  # [N] softmax probability of the class at the exit stage
     near_threshold: np.ndarray  # [N] bool: a score before the exit was within NEAR of its threshold
@@ -40,8 +41,11 @@ def predict(bundle: Path, x_raw: np.ndarray) -> Predictions:
     prob = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     cls = logits.argmax(axis=1)
     k = np.arange(scores.shape[0])[:, None]
-    close = (np.abs(scores - np.asarray(thresholds, np.float32)[:, None]) <= NEAR) & (k < exits[None, :] + 1) \
+    close = (
+        (np.abs(scores - np.asarray(thresholds, np.float32)[:, None]) <= NEAR)
+        & (k < exits[None, :] + 1)
         & (k < scores.shape[0] - 1)
+    )
     return Predictions(exits, cls, prob[rows, cls], close.any(axis=0))
 
 
@@ -55,10 +59,20 @@ def write_expected(bundle: Path, windows: Split, classes: list[str], path: Path)
     order = np.lexsort((windows.end_ms, windows.keys.astype(str)))
     with Path(path).open("w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["sensor", "window_end_ms", "class", "class_index", "exit_stage", "probability", "label",
-                    "near_threshold"])
+        w.writerow(
+            ["sensor", "window_end_ms", "class", "class_index", "exit_stage", "probability", "label", "near_threshold"]
+        )
         for i in order:
-            w.writerow([windows.keys[i], int(windows.end_ms[i]), classes[p.class_index[i]], int(p.class_index[i]),
-                        int(p.exit_stage[i]), f"{p.probability[i]:.6f}", classes[windows.y[i]],
-                        str(bool(p.near_threshold[i])).lower()])
+            w.writerow(
+                [
+                    windows.keys[i],
+                    int(windows.end_ms[i]),
+                    classes[p.class_index[i]],
+                    int(p.class_index[i]),
+                    int(p.exit_stage[i]),
+                    f"{p.probability[i]:.6f}",
+                    classes[windows.y[i]],
+                    str(bool(p.near_threshold[i])).lower(),
+                ]
+            )
     return p

@@ -13,6 +13,7 @@ Splits go by recording, never by window (windows of one recording overlap): from
 class, deterministically from a seed. Every problem with the input raises :class:`~exitflow.data.DataError` with
 one line naming the file, row or recording, column, and what to do.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,16 +47,16 @@ class ReadingsConfig:
     task: str = Task.SENSOR_WINDOW.value  # a Task name (checked by load_readings)
     recording_column: str | None = None  # default: sensorId (sensor task); none (features: split by row)
     time_column: str = "eventTime"
-    time_unit: str = "ms"                # numeric timestamps: ms | s | us | ns since the epoch; text is ISO-8601
-    channels: list[str] | None = None    # channel (sensor) or feature columns; default: every other numeric column
+    time_unit: str = "ms"  # numeric timestamps: ms | s | us | ns since the epoch; text is ISO-8601
+    channels: list[str] | None = None  # channel (sensor) or feature columns; default: every other numeric column
     label_column: str = "label"
-    split_column: str | None = None      # values train / val (validation) / test, one per recording
-    classes: list[str] | None = None     # fixes the class order; default: sorted labels of the data
+    split_column: str | None = None  # values train / val (validation) / test, one per recording
+    classes: list[str] | None = None  # fixes the class order; default: sorted labels of the data
     window_size: int = WINDOW_SIZE
     window_slide: int = WINDOW_SLIDE
     sample_period_ms: float | None = None  # default: inferred from the timestamps
-    max_gap_ms: float | None = None        # default: default_max_gap(period), the anomaly job's default
-    period_tolerance: float = 0.5          # a recording's median step, and every step, at least this share of it
+    max_gap_ms: float | None = None  # default: default_max_gap(period), the anomaly job's default
+    period_tolerance: float = 0.5  # a recording's median step, and every step, at least this share of it
     val_fraction: float = 0.15
     test_fraction: float = 0.15
     seed: int = 7
@@ -67,8 +68,13 @@ class ReadingsConfig:
         return "sensorId" if self.task == Task.SENSOR_WINDOW else None
 
 
-_FLAGS = {"recording_column": "--recording-column", "time_column": "--time-column", "channels": "--channels",
-          "label_column": "--label-column", "split_column": "--split-column"}
+_FLAGS = {
+    "recording_column": "--recording-column",
+    "time_column": "--time-column",
+    "channels": "--channels",
+    "label_column": "--label-column",
+    "split_column": "--split-column",
+}
 
 
 def load_config_file(path: Path) -> dict:
@@ -152,10 +158,13 @@ def _spread(frame: pd.DataFrame, col: str, path: Path) -> pd.DataFrame:
     lengths = frame[col].map(lambda v: -1 if v is None else len(v)).to_numpy()
     if (lengths != lengths[0]).any():
         bad = int(np.flatnonzero(lengths != lengths[0])[0])
-        raise DataError(f"{path} row {bad + 1}: column '{col}' has {lengths[bad]} values, row 1 has {lengths[0]}; "
-                        f"every row needs the same number")
-    wide = pd.DataFrame(np.stack(frame[col].to_numpy()).astype(np.float64),
-                        columns=[f"{col}[{i}]" for i in range(lengths[0])])
+        raise DataError(
+            f"{path} row {bad + 1}: column '{col}' has {lengths[bad]} values, row 1 has {lengths[0]}; "
+            f"every row needs the same number"
+        )
+    wide = pd.DataFrame(
+        np.stack(frame[col].to_numpy()).astype(np.float64), columns=[f"{col}[{i}]" for i in range(lengths[0])]
+    )
     return pd.concat([frame.drop(columns=[col]), wide], axis=1)
 
 
@@ -171,16 +180,19 @@ def _require_column(frame: pd.DataFrame, col: str, setting: str) -> None:
     if col not in frame.columns:
         have = [c for c in frame.columns if c not in (ROW, SOURCE)]
         flag = _FLAGS.get(setting, "--" + setting.replace("_", "-"))
-        raise DataError(f"{_source(frame)}: no column '{col}' ({setting}); the file has {have}: "
-                        f"pass {flag} with one of them")
+        raise DataError(
+            f"{_source(frame)}: no column '{col}' ({setting}); the file has {have}: pass {flag} with one of them"
+        )
 
 
 def _no_missing(frame: pd.DataFrame, col: str) -> None:
     missing = frame[col].isna().to_numpy()
     if missing.any():
         pos = int(np.flatnonzero(missing)[0])
-        raise DataError(f"{_where(frame, pos)}: column '{col}' is empty (NaN), and {int(missing.sum())} rows in "
-                        f"all; fill or drop those rows")
+        raise DataError(
+            f"{_where(frame, pos)}: column '{col}' is empty (NaN), and {int(missing.sum())} rows in "
+            f"all; fill or drop those rows"
+        )
 
 
 def _numeric(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -192,8 +204,10 @@ def _numeric(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
         bad = values.isna().to_numpy()
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{_where(frame, pos)}: column '{col}' holds {frame[col].iat[pos]!r}, not a number; "
-                            f"fix the value or leave the column out with --channels")
+            raise DataError(
+                f"{_where(frame, pos)}: column '{col}' holds {frame[col].iat[pos]!r}, not a number; "
+                f"fix the value or leave the column out with --channels"
+            )
         v = values.to_numpy(np.float64)
         if not np.isfinite(v).all():
             pos = int(np.flatnonzero(~np.isfinite(v))[0])
@@ -213,15 +227,18 @@ def _input_columns(frame: pd.DataFrame, cfg: ReadingsConfig, used: set[str]) -> 
         return spread
     candidates = [c for c in frame.columns if c not in used and c not in _NOT_INPUTS]
     for c in candidates:  # a numeric column with a stray word in it must not silently stop being a channel
-        if (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])) \
-                and pd.to_numeric(frame[c], errors="coerce").notna().mean() > 0.5:
+        if (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])) and pd.to_numeric(
+            frame[c], errors="coerce"
+        ).notna().mean() > 0.5:
             _numeric(frame, [c])
-    cols = [c for c in candidates
-            if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    cols = [
+        c for c in candidates if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
     if not cols:
         kind = "channel" if cfg.task == Task.SENSOR_WINDOW else "feature"
-        raise DataError(f"{_source(frame)}: no numeric {kind} columns besides {sorted(used)}: name them with "
-                        f"--channels a,b,c")
+        raise DataError(
+            f"{_source(frame)}: no numeric {kind} columns besides {sorted(used)}: name them with --channels a,b,c"
+        )
     return cols
 
 
@@ -242,8 +259,10 @@ def _times_ms(frame: pd.DataFrame, col: str, unit: str) -> np.ndarray:
         bad = stamps.isna().to_numpy()
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{_where(frame, pos)}: column '{col}' holds {s.iat[pos]!r}, neither epoch "
-                            f"{unit} nor an ISO-8601 time such as 2024-05-01T12:00:00.125Z; fix the value")
+            raise DataError(
+                f"{_where(frame, pos)}: column '{col}' holds {s.iat[pos]!r}, neither epoch "
+                f"{unit} nor an ISO-8601 time such as 2024-05-01T12:00:00.125Z; fix the value"
+            )
     ns = stamps.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]").to_numpy().astype(np.int64)
     return np.rint(ns / 1e6).astype(np.int64)
 
@@ -264,11 +283,14 @@ def _labels(frame: pd.DataFrame, col: str, classes: list[str] | None) -> tuple[n
         unknown = ~np.isin(text, classes)
         if unknown.any():
             pos = int(np.flatnonzero(unknown)[0])
-            raise DataError(f"{_where(frame, pos)}: label {text[pos]!r} (column '{col}') is not in --classes "
-                            f"{classes}; add it there or drop its rows")
+            raise DataError(
+                f"{_where(frame, pos)}: label {text[pos]!r} (column '{col}') is not in --classes "
+                f"{classes}; add it there or drop its rows"
+            )
     if len(classes) < 2:
-        raise DataError(f"{_source(frame)}: column '{col}' holds one class only ({classes}); a classifier needs at "
-                        f"least 2")
+        raise DataError(
+            f"{_source(frame)}: column '{col}' holds one class only ({classes}); a classifier needs at least 2"
+        )
     index = {c: i for i, c in enumerate(classes)}
     return np.asarray([index[t] for t in text], np.int64), classes
 
@@ -281,8 +303,8 @@ class Recording:
     """One recording's readings in file order: positions in the frame, times, and where its gaps are."""
 
     name: str
-    pos: np.ndarray          # frame positions
-    time: np.ndarray         # epoch ms
+    pos: np.ndarray  # frame positions
+    time: np.ndarray  # epoch ms
     breaks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # reading indexes that start a segment
 
 
@@ -309,11 +331,15 @@ def _check_forward(frame: pd.DataFrame, rec: Recording, col: str) -> None:
         i = int(bad[0])
         a, b = _where(frame, int(rec.pos[i])), frame[ROW].iat[int(rec.pos[i + 1])]
         if step[i] == 0:
-            raise DataError(f"{a} and row {b}: recording '{rec.name}' has two readings at the same time "
-                            f"{rec.time[i]} ms (column '{col}', to the millisecond); drop the duplicate")
-        raise DataError(f"{_where(frame, int(rec.pos[i + 1]))}: time goes backwards in recording '{rec.name}' "
-                        f"({rec.time[i]} ms at row {frame[ROW].iat[int(rec.pos[i])]}, then {rec.time[i + 1]} ms; "
-                        f"column '{col}'): sort each recording's readings by time")
+            raise DataError(
+                f"{a} and row {b}: recording '{rec.name}' has two readings at the same time "
+                f"{rec.time[i]} ms (column '{col}', to the millisecond); drop the duplicate"
+            )
+        raise DataError(
+            f"{_where(frame, int(rec.pos[i + 1]))}: time goes backwards in recording '{rec.name}' "
+            f"({rec.time[i]} ms at row {frame[ROW].iat[int(rec.pos[i])]}, then {rec.time[i + 1]} ms; "
+            f"column '{col}'): sort each recording's readings by time"
+        )
 
 
 def infer_period(steps: np.ndarray, tolerance: float) -> float:
@@ -339,21 +365,27 @@ def _gaps(frame: pd.DataFrame, rec: Recording, period: float, max_gap: float, to
         return np.zeros(0, np.int64)
     median = float(np.median(step))
     if abs(median - period) > tol * period:
-        raise DataError(f"{_rec_where(frame, rec)}: recording '{rec.name}' has readings every {median:g} ms "
-                        f"(median), the data's sample period is {period:g} ms (tolerance ±{tol:.0%}): resample it "
-                        f"to {period:g} ms, drop it, or set --sample-period-ms / --period-tolerance")
+        raise DataError(
+            f"{_rec_where(frame, rec)}: recording '{rec.name}' has readings every {median:g} ms "
+            f"(median), the data's sample period is {period:g} ms (tolerance ±{tol:.0%}): resample it "
+            f"to {period:g} ms, drop it, or set --sample-period-ms / --period-tolerance"
+        )
     fast = np.flatnonzero(step < period * (1 - tol))
     if fast.size:
         i = int(fast[0])
-        raise DataError(f"{_where(frame, int(rec.pos[i + 1]))}: recording '{rec.name}' has readings {step[i]:g} ms "
-                        f"apart, the sample period is {period:g} ms (tolerance ±{tol:.0%}): sampling is irregular "
-                        f"there; resample the recording or raise --period-tolerance")
+        raise DataError(
+            f"{_where(frame, int(rec.pos[i + 1]))}: recording '{rec.name}' has readings {step[i]:g} ms "
+            f"apart, the sample period is {period:g} ms (tolerance ±{tol:.0%}): sampling is irregular "
+            f"there; resample the recording or raise --period-tolerance"
+        )
     return np.flatnonzero(step > max_gap) + 1
 
 
 def _rec_where(frame: pd.DataFrame, rec: Recording) -> str:
-    return f"{frame[SOURCE].iat[int(rec.pos[0])]} rows {frame[ROW].iat[int(rec.pos[0])]}.." \
-           f"{frame[ROW].iat[int(rec.pos[-1])]}"
+    return (
+        f"{frame[SOURCE].iat[int(rec.pos[0])]} rows {frame[ROW].iat[int(rec.pos[0])]}.."
+        f"{frame[ROW].iat[int(rec.pos[-1])]}"
+    )
 
 
 def _segments(rec: Recording) -> list[tuple[int, int]]:
@@ -370,13 +402,17 @@ class _Cut:
     gaps: int
 
 
-def cut_readings(frame: pd.DataFrame, cfg: ReadingsConfig, classes: list[str] | None
-                 ) -> tuple[_Cut, list[str], WindowCut, list[str]]:
+def cut_readings(
+    frame: pd.DataFrame, cfg: ReadingsConfig, classes: list[str] | None
+) -> tuple[_Cut, list[str], WindowCut, list[str]]:
     """Windows of every recording. Returns the cut, the classes, the window settings and the channel columns."""
     rec_col = cfg.recording
     assert rec_col is not None
-    for name, setting in ((rec_col, "recording_column"), (cfg.time_column, "time_column"),
-                          (cfg.label_column, "label_column")):
+    for name, setting in (
+        (rec_col, "recording_column"),
+        (cfg.time_column, "time_column"),
+        (cfg.label_column, "label_column"),
+    ):
         _require_column(frame, name, setting)
     used = {rec_col, cfg.time_column, cfg.label_column} | ({cfg.split_column} if cfg.split_column else set())
     channels = _input_columns(frame, cfg, used)
@@ -399,14 +435,20 @@ def cut_readings(frame: pd.DataFrame, cfg: ReadingsConfig, classes: list[str] | 
     elif steps.size:
         period = infer_period(steps, tol)
     else:
-        raise DataError(f"{_source(frame)}: every recording has a single reading, so there is no sample period; "
-                        f"check --recording-column '{rec_col}'")
+        raise DataError(
+            f"{_source(frame)}: every recording has a single reading, so there is no sample period; "
+            f"check --recording-column '{rec_col}'"
+        )
     max_gap = float(cfg.max_gap_ms) if cfg.max_gap_ms is not None else default_max_gap(period)
     if not max_gap >= period:
-        raise DataError(f"--max-gap-ms {max_gap:g} is below the sample period {period:g} ms: every step would "
-                        f"restart the window")
-    severity = (pd.to_numeric(frame["severity"], errors="coerce").to_numpy(np.float32) if "severity" in frame.columns
-                else np.full(len(frame), np.nan, np.float32))
+        raise DataError(
+            f"--max-gap-ms {max_gap:g} is below the sample period {period:g} ms: every step would restart the window"
+        )
+    severity = (
+        pd.to_numeric(frame["severity"], errors="coerce").to_numpy(np.float32)
+        if "severity" in frame.columns
+        else np.full(len(frame), np.nan, np.float32)
+    )
     xs, ys, keys, ends, sevs, owner = [], [], [], [], [], []
     gaps = 0
     for r, rec in enumerate(recs):
@@ -416,8 +458,10 @@ def cut_readings(frame: pd.DataFrame, cfg: ReadingsConfig, classes: list[str] | 
         longest = max(b - a for a, b in segs)
         if longest < size:
             runs = "" if len(segs) == 1 else f" in its longest run between gaps over {max_gap:g} ms"
-            raise DataError(f"{_rec_where(frame, rec)}: recording '{rec.name}' has {longest} readings{runs}, fewer "
-                            f"than the window size {size}: pass a smaller --window-size, or drop the recording")
+            raise DataError(
+                f"{_rec_where(frame, rec)}: recording '{rec.name}' has {longest} readings{runs}, fewer "
+                f"than the window size {size}: pass a smaller --window-size, or drop the recording"
+            )
         for a, b in segs:
             pos = rec.pos[a:b]
             w, wl, end = cut_windows(values[pos], labels[pos], size, slide)
@@ -427,17 +471,30 @@ def cut_readings(frame: pd.DataFrame, cfg: ReadingsConfig, classes: list[str] | 
             sevs.append(severity[pos][end])
             keys.append(np.full(len(wl), rec.name, dtype=object))
             owner.append(np.full(len(wl), r, np.int64))
-    split = Split(np.concatenate(xs), np.concatenate(ys), np.concatenate(keys), np.concatenate(sevs),
-                  np.concatenate(ends))
+    split = Split(
+        np.concatenate(xs), np.concatenate(ys), np.concatenate(keys), np.concatenate(sevs), np.concatenate(ends)
+    )
     window = WindowCut(size, slide, period, max_gap)
-    return _Cut(split, np.concatenate(owner), [r.name for r in recs], [r.pos for r in recs], gaps), classes, window, channels
+    return (
+        _Cut(split, np.concatenate(owner), [r.name for r in recs], [r.pos for r in recs], gaps),
+        classes,
+        window,
+        channels,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- splits
 
 
-def _unit_splits(frame: pd.DataFrame, unit_pos: list[np.ndarray], names: list[str], unit_label: np.ndarray,
-                 classes: list[str], cfg: ReadingsConfig, what: str) -> np.ndarray:
+def _unit_splits(
+    frame: pd.DataFrame,
+    unit_pos: list[np.ndarray],
+    names: list[str],
+    unit_label: np.ndarray,
+    classes: list[str],
+    cfg: ReadingsConfig,
+    what: str,
+) -> np.ndarray:
     """One split name per unit (recording, or event when there are no recordings)."""
     out = np.full(len(names), "", dtype=object)
     if cfg.split_column:
@@ -447,14 +504,18 @@ def _unit_splits(frame: pd.DataFrame, unit_pos: list[np.ndarray], names: list[st
         bad = col.isna().to_numpy()
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{_where(frame, pos)}: column '{cfg.split_column}' holds "
-                            f"{frame[cfg.split_column].iat[pos]!r}; use train, val (or validation) or test")
+            raise DataError(
+                f"{_where(frame, pos)}: column '{cfg.split_column}' holds "
+                f"{frame[cfg.split_column].iat[pos]!r}; use train, val (or validation) or test"
+            )
         col = col.to_numpy()
         for u, rows in enumerate(unit_pos):
             found = sorted(set(col[rows].tolist()))
             if len(found) > 1:
-                raise DataError(f"{what} '{names[u]}' has rows in {' and '.join(found)} (column "
-                                f"'{cfg.split_column}'): a {what} must lie in one split; its windows overlap")
+                raise DataError(
+                    f"{what} '{names[u]}' has rows in {' and '.join(found)} (column "
+                    f"'{cfg.split_column}'): a {what} must lie in one split; its windows overlap"
+                )
             out[u] = found[0]
     todo = [s for s in ("val", "test") if not (out == s).any()]
     pool = (out == "train") if cfg.split_column else np.ones(len(names), bool)
@@ -470,16 +531,18 @@ def _unit_splits(frame: pd.DataFrame, unit_pos: list[np.ndarray], names: list[st
         if len(units) < need:
             listed = ", ".join(names[u] for u in units[:5]) + (" ..." if len(units) > 5 else "")
             source = "training " if cfg.split_column else ""
-            raise DataError(f"class '{cls}' has {len(units)} {source}{what}(s) ({listed or 'none'}): a split by "
-                            f"{what} needs at least {need} per class (one each for "
-                            f"{', '.join(['train'] + todo)}); add {what}s of that class, or give a split column "
-                            f"(--split-column)")
+            raise DataError(
+                f"class '{cls}' has {len(units)} {source}{what}(s) ({listed or 'none'}): a split by "
+                f"{what} needs at least {need} per class (one each for "
+                f"{', '.join(['train'] + todo)}); add {what}s of that class, or give a split column "
+                f"(--split-column)"
+            )
         units = units[rng.permutation(len(units))]
         taken = 0
         for s in todo:
             n = max(1, int(round(fractions[s] * len(units))))
             n = min(n, len(units) - taken - (len(todo) - todo.index(s) - 1) - 1)
-            out[units[taken:taken + n]] = s
+            out[units[taken : taken + n]] = s
             taken += n
     return out
 
@@ -494,8 +557,10 @@ def _check_train_classes(train: Split, classes: list[str], what: str) -> None:
     present = np.bincount(train.y, minlength=len(classes))
     for c, n in enumerate(present):
         if n == 0:
-            raise DataError(f"class '{classes[c]}' has no training {what}: add {what} of it to the training split, "
-                            f"or leave it out of --classes")
+            raise DataError(
+                f"class '{classes[c]}' has no training {what}: add {what} of it to the training split, "
+                f"or leave it out of --classes"
+            )
 
 
 # ------------------------------------------------------------------------------------------------ datasets
@@ -517,11 +582,21 @@ def load_readings(cfg: ReadingsConfig, frame: pd.DataFrame | None = None) -> Dat
     parts = {s: cut.windows.take(np.flatnonzero(split_of[cut.recording] == s)) for s in ("train", "val", "test")}
     _check_train_classes(parts["train"], classes, "windows")
     counts = {s: int((split_of == s).sum()) for s in parts}
-    summary = (f"{units} recordings ({counts['train']} train, {counts['val']} val, {counts['test']} test), "
-               f"channels {channels}, sample period {window.sample_period_ms:g} ms, window {window.size} every "
-               f"{window.slide}, {cut.gaps} gaps over {window.max_gap_ms:g} ms restarted a window")
-    return Dataset(Task.SENSOR_WINDOW, parts["train"], parts["val"], parts["test"], classes, _source(frame),
-                   window=window, summary=summary)
+    summary = (
+        f"{units} recordings ({counts['train']} train, {counts['val']} val, {counts['test']} test), "
+        f"channels {channels}, sample period {window.sample_period_ms:g} ms, window {window.size} every "
+        f"{window.slide}, {cut.gaps} gaps over {window.max_gap_ms:g} ms restarted a window"
+    )
+    return Dataset(
+        Task.SENSOR_WINDOW,
+        parts["train"],
+        parts["val"],
+        parts["test"],
+        classes,
+        _source(frame),
+        window=window,
+        summary=summary,
+    )
 
 
 def feature_rows(frame: pd.DataFrame, cfg: ReadingsConfig) -> tuple[Split, list[str], list[str]]:
@@ -559,22 +634,28 @@ def _load_features(frame: pd.DataFrame, cfg: ReadingsConfig) -> Dataset:
     parts = {s: rows.take(np.flatnonzero(split_of[owner] == s)) for s in ("train", "val", "test")}
     _check_train_classes(parts["train"], classes, "events")
     counts = {s: len(parts[s]) for s in parts}
-    summary = (f"{len(frame)} events ({counts['train']} train, {counts['val']} val, {counts['test']} test), "
-               f"features {cols[:6]}{' ...' if len(cols) > 6 else ''} ({len(cols)})")
-    return Dataset(Task.FEATURES, parts["train"], parts["val"], parts["test"], classes, _source(frame),
-                   summary=summary)
+    summary = (
+        f"{len(frame)} events ({counts['train']} train, {counts['val']} val, {counts['test']} test), "
+        f"features {cols[:6]}{' ...' if len(cols) > 6 else ''} ({len(cols)})"
+    )
+    return Dataset(Task.FEATURES, parts["train"], parts["val"], parts["test"], classes, _source(frame), summary=summary)
 
 
 # ---------------------------------------------------------------------------------------------------- writing
 
 # schemas/src/main/avro/SensorReading.avsc (tests check the two agree): what the anomaly job reads from Kafka.
 SENSOR_READING_SCHEMA = {
-    "type": "record", "name": "SensorReading", "namespace": "io.exitflow.schemas", "fields": [
+    "type": "record",
+    "name": "SensorReading",
+    "namespace": "io.exitflow.schemas",
+    "fields": [
         {"name": "sensorId", "type": "string"},
         {"name": "eventTime", "type": {"type": "long", "logicalType": "timestamp-millis"}},
         {"name": "values", "type": {"type": "array", "items": "float"}},
         {"name": "label", "type": ["null", "string"], "default": None},
-        {"name": "severity", "type": ["null", "float"], "default": None}]}
+        {"name": "severity", "type": ["null", "float"], "default": None},
+    ],
+}
 
 
 def write_sensor_readings(path: Path, sensor_ids, times_ms, values: np.ndarray, labels=None) -> None:
@@ -584,8 +665,15 @@ def write_sensor_readings(path: Path, sensor_ids, times_ms, values: np.ndarray, 
 
     values = np.asarray(values, np.float32)
     labels = [None] * len(values) if labels is None else labels
-    records = ({"sensorId": str(s), "eventTime": int(t), "values": v.tolist(),
-                "label": None if lab is None else str(lab), "severity": None}
-               for s, t, v, lab in zip(sensor_ids, times_ms, values, labels))
+    records = (
+        {
+            "sensorId": str(s),
+            "eventTime": int(t),
+            "values": v.tolist(),
+            "label": None if lab is None else str(lab),
+            "severity": None,
+        }
+        for s, t, v, lab in zip(sensor_ids, times_ms, values, labels)
+    )
     with Path(path).open("wb") as f:
         fastavro.writer(f, fastavro.parse_schema(SENSOR_READING_SCHEMA), records)

@@ -9,6 +9,7 @@ other (sorted by id), each in time order; a recording whose times do not go forw
 it. ``--split test`` writes only the recordings ``build`` puts in that split (same flags, same seed), so a replay
 of them measures accuracy on readings the model did not train on.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,10 @@ class Converted:
 
     def describe(self) -> str:
         labels = f"labels {self.labels}" if self.labels else "no labels"
-        return (f"{self.readings} readings of {self.recordings} recordings, channels {self.channels}, {labels}, "
-                f"to {self.out}")
+        return (
+            f"{self.readings} readings of {self.recordings} recordings, channels {self.channels}, {labels}, "
+            f"to {self.out}"
+        )
 
 
 def sensor_reading_schema() -> dict:
@@ -60,23 +63,33 @@ def sensor_reading_schema() -> dict:
     import fastavro
 
     if not SCHEMA_FILE.is_file():
-        raise DataError(f"{SCHEMA_FILE} is missing: convert-readings runs from a checkout of the repository "
-                        f"(pip install -e .)")
+        raise DataError(
+            f"{SCHEMA_FILE} is missing: convert-readings runs from a checkout of the repository (pip install -e .)"
+        )
     schema = fastavro.parse_schema(json.loads(SCHEMA_FILE.read_text()))
     if not isinstance(schema, dict):
         raise DataError(f"{SCHEMA_FILE} is not one Avro record schema")
     return schema
 
 
-def write_sensor_readings(path: Path, ids: np.ndarray, times_ms: np.ndarray, values: np.ndarray,
-                          labels: np.ndarray | None) -> None:
+def write_sensor_readings(
+    path: Path, ids: np.ndarray, times_ms: np.ndarray, values: np.ndarray, labels: np.ndarray | None
+) -> None:
     """Writes ``SensorReading`` records to an Avro container file: ``ids`` [N] str, ``times_ms`` [N] epoch ms,
     ``values`` [N, C] float32, ``labels`` [N] str or None (no labels)."""
     import fastavro
 
     vals = np.asarray(values, np.float32)
-    records = ({"sensorId": str(ids[i]), "eventTime": int(times_ms[i]), "values": vals[i].tolist(),
-                "label": None if labels is None else str(labels[i]), "severity": None} for i in range(len(ids)))
+    records = (
+        {
+            "sensorId": str(ids[i]),
+            "eventTime": int(times_ms[i]),
+            "values": vals[i].tolist(),
+            "label": None if labels is None else str(labels[i]),
+            "severity": None,
+        }
+        for i in range(len(ids))
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with Path(path).open("wb") as f:
         fastavro.writer(f, sensor_reading_schema(), records, codec="deflate")
@@ -91,8 +104,9 @@ def recordings_in_split(frame, cfg: ReadingsConfig, split: str) -> set[str]:
     return {name for name, s in zip(cut.names, split_of) if s == split}
 
 
-def convert_readings(cfg: ReadingsConfig, out: Path, split: str | None = None,
-                     labels_required: bool = False) -> Converted:
+def convert_readings(
+    cfg: ReadingsConfig, out: Path, split: str | None = None, labels_required: bool = False
+) -> Converted:
     """Reads ``cfg.readings`` as ``build`` does and writes its readings to ``out`` as ``SensorReading`` records.
 
     :param split: write only the recordings of this split (train, val or test), as ``build`` splits them
@@ -130,21 +144,28 @@ def convert_readings(cfg: ReadingsConfig, out: Path, split: str | None = None,
     ids = np.concatenate([np.full(len(r.pos), r.name, dtype=object) for r in recs])
     out_labels = None if labels is None else labels[pos]
     write_sensor_readings(Path(out), ids, times[pos], values[pos], out_labels)
-    return Converted(Path(out), len(recs), int(len(pos)), channels,
-                     [] if out_labels is None else sorted(set(out_labels.tolist())))
+    return Converted(
+        Path(out), len(recs), int(len(pos)), channels, [] if out_labels is None else sorted(set(out_labels.tolist()))
+    )
 
 
 def add_parser(sub: argparse._SubParsersAction, readings_args, readings_config) -> None:
     """The ``convert-readings`` command on the CLI's subparsers; ``readings_args`` adds the column flags (the
     same as ``build``'s), ``readings_config`` makes the ReadingsConfig from them."""
-    c = sub.add_parser("convert-readings",
-                       help="write a readings file (CSV, Parquet, Avro; the column flags of build) as an Avro "
-                            "container of SensorReading, what the simulator and ./exitflow-demo --readings replay")
+    c = sub.add_parser(
+        "convert-readings",
+        help="write a readings file (CSV, Parquet, Avro; the column flags of build) as an Avro "
+        "container of SensorReading, what the simulator and ./exitflow-demo --readings replay",
+    )
     c.add_argument("file", type=Path, nargs="?", default=None, help="readings file (or --readings FILE)")
     c.add_argument("--out", type=Path, required=True, help="Avro container file to write (replaced)")
-    c.add_argument("--split", choices=SPLITS, default=None,
-                   help="write only the recordings build puts in this split (split column, or drawn per class "
-                        "from --seed as build draws them)")
+    c.add_argument(
+        "--split",
+        choices=SPLITS,
+        default=None,
+        help="write only the recordings build puts in this split (split column, or drawn per class "
+        "from --seed as build draws them)",
+    )
     c.add_argument("--seed", type=int, default=_config_default("seed"), help="seed of drawn splits (as build's)")
     readings_args(c)
     c.set_defaults(func=lambda args: cmd_convert(args, readings_config), task="sensor-window")
@@ -165,10 +186,19 @@ def cmd_convert(args: argparse.Namespace, readings_config) -> int:
     done = convert_readings(cfg, args.out, split=args.split, labels_required=args.label_column is not None)
     print(f"[convert-readings] {done.describe()}", flush=True)
     if not done.labels:
-        print(f"[convert-readings] note: no label column '{cfg.label_column}' in {cfg.readings}: the readings carry "
-              f"no labels, so a replay measures no accuracy (--label-column names it)", flush=True)
+        print(
+            f"[convert-readings] note: no label column '{cfg.label_column}' in {cfg.readings}: the readings carry "
+            f"no labels, so a replay measures no accuracy (--label-column names it)",
+            flush=True,
+        )
     return 0
 
 
-__all__ = ["Converted", "convert_readings", "write_sensor_readings", "recordings_in_split", "sensor_reading_schema",
-           "add_parser"]
+__all__ = [
+    "Converted",
+    "convert_readings",
+    "write_sensor_readings",
+    "recordings_in_split",
+    "sensor_reading_schema",
+    "add_parser",
+]

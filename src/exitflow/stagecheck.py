@@ -8,6 +8,7 @@ domains the runtime has kernels for, and the chaining between stages: stage k's 
 be what stage k+1 takes, which is checked on the declared shapes and by running the chain in ONNX Runtime on random
 inputs at batch sizes 1 and 3 (every output's batch, finite values, ``score`` in [0, 1]).
 """
+
 from __future__ import annotations
 
 import json
@@ -66,8 +67,11 @@ class StageReport:
         out = f"state_in {i.get('state_in')}"
         if not self.last:
             out += f" -> state_out {i.get('state_out')}"
-        return (out + f", carry {i.get('carry')}, {i.get('classes')} classes, opset {i.get('opset')}, IR {i.get('ir')}"
-                + ("" if self.ran else ", not run"))
+        return (
+            out
+            + f", carry {i.get('carry')}, {i.get('classes')} classes, opset {i.get('opset')}, IR {i.get('ir')}"
+            + ("" if self.ran else ", not run")
+        )
 
 
 class StageFilesError(ValueError):
@@ -81,8 +85,9 @@ def stage_files_in(path: Path) -> list[Path]:
         raise StageFilesError(f"{path}: not a folder")
     found = {int(m.group(1)): p for p in path.iterdir() if (m := _STAGE_FILE.match(p.name)) and p.is_file()}
     if not found:
-        raise StageFilesError(f"{path}: no stage0.onnx .. stageN.onnx files (name the stage graphs so, or pass the "
-                              f"files in stage order)")
+        raise StageFilesError(
+            f"{path}: no stage0.onnx .. stageN.onnx files (name the stage graphs so, or pass the files in stage order)"
+        )
     missing = sorted(set(range(max(found) + 1)) - set(found))
     if missing:
         names = [found[k].name for k in sorted(found)]
@@ -98,8 +103,11 @@ def expected_from_manifest(folder: Path) -> dict:
         return {}
     try:
         m = json.loads(file.read_text())
-        return {"input_shape": list(m["input"]["shape"]), "num_classes": len(m["classes"]),
-                "carry_dim": int(m["carry_dim"])}
+        return {
+            "input_shape": list(m["input"]["shape"]),
+            "num_classes": len(m["classes"]),
+            "carry_dim": int(m["carry_dim"]),
+        }
     except (ValueError, KeyError, TypeError):
         return {}  # verify reports a broken manifest; the stage files are checked on their own
 
@@ -120,8 +128,13 @@ def _tensors(values: Sequence[onnx.ValueInfoProto], skip: set[str]) -> dict[str,
 
 
 def _fmt(dims: list[int | None] | None) -> str:
-    return "unknown" if dims is None else "[" + ", ".join("B" if i == 0 and d is None else "?" if d is None else str(d)
-                                                             for i, d in enumerate(dims)) + "]"
+    return (
+        "unknown"
+        if dims is None
+        else "["
+        + ", ".join("B" if i == 0 and d is None else "?" if d is None else str(d) for i, d in enumerate(dims))
+        + "]"
+    )
 
 
 def _static_checks(r: StageReport, proto: onnx.ModelProto) -> tuple[dict[str, TensorInfo], dict[str, TensorInfo]]:
@@ -137,8 +150,9 @@ def _static_checks(r: StageReport, proto: onnx.ModelProto) -> tuple[dict[str, Te
     if opset is None:
         p.append("imports no ai.onnx opset")
     elif not lo <= opset <= hi:
-        p.append(f"opset {opset}: the runtime (ONNX Runtime Java 1.29) runs opset {lo}-{hi}; export with "
-                 f"opset_version={lo}")
+        p.append(
+            f"opset {opset}: the runtime (ONNX Runtime Java 1.29) runs opset {lo}-{hi}; export with opset_version={lo}"
+        )
     if proto.ir_version > MAX_IR_VERSION:
         p.append(f"IR version {proto.ir_version}: the runtime reads IR <= {MAX_IR_VERSION} (set model.ir_version)")
     for domain in sorted(set(opsets) - set(KNOWN_DOMAINS)):
@@ -175,11 +189,15 @@ def _static_checks(r: StageReport, proto: onnx.ModelProto) -> tuple[dict[str, Te
             need = "[B]" if rank == 1 else "[B, n]"
             p.append(f"{t.name} has shape {_fmt(t.dims)}, the contract needs {need}")
         elif rank is None and len(t.dims) < 2:
-            p.append(f"{t.name} has shape {_fmt(t.dims)}, the contract needs [B, ...] (batch axis first, then the "
-                     f"state of one event)")
+            p.append(
+                f"{t.name} has shape {_fmt(t.dims)}, the contract needs [B, ...] (batch axis first, then the "
+                f"state of one event)"
+            )
         elif t.dims and t.dims[0] is not None:
-            p.append(f"{t.name} fixes the batch axis to {t.dims[0]}: the runtime batches events, export it dynamic "
-                     f"(torch.onnx.export(..., dynamic_axes={{'{t.name}': {{0: 'batch'}}}}))")
+            p.append(
+                f"{t.name} fixes the batch axis to {t.dims[0]}: the runtime batches events, export it dynamic "
+                f"(torch.onnx.export(..., dynamic_axes={{'{t.name}': {{0: 'batch'}}}}))"
+            )
     return ins, outs
 
 
@@ -187,9 +205,13 @@ def _dim1(t: TensorInfo | None) -> int | None:
     return t.dims[1] if t is not None and t.dims and len(t.dims) == 2 else None
 
 
-def check_stage_files(files: Sequence[Path], input_shape: Sequence[int] | None = None,
-                      num_classes: int | None = None, carry_dim: int | None = None,
-                      seed: int = 0) -> list[StageReport]:
+def check_stage_files(
+    files: Sequence[Path],
+    input_shape: Sequence[int] | None = None,
+    num_classes: int | None = None,
+    carry_dim: int | None = None,
+    seed: int = 0,
+) -> list[StageReport]:
     """Checks stage files given in stage order (the last one is the last stage) against the stage contract and
     against each other; ``input_shape`` (one event, without batch), ``num_classes`` and ``carry_dim``, when given,
     are what the stages must take and give. Returns one report per file; nothing raises for a bad file."""
@@ -209,17 +231,25 @@ def check_stage_files(files: Sequence[Path], input_shape: Sequence[int] | None =
             continue
         ins, outs = _static_checks(r, proto)
         declared.append((ins, outs))
-        r.info.update(state_in=_fmt(ins["state_in"].dims) if "state_in" in ins else "missing",
-                      state_out=_fmt(outs["state_out"].dims) if "state_out" in outs else "none",
-                      carry=_dim1(ins.get("carry_in")), classes=_dim1(outs.get("logits")))
+        r.info.update(
+            state_in=_fmt(ins["state_in"].dims) if "state_in" in ins else "missing",
+            state_out=_fmt(outs["state_out"].dims) if "state_out" in outs else "none",
+            carry=_dim1(ins.get("carry_in")),
+            classes=_dim1(outs.get("logits")),
+        )
     _chain_checks(reports, declared, input_shape, num_classes, carry_dim)
     if all(d is not None for d in declared):
         _run_chain(reports, declared, input_shape, carry_dim, seed)
     return reports
 
 
-def _chain_checks(reports: list[StageReport], declared: list, input_shape: Sequence[int] | None,
-                  num_classes: int | None, carry_dim: int | None) -> None:
+def _chain_checks(
+    reports: list[StageReport],
+    declared: list,
+    input_shape: Sequence[int] | None,
+    num_classes: int | None,
+    carry_dim: int | None,
+) -> None:
     """Declared shapes against each other and against what was asked."""
     carry_seen = carry_dim
     classes_seen = num_classes
@@ -235,8 +265,10 @@ def _chain_checks(reports: list[StageReport], declared: list, input_shape: Seque
                 carry_seen = n
             elif n != carry_seen:
                 src = "--carry-dim" if carry_dim is not None else "the stages before"
-                r.problems.append(f"{name} is [B, {n}] but the carried vector has {carry_seen} values ({src}): every "
-                                  f"stage takes and gives the same carry_dim")
+                r.problems.append(
+                    f"{name} is [B, {n}] but the carried vector has {carry_seen} values ({src}): every "
+                    f"stage takes and gives the same carry_dim"
+                )
         n = _dim1(outs.get("logits"))
         if n is not None:
             if n < 2:
@@ -247,24 +279,37 @@ def _chain_checks(reports: list[StageReport], declared: list, input_shape: Seque
                 src = "--classes" if num_classes is not None else "the stages before"
                 r.problems.append(f"logits is [B, {n}] but the model has {classes_seen} classes ({src})")
         s_in = ins.get("state_in")
-        if (k == 0 and input_shape is not None and s_in is not None and s_in.dims
-                and not _compatible(s_in.static(), list(input_shape))):
+        if (
+            k == 0
+            and input_shape is not None
+            and s_in is not None
+            and s_in.dims
+            and not _compatible(s_in.static(), list(input_shape))
+        ):
             want = ", ".join(map(str, input_shape))
             r.problems.append(f"state_in is {_fmt(s_in.dims)}, the model input is [B, {want}]")
         if k > 0 and declared[k - 1] is not None:
             prev = declared[k - 1][1].get("state_out")
-            if prev is not None and prev.dims and s_in is not None and s_in.dims and \
-                    not _compatible(s_in.static(), prev.static()):
-                r.problems.append(f"state_in is {_fmt(s_in.dims)} but stage {k - 1}'s state_out is {_fmt(prev.dims)}: "
-                                  f"stage {k} must take what stage {k - 1} gives")
+            if (
+                prev is not None
+                and prev.dims
+                and s_in is not None
+                and s_in.dims
+                and not _compatible(s_in.static(), prev.static())
+            ):
+                r.problems.append(
+                    f"state_in is {_fmt(s_in.dims)} but stage {k - 1}'s state_out is {_fmt(prev.dims)}: "
+                    f"stage {k} must take what stage {k - 1} gives"
+                )
 
 
 def _compatible(a: list[int | None], b: list[int | None]) -> bool:
     return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 
 
-def _run_chain(reports: list[StageReport], declared: list, input_shape: Sequence[int] | None,
-               carry_dim: int | None, seed: int) -> None:
+def _run_chain(
+    reports: list[StageReport], declared: list, input_shape: Sequence[int] | None, carry_dim: int | None, seed: int
+) -> None:
     """Runs the stages one after another in ONNX Runtime, as the runtime chains them, at each of RUN_BATCHES, up to
     the first stage with a problem found so far (running it would only repeat that problem)."""
     from .cost import session
@@ -273,8 +318,10 @@ def _run_chain(reports: list[StageReport], declared: list, input_shape: Sequence
     declared_in = declared[0][0].get("state_in", TensorInfo("", "", None))
     shape = list(input_shape) if input_shape is not None else declared_in.static()
     if not shape or any(d is None for d in shape):
-        first.problems.append(f"state_in {first.info.get('state_in')} does not fix the event's shape: pass "
-                              f"--input-shape to run the stages")
+        first.problems.append(
+            f"state_in {first.info.get('state_in')} does not fix the event's shape: pass "
+            f"--input-shape to run the stages"
+        )
         return
     carry = carry_dim if carry_dim is not None else _dim1(declared[0][0].get("carry_in"))
     if carry is None:
@@ -299,8 +346,11 @@ def _run_chain(reports: list[StageReport], declared: list, input_shape: Sequence
                 names = [o.name for o in sess.get_outputs()]
                 out = dict(zip(names, sess.run(None, {"state_in": state, "carry_in": carry_in})))
             except Exception as e:  # ORT's reason, on one line
-                _add(r, f"ONNX Runtime fails on a batch of {b} ({given}: state_in {list(state.shape)}, carry_in "
-                        f"{list(carry_in.shape)}): {' '.join(str(e).split())[:300]}")
+                _add(
+                    r,
+                    f"ONNX Runtime fails on a batch of {b} ({given}: state_in {list(state.shape)}, carry_in "
+                    f"{list(carry_in.shape)}): {' '.join(str(e).split())[:300]}",
+                )
                 break
             r.ran = True
             bad = _check_outputs(out, b, carry, r.last)
@@ -327,8 +377,10 @@ def _check_outputs(out: dict[str, np.ndarray], b: int, carry: int, last: bool) -
         if not np.isfinite(v).all():
             bad.append(f"{name} has NaN or infinite values on random normal inputs")
     if np.isfinite(score).all() and score.size and (score.min() < -SCORE_SLACK or score.max() > 1 + SCORE_SLACK):
-        bad.append(f"score ranges {float(score.min()):.4g}..{float(score.max()):.4g}; the contract needs [0, 1] "
-                   f"(compared with thresholds in [0, 1]: e.g. the max softmax probability)")
+        bad.append(
+            f"score ranges {float(score.min()):.4g}..{float(score.max()):.4g}; the contract needs [0, 1] "
+            f"(compared with thresholds in [0, 1]: e.g. the max softmax probability)"
+        )
     return bad
 
 

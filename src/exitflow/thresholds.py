@@ -1,4 +1,5 @@
 """MSDNet's budgeted threshold sweep and the oracle bound, on per-exit scores and predictions."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,17 +20,35 @@ class Point:
     setting: str = ""
 
 
-def evaluate_thresholds(scores: np.ndarray, preds: np.ndarray, y: np.ndarray, thresholds: list[float],
-                        cum_cost: np.ndarray, setting: str = "") -> Point:
+def evaluate_thresholds(
+    scores: np.ndarray,
+    preds: np.ndarray,
+    y: np.ndarray,
+    thresholds: list[float],
+    cum_cost: np.ndarray,
+    setting: str = "",
+) -> Point:
     exit_at = exits_for_thresholds(scores, thresholds)
     correct = preds[exit_at, np.arange(len(y))] == y
     shares = np.bincount(exit_at, minlength=scores.shape[0]) / len(y)
-    return Point(list(map(float, thresholds)), float(correct.mean()), float(cum_cost[exit_at].mean()),
-                 shares.round(4).tolist(), setting)
+    return Point(
+        list(map(float, thresholds)),
+        float(correct.mean()),
+        float(cum_cost[exit_at].mean()),
+        shares.round(4).tolist(),
+        setting,
+    )
 
 
-def msdnet_sweep(val_scores: np.ndarray, test_scores: np.ndarray, val_preds: np.ndarray, test_preds: np.ndarray,
-                 y_val: np.ndarray, y_test: np.ndarray, cum_cost: np.ndarray) -> list[tuple[Point, Point]]:
+def msdnet_sweep(
+    val_scores: np.ndarray,
+    test_scores: np.ndarray,
+    val_preds: np.ndarray,
+    test_preds: np.ndarray,
+    y_val: np.ndarray,
+    y_test: np.ndarray,
+    cum_cost: np.ndarray,
+) -> list[tuple[Point, Point]]:
     """MSDNet budgeted batch: exit shares q_k proportional to p^k for p = i/20 (i=1..39), thresholds set on
     validation so that share of the samples leaves at k; returns (validation point, test point) pairs."""
     k_all = val_scores.shape[0]
@@ -39,8 +58,12 @@ def msdnet_sweep(val_scores: np.ndarray, test_scores: np.ndarray, val_preds: np.
         q = p ** np.arange(k_all, dtype=np.float64)
         q = q / q.sum()
         th = thresholds_for_shares(val_scores, q)
-        out.append((evaluate_thresholds(val_scores, val_preds, y_val, th, cum_cost, f"p={p:.2f}"),
-                    evaluate_thresholds(test_scores, test_preds, y_test, th, cum_cost, f"p={p:.2f}")))
+        out.append(
+            (
+                evaluate_thresholds(val_scores, val_preds, y_val, th, cum_cost, f"p={p:.2f}"),
+                evaluate_thresholds(test_scores, test_preds, y_test, th, cum_cost, f"p={p:.2f}"),
+            )
+        )
     return out
 
 
@@ -53,8 +76,9 @@ def oracle(preds: np.ndarray, y: np.ndarray, cum_cost: np.ndarray) -> Point:
     return Point([], float(any_right.mean()), float(cum_cost[exit_at].mean()), shares.round(4).tolist(), "oracle")
 
 
-def default_operating_point(points: list[tuple[Point, Point]], full_cost: float, budget_share: float,
-                            max_drop: float) -> Point:
+def default_operating_point(
+    points: list[tuple[Point, Point]], full_cost: float, budget_share: float, max_drop: float
+) -> Point:
     """A bundle's default thresholds: among validation settings whose cost is within the budget, the cheapest
     one within ``max_drop`` of the best accuracy there (the cheapest setting overall if none fits the budget)."""
     vals = [v for v, _ in points]

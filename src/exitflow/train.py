@@ -2,6 +2,7 @@
 
 EENet is fitted after training, on validation outputs (see ``eenet.py``).
 """
+
 from __future__ import annotations
 
 import math
@@ -35,16 +36,16 @@ class TrainConfig:
     lr: float = 3e-3
     weight_decay: float = 1e-4
     seed: int = 7
-    consistency_weight: float = 1.0   # consistent: weight of the clean/perturbed agreement term
-    perturb_strength: float = 1.0     # consistent: scales every perturbation
-    jei_lambda: float = 0.2           # jei: cost weight in the gate targets (error + lambda * cost share)
-    jei_warmup_frac: float = 0.5      # jei: share of epochs that train the heads only
-    jei_alternate: int = 200          # jei: batches per phase when alternating heads and gates
-    jei_head_floor: float = 0.05      # jei: minimum weight of every head's loss, so no head stops learning
-    log_every_s: float = 10.0         # progress line at least this often within an epoch
-    label_smoothing: float = 0.0      # exit heads' cross-entropy (not the JEI gate targets)
-    keep_best: bool = False           # end on the epoch with the best validation accuracy at the deepest exit
-    class_weighting: str = "auto"     # auto: weigh the exit heads' loss by class when classes are skewed; off
+    consistency_weight: float = 1.0  # consistent: weight of the clean/perturbed agreement term
+    perturb_strength: float = 1.0  # consistent: scales every perturbation
+    jei_lambda: float = 0.2  # jei: cost weight in the gate targets (error + lambda * cost share)
+    jei_warmup_frac: float = 0.5  # jei: share of epochs that train the heads only
+    jei_alternate: int = 200  # jei: batches per phase when alternating heads and gates
+    jei_head_floor: float = 0.05  # jei: minimum weight of every head's loss, so no head stops learning
+    log_every_s: float = 10.0  # progress line at least this often within an epoch
+    label_smoothing: float = 0.0  # exit heads' cross-entropy (not the JEI gate targets)
+    keep_best: bool = False  # end on the epoch with the best validation accuracy at the deepest exit
+    class_weighting: str = "auto"  # auto: weigh the exit heads' loss by class when classes are skewed; off
 
     def __post_init__(self) -> None:
         self.method = Method.parse(self.method, "method")
@@ -54,11 +55,13 @@ def _log(msg: str) -> None:
     print(msg, flush=True, file=sys.stdout)
 
 
-def _ce_per_exit(logits: list[torch.Tensor], y: torch.Tensor, label_smoothing: float = 0.0,
-                 weight: torch.Tensor | None = None) -> torch.Tensor:
+def _ce_per_exit(
+    logits: list[torch.Tensor], y: torch.Tensor, label_smoothing: float = 0.0, weight: torch.Tensor | None = None
+) -> torch.Tensor:
     """``[K, B]`` per-sample cross-entropy of every exit (each sample times its class weight, when given)."""
-    return torch.stack([F.cross_entropy(z, y, weight=weight, reduction="none", label_smoothing=label_smoothing)
-                        for z in logits])
+    return torch.stack(
+        [F.cross_entropy(z, y, weight=weight, reduction="none", label_smoothing=label_smoothing) for z in logits]
+    )
 
 
 def jei_exit_weights(gate_probs: list[torch.Tensor]) -> torch.Tensor:
@@ -92,8 +95,15 @@ def gate_loss(gates: JeiGates, logits: list[torch.Tensor], targets: torch.Tensor
     return torch.stack(losses).mean()
 
 
-def fit_jei_gates(gates: JeiGates, logits: list[torch.Tensor], y: torch.Tensor, cost_share: torch.Tensor,
-                  lam: float, steps: int = 300, lr: float = 0.05) -> None:
+def fit_jei_gates(
+    gates: JeiGates,
+    logits: list[torch.Tensor],
+    y: torch.Tensor,
+    cost_share: torch.Tensor,
+    lam: float,
+    steps: int = 300,
+    lr: float = 0.05,
+) -> None:
     """Gate-only training on fixed exit outputs (heads frozen): one operating point per lambda."""
     ce = _ce_per_exit(logits, y)
     targets = jei_gate_targets(ce, cost_share, lam)
@@ -115,8 +125,14 @@ def exit_accuracy(model: ExitModel, x: np.ndarray, y: np.ndarray) -> list[float]
     return [float((logits[k].argmax(-1) == y).mean()) for k in range(logits.shape[0])]
 
 
-def train(model_cfg: ModelConfig, cfg: TrainConfig, x_train: np.ndarray, y_train: np.ndarray,
-          x_val: np.ndarray, y_val: np.ndarray) -> ExitModel:
+def train(
+    model_cfg: ModelConfig,
+    cfg: TrainConfig,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+) -> ExitModel:
     """Trains a multi-exit net by ``cfg.method`` on normalised arrays and returns it as an ``ExitModel``.
 
     ``eenet`` trains the backbone jointly here; its scheduler is fitted afterwards for a budget.
@@ -125,8 +141,14 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, x_train: np.ndarray, y_train
     return train_net(MultiExitNet(model_cfg), cfg, x_train, y_train, x_val, y_val)
 
 
-def train_net(net: MultiExitBackbone, cfg: TrainConfig, x_train: np.ndarray, y_train: np.ndarray,
-              x_val: np.ndarray, y_val: np.ndarray) -> ExitModel:
+def train_net(
+    net: MultiExitBackbone,
+    cfg: TrainConfig,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+) -> ExitModel:
     """Trains a given backbone in place by ``cfg.method`` (``x_*`` normalised ``[N, *in_shape]``, ``y_*`` class
     indexes ``[N]``) and returns it as an ``ExitModel``. Dropout draws from torch's global generator: seed it first
     for a reproducible run (``train`` does)."""
@@ -152,12 +174,16 @@ def train_net(net: MultiExitBackbone, cfg: TrainConfig, x_train: np.ndarray, y_t
     weights = class_weights(y_train, model_cfg.num_classes) if cfg.class_weighting == "auto" else None
     weight = None if weights is None else torch.tensor(weights, dtype=torch.float32)
     if weights is not None:
-        _log(f"[train] classes are skewed ({np.bincount(y_train, minlength=model_cfg.num_classes).tolist()} "
-             f"training samples): class-weighted loss, weights {weights}")
+        _log(
+            f"[train] classes are skewed ({np.bincount(y_train, minlength=model_cfg.num_classes).tolist()} "
+            f"training samples): class-weighted loss, weights {weights}"
+        )
     alternate = max(1, min(cfg.jei_alternate, steps_per_epoch // 2))
 
-    _log(f"[train] method={method} model={model_cfg.kind} params={sum(p.numel() for p in net.parameters())} "
-         f"train={n} val={len(y_val)} epochs={cfg.epochs} batch={cfg.batch_size} steps/epoch={steps_per_epoch}")
+    _log(
+        f"[train] method={method} model={model_cfg.kind} params={sum(p.numel() for p in net.parameters())} "
+        f"train={n} val={len(y_val)} epochs={cfg.epochs} batch={cfg.batch_size} steps/epoch={steps_per_epoch}"
+    )
     step = 0
     best: tuple[float, int, dict[str, torch.Tensor]] | None = None
     for epoch in range(cfg.epochs):
@@ -166,7 +192,7 @@ def train_net(net: MultiExitBackbone, cfg: TrainConfig, x_train: np.ndarray, y_t
         t0 = last_log = time.time()
         loss_sum, seen = 0.0, 0
         for b in range(steps_per_epoch):
-            idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
             if idx.numel() < 2:
                 continue  # batch norm needs two samples
             x, y = xt[idx], yt[idx]
@@ -178,8 +204,9 @@ def train_net(net: MultiExitBackbone, cfg: TrainConfig, x_train: np.ndarray, y_t
                 loss.backward()
                 gate_opt.step()
             else:
-                loss = _head_loss(model, cfg, x, y, gen, jei_active=gates is not None and epoch >= warmup_epochs,
-                                  weight=weight)
+                loss = _head_loss(
+                    model, cfg, x, y, gen, jei_active=gates is not None and epoch >= warmup_epochs, weight=weight
+                )
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -192,8 +219,10 @@ def train_net(net: MultiExitBackbone, cfg: TrainConfig, x_train: np.ndarray, y_t
                 last_log = time.time()
                 _log(f"  epoch {epoch + 1}/{cfg.epochs} batch {b + 1}/{steps_per_epoch} loss {loss_sum / seen:.4f}")
         accs = exit_accuracy(model, x_val, y_val)
-        _log(f"[train] epoch {epoch + 1}/{cfg.epochs} loss {loss_sum / max(seen, 1):.4f} "
-             f"val acc per exit {' '.join(f'{a:.4f}' for a in accs)} ({time.time() - t0:.1f}s)")
+        _log(
+            f"[train] epoch {epoch + 1}/{cfg.epochs} loss {loss_sum / max(seen, 1):.4f} "
+            f"val acc per exit {' '.join(f'{a:.4f}' for a in accs)} ({time.time() - t0:.1f}s)"
+        )
         if cfg.keep_best and (best is None or accs[-1] > best[0]):
             best = (accs[-1], epoch, {k: v.detach().clone() for k, v in model.state_dict().items()})
     if best is not None:
@@ -205,20 +234,33 @@ def train_net(net: MultiExitBackbone, cfg: TrainConfig, x_train: np.ndarray, y_t
     return model
 
 
-def _head_loss(model: ExitModel, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator,
-               jei_active: bool, weight: torch.Tensor | None = None) -> torch.Tensor:
+def _head_loss(
+    model: ExitModel,
+    cfg: TrainConfig,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    gen: torch.Generator,
+    jei_active: bool,
+    weight: torch.Tensor | None = None,
+) -> torch.Tensor:
     raw = model.net(x)
     if cfg.method == Method.BOOST:
         # F_t = f_t + w * stopgrad(F_{t-1}): each head learns the residual the ensemble so far leaves.
-        return _ce_per_exit(combine(raw, Combine.BOOST, detach_prev=True), y, cfg.label_smoothing,
-                            weight).mean(dim=1).sum()
+        return (
+            _ce_per_exit(combine(raw, Combine.BOOST, detach_prev=True), y, cfg.label_smoothing, weight)
+            .mean(dim=1)
+            .sum()
+        )
     ce = _ce_per_exit(raw, y, cfg.label_smoothing, weight)
     if cfg.method == Method.CONSISTENT:
         pert = model.net(sensor_perturb(x, cfg.perturb_strength, gen))
         ce_pert = _ce_per_exit(pert, y, cfg.label_smoothing, weight)
-        consistency = torch.stack([
-            F.kl_div(torch.log_softmax(zp, -1), torch.softmax(zc.detach(), -1), reduction="batchmean")
-            for zc, zp in zip(raw, pert)])
+        consistency = torch.stack(
+            [
+                F.kl_div(torch.log_softmax(zp, -1), torch.softmax(zc.detach(), -1), reduction="batchmean")
+                for zc, zp in zip(raw, pert)
+            ]
+        )
         # Supervised loss on both views (weak supervision keeps the consistency target on the labels).
         return ce.mean(dim=1).sum() + ce_pert.mean(dim=1).sum() + cfg.consistency_weight * consistency.sum()
     if jei_active:
@@ -230,8 +272,9 @@ def _head_loss(model: ExitModel, cfg: TrainConfig, x: torch.Tensor, y: torch.Ten
     return ce.mean(dim=1).sum()
 
 
-def _jei_gate_step(model: ExitModel, x: torch.Tensor, y: torch.Tensor, shares: torch.Tensor,
-                   lam: float) -> torch.Tensor:
+def _jei_gate_step(
+    model: ExitModel, x: torch.Tensor, y: torch.Tensor, shares: torch.Tensor, lam: float
+) -> torch.Tensor:
     assert model.gates is not None
     with torch.no_grad():
         model.net.eval()

@@ -1,4 +1,5 @@
 """Shared fixtures: a small dataset written by the project's own Java generator (scripts/make-dataset.sh --small)."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,14 @@ def small_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("java") is None or shutil.which("mvn") is None:
         pytest.skip("Java and Maven are needed to run the dataset generator (scripts/make-dataset.sh)")
     out = tmp_path_factory.mktemp("dataset")
-    proc = subprocess.run(["bash", str(REPO / "scripts" / "make-dataset.sh"), "--small", str(out)],
-                          cwd=REPO, capture_output=True, text=True, env=dict(os.environ), timeout=600)
+    proc = subprocess.run(
+        ["bash", str(REPO / "scripts" / "make-dataset.sh"), "--small", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=600,
+    )
     assert proc.returncode == 0, f"make-dataset.sh --small failed:\n{proc.stdout}\n{proc.stderr}"
     return out
 

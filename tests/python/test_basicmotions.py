@@ -1,6 +1,7 @@
 """Real data end to end: BasicMotions (smart-watch accelerometer and gyroscope, from the aeon wheel) as a readings
 file, trained, exported and verified; and the committed models/basicmotions-cnn with its test readings and the
 predictions the anomaly job must reproduce."""
+
 from __future__ import annotations
 
 import csv

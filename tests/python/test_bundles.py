@@ -1,4 +1,5 @@
 """The committed bundles load in ONNX Runtime and reproduce their own fixtures."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,9 @@ from exitflow.export import verify_bundle
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("name,task,shape", [("sensor-cnn", "sensor-window", [3, 128]), ("features-mlp", "features", [36])])
+@pytest.mark.parametrize(
+    "name,task,shape", [("sensor-cnn", "sensor-window", [3, 128]), ("features-mlp", "features", [36])]
+)
 def test_committed_bundle(name: str, task: str, shape: list[int]) -> None:
     bundle = REPO / "models" / name
     manifest = json.loads((bundle / "manifest.json").read_text())

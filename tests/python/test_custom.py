@@ -1,5 +1,6 @@
 """A user's own PyTorch model (exitflow.custom): trained with the toolkit's methods or exported as trained, as verified
 bundles; and user-made stage ONNX files checked against the stage contract (exitflow.stagecheck, check-stages)."""
+
 from __future__ import annotations
 
 import json
@@ -39,16 +40,24 @@ def easy_windows(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def windows():
-    return custom.dataset_from_arrays(CLASSES, train=easy_windows(192, 1), val=easy_windows(64, 2),
-                                      test=easy_windows(64, 3), window=WINDOW, source="easy windows")
+    return custom.dataset_from_arrays(
+        CLASSES,
+        train=easy_windows(192, 1),
+        val=easy_windows(64, 2),
+        test=easy_windows(64, 3),
+        window=WINDOW,
+        source="easy windows",
+    )
 
 
 def conv_model(seed: int = 0) -> custom.MultiExitModel:
     """Three nn.Sequential stages and their heads, as a user would write them."""
     torch.manual_seed(seed)
-    stages = [nn.Sequential(nn.Conv1d(2, 8, 5, padding=2), nn.BatchNorm1d(8), nn.ReLU()),
-              nn.Sequential(nn.Conv1d(8, 12, 3, stride=2, padding=1), nn.ReLU()),
-              nn.Sequential(nn.Conv1d(12, 16, 3, stride=2, padding=1), nn.ReLU())]
+    stages = [
+        nn.Sequential(nn.Conv1d(2, 8, 5, padding=2), nn.BatchNorm1d(8), nn.ReLU()),
+        nn.Sequential(nn.Conv1d(8, 12, 3, stride=2, padding=1), nn.ReLU()),
+        nn.Sequential(nn.Conv1d(12, 16, 3, stride=2, padding=1), nn.ReLU()),
+    ]
     heads = [nn.Sequential(nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(c, len(CLASSES))) for c in (8, 12, 16)]
     return custom.MultiExitModel.from_modules(stages=stages, heads=heads, input_shape=[2, 32], classes=CLASSES)
 
@@ -64,8 +73,9 @@ def test_built_in_and_user_models_satisfy_one_backbone_protocol() -> None:
 
 
 @pytest.mark.parametrize("method,carry_dim,combine", [("boost", 3, "boost"), ("jei", 1, "gate")])
-def test_user_model_trained_with_a_method_exports_a_verified_bundle(windows, tmp_path: Path, method: str,
-                                                                    carry_dim: int, combine: str) -> None:
+def test_user_model_trained_with_a_method_exports_a_verified_bundle(
+    windows, tmp_path: Path, method: str, carry_dim: int, combine: str
+) -> None:
     model = conv_model()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     trained = custom.train(model, windows, method, epochs=20, batch_size=32, seed=3)
@@ -95,8 +105,9 @@ def mlp_model(features: int = 6, seed: int = 0) -> custom.MultiExitModel:
     torch.manual_seed(seed)
     stages = [nn.Sequential(nn.Linear(features, 16), nn.ReLU()), nn.Sequential(nn.Linear(16, 16), nn.Tanh())]
     heads = [nn.Linear(16, 2), nn.Sequential(nn.LayerNorm(16), nn.Linear(16, 2))]
-    return custom.MultiExitModel.from_modules(stages, heads, input_shape=[features], classes=["ok", "fault"],
-                                              mean=[10.0] * features, std=[2.0] * features)
+    return custom.MultiExitModel.from_modules(
+        stages, heads, input_shape=[features], classes=["ok", "fault"], mean=[10.0] * features, std=[2.0] * features
+    )
 
 
 @pytest.mark.parametrize("rule,carry_dim", [("entropy", 1), ("eenet", 2)])
@@ -136,10 +147,13 @@ class CumMax(nn.Module):
         return torch.cummax(x, dim=1).values
 
 
-@pytest.mark.parametrize("bad,message", [
-    (FixesTheBatch(), r"the exported stages break the bundle contract: stage1\.onnx: .*batch of 1"),
-    (CumMax(), r"stage 1 \(with head 1\) cannot be exported to ONNX opset 17: .*cummax"),
-])
+@pytest.mark.parametrize(
+    "bad,message",
+    [
+        (FixesTheBatch(), r"the exported stages break the bundle contract: stage1\.onnx: .*batch of 1"),
+        (CumMax(), r"stage 1 \(with head 1\) cannot be exported to ONNX opset 17: .*cummax"),
+    ],
+)
 def test_export_names_the_stage_onnx_cannot_take(tmp_path: Path, bad: nn.Module, message: str) -> None:
     stages = [nn.Linear(4, 8), nn.Sequential(bad, nn.Linear(8, 8))]
     heads = [nn.Linear(8, 2), nn.Linear(8, 2)]
@@ -151,22 +165,43 @@ def test_export_names_the_stage_onnx_cannot_take(tmp_path: Path, bad: nn.Module,
     assert not (tmp_path / "bad").exists()
 
 
-@pytest.mark.parametrize("build,message", [
-    (lambda: custom.MultiExitModel.from_modules([nn.Linear(4, 4)] * 2, [nn.Linear(4, 2)], [4], ["a", "b"]),
-     "2 stages but 1 exit heads"),
-    (lambda: custom.MultiExitModel.from_modules([nn.Linear(4, 4)], [nn.Linear(4, 2)], [4], ["a", "b"]),
-     "1 stages; a model has 2-8"),
-    (lambda: custom.MultiExitModel.from_modules([nn.Linear(4, 4)] * 2, [nn.Linear(4, 3)] * 2, [4], ["a", "b"]),
-     r"head 0 must return logits \[B, 2\] \(one per class\), got \[2, 3\]"),
-    (lambda: custom.MultiExitModel.from_modules([nn.Linear(5, 4)] * 2, [nn.Linear(4, 2)] * 2, [4], ["a", "b"]),
-     r"stage 0 fails on a batch of 2 inputs of shape \[4\]"),
-    (lambda: custom.MultiExitModel.from_modules([nn.Linear(4, 4)] * 2, [nn.Linear(4, 2)] * 2, [4, 8, 8], ["a", "b"]),
-     "input_shape must be"),
-    (lambda: custom.MultiExitModel.from_modules([nn.Linear(4, 4)] * 2, [nn.Linear(4, 2)] * 2, [4], ["a", "a"]),
-     "duplicate"),
-    (lambda: custom.MultiExitModel.from_modules([nn.Linear(4, 4)] * 2, [nn.Linear(4, 2)] * 2, [4], ["a", "b"],
-                                                mean=[0.0] * 4, std=[1.0, 1.0, 0.0, 1.0]), "std positive"),
-])
+@pytest.mark.parametrize(
+    "build,message",
+    [
+        (
+            lambda: custom.MultiExitModel.from_modules([nn.Linear(4, 4)] * 2, [nn.Linear(4, 2)], [4], ["a", "b"]),
+            "2 stages but 1 exit heads",
+        ),
+        (
+            lambda: custom.MultiExitModel.from_modules([nn.Linear(4, 4)], [nn.Linear(4, 2)], [4], ["a", "b"]),
+            "1 stages; a model has 2-8",
+        ),
+        (
+            lambda: custom.MultiExitModel.from_modules([nn.Linear(4, 4)] * 2, [nn.Linear(4, 3)] * 2, [4], ["a", "b"]),
+            r"head 0 must return logits \[B, 2\] \(one per class\), got \[2, 3\]",
+        ),
+        (
+            lambda: custom.MultiExitModel.from_modules([nn.Linear(5, 4)] * 2, [nn.Linear(4, 2)] * 2, [4], ["a", "b"]),
+            r"stage 0 fails on a batch of 2 inputs of shape \[4\]",
+        ),
+        (
+            lambda: custom.MultiExitModel.from_modules(
+                [nn.Linear(4, 4)] * 2, [nn.Linear(4, 2)] * 2, [4, 8, 8], ["a", "b"]
+            ),
+            "input_shape must be",
+        ),
+        (
+            lambda: custom.MultiExitModel.from_modules([nn.Linear(4, 4)] * 2, [nn.Linear(4, 2)] * 2, [4], ["a", "a"]),
+            "duplicate",
+        ),
+        (
+            lambda: custom.MultiExitModel.from_modules(
+                [nn.Linear(4, 4)] * 2, [nn.Linear(4, 2)] * 2, [4], ["a", "b"], mean=[0.0] * 4, std=[1.0, 1.0, 0.0, 1.0]
+            ),
+            "std positive",
+        ),
+    ],
+)
 def test_stages_and_heads_that_cannot_form_a_model_are_refused(build, message: str) -> None:
     with pytest.raises(custom.ModelError, match=message):
         build()
@@ -192,25 +227,43 @@ def test_data_that_does_not_fit_the_model_is_refused(windows) -> None:
 # --- user-made stage ONNX files -------------------------------------------------------------------------------------
 
 
-def stage_file(path: Path, last: bool, d_in: int = 4, d_out: int = 4, classes: int = 3, carry: int = 1,
-               opset: int = 17, batch: str | int = "B", rename: dict[str, str] | None = None,
-               score_rank2: bool = False, raw_score: bool = False, carry_type: int = TensorProto.FLOAT,
-               carry_out_dim: int | None = None, custom_op: bool = False, declared_in: int | None = None) -> Path:
+def stage_file(
+    path: Path,
+    last: bool,
+    d_in: int = 4,
+    d_out: int = 4,
+    classes: int = 3,
+    carry: int = 1,
+    opset: int = 17,
+    batch: str | int = "B",
+    rename: dict[str, str] | None = None,
+    score_rank2: bool = False,
+    raw_score: bool = False,
+    carry_type: int = TensorProto.FLOAT,
+    carry_out_dim: int | None = None,
+    custom_op: bool = False,
+    declared_in: int | None = None,
+) -> Path:
     """A small stage graph under the contract (state_in [B, d_in] -> MatMul -> state_out [B, d_out]; logits, score
     = sigmoid, carry passed through), with one knob per kind of contract break."""
     rng = np.random.default_rng(0)
     names = {n: n for n in ("state_in", "carry_in", "state_out", "carry_out", "logits", "score")}
     names.update(rename or {})
-    init = [helper.make_tensor("w", TensorProto.FLOAT, [d_in, d_out], rng.standard_normal(d_in * d_out).tolist()),
-            helper.make_tensor("wc", TensorProto.FLOAT, [d_out, classes],
-                               rng.standard_normal(d_out * classes).tolist()),
-            helper.make_tensor("ws", TensorProto.FLOAT, [d_out] + ([1] if score_rank2 else []),
-                               rng.standard_normal(d_out).tolist())]
+    init = [
+        helper.make_tensor("w", TensorProto.FLOAT, [d_in, d_out], rng.standard_normal(d_in * d_out).tolist()),
+        helper.make_tensor("wc", TensorProto.FLOAT, [d_out, classes], rng.standard_normal(d_out * classes).tolist()),
+        helper.make_tensor(
+            "ws", TensorProto.FLOAT, [d_out] + ([1] if score_rank2 else []), rng.standard_normal(d_out).tolist()
+        ),
+    ]
     h = "state_out" if not last else "h"
-    nodes = [helper.make_node("MatMul", [names["state_in"], "w"], [names["state_out"] if not last else h]),
-             helper.make_node("MatMul", [names["state_out"] if not last else h, "wc"], [names["logits"]]),
-             helper.make_node("MatMul", [names["state_out"] if not last else h, "ws"],
-                              ["z" if not raw_score else names["score"]])]
+    nodes = [
+        helper.make_node("MatMul", [names["state_in"], "w"], [names["state_out"] if not last else h]),
+        helper.make_node("MatMul", [names["state_out"] if not last else h, "wc"], [names["logits"]]),
+        helper.make_node(
+            "MatMul", [names["state_out"] if not last else h, "ws"], ["z" if not raw_score else names["score"]]
+        ),
+    ]
     if not raw_score:
         nodes.append(helper.make_node("Sigmoid", ["z"], [names["score"]]))
     if carry_out_dim is not None:
@@ -223,16 +276,21 @@ def stage_file(path: Path, last: bool, d_in: int = 4, d_out: int = 4, classes: i
     if custom_op:
         nodes.append(helper.make_node("Fancy", [names["logits"]], ["unused"], domain="my.ops"))
     b = batch
-    inputs = [helper.make_tensor_value_info(names["state_in"], TensorProto.FLOAT, [b, declared_in or d_in]),
-              helper.make_tensor_value_info(names["carry_in"], carry_type, [b, carry])]
-    outputs = [helper.make_tensor_value_info(names["carry_out"], TensorProto.FLOAT, [b, carry_out_dim or carry]),
-               helper.make_tensor_value_info(names["logits"], TensorProto.FLOAT, [b, classes]),
-               helper.make_tensor_value_info(names["score"], TensorProto.FLOAT, [b] + ([1] if score_rank2 else []))]
+    inputs = [
+        helper.make_tensor_value_info(names["state_in"], TensorProto.FLOAT, [b, declared_in or d_in]),
+        helper.make_tensor_value_info(names["carry_in"], carry_type, [b, carry]),
+    ]
+    outputs = [
+        helper.make_tensor_value_info(names["carry_out"], TensorProto.FLOAT, [b, carry_out_dim or carry]),
+        helper.make_tensor_value_info(names["logits"], TensorProto.FLOAT, [b, classes]),
+        helper.make_tensor_value_info(names["score"], TensorProto.FLOAT, [b] + ([1] if score_rank2 else [])),
+    ]
     if not last:
         outputs.insert(0, helper.make_tensor_value_info(names["state_out"], TensorProto.FLOAT, [b, d_out]))
     imports = [helper.make_opsetid("", opset)] + ([helper.make_opsetid("my.ops", 1)] if custom_op else [])
-    model = helper.make_model(helper.make_graph(nodes, "stage", inputs, outputs, init), opset_imports=imports,
-                              ir_version=8)
+    model = helper.make_model(
+        helper.make_graph(nodes, "stage", inputs, outputs, init), opset_imports=imports, ir_version=8
+    )
     onnx.save(model, str(path))
     return path
 
@@ -240,8 +298,9 @@ def stage_file(path: Path, last: bool, d_in: int = 4, d_out: int = 4, classes: i
 def three_stages(folder: Path, broken: int | None = None, **knobs) -> list[Path]:
     """stage0..stage2.onnx under the contract, stage ``broken`` built with ``knobs``."""
     folder.mkdir(parents=True, exist_ok=True)
-    return [stage_file(folder / f"stage{k}.onnx", **{"last": k == 2, **(knobs if k == broken else {})})
-            for k in range(3)]
+    return [
+        stage_file(folder / f"stage{k}.onnx", **{"last": k == 2, **(knobs if k == broken else {})}) for k in range(3)
+    ]
 
 
 def test_stage_files_under_the_contract_pass(tmp_path: Path) -> None:
@@ -251,24 +310,39 @@ def test_stage_files_under_the_contract_pass(tmp_path: Path) -> None:
     assert "state_in [B, 4] -> state_out [B, 4], carry 1, 3 classes, opset 17" in reports[0].summary()
 
 
-@pytest.mark.parametrize("broken,knobs,message", [
-    (1, {"rename": {"state_in": "input"}}, r"inputs must be \['state_in', 'carry_in'\]: missing \['state_in'\], "
-                                           r"unexpected \['input'\]"),
-    (0, {"rename": {"logits": "output"}}, r"outputs must be .*missing \['logits'\], unexpected \['output'\]"),
-    (0, {"last": True}, r"missing \['state_out'\].*every stage but the last passes state_out"),
-    (2, {"last": False}, r"unexpected \['state_out'\] \(the last stage has no state_out\)"),
-    (1, {"carry_type": TensorProto.INT64}, "carry_in is int64, the contract needs float32"),
-    (0, {"batch": 1}, "state_in fixes the batch axis to 1: the runtime batches events"),
-    (2, {"score_rank2": True}, r"score has shape \[B, 1\], the contract needs \[B\]"),
-    (1, {"opset": 16}, "opset 16: the runtime .* runs opset 17-21"),
-    (1, {"opset": 22}, "opset 22: the runtime .* runs opset 17-21"),
-    (1, {"custom_op": True}, "domain 'my.ops' need a custom-operator library"),
-    (1, {"d_in": 5}, r"state_in is \[B, 5\] but stage 0's state_out is \[B, 4\]: stage 1 must take what stage 0 gives"),
-    (1, {"carry_out_dim": 2}, r"carry_out is \[B, 2\] but the carried vector has 1 values"),
-    (2, {"classes": 4}, r"logits is \[B, 4\] but the model has 3 classes"),
-    (1, {"raw_score": True}, r"score ranges .*; the contract needs \[0, 1\]"),
-    (1, {"d_in": 5, "declared_in": -1}, r"ONNX Runtime fails on a batch of 1 \(stage 0's outputs: state_in \[1, 4\]"),
-])
+@pytest.mark.parametrize(
+    "broken,knobs,message",
+    [
+        (
+            1,
+            {"rename": {"state_in": "input"}},
+            r"inputs must be \['state_in', 'carry_in'\]: missing \['state_in'\], "
+            r"unexpected \['input'\]",
+        ),
+        (0, {"rename": {"logits": "output"}}, r"outputs must be .*missing \['logits'\], unexpected \['output'\]"),
+        (0, {"last": True}, r"missing \['state_out'\].*every stage but the last passes state_out"),
+        (2, {"last": False}, r"unexpected \['state_out'\] \(the last stage has no state_out\)"),
+        (1, {"carry_type": TensorProto.INT64}, "carry_in is int64, the contract needs float32"),
+        (0, {"batch": 1}, "state_in fixes the batch axis to 1: the runtime batches events"),
+        (2, {"score_rank2": True}, r"score has shape \[B, 1\], the contract needs \[B\]"),
+        (1, {"opset": 16}, "opset 16: the runtime .* runs opset 17-21"),
+        (1, {"opset": 22}, "opset 22: the runtime .* runs opset 17-21"),
+        (1, {"custom_op": True}, "domain 'my.ops' need a custom-operator library"),
+        (
+            1,
+            {"d_in": 5},
+            r"state_in is \[B, 5\] but stage 0's state_out is \[B, 4\]: stage 1 must take what stage 0 gives",
+        ),
+        (1, {"carry_out_dim": 2}, r"carry_out is \[B, 2\] but the carried vector has 1 values"),
+        (2, {"classes": 4}, r"logits is \[B, 4\] but the model has 3 classes"),
+        (1, {"raw_score": True}, r"score ranges .*; the contract needs \[0, 1\]"),
+        (
+            1,
+            {"d_in": 5, "declared_in": -1},
+            r"ONNX Runtime fails on a batch of 1 \(stage 0's outputs: state_in \[1, 4\]",
+        ),
+    ],
+)
 def test_each_contract_break_is_named_in_its_file(tmp_path: Path, broken: int, knobs: dict, message: str) -> None:
     if knobs.get("declared_in") == -1:
         knobs["declared_in"] = "n"  # a symbolic dim: only running the chain shows 4 values do not fit 5

@@ -1,4 +1,5 @@
 """The Avro reader and window cutting, against the contract (docs/bundle-contract.md)."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,16 @@ def _write(path: Path, records: list[dict]) -> None:
 def _readings(sensor: str, n: int, t0: int = 1_700_000_000_000, label_at=lambda i: "normal") -> list[dict]:
     # value encodes (sensor, reading index, channel) so every window can be checked element by element
     base = 1000.0 if sensor == "b" else 0.0
-    return [{"sensorId": sensor, "eventTime": t0 + 10 * i, "values": [base + i, base + i + 0.25, base + i + 0.5],
-             "label": label_at(i), "severity": 0.5} for i in range(n)]
+    return [
+        {
+            "sensorId": sensor,
+            "eventTime": t0 + 10 * i,
+            "values": [base + i, base + i + 0.25, base + i + 0.5],
+            "label": label_at(i),
+            "severity": 0.5,
+        }
+        for i in range(n)
+    ]
 
 
 def test_cut_windows_follows_the_contract() -> None:

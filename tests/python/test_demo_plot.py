@@ -1,4 +1,5 @@
 """exitflow.demo_plot: the demo's time series CSV (DemoTimeSeries.java) to one PNG."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,10 @@ import pytest
 from exitflow import demo_plot
 
 # DemoTimeSeriesTest.HEADER_4_STAGES (Java): the header the demo writes for a 4-stage bundle.
-HEADER = ("t_s,input_rate,target_rate,windows_per_s,accuracy,exits_0,exits_1,exits_2,exits_3,threshold_0,"
-          "threshold_1,threshold_2,threshold_version,e2e_p50_ms,e2e_p99_ms,dead_letters")
+HEADER = (
+    "t_s,input_rate,target_rate,windows_per_s,accuracy,exits_0,exits_1,exits_2,exits_3,threshold_0,"
+    "threshold_1,threshold_2,threshold_version,e2e_p50_ms,e2e_p99_ms,dead_letters"
+)
 
 
 def write_series(path: Path, rows: int) -> None:
@@ -22,8 +25,10 @@ def write_series(path: Path, rows: int) -> None:
         t0 = 0.99 if version == 0 else 0.6
         p50 = "" if i == 0 else f"{100 + i}"
         acc = "" if i == 0 else "0.95"
-        lines.append(f"{2 * (i + 1)},{rate},{rate},{rate / 32:.1f},{acc},{rate / 40},{rate / 400},1.5,0.5,"
-                     f"{t0},0.9,0.8,{version},{p50},{p50 and int(p50) * 3},{i}")
+        lines.append(
+            f"{2 * (i + 1)},{rate},{rate},{rate / 32:.1f},{acc},{rate / 40},{rate / 400},1.5,0.5,"
+            f"{t0},0.9,0.8,{version},{p50},{p50 and int(p50) * 3},{i}"
+        )
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -40,13 +45,17 @@ def test_draws_a_png_with_every_panel(tmp_path: Path) -> None:
     assert demo_plot.stage_columns(list(frame.columns), "threshold_") == ["threshold_0", "threshold_1", "threshold_2"]
 
 
-@pytest.mark.parametrize("content, message", [
-    ("a,b\n1,2\n", "not a demo time series"),
-    (HEADER + "\n", "no intervals recorded"),
-    ("", "not a readable CSV"),
-])
-def test_refuses_what_is_not_a_demo_series(tmp_path: Path, content: str, message: str,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("a,b\n1,2\n", "not a demo time series"),
+        (HEADER + "\n", "no intervals recorded"),
+        ("", "not a readable CSV"),
+    ],
+)
+def test_refuses_what_is_not_a_demo_series(
+    tmp_path: Path, content: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     csv = tmp_path / "bad.csv"
     csv.write_text(content)
     assert demo_plot.main([str(csv), "--out", str(tmp_path / "x.png")]) == 2

@@ -1,4 +1,5 @@
 """EENet's post-hoc scheduler meets its budget on validation (within 5%) and refuses impossible budgets."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,14 @@ from exitflow.train import TrainConfig, train
 @pytest.fixture(scope="module")
 def val_outputs(small_features):
     p = prepare(small_features)
-    model = train(model_config(small_features), TrainConfig(method="joint", epochs=3, batch_size=64),
-                  p.x["train"], p.y["train"], p.x["val"], p.y["val"])
+    model = train(
+        model_config(small_features),
+        TrainConfig(method="joint", epochs=3, batch_size=64),
+        p.x["train"],
+        p.y["train"],
+        p.x["val"],
+        p.y["val"],
+    )
     logits, _ = run_exits(model, p.x["val"])
     return logits, p.y["val"], stage_flops(model.net)
 

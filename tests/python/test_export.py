@@ -1,4 +1,5 @@
 """Export round trip: the ONNX stages reproduce PyTorch (1e-4) and the same exits, for every carry layout."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,14 @@ from exitflow.train import TrainConfig, train
 
 def _trained(ds, method: str, rule: str, eenet: bool = False) -> Trained:
     p = prepare(ds)
-    model = train(model_config(ds, [8, 16, 16, 16] if ds.task == "sensor-window" else None),
-                  TrainConfig(method=method, epochs=1, batch_size=64), p.x["train"], p.y["train"], p.x["val"], p.y["val"])
+    model = train(
+        model_config(ds, [8, 16, 16, 16] if ds.task == "sensor-window" else None),
+        TrainConfig(method=method, epochs=1, batch_size=64),
+        p.x["train"],
+        p.y["train"],
+        p.x["val"],
+        p.y["val"],
+    )
     k = model.num_stages
     if eenet:
         flops = stage_flops(model.net)
@@ -30,8 +37,10 @@ def _trained(ds, method: str, rule: str, eenet: bool = False) -> Trained:
     return Trained(model, ds.task, ds.classes, p.mean, p.std, thresholds, {"method": method}, ds.window)
 
 
-@pytest.mark.parametrize("method,rule,eenet", [("boost", "maxprob", False), ("joint", "entropy", False),
-                                               ("jei", "gate", False), ("boost", "eenet", True)])
+@pytest.mark.parametrize(
+    "method,rule,eenet",
+    [("boost", "maxprob", False), ("joint", "entropy", False), ("jei", "gate", False), ("boost", "eenet", True)],
+)
 def test_sensor_export_round_trip(small_sensor, tmp_path: Path, method: str, rule: str, eenet: bool) -> None:
     t = _trained(small_sensor, method, rule, eenet)
     out = tmp_path / "bundle"
@@ -74,8 +83,9 @@ def test_tampered_bundle_fails_verification(small_features, tmp_path: Path) -> N
         verify_bundle(out)
 
 
-def test_export_that_disagrees_with_pytorch_fails_and_keeps_the_old_bundle(small_features, tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_that_disagrees_with_pytorch_fails_and_keeps_the_old_bundle(
+    small_features, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import exitflow.export as export
 
     t = _trained(small_features, "boost", "maxprob")

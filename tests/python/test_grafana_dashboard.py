@@ -8,6 +8,7 @@ must equal ``deploy/grafana/dashboard-metrics.txt``, the list that ``LocalCluste
 The Kubernetes example carries the same dashboard (deploy/k8s/monitoring.yaml, written by
 deploy/grafana/make-k8s-configmap.sh).
 """
+
 from __future__ import annotations
 
 import json
@@ -104,8 +105,17 @@ def scrape_samples() -> list[Any]:
 
 def test_dashboard_has_the_fields_grafana_needs() -> None:
     d = load_dashboard()
-    for key, kind in {"uid": str, "title": str, "schemaVersion": int, "panels": list, "time": dict,
-                      "templating": dict, "annotations": dict, "refresh": str, "tags": list}.items():
+    for key, kind in {
+        "uid": str,
+        "title": str,
+        "schemaVersion": int,
+        "panels": list,
+        "time": dict,
+        "templating": dict,
+        "annotations": dict,
+        "refresh": str,
+        "tags": list,
+    }.items():
         assert isinstance(d.get(key), kind), f"dashboard.{key} must be a {kind.__name__}"
     assert re.fullmatch(r"[a-zA-Z0-9_-]{1,40}", d["uid"]), "uid: at most 40 letters, digits, - and _"
     assert "id" not in d or d["id"] is None, "no instance-specific id: provisioning and import assign one"
@@ -132,8 +142,17 @@ def test_dashboard_has_the_fields_grafana_needs() -> None:
         for t in p["targets"]:
             assert t["datasource"] == p["datasource"] and t["expr"].strip() and "legendFormat" in t
     titles = " ".join(p["title"].lower() for p in d["panels"])
-    for wanted in ["input rate", "lag", "windows", "exits per stage", "thresholds", "cost per event", "latency",
-                   "dead letters", "accuracy"]:
+    for wanted in [
+        "input rate",
+        "lag",
+        "windows",
+        "exits per stage",
+        "thresholds",
+        "cost per event",
+        "latency",
+        "dead letters",
+        "accuracy",
+    ]:
         assert wanted in titles, f"the issue's panel '{wanted}'"
     exits = next(p for p in d["panels"] if p["title"] == "Exits per stage")
     assert exits["fieldConfig"]["defaults"]["custom"]["stacking"]["mode"] == "normal", "exits stacked"
@@ -163,9 +182,13 @@ def test_every_metric_the_dashboard_queries_is_in_a_real_scrape() -> None:
     served = {s.name for s in samples}
     missing = {name: wheres for name, wheres in used.items() if name not in served}
     assert not missing, f"metrics the dashboard queries that the scrape ({SCRAPE.name}) lacks: {missing}"
-    listed = [line.strip() for line in METRICS_LIST.read_text().splitlines() if line.strip() and not line.startswith("#")]
-    assert listed == sorted(used), (f"{METRICS_LIST.name} must list exactly the dashboard's metrics, sorted "
-                                    f"(LocalClusterIT checks them against a live scrape):\n" + "\n".join(sorted(used)))
+    listed = [
+        line.strip() for line in METRICS_LIST.read_text().splitlines() if line.strip() and not line.startswith("#")
+    ]
+    assert listed == sorted(used), (
+        f"{METRICS_LIST.name} must list exactly the dashboard's metrics, sorted "
+        f"(LocalClusterIT checks them against a live scrape):\n" + "\n".join(sorted(used))
+    )
     for label, metric_part in LABELS.items():
         carriers = [s for s in samples if metric_part in s.name and s.name in used]
         assert carriers and all(label in s.labels for s in carriers), f"label {label} on the metrics using it"
@@ -173,9 +196,11 @@ def test_every_metric_the_dashboard_queries_is_in_a_real_scrape() -> None:
 
 def test_stage_metrics_carry_the_stage_as_a_label() -> None:
     samples = [s for s in scrape_samples() if s.name.startswith("flink_taskmanager_job_task_operator_stage_")]
-    assert {s.name for s in samples} >= {"flink_taskmanager_job_task_operator_stage_exits",
-                                         "flink_taskmanager_job_task_operator_stage_threshold",
-                                         "flink_taskmanager_job_task_operator_stage_batchSize"}
+    assert {s.name for s in samples} >= {
+        "flink_taskmanager_job_task_operator_stage_exits",
+        "flink_taskmanager_job_task_operator_stage_threshold",
+        "flink_taskmanager_job_task_operator_stage_batchSize",
+    }
     assert all(s.labels.get("stage", "").isdigit() for s in samples)
     assert not any(re.search(r"stage_\d", s.name) for s in scrape_samples()), "no stage index in a metric name"
 
@@ -185,12 +210,15 @@ def test_kubernetes_example_provisions_this_dashboard_and_a_prometheus_datasourc
     maps = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ConfigMap"}
     dashboards = maps["exitflow-grafana-dashboards"]["data"]
     assert json.loads(dashboards["exitflow-dashboard.json"]) == load_dashboard(), (
-        "deploy/k8s/monitoring.yaml carries an old copy of the dashboard: run deploy/grafana/make-k8s-configmap.sh")
+        "deploy/k8s/monitoring.yaml carries an old copy of the dashboard: run deploy/grafana/make-k8s-configmap.sh"
+    )
     provisioning = maps["exitflow-grafana-provisioning"]["data"]
     assert yaml.safe_load(provisioning["datasources.yaml"]) == yaml.safe_load(
-        (GRAFANA / "provisioning" / "datasources" / "prometheus.yaml").read_text())
+        (GRAFANA / "provisioning" / "datasources" / "prometheus.yaml").read_text()
+    )
     assert yaml.safe_load(provisioning["dashboards.yaml"]) == yaml.safe_load(
-        (GRAFANA / "provisioning" / "dashboards" / "exitflow.yaml").read_text())
+        (GRAFANA / "provisioning" / "dashboards" / "exitflow.yaml").read_text()
+    )
     datasource = yaml.safe_load(provisioning["datasources.yaml"])["datasources"][0]
     assert datasource["type"] == "prometheus" and datasource["url"] == "${PROMETHEUS_URL}"
     provider = yaml.safe_load(provisioning["dashboards.yaml"])["providers"][0]
@@ -210,4 +238,5 @@ def test_make_k8s_configmap_writes_what_is_committed(tmp_path: Path) -> None:
     out = tmp_path / "monitoring.yaml"
     subprocess.run(["bash", str(GRAFANA / "make-k8s-configmap.sh"), str(out)], check=True, cwd=REPO)
     assert out.read_text(encoding="utf-8") == K8S.read_text(encoding="utf-8"), (
-        "deploy/k8s/monitoring.yaml is out of date: run deploy/grafana/make-k8s-configmap.sh")
+        "deploy/k8s/monitoring.yaml is out of date: run deploy/grafana/make-k8s-configmap.sh"
+    )

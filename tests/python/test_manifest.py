@@ -1,4 +1,5 @@
 """The one manifest writer (exitflow.manifest) and the typed registries (exitflow.registry)."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,9 @@ from exitflow.manifest import ExitSpec, InputSpec, Manifest, StageEntry
 from exitflow.registry import THRESHOLD_RULES, Combine, Method, Rule, Task, manifest_combine
 
 REPO = Path(__file__).resolve().parents[2]
-COMMITTED = sorted([*REPO.glob("models/*/manifest.json"),
-                    *REPO.glob("operators/src/test/resources/bundles/*/manifest.json")])
+COMMITTED = sorted(
+    [*REPO.glob("models/*/manifest.json"), *REPO.glob("operators/src/test/resources/bundles/*/manifest.json")]
+)
 
 
 def test_there_are_committed_manifests() -> None:
@@ -31,11 +33,21 @@ def test_committed_manifests_round_trip_key_for_key(path: Path) -> None:
 
 
 def _manifest(**kw: object) -> Manifest:
-    stages = [StageEntry.of(k, k == 1, [4] if k == 0 else [8], [8], 100 * (k + 1), {"1": 1.0, "64": 0.5})
-              for k in range(2)]
-    return Manifest(model_id="m", model_version="v", task=Task.FEATURES, classes=["a", "b"],
-                    input=InputSpec([4], Task.FEATURES.layout, [0.0] * 4, [1.0] * 4), carry_dim=1, stages=stages,
-                    exit=ExitSpec("independent", "model", "maxprob", [0.9, 0.0]), training={"method": "joint"}, **kw)
+    stages = [
+        StageEntry.of(k, k == 1, [4] if k == 0 else [8], [8], 100 * (k + 1), {"1": 1.0, "64": 0.5}) for k in range(2)
+    ]
+    return Manifest(
+        model_id="m",
+        model_version="v",
+        task=Task.FEATURES,
+        classes=["a", "b"],
+        input=InputSpec([4], Task.FEATURES.layout, [0.0] * 4, [1.0] * 4),
+        carry_dim=1,
+        stages=stages,
+        exit=ExitSpec("independent", "model", "maxprob", [0.9, 0.0]),
+        training={"method": "joint"},
+        **kw,
+    )
 
 
 def test_manifest_writes_the_contract_layout(tmp_path: Path) -> None:
@@ -44,8 +56,18 @@ def test_manifest_writes_the_contract_layout(tmp_path: Path) -> None:
     text = (tmp_path / "manifest.json").read_text()
     assert text.endswith("}\n")
     d = json.loads(text)
-    assert list(d) == ["format_version", "model_id", "model_version", "task", "classes", "input", "carry_dim",
-                       "stages", "exit", "training"]
+    assert list(d) == [
+        "format_version",
+        "model_id",
+        "model_version",
+        "task",
+        "classes",
+        "input",
+        "carry_dim",
+        "stages",
+        "exit",
+        "training",
+    ]
     assert d["format_version"] == 2 and d["task"] == "features" and d["input"]["layout"] == "features"
     assert "window" not in d["input"]
     first, last = d["stages"]
@@ -97,8 +119,11 @@ def test_registry_properties() -> None:
 
 def test_every_threshold_rule_has_a_score() -> None:
     assert tuple(THRESHOLD_SCORES) == THRESHOLD_RULES
-    with pytest.raises(ValueError, match=r"unknown threshold rule 'gate'; use one of \('maxprob', 'entropy', "
-                                         r"'margin'\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown threshold rule 'gate'; use one of \('maxprob', 'entropy', "
+        r"'margin'\)",
+    ):
         score_rule("gate", torch.zeros(2, 3))
 
 

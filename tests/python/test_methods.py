@@ -1,4 +1,5 @@
 """Every training method learns: on a small generated split its best exit beats the majority class clearly."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,16 +19,28 @@ def _majority(y: np.ndarray) -> float:
 @pytest.mark.parametrize("method", ["joint", "boost", "consistent", "jei"])
 def test_method_trains_above_chance_on_features(small_features, method: str) -> None:
     p = prepare(small_features)
-    model = train(model_config(small_features), TrainConfig(method=method, epochs=4, batch_size=64, seed=3),
-                  p.x["train"], p.y["train"], p.x["val"], p.y["val"])
+    model = train(
+        model_config(small_features),
+        TrainConfig(method=method, epochs=4, batch_size=64, seed=3),
+        p.x["train"],
+        p.y["train"],
+        p.x["val"],
+        p.y["val"],
+    )
     acc = exit_accuracy(model, p.x["test"], p.y["test"])
     assert max(acc) >= _majority(p.y["test"]) + 0.15, f"{method}: per-exit test accuracy {acc}"
 
 
 def test_cnn_trains_above_chance_on_windows(small_sensor) -> None:
     p = prepare(small_sensor)
-    model = train(model_config(small_sensor, [8, 16, 16, 16]), TrainConfig(method="boost", epochs=4, batch_size=64),
-                  p.x["train"], p.y["train"], p.x["val"], p.y["val"])
+    model = train(
+        model_config(small_sensor, [8, 16, 16, 16]),
+        TrainConfig(method="boost", epochs=4, batch_size=64),
+        p.x["train"],
+        p.y["train"],
+        p.x["val"],
+        p.y["val"],
+    )
     acc = exit_accuracy(model, p.x["test"], p.y["test"])
     assert acc[-1] >= _majority(p.y["test"]) + 0.08, f"per-exit test accuracy {acc}"
 
@@ -103,7 +116,13 @@ def test_keep_best_returns_the_epoch_validation_liked_best(small_features, monke
         return accs
 
     monkeypatch.setattr(train_module, "exit_accuracy", recording)
-    model = train(model_config(small_features), train_config("features", method="boost", epochs=5, batch_size=64),
-                  p.x["train"], p.y["train"], p.x["val"], p.y["val"])
+    model = train(
+        model_config(small_features),
+        train_config("features", method="boost", epochs=5, batch_size=64),
+        p.x["train"],
+        p.y["train"],
+        p.x["val"],
+        p.y["val"],
+    )
     assert len(seen) == 5
     assert real(model, p.x["val"], p.y["val"])[-1] == pytest.approx(max(seen))

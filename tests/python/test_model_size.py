@@ -1,4 +1,5 @@
 """Model size and shape options (--size s|m|l, --stages, --widths, --blocks, --kernel) and the whole-model graph."""
+
 from __future__ import annotations
 
 import json
@@ -63,9 +64,17 @@ def test_mlp_sizes_keep_one_state_width() -> None:
     assert len(stage_flops(net)) == 3
 
 
-@pytest.mark.parametrize("opts,message", [({"stages": 9}, "2-8"), ({"stages": 1}, "2-8"),
-                                          ({"widths": [8] * 9}, "2-8"), ({"kernel": 4}, "odd"),
-                                          ({"widths": [8, 8], "stages": 3}, "--stages 3"), ({"size": "xl"}, "size")])
+@pytest.mark.parametrize(
+    "opts,message",
+    [
+        ({"stages": 9}, "2-8"),
+        ({"stages": 1}, "2-8"),
+        ({"widths": [8] * 9}, "2-8"),
+        ({"kernel": 4}, "odd"),
+        ({"widths": [8, 8], "stages": 3}, "--stages 3"),
+        ({"size": "xl"}, "size"),
+    ],
+)
 def test_bad_shape_options_are_refused(opts: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         shape = ModelShape(**opts)
@@ -74,8 +83,19 @@ def test_bad_shape_options_are_refused(opts: dict, message: str) -> None:
 
 def test_cli_refuses_bad_shape_options_before_reading_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as e:
-        cli.main(["build", "--task", "sensor-window", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "b"),
-                  "--stages", "9"])
+        cli.main(
+            [
+                "build",
+                "--task",
+                "sensor-window",
+                "--data",
+                str(tmp_path / "none"),
+                "--out",
+                str(tmp_path / "b"),
+                "--stages",
+                "9",
+            ]
+        )
     assert e.value.code == 2
     assert "2-8 stages" in capsys.readouterr().err
 

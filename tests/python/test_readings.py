@@ -1,4 +1,5 @@
 """A user's recordings: formats, column settings, sample period, the job's window cut, splits, and every error."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,14 @@ REPO = Path(__file__).resolve().parents[2]
 T0 = 1_700_000_000_000
 
 
-def recordings(classes=("sit", "walk", "run"), per_class: int = 4, n: int = 120, period: float = 31.25,
-               channels: int = 2, seed: int = 0) -> pd.DataFrame:
+def recordings(
+    classes=("sit", "walk", "run"),
+    per_class: int = 4,
+    n: int = 120,
+    period: float = 31.25,
+    channels: int = 2,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Readings of ``per_class`` recordings per class, timestamps to the ms; the value encodes (recording, index,
     channel) so every window can be checked element by element."""
     rows = []
@@ -40,8 +47,14 @@ def recordings(classes=("sit", "walk", "run"), per_class: int = 4, n: int = 120,
 
 
 def cfg(path: Path, **kw) -> ReadingsConfig:
-    base = dict(readings=path, recording_column="subject", time_column="ts", label_column="activity",
-                window_size=32, window_slide=8)
+    base = dict(
+        readings=path,
+        recording_column="subject",
+        time_column="ts",
+        label_column="activity",
+        window_size=32,
+        window_slide=8,
+    )
     base.update(kw)
     return ReadingsConfig(**base)
 
@@ -74,8 +87,9 @@ def test_csv_parquet_and_avro_give_the_same_dataset(tmp_path: Path) -> None:
 
 def test_the_avro_writer_uses_the_projects_schema() -> None:
     committed = json.loads((REPO / "schemas/src/main/avro/SensorReading.avsc").read_text())
-    assert fastavro.schema.to_parsing_canonical_form(fastavro.parse_schema(committed)) == \
-        fastavro.schema.to_parsing_canonical_form(fastavro.parse_schema(SENSOR_READING_SCHEMA))
+    assert fastavro.schema.to_parsing_canonical_form(
+        fastavro.parse_schema(committed)
+    ) == fastavro.schema.to_parsing_canonical_form(fastavro.parse_schema(SENSOR_READING_SCHEMA))
 
 
 def test_windows_are_cut_as_the_job_cuts_them(tmp_path: Path) -> None:
@@ -89,8 +103,16 @@ def test_windows_are_cut_as_the_job_cuts_them(tmp_path: Path) -> None:
     labels = frame.loc[rec, "activity"].to_numpy().copy()
     labels[39] = "walk"  # the last reading of the window ending at 39
     frame.loc[rec, "activity"] = labels
-    ds = load_readings(cfg(write_csv(frame, tmp_path / "r.csv"), window_size=16, window_slide=8,
-                           split_column=None, val_fraction=0.34, test_fraction=0.34))
+    ds = load_readings(
+        cfg(
+            write_csv(frame, tmp_path / "r.csv"),
+            window_size=16,
+            window_slide=8,
+            split_column=None,
+            val_fraction=0.34,
+            test_fraction=0.34,
+        )
+    )
     assert ds.window.sample_period_ms == 10 and ds.window.max_gap_ms == default_max_gap(10) == 32
     allsplits = [ds.train, ds.val, ds.test]
     ends = {int(e): (sp, i) for sp in allsplits for i, (k, e) in enumerate(zip(sp.keys, sp.end_ms)) if k == "s00"}
@@ -121,8 +143,10 @@ def test_iso_times_and_seconds_read_as_milliseconds(tmp_path: Path) -> None:
     iso["ts"] = pd.to_datetime(iso["ts"], unit="ms", utc=True).map(lambda t: t.isoformat())
     secs = frame.copy()
     secs["ts"] = secs["ts"] / 1000.0
-    for other in (load_readings(cfg(write_csv(iso, tmp_path / "iso.csv"), window_size=16)),
-                  load_readings(cfg(write_csv(secs, tmp_path / "s.csv"), window_size=16, time_unit="s"))):
+    for other in (
+        load_readings(cfg(write_csv(iso, tmp_path / "iso.csv"), window_size=16)),
+        load_readings(cfg(write_csv(secs, tmp_path / "s.csv"), window_size=16, time_unit="s")),
+    ):
         assert other.window == ms.window
         assert other.train.end_ms.tolist() == ms.train.end_ms.tolist()
 
@@ -135,8 +159,9 @@ def test_splits_go_by_recording_and_follow_the_seed(tmp_path: Path) -> None:
     assert sum(len(s) for s in sets) == 18
     for cls in range(3):  # every class in every split
         assert all(cls in a.split(s).y for s in ("train", "val", "test"))
-    assert [b.split(s).keys.tolist() for s in ("train", "val", "test")] == \
-        [a.split(s).keys.tolist() for s in ("train", "val", "test")]
+    assert [b.split(s).keys.tolist() for s in ("train", "val", "test")] == [
+        a.split(s).keys.tolist() for s in ("train", "val", "test")
+    ]
     assert set(c.test.keys.tolist()) != set(a.test.keys.tolist())
 
 
@@ -167,11 +192,20 @@ def test_different_data_set_shape(tmp_path: Path) -> None:
 @pytest.mark.parametrize("fmt", ["yaml", "json", "toml"])
 def test_a_dataset_file_holds_the_settings(tmp_path: Path, fmt: str) -> None:
     write_csv(recordings(), tmp_path / "walk.csv")
-    settings = {"readings": "walk.csv", "recording_column": "subject", "time_column": "ts",
-                "label_column": "activity", "channels": ["ch1"], "window_size": 32, "window_slide": 8}
-    text = {"json": json.dumps(settings),
-            "yaml": "\n".join(f"{k}: {json.dumps(v)}" for k, v in settings.items()),
-            "toml": "\n".join(f"{k} = {json.dumps(v)}" for k, v in settings.items())}[fmt]
+    settings = {
+        "readings": "walk.csv",
+        "recording_column": "subject",
+        "time_column": "ts",
+        "label_column": "activity",
+        "channels": ["ch1"],
+        "window_size": 32,
+        "window_slide": 8,
+    }
+    text = {
+        "json": json.dumps(settings),
+        "yaml": "\n".join(f"{k}: {json.dumps(v)}" for k, v in settings.items()),
+        "toml": "\n".join(f"{k} = {json.dumps(v)}" for k, v in settings.items()),
+    }[fmt]
     (tmp_path / f"d.{fmt}").write_text(text)
     ds = load_readings(ReadingsConfig(**load_config_file(tmp_path / f"d.{fmt}")))
     assert ds.train.x.shape[1:] == (1, 32)
@@ -180,16 +214,30 @@ def test_a_dataset_file_holds_the_settings(tmp_path: Path, fmt: str) -> None:
 def test_feature_tables(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     n = 90
-    frame = pd.DataFrame({"f1": rng.normal(size=n), "f2": rng.normal(size=n), "name": [f"e{i}" for i in range(n)],
-                          "kind": np.repeat(["x", "y", "z"], 30)})
-    ds = load_readings(ReadingsConfig(readings=write_csv(frame, tmp_path / "f.csv"), task="features",
-                                      label_column="kind"))
+    frame = pd.DataFrame(
+        {
+            "f1": rng.normal(size=n),
+            "f2": rng.normal(size=n),
+            "name": [f"e{i}" for i in range(n)],
+            "kind": np.repeat(["x", "y", "z"], 30),
+        }
+    )
+    ds = load_readings(
+        ReadingsConfig(readings=write_csv(frame, tmp_path / "f.csv"), task="features", label_column="kind")
+    )
     assert ds.task == "features" and ds.classes == ["x", "y", "z"] and ds.train.x.shape[1] == 2
     assert len(ds.train) + len(ds.val) + len(ds.test) == n and len(ds.val) > 0 and len(ds.test) > 0
     frame["machine"] = [f"m{i % 9}" for i in range(n)]
     frame["kind"] = [["x", "y", "z"][(i % 9) % 3] for i in range(n)]
-    grouped = load_readings(ReadingsConfig(readings=write_csv(frame, tmp_path / "g.csv"), task="features",
-                                           label_column="kind", recording_column="machine", channels=["f1", "f2"]))
+    grouped = load_readings(
+        ReadingsConfig(
+            readings=write_csv(frame, tmp_path / "g.csv"),
+            task="features",
+            label_column="kind",
+            recording_column="machine",
+            channels=["f1", "f2"],
+        )
+    )
     assert not set(grouped.train.keys.tolist()) & set(grouped.test.keys.tolist())
 
 

@@ -1,4 +1,5 @@
 """convert-readings: a readings file (CSV, Parquet, Avro) as an Avro container of SensorReading for the simulator."""
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,15 @@ def _frame() -> pd.DataFrame:
         start = pd.Timestamp("2024-05-01T12:00:00Z") + pd.Timedelta(minutes=r)
         for i in range(30):
             t = start + pd.Timedelta(microseconds=31_250 * i)
-            rows.append({"rec": f"r{r}", "ts": t.isoformat().replace("+00:00", "Z"), "ax": rng.normal() + r,
-                         "ay": float(i), "act": ["sit", "walk", "run"][r % 3]})
+            rows.append(
+                {
+                    "rec": f"r{r}",
+                    "ts": t.isoformat().replace("+00:00", "Z"),
+                    "ax": rng.normal() + r,
+                    "ay": float(i),
+                    "act": ["sit", "walk", "run"][r % 3],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -39,8 +47,9 @@ FLAGS = ["--recording-column", "rec", "--time-column", "ts", "--label-column", "
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_converts_every_reading_with_its_recording_time_values_and_label(tmp_path: Path, suffix: str,
-                                                                         capsys: pytest.CaptureFixture) -> None:
+def test_converts_every_reading_with_its_recording_time_values_and_label(
+    tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture
+) -> None:
     frame = _frame()
     src = tmp_path / f"readings{suffix}"
     frame.to_csv(src, index=False) if suffix == ".csv" else frame.to_parquet(src, index=False)
@@ -65,8 +74,16 @@ def test_an_avro_container_of_sensor_readings_round_trips(tmp_path: Path) -> Non
     first = tmp_path / "first.avro"
     frame = _frame()
     frame.to_csv(tmp_path / "r.csv", index=False)
-    convert_readings(ReadingsConfig(readings=tmp_path / "r.csv", recording_column="rec", time_column="ts",
-                                    label_column="act", channels=["ax", "ay"]), first)
+    convert_readings(
+        ReadingsConfig(
+            readings=tmp_path / "r.csv",
+            recording_column="rec",
+            time_column="ts",
+            label_column="act",
+            channels=["ax", "ay"],
+        ),
+        first,
+    )
     again = tmp_path / "again.avro"
     assert main(["convert-readings", str(first), "--out", str(again)]) == 0  # SensorReading's own column names
     assert _read(again) == _read(first)
@@ -75,14 +92,44 @@ def test_an_avro_container_of_sensor_readings_round_trips(tmp_path: Path) -> Non
 def test_split_writes_only_the_recordings_build_tests_on(tmp_path: Path) -> None:
     src = tmp_path / "r.csv"
     _frame().to_csv(src, index=False)
-    cfg = ReadingsConfig(readings=src, recording_column="rec", time_column="ts", label_column="act",
-                         channels=["ax", "ay"], window_size=8, window_slide=4, val_fraction=0.34,
-                         test_fraction=0.34, seed=3)
+    cfg = ReadingsConfig(
+        readings=src,
+        recording_column="rec",
+        time_column="ts",
+        label_column="act",
+        channels=["ax", "ay"],
+        window_size=8,
+        window_slide=4,
+        val_fraction=0.34,
+        test_fraction=0.34,
+        seed=3,
+    )
     test_ids = set(load_readings(cfg).test.keys.tolist())
     out = tmp_path / "test.avro"
-    assert main(["convert-readings", str(src), *FLAGS, "--window-size", "8", "--window-slide", "4",
-                 "--val-fraction", "0.34", "--test-fraction", "0.34", "--seed", "3", "--split", "test",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "convert-readings",
+                str(src),
+                *FLAGS,
+                "--window-size",
+                "8",
+                "--window-slide",
+                "4",
+                "--val-fraction",
+                "0.34",
+                "--test-fraction",
+                "0.34",
+                "--seed",
+                "3",
+                "--split",
+                "test",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     written = {r["sensorId"] for r in _read(out)}
     assert written == test_ids and len(written) == 3  # one recording of each class
 
@@ -91,30 +138,52 @@ def test_without_a_label_column_readings_carry_no_labels(tmp_path: Path, capsys:
     src = tmp_path / "r.csv"
     _frame().drop(columns=["act"]).to_csv(src, index=False)
     out = tmp_path / "out.avro"
-    assert main(["convert-readings", str(src), "--recording-column", "rec", "--time-column", "ts",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["convert-readings", str(src), "--recording-column", "rec", "--time-column", "ts", "--out", str(out)]) == 0
+    )
     assert "no labels" in capsys.readouterr().out
     assert {r["label"] for r in _read(out)} == {None}
     # Asked for by name, a missing label column is an error.
-    assert main(["convert-readings", str(src), "--recording-column", "rec", "--time-column", "ts",
-                 "--label-column", "act", "--out", str(out)]) == 2
+    assert (
+        main(
+            [
+                "convert-readings",
+                str(src),
+                "--recording-column",
+                "rec",
+                "--time-column",
+                "ts",
+                "--label-column",
+                "act",
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
 
 
-@pytest.mark.parametrize("edit, flags, message", [
-    (lambda f: f, ["--recording-column", "nope"], r"no column 'nope'.*--recording-column"),
-    (lambda f: f.assign(ax=f["ax"].where(f.index != 40)), [], r"row 41: column 'ax' is empty"),
-    (lambda f: pd.concat([f.iloc[:1], f.iloc[:1]]), [], r"two readings at the same time"),
-    (lambda f: f.iloc[::-1], [], r"time goes backwards in recording"),
-])
-def test_bad_input_is_one_line_naming_what_to_fix(tmp_path: Path, capsys: pytest.CaptureFixture, edit, flags,
-                                                    message: str) -> None:
+@pytest.mark.parametrize(
+    "edit, flags, message",
+    [
+        (lambda f: f, ["--recording-column", "nope"], r"no column 'nope'.*--recording-column"),
+        (lambda f: f.assign(ax=f["ax"].where(f.index != 40)), [], r"row 41: column 'ax' is empty"),
+        (lambda f: pd.concat([f.iloc[:1], f.iloc[:1]]), [], r"two readings at the same time"),
+        (lambda f: f.iloc[::-1], [], r"time goes backwards in recording"),
+    ],
+)
+def test_bad_input_is_one_line_naming_what_to_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture, edit, flags, message: str
+) -> None:
     src = tmp_path / "r.csv"
     edit(_frame()).to_csv(src, index=False)
     args = dict(zip(FLAGS[::2], FLAGS[1::2]))
     for k, v in zip(flags[::2], flags[1::2]):
         args[k] = v
-    assert main(["convert-readings", str(src), *[x for kv in args.items() for x in kv],
-                 "--out", str(tmp_path / "o.avro")]) == 2
+    assert (
+        main(["convert-readings", str(src), *[x for kv in args.items() for x in kv], "--out", str(tmp_path / "o.avro")])
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert re.search(message, err), err
@@ -147,8 +216,24 @@ def test_the_java_its_basicmotions_readings_are_the_committed_csv_converted(tmp_
     csv = REPO / "models" / "basicmotions-cnn" / "test-readings.csv"
     committed = REPO / "jobs" / "src" / "test" / "resources" / "basicmotions" / "test-readings.avro"
     fresh = tmp_path / "fresh.avro"
-    assert main(["convert-readings", str(csv), "--recording-column", "recording", "--time-column", "time",
-                 "--label-column", "activity", "--out", str(fresh)]) == 0
+    assert (
+        main(
+            [
+                "convert-readings",
+                str(csv),
+                "--recording-column",
+                "recording",
+                "--time-column",
+                "time",
+                "--label-column",
+                "activity",
+                "--out",
+                str(fresh),
+            ]
+        )
+        == 0
+    )
     assert _read(committed) == _read(fresh), (
         f"regenerate: ./exitflow convert-readings {csv.relative_to(REPO)} --recording-column recording "
-        f"--time-column time --label-column activity --out {committed.relative_to(REPO)}")
+        f"--time-column time --label-column activity --out {committed.relative_to(REPO)}"
+    )

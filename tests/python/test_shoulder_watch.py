@@ -1,6 +1,7 @@
 """The larger real data set of bench/datasets/shoulder-watch.sh (seglearn's smartwatch recordings) converts from the
 installed seglearn wheel, loads with its dataset file, and has the subjects, classes, channels and subject-wise
 splits that bench/RESULTS.md states. No training here (the bench script does that)."""
+
 from __future__ import annotations
 
 import importlib.machinery

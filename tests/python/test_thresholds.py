@@ -1,4 +1,5 @@
 """MSDNet sweep, default operating point and oracle on hand-made exit outputs."""
+
 from __future__ import annotations
 
 import numpy as np
