@@ -31,6 +31,11 @@ def test_ruff_finds_nothing() -> None:
     _run(_tool("ruff"), "check", "src", "tests/python")
 
 
+def test_code_is_formatted() -> None:
+    """``ruff format src tests/python`` has been applied (run it to fix this test)."""
+    _run(_tool("ruff"), "format", "--check", "src", "tests/python")
+
+
 def test_mypy_finds_nothing() -> None:
     # The cache beside the venv outlives a fresh checkout: a cold run reads torch's stubs for about 20 s of CPU, a warm
     # one about 1 s.
