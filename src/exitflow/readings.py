@@ -18,12 +18,17 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import tomllib
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser as a package (tomli became the standard library's tomllib in 3.11)
+    import tomli as tomllib
 
 from .data import WINDOW_SIZE, WINDOW_SLIDE, DataError, Dataset, Split, WindowCut, cut_windows
 from .registry import Task
