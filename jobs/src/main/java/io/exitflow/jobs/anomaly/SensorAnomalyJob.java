@@ -108,7 +108,7 @@ public final class SensorAnomalyJob {
             predictions.flatMap(new AlertRule(alerts.alerting(), cfg.get(JobOptions.ALERT_MIN_PROBABILITY)),
                             new AvroTypeInfo<>(Alert.class))
                     .name("alerts").uid("alerts")
-                    .sinkTo(io.exactlyOnceSink(cfg.get(JobOptions.ALERT_TOPIC), Alert.class, Alert::getSensorId,
+                    .sinkTo(io.dataSink(cfg.get(JobOptions.ALERT_TOPIC), Alert.class, Alert::getSensorId,
                             "alerts"))
                     .name("alert sink").uid("alert-sink");
         }

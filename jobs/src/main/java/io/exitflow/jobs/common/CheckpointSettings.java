@@ -5,6 +5,7 @@ import java.util.Optional;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -16,7 +17,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *   <li>checkpoints in the JobManager's memory (no checkpoint directory in the job's settings or in the effective
  *       Flink configuration, or {@code execution.checkpointing.storage: jobmanager}): past 5 MB of state every
  *       checkpoint fails, so nothing is ever committed; refused unless {@code --allow-jobmanager-checkpoints};</li>
- *   <li>a transaction timeout that does not cover the checkpoints ({@link ExactlyOnceCheck#checkTimeouts}).</li>
+ *   <li>a transaction timeout that does not cover the checkpoints ({@link ExactlyOnceCheck#checkTimeouts}; with
+ *       {@code --delivery-guarantee exactly-once} only, the sinks of at-least-once have no transactions).</li>
  * </ul>
  */
 public final class CheckpointSettings {
@@ -51,7 +53,10 @@ public final class CheckpointSettings {
             env.configure(c);
         });
         requireDurableStorage(env.getConfiguration(), cfg);
-        ExactlyOnceCheck.checkTimeouts(cfg, env.getCheckpointConfig().getTolerableCheckpointFailureNumber());
+        if (KafkaIo.deliveryGuarantee(cfg) == DeliveryGuarantee.EXACTLY_ONCE) {
+            // at-least-once sinks keep no transaction open across checkpoints: no timeout to check
+            ExactlyOnceCheck.checkTimeouts(cfg, env.getCheckpointConfig().getTolerableCheckpointFailureNumber());
+        }
     }
 
     /**

@@ -125,9 +125,10 @@ public final class DeadLetters {
     }
 
     /**
-     * Writes {@code deadLetters} to {@code --dead-letter-topic} exactly once, each first {@link #bounded} to
-     * {@code --dead-letter-max-payload-bytes} (checked here, at start, against the producer's
-     * {@code max.request.size}), so no dead letter is too large for its producer, whatever record it carries.
+     * Writes {@code deadLetters} to {@code --dead-letter-topic} (exactly once, or at least once by
+     * {@code --delivery-guarantee}), each first {@link #bounded} to {@code --dead-letter-max-payload-bytes}
+     * (checked here, at start, against the producer's {@code max.request.size}), so no dead letter is too large for
+     * its producer, whatever record it carries.
      *
      * @throws IllegalArgumentException when the payload bound does not fit the producer ({@link #maxPayloadBytes})
      */
@@ -136,7 +137,7 @@ public final class DeadLetters {
         deadLetters
                 .map(new Bound(max), new AvroTypeInfo<>(DeadLetter.class))
                 .name("bound dead letters").uid("bound-dead-letters")
-                .sinkTo(io.exactlyOnceSink(cfg.get(JobOptions.DEAD_LETTER_TOPIC), DeadLetter.class,
+                .sinkTo(io.dataSink(cfg.get(JobOptions.DEAD_LETTER_TOPIC), DeadLetter.class,
                         DeadLetter::getSourceTopic, "dead-letters"))
                 .name("dead-letter sink").uid("dead-letter-sink");
     }

@@ -19,8 +19,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * The part both jobs share: early-exit inference over a stream of requests, the thresholds read back from
- * the control topic, the feedback loop, and the Kafka outputs (predictions and dead letters exactly once;
- * stage stats and threshold updates at least once).
+ * the control topic, the feedback loop, and the Kafka outputs (predictions and dead letters exactly once, or at
+ * least once by {@code --delivery-guarantee}; stage stats and threshold updates at least once).
  */
 public final class InferencePipeline {
     private final StreamExecutionEnvironment env;
@@ -92,7 +92,7 @@ public final class InferencePipeline {
 
         EarlyExit.Result out = earlyExit.apply(requests, control);
 
-        out.predictions().sinkTo(io.exactlyOnceSink(cfg.get(JobOptions.PREDICTION_TOPIC), Prediction.class,
+        out.predictions().sinkTo(io.dataSink(cfg.get(JobOptions.PREDICTION_TOPIC), Prediction.class,
                 Prediction::getKey, "predictions")).name("predictions sink").uid("predictions-sink");
 
         String statsTopic = cfg.get(JobOptions.STATS_TOPIC);

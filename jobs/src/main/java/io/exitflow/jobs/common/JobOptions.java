@@ -15,6 +15,7 @@ import java.util.Optional;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 
 /**
  * Every setting of the ExitFlow jobs, with its key, type, default and meaning: the one place each job default is
@@ -133,6 +134,14 @@ public final class JobOptions {
                     + "transaction stays open before its checkpoint commits it."));
     /** {@link #TRANSACTION_TIMEOUT} in milliseconds (its older spelling {@code --transaction-timeout-ms}). */
     public static final ConfigOption<Long> TRANSACTION_TIMEOUT_MS = millis(TRANSACTION_TIMEOUT);
+    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE = ConfigOptions
+            .key(PREFIX + "delivery-guarantee")
+            .enumType(DeliveryGuarantee.class).defaultValue(DeliveryGuarantee.EXACTLY_ONCE)
+            .withDescription("Guarantee of the prediction, alert and dead-letter sinks (Flink's DeliveryGuarantee): "
+                    + "exactly-once (transactions committed at each checkpoint; read_committed consumers see output "
+                    + "only then, up to a checkpoint interval later) or at-least-once (no transactions: output is "
+                    + "visible as soon as it is sent, and a restart may write some of it twice). The transaction "
+                    + "checks at start apply to exactly-once only.");
 
     // --- Flink ------------------------------------------------------------------------------------------------
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = millisSpelling(ConfigOptions

@@ -12,6 +12,7 @@ import java.util.Properties;
 import java.util.Set;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.avro.specific.SpecificRecordBase;
+import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -26,7 +27,8 @@ import org.apache.kafka.common.config.ConfigDef;
 
 /**
  * Kafka sources and sinks of the jobs, configured from {@link JobOptions}: decoding sources that turn bad
- * records into dead letters, and Avro sinks (exactly-once for data, at-least-once for control traffic).
+ * records into dead letters, and Avro sinks (for data exactly-once, or at-least-once with
+ * {@code --delivery-guarantee at-least-once}; at-least-once for control traffic).
  */
 public final class KafkaIo {
     private final JobConfig cfg;
@@ -142,6 +144,35 @@ public final class KafkaIo {
                 .setDeserializer(new DecodingDeserializer<>(type, validator, schemaRegistry));
         bound(b);
         return b.build();
+    }
+
+    /**
+     * The guarantee of the job's data sinks ({@code --delivery-guarantee}): exactly-once or at-least-once.
+     *
+     * @throws IllegalArgumentException naming the flag for {@code none}, which the jobs do not offer
+     */
+    public static DeliveryGuarantee deliveryGuarantee(JobConfig cfg) {
+        DeliveryGuarantee g = cfg.get(JobOptions.DELIVERY_GUARANTEE);
+        if (g != DeliveryGuarantee.EXACTLY_ONCE && g != DeliveryGuarantee.AT_LEAST_ONCE) {
+            throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.DELIVERY_GUARANTEE) + " must be "
+                    + DeliveryGuarantee.EXACTLY_ONCE + " or " + DeliveryGuarantee.AT_LEAST_ONCE + ", got '" + g
+                    + "' (a sink without a guarantee would drop output on any failure without a word)");
+        }
+        return g;
+    }
+
+    /**
+     * A sink of the job's data (predictions, alerts, dead letters) with the guarantee of
+     * {@code --delivery-guarantee}: {@link #exactlyOnceSink} (the default), or a plain at-least-once
+     * {@link KafkaSink} (no transactions, so no transaction checks: records are visible as soon as they are sent,
+     * flushed at each checkpoint, and a restart may write some twice).
+     *
+     * @param role short unique name of this sink within the job (part of its transactional ids when exactly once)
+     */
+    public <T extends SpecificRecord> Sink<T> dataSink(String topic, Class<T> type, RecordKey<T> key, String role) {
+        return deliveryGuarantee(cfg) == DeliveryGuarantee.EXACTLY_ONCE
+                ? exactlyOnceSink(topic, type, key, role)
+                : atLeastOnceSink(topic, type, key);
     }
 
     /**

@@ -3,6 +3,7 @@ package io.exitflow.jobs.simulator;
 import io.exitflow.jobs.anomaly.SensorAnomalyJob;
 import io.exitflow.jobs.common.CommandLine;
 import io.exitflow.jobs.common.JobOptions;
+import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -52,10 +53,16 @@ public final class SimulatorOptions {
             .stringType().defaultValue("dataset")
             .withDescription("Event times: dataset (the dataset files' times; with --readings the file's earliest "
                     + "time), now (rebased to the wall clock at start) or epoch milliseconds.");
+    public static final ConfigOption<Duration> MAX_CATCH_UP = ConfigOptions.key(PREFIX + "max-catch-up")
+            .durationType().defaultValue(Duration.ofMillis(20))
+            .withDescription("Most of the schedule's time a sender that fell behind (slow start, full producer buffer, "
+                    + "loaded machine) sends at once to catch up; readings it is further behind are given up (counted, "
+                    + "logged), not sent later above the rate, so the rate holds: over any span T at most rate x (T + "
+                    + "this). A large value (1h) sends every reading the schedule asked for, in bursts.");
 
     /** The simulator's command line, in the order {@code --help} lists it. */
     public static List<ConfigOption<?>> all() {
         return List.of(JobOptions.BOOTSTRAP_SERVERS, JobOptions.KAFKA_PROPERTIES, TOPIC, SCHEDULE, SENSORS, SPLIT,
-                READINGS, LOOP, END_FLUSH, BAD_SHARE, MAX_EVENTS, START_TIME, SEED);
+                READINGS, LOOP, END_FLUSH, BAD_SHARE, MAX_EVENTS, START_TIME, SEED, MAX_CATCH_UP);
     }
 }

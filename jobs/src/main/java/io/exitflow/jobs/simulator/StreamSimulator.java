@@ -7,6 +7,7 @@ import io.exitflow.jobs.common.KafkaClientProperties;
 import io.exitflow.schemas.SensorReading;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -68,6 +69,7 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         RecordedReadings readings;
         boolean loop = SimulatorOptions.LOOP.defaultValue().on();
         boolean endFlush = SimulatorOptions.END_FLUSH.defaultValue().on();
+        Duration maxCatchUp = SimulatorOptions.MAX_CATCH_UP.defaultValue();
 
         public Settings bootstrapServers(String s) { this.bootstrapServers = s; return this; }
         /** Producer settings (security, tuning) besides the simulator's own, as from {@code --kafka-properties}. */
@@ -92,6 +94,11 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         public Settings loop(boolean b) { this.loop = b; return this; }
         /** With readings, after the last one: {@link #sendEndFlush()} (releases the recordings' last windows). */
         public Settings endFlush(boolean b) { this.endFlush = b; return this; }
+        /**
+         * Most of the schedule's time a sender that fell behind sends at once to catch up; further behind, the
+         * readings it could not send on time are given up ({@link FixedRatePacer}), so the rate holds.
+         */
+        public Settings maxCatchUp(Duration d) { this.maxCatchUp = d; return this; }
 
         long startMillis() {
             switch (startTime) {
@@ -120,6 +127,9 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
             if (readings == null && (loop || endFlush)) {
                 throw new IllegalArgumentException("--loop and --end-flush apply to --readings only");
             }
+            if (maxCatchUp == null || maxCatchUp.isNegative()) {
+                throw new IllegalArgumentException("--max-catch-up must be a duration of 0 or more, got " + maxCatchUp);
+            }
             startMillis(); // a bad --start-time fails here, before anything is sent
         }
     }
@@ -129,6 +139,8 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
     private final SendListener listener;
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong bad = new AtomicLong();
+    /** Readings the schedule asked for that the sender could not send on time and gave up ({@link FixedRatePacer}). */
+    private final AtomicLong shortfall = new AtomicLong();
     private final Map<BadRecords.Kind, AtomicLong> badByKind = new EnumMap<>(BadRecords.Kind.class);
     private final AtomicReference<Exception> sendError = new AtomicReference<>();
     private volatile boolean stopped;
@@ -177,7 +189,9 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         RateSchedule schedule = settings.schedule;
         long total = schedule.totalMillis();
         BadRecords.Kind[] kind = new BadRecords.Kind[1];
+        FixedRatePacer pacer = new FixedRatePacer(schedule, settings.maxCatchUp);
         long start = System.nanoTime();
+        long shortfallLoggedNanos = start;
         if (settings.readings != null) {
             LOG.info("simulator: replaying {}{}, rebased to start at {}, schedule {}, bad share {}, to topic {}",
                     settings.readings, settings.loop ? " in a loop" : "", Instant.ofEpochMilli(settings.startMillis()),
@@ -193,7 +207,18 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
                 break;
             }
             currentRate = schedule.rateAt(elapsedMillis);
-            long due = Math.min(settings.maxEvents, (long) schedule.eventsDueAt(elapsedMillis));
+            long due = Math.min(settings.maxEvents, sent.get() + pacer.toSend(elapsedMillis, sent.get()));
+            if (pacer.shortfall() > shortfall.get()) {
+                shortfall.set(pacer.shortfall());
+                long now = System.nanoTime();
+                if (now - shortfallLoggedNanos > 10_000_000_000L) {
+                    shortfallLoggedNanos = now;
+                    LOG.warn("simulator: behind the schedule's {} readings/s by more than --max-catch-up {}; {} "
+                            + "readings given up so far (sent {}); the sender or the broker is too slow for the rate",
+                            String.format(Locale.ROOT, "%.0f", currentRate), settings.maxCatchUp, shortfall.get(),
+                            sent.get());
+                }
+            }
             if (sent.get() >= due) {
                 sleepMillis(1);
                 continue;
@@ -222,8 +247,10 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         }
         producer.flush();
         checkSendError();
-        LOG.info("simulator: done, {} readings and {} bad records sent{}", sent.get(), bad.get(),
-                exhausted ? " (every reading of " + settings.readings.file() + ")" : "");
+        LOG.info("simulator: done, {} readings and {} bad records sent{}; {} readings of the schedule given up "
+                + "(sender behind by more than --max-catch-up {})", sent.get(), bad.get(),
+                exhausted ? " (every reading of " + settings.readings.file() + ")" : "", shortfall.get(),
+                settings.maxCatchUp);
     }
 
     /** How far after the last reading sent {@link #sendEndFlush()} stamps its readings, in milliseconds. */
@@ -302,6 +329,14 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         return sent.get();
     }
 
+    /**
+     * Readings the schedule asked for that were not sent because the sender fell behind by more than
+     * {@code --max-catch-up} (given up rather than sent later above the rate).
+     */
+    public long shortfall() {
+        return shortfall.get();
+    }
+
     /** Bad records sent so far. */
     public long badSent() {
         return bad.get();
@@ -351,8 +386,9 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
             long t0 = System.nanoTime();
             sim.run();
             double seconds = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(Locale.ROOT, "sent %d readings and %d bad records in %.1f s (%.0f readings/s)%n",
-                    sim.sent(), sim.badSent(), seconds, sim.sent() / seconds);
+            System.out.printf(Locale.ROOT, "sent %d readings and %d bad records in %.1f s (%.0f readings/s); %d "
+                    + "readings of the schedule given up%n", sim.sent(), sim.badSent(), seconds, sim.sent() / seconds,
+                    sim.shortfall());
         }
     }
 
@@ -389,6 +425,7 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         s.badShare(c.get(SimulatorOptions.BAD_SHARE));
         c.getOptional(SimulatorOptions.MAX_EVENTS).ifPresent(s::maxEvents);
         s.startTime(c.get(SimulatorOptions.START_TIME));
+        s.maxCatchUp(c.get(SimulatorOptions.MAX_CATCH_UP));
         String generatorFlag = c.containsKey(SimulatorOptions.SENSORS.key()) ? "--sensors"
                 : c.containsKey(SimulatorOptions.SPLIT.key()) ? "--split" : null;
         if (s.readings != null && generatorFlag != null) {

@@ -121,7 +121,9 @@ class FeedbackLoopIT {
             JobID job = submit(cluster, settings(kafka.bootstrapServers(), bundle, dir, utilisation));
             StreamSimulator.Settings settings = new StreamSimulator.Settings()
                     .bootstrapServers(kafka.bootstrapServers()).topic(READINGS)
-                    .schedule(schedule).sensors(SENSORS).badShare(0);
+                    .schedule(schedule).sensors(SENSORS).badShare(0)
+                    // (c) counts on every reading of the schedule: catch up after a stall as the simulator used to
+                    .maxCatchUp(Duration.ofHours(1));
             try (StreamSimulator sim = new StreamSimulator(settings, (r, nanos) -> {
                         String id = r.getSensorId() + "@" + r.getEventTime().toEpochMilli();
                         if (planned.containsKey(id)) {
