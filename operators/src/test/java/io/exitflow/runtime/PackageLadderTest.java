@@ -46,7 +46,7 @@ class PackageLadderTest {
                 .whereLayer("control").mayOnlyBeAccessedByLayers("control.flink")
                 .whereLayer("api").mayNotBeAccessedByAnyLayer()
                 .whereLayer("operator").mayOnlyBeAccessedByLayers("api")
-                .whereLayer("bundle").mayOnlyBeAccessedByLayers("operator", "api", "control")
+                .whereLayer("bundle").mayOnlyBeAccessedByLayers("operator", "api", "control", "control.flink")
                 .whereLayer("onnx").mayOnlyBeAccessedByLayers("bundle", "operator", "api")
                 .whereLayer("exit").mayOnlyBeAccessedByLayers("onnx", "bundle", "operator", "api")
                 .whereLayer("record").mayOnlyBeAccessedByLayers("operator", "api")

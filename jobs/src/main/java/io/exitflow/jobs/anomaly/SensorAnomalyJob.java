@@ -63,7 +63,9 @@ public final class SensorAnomalyJob {
     /** Adds the job's operators to {@code env} (the demo, the tests and the benchmark run it in process). */
     public static void build(StreamExecutionEnvironment env, JobConfig cfg) {
         // The bundle-dependent settings first: a bad one fails the start with its own message.
-        Manifest manifest = ModelBundle.load(Path.of(cfg.require(JobOptions.BUNDLE))).manifest();
+        // The bundle is loaded and validated here, once; the operators get this handle and check its digest on open.
+        ModelBundle bundle = ModelBundle.load(Path.of(cfg.require(JobOptions.BUNDLE)));
+        Manifest manifest = bundle.manifest();
         WindowSpec spec = windowSpec(manifest, cfg);
         AlertRule.Choice alerts = AlertRule.choose(manifest.modelId(), manifest.classes(),
                 cfg.optional(JobOptions.NORMAL_CLASS).orElse(null), cfg.optional(JobOptions.ALERT_CLASSES).orElse(null));
@@ -101,7 +103,7 @@ public final class SensorAnomalyJob {
         DataStream<DeadLetter> deadLetters = readings.getSideOutput(DeadLetters.TAG)
                 .union(windows.getSideOutput(DeadLetters.TAG));
         // each slide of a sensor's readings makes one window: the controller reads the input's lag in windows
-        DataStream<Prediction> predictions = new InferencePipeline(env, cfg, io, topic, spec.slide())
+        DataStream<Prediction> predictions = new InferencePipeline(env, cfg, io, bundle, topic, spec.slide())
                 .attach(windows, deadLetters);
 
         if (alerts.on()) {

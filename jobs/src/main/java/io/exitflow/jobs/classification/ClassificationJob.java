@@ -44,7 +44,8 @@ public final class ClassificationJob {
     /** Adds the job's operators to {@code env}. */
     public static void build(StreamExecutionEnvironment env, JobConfig cfg) {
         InferencePipeline.configure(env, cfg);
-        Manifest manifest = ModelBundle.load(Path.of(cfg.require(JobOptions.BUNDLE))).manifest();
+        ModelBundle bundle = ModelBundle.load(Path.of(cfg.require(JobOptions.BUNDLE))); // once per job build
+        Manifest manifest = bundle.manifest();
         List<Integer> shape = manifest.input().shape();
         if (shape == null || shape.size() != 1) {
             throw new IllegalArgumentException("bundle " + manifest.modelId() + " is not a feature-vector model: the "
@@ -61,7 +62,7 @@ public final class ClassificationJob {
         DataStream<InferenceRequest> requests = events
                 .map(ClassificationJob::toRequest, TypeInformation.of(InferenceRequest.class))
                 .name("to requests").uid("to-requests");
-        new InferencePipeline(env, cfg, io, topic, 1).attach(requests, events.getSideOutput(DeadLetters.TAG));
+        new InferencePipeline(env, cfg, io, bundle, topic, 1).attach(requests, events.getSideOutput(DeadLetters.TAG));
     }
 
     /** The request of a (validated) feature event. */

@@ -3,6 +3,7 @@ package io.exitflow.jobs.common;
 import io.exitflow.control.Budget;
 import io.exitflow.control.ControllerConfig;
 import io.exitflow.control.flink.FeedbackLoop;
+import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;
 import java.util.Optional;
@@ -69,14 +70,14 @@ public final class FeedbackWiring {
     }
 
     /**
-     * Adds the controller when a budget is set.
+     * Adds the controller when a budget is set, seeded from {@code bundle} (the job's handle, not loaded again).
      *
      * @param inputTopic the job's input topic, whose consumer-group lag the controller adds to the backlog
      *     ({@code --source-lag})
      * @param recordsPerEvent input records per event entering stage 0
      */
-    static void attach(JobConfig cfg, KafkaIo io, DataStream<StageStats> stats, String inputTopic,
-            double recordsPerEvent) {
+    static void attach(JobConfig cfg, KafkaIo io, ModelBundle bundle, DataStream<StageStats> stats,
+            String inputTopic, double recordsPerEvent) {
         Optional<Budget> budget = budget(cfg);
         if (budget.isEmpty()) {
             return;
@@ -86,7 +87,7 @@ public final class FeedbackWiring {
             throw new IllegalArgumentException("a budget needs a --control-topic to publish threshold updates on");
         }
         FeedbackLoop.Builder loop = FeedbackLoop.builder()
-                .bundlePath(cfg.require(JobOptions.BUNDLE))
+                .bundle(bundle)
                 .budget(budget.get())
                 .config(controllerConfig(cfg));
         if (cfg.get(JobOptions.SOURCE_LAG)) {

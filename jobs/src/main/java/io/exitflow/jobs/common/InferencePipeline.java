@@ -9,7 +9,6 @@ import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -26,19 +25,22 @@ public final class InferencePipeline {
     private final StreamExecutionEnvironment env;
     private final JobConfig cfg;
     private final KafkaIo io;
+    private final ModelBundle bundle;
     private final String inputTopic;
     private final double recordsPerEvent;
 
     /**
+     * @param bundle the model bundle the job loaded (once per job build); everything downstream uses this handle
      * @param inputTopic the job's input topic, named in dead letters of requests the runtime rejects
      * @param recordsPerEvent input records per request (1 when each record is one request; the window hop when
      *     each hop of readings makes a window), for the controller's reading of the topic's lag
      */
-    public InferencePipeline(StreamExecutionEnvironment env, JobConfig cfg, KafkaIo io, String inputTopic,
-            double recordsPerEvent) {
+    public InferencePipeline(StreamExecutionEnvironment env, JobConfig cfg, KafkaIo io, ModelBundle bundle,
+            String inputTopic, double recordsPerEvent) {
         this.env = env;
         this.cfg = cfg;
         this.io = io;
+        this.bundle = bundle;
         this.inputTopic = inputTopic;
         this.recordsPerEvent = recordsPerEvent;
     }
@@ -49,12 +51,10 @@ public final class InferencePipeline {
      */
     public EarlyExit earlyExit(String name) {
         EarlyExit.Mode m = cfg.get(JobOptions.MODE);
-        String bundle = cfg.require(JobOptions.BUNDLE);
-        StagePlacement placement = StagePlacement.of(cfg, m,
-                ModelBundle.load(Path.of(bundle)).manifest().numStages());
+        StagePlacement placement = StagePlacement.of(cfg, m, bundle.manifest().numStages());
         placement.registerSlotSharingGroups(env);
         return placement.applyTo(EarlyExit.builder())
-                .bundlePath(bundle)
+                .bundle(bundle)
                 .mode(m)
                 .maxBatchSize(cfg.get(JobOptions.MAX_BATCH_SIZE))
                 .maxWait(cfg.get(JobOptions.MAX_WAIT))
@@ -100,7 +100,7 @@ public final class InferencePipeline {
             out.stageStats().sinkTo(io.atLeastOnceSink(statsTopic, StageStats.class, StageStats::getModelId))
                     .name("stage stats sink").uid("stats-sink");
         }
-        FeedbackWiring.attach(cfg, io, out.stageStats(), inputTopic, recordsPerEvent);
+        FeedbackWiring.attach(cfg, io, bundle, out.stageStats(), inputTopic, recordsPerEvent);
 
         String topic = inputTopic; // a local, so the lambda does not capture this (unserialisable) pipeline
         DataStream<DeadLetter> rejected = out.rejected()

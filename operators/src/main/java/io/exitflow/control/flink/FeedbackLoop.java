@@ -3,6 +3,7 @@ package io.exitflow.control.flink;
 import io.exitflow.control.Budget;
 import io.exitflow.control.ControllerConfig;
 import io.exitflow.control.ControllerSeed;
+import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;
 import java.nio.file.Path;
@@ -20,7 +21,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
  *
  * <pre>{@code
  * FeedbackLoop.Result loop = FeedbackLoop.builder()
- *         .bundlePath("models/sensor-cnn")
+ *         .bundle(bundle)                         // the job's ModelBundle, loaded once
  *         .budget(Budget.builder().targetRate(5_000).build())
  *         .build()
  *         .apply(earlyExit.stageStats());
@@ -85,6 +86,7 @@ public final class FeedbackLoop {
     /** Builder: the bundle (or a seed) and a budget are required. */
     public static final class Builder {
         private String bundlePath;
+        private ModelBundle bundle;
         private ControllerSeed seed;
         private Budget budget;
         private ControllerConfig config = ControllerConfig.defaults();
@@ -95,7 +97,13 @@ public final class FeedbackLoop {
 
         private Builder() {}
 
-        /** The model bundle whose calibration.json seeds the controller (read at build time). */
+        /** The model bundle the job loaded, whose calibration.json seeds the controller (read at build time). */
+        public Builder bundle(ModelBundle b) {
+            this.bundle = Objects.requireNonNull(b, "bundle");
+            return this;
+        }
+
+        /** As {@link #bundle}, for a bundle not loaded yet: loads and validates it at build time. */
         public Builder bundlePath(String path) {
             this.bundlePath = Objects.requireNonNull(path, "bundlePath");
             return this;
@@ -148,10 +156,12 @@ public final class FeedbackLoop {
 
         public FeedbackLoop build() {
             if (budget == null) throw new IllegalArgumentException("FeedbackLoop needs a budget");
-            if ((bundlePath == null) == (seed == null)) {
-                throw new IllegalArgumentException("FeedbackLoop needs exactly one of bundlePath or seed");
+            int given = (bundle == null ? 0 : 1) + (bundlePath == null ? 0 : 1) + (seed == null ? 0 : 1);
+            if (given != 1) {
+                throw new IllegalArgumentException("FeedbackLoop needs exactly one of bundle, bundlePath or seed");
             }
-            ControllerSeed s = seed != null ? seed : ControllerSeed.fromBundle(Path.of(bundlePath), config.reservoirCapacity());
+            ControllerSeed s = seed != null ? seed : ControllerSeed.fromBundle(
+                    bundle != null ? bundle : ModelBundle.load(Path.of(bundlePath)), config.reservoirCapacity());
             return new FeedbackLoop(this, s);
         }
     }

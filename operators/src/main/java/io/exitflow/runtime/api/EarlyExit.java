@@ -30,8 +30,9 @@ import org.apache.flink.util.OutputTag;
  * Wires early-exit inference into a DataStream job (docs/runtime-api.md):
  *
  * <pre>{@code
+ * ModelBundle bundle = ModelBundle.load(Path.of("models/sensor-cnn")); // once per job build
  * EarlyExit.Result out = EarlyExit.builder()
- *         .bundlePath("models/sensor-cnn")
+ *         .bundle(bundle)
  *         .mode(EarlyExit.Mode.CASCADE)
  *         .maxBatchSize(64)
  *         .maxWait(Duration.ofMillis(20))
@@ -39,14 +40,13 @@ import org.apache.flink.util.OutputTag;
  *         .apply(requests, control);
  * }</pre>
  *
- * The bundle is validated when {@link Builder#build()} runs and again when each operator opens; the path must be
- * readable on every TaskManager. {@code build()} checks every setting once and keeps them in an immutable
+ * The bundle is loaded and validated once, by the job ({@link ModelBundle#load}); each operator checks in
+ * {@code open()} that its files are unchanged (content digest) and opens them, so the path must be readable on every
+ * TaskManager. {@code build()} checks every setting once and keeps them in an immutable
  * {@link Settings} record; the defaults below are the ones the jobs' options use too.
  */
 @PublicEvolving
 public final class EarlyExit {
-    /** Answers to every accepted request. */
-    public static final TypeInformation<Prediction> PREDICTION_TYPE = new AvroTypeInfo<>(Prediction.class);
     /** Default deployment of the stages. */
     public static final Mode DEFAULT_MODE = Mode.CASCADE;
     /** Default events per ONNX call. */
@@ -66,6 +66,8 @@ public final class EarlyExit {
     /** Default operator name and uid prefix. */
     public static final String DEFAULT_NAME = "early-exit";
 
+    /** Answers to every accepted request. */
+    public static final TypeInformation<Prediction> PREDICTION_TYPE = new AvroTypeInfo<>(Prediction.class);
     /** Per-interval measurements (side output of every early-exit operator). */
     public static final OutputTag<StageStats> STAGE_STATS = EarlyExitOperator.STAGE_STATS;
     /** Requests that could not be served, with why (side output of the first operator). */
@@ -126,9 +128,11 @@ public final class EarlyExit {
     }
 
     private final Settings s;
+    private final ModelBundle bundle;
 
-    private EarlyExit(Settings s) {
+    private EarlyExit(Settings s, ModelBundle bundle) {
         this.s = s;
+        this.bundle = bundle;
     }
 
     public static Builder builder() {
@@ -153,19 +157,19 @@ public final class EarlyExit {
         KeyedStream<InferenceRequest, String> keyed = requests.keyBy(new RequestKey(), Types.STRING);
         if (s.mode() != Mode.SPLIT) {
             SingleOutputStreamOperator<Prediction> op = attach(keyed, control, s.name(),
-                    new CascadeOperator(s.bundlePath(), s.cascade(0, s.numStages() - 1), s.ort()));
+                    new CascadeOperator(bundle, s.cascade(0, s.numStages() - 1), s.ort()));
             op.uid(s.name());
             return new Result(op, op.getSideOutput(STAGE_STATS), op.getSideOutput(REJECTED));
         }
         SingleOutputStreamOperator<Prediction> first = attach(keyed, control, stageName(0),
-                new CascadeOperator(s.bundlePath(), s.cascade(0, 0), s.ort(0)));
+                new CascadeOperator(bundle, s.cascade(0, 0), s.ort(0)));
         place(first, 0);
         DataStream<Prediction> predictions = first;
         DataStream<StageStats> stats = first.getSideOutput(STAGE_STATS);
         DataStream<InFlightEvent> survivors = first.getSideOutput(CascadeOperator.SURVIVORS);
         for (int k = 1; k < s.numStages(); k++) {
             SingleOutputStreamOperator<Prediction> op = attach(survivors.keyBy(new EventKey(), Types.STRING), control,
-                    stageName(k), new SplitStageOperator(s.bundlePath(), s.cascade(k, k), s.ort(k)));
+                    stageName(k), new SplitStageOperator(bundle, s.cascade(k, k), s.ort(k)));
             place(op, k);
             predictions = predictions.union(op);
             stats = stats.union(op.getSideOutput(STAGE_STATS));
@@ -198,6 +202,8 @@ public final class EarlyExit {
     }
 
     private static final class RequestKey implements KeySelector<InferenceRequest, String> {
+        private static final long serialVersionUID = 1L;
+
         @Override
         public String getKey(InferenceRequest r) {
             return r.key == null ? "" : r.key;
@@ -205,6 +211,8 @@ public final class EarlyExit {
     }
 
     private static final class EventKey implements KeySelector<InFlightEvent, String> {
+        private static final long serialVersionUID = 1L;
+
         @Override
         public String getKey(InFlightEvent e) {
             return e.key == null ? "" : e.key;
@@ -214,6 +222,7 @@ public final class EarlyExit {
     /** Builder; every setting has a default (the {@code DEFAULT_*} constants) except the bundle path. */
     public static final class Builder {
         private String bundlePath;
+        private ModelBundle bundle;
         private Mode mode = DEFAULT_MODE;
         private int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
         private Duration maxWait = DEFAULT_MAX_WAIT;
@@ -231,9 +240,20 @@ public final class EarlyExit {
 
         private Builder() {}
 
-        /** Directory of the model bundle (manifest.json, stage ONNX files, calibration.json). */
+        /** The model bundle the job loaded ({@link ModelBundle#load}, once per job build). */
+        public Builder bundle(ModelBundle bundle) {
+            this.bundle = bundle;
+            this.bundlePath = null;
+            return this;
+        }
+
+        /**
+         * Directory of the model bundle (manifest.json, stage ONNX files, calibration.json), loaded by {@link #build()};
+         * a job that also needs the bundle itself loads it once and passes it to {@link #bundle} instead.
+         */
         public Builder bundlePath(String path) {
             this.bundlePath = path;
+            this.bundle = null;
             return this;
         }
 
@@ -337,8 +357,8 @@ public final class EarlyExit {
          * @throws IllegalArgumentException naming the setting, for a missing or out-of-range one
          */
         public EarlyExit build() {
-            if (bundlePath == null) {
-                throw new IllegalArgumentException("bundlePath is required");
+            if (bundlePath == null && bundle == null) {
+                throw new IllegalArgumentException("bundle or bundlePath is required");
             }
             if (maxWait == null || statsInterval == null || mode == null || name == null || device == null) {
                 throw new IllegalArgumentException("maxWait, statsInterval, mode, name and device must not be null");
@@ -356,7 +376,7 @@ public final class EarlyExit {
                 throw new IllegalArgumentException(
                         "stageParallelism, slotSharingGroups and stageDevices apply to Mode.SPLIT only");
             }
-            ModelBundle bundle = ModelBundle.load(Path.of(bundlePath));
+            ModelBundle bundle = this.bundle != null ? this.bundle : ModelBundle.load(Path.of(bundlePath));
             int k = bundle.manifest().numStages();
             if (stageParallelism != null && stageParallelism.length != k) {
                 throw new IllegalArgumentException("stageParallelism needs one value per stage (" + k + "), got "
@@ -376,7 +396,7 @@ public final class EarlyExit {
                     new OrtConfig(device, gpuIndex, intraOpThreads),
                     stageParallelism == null ? List.of() : Arrays.stream(stageParallelism).boxed().toList(),
                     slotSharingGroups == null ? List.of() : List.of(slotSharingGroups),
-                    stageDevices == null ? List.of() : List.of(stageDevices), name));
+                    stageDevices == null ? List.of() : List.of(stageDevices), name), bundle);
         }
 
         private static void check(boolean ok, String message) {

@@ -1,5 +1,6 @@
 package io.exitflow.runtime.manifest;
 
+import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -8,7 +9,7 @@ import org.apache.flink.annotation.PublicEvolving;
 
 /**
  * manifest.json of a model bundle (docs/bundle-contract.md, formats 1 and 2), as read; {@link ManifestValidator} checks
- * it.
+ * it. Serializable, so a job ships the manifest it validated to its operators inside the bundle handle.
  */
 @PublicEvolving
 public record Manifest(
@@ -21,7 +22,7 @@ public record Manifest(
         int carryDim,
         List<Stage> stages,
         Exit exit,
-        FullGraph fullGraph) {
+        FullGraph fullGraph) implements Serializable {
 
     /** A manifest without a full graph (bundles exported before {@code full_graph}). */
     public Manifest(int formatVersion, String modelId, String modelVersion, String task, List<String> classes,
@@ -30,7 +31,7 @@ public record Manifest(
     }
 
     /** Per-event input: shape without batch, layout, normalisation. */
-    public record Input(List<Integer> shape, String layout, float[] mean, float[] std, Window window) {}
+    public record Input(List<Integer> shape, String layout, float[] mean, float[] std, Window window) implements Serializable {}
 
     /**
      * Sliding-window cut of the sensor task: what the toolkit cut the training data with, and the job's defaults.
@@ -41,7 +42,7 @@ public record Manifest(
      * @param maxGapMs a step between readings longer than this restarted the window when the toolkit cut the
      *     training data (format 2); null in format 1 bundles
      */
-    public record Window(int size, int slide, double samplePeriodMs, Double maxGapMs) {
+    public record Window(int size, int slide, double samplePeriodMs, Double maxGapMs) implements Serializable {
 
         /**
          * The manifest's max gap as whole milliseconds for comparing integer event times: a step of {@code d} ms
@@ -62,7 +63,7 @@ public record Manifest(
             List<Integer> stateInShape,
             List<Integer> stateOutShape,
             long flops,
-            Map<String, Double> costUsPerEvent) {
+            Map<String, Double> costUsPerEvent) implements Serializable {
 
         /** Output tensor name for a role (state, carry, logits, score), or null when the stage has none. */
         public String output(String role) {
@@ -86,7 +87,7 @@ public record Manifest(
      * @param costUsPerEvent measured microseconds per event by batch size, as for stages
      */
     public record FullGraph(String file, Map<String, String> inputs, Map<String, String> outputs, long flops,
-                            Map<String, Double> costUsPerEvent) {
+                            Map<String, Double> costUsPerEvent) implements Serializable {
 
         /** The graph described as a last stage whose input is the model input, so a stage runner can run it. */
         public Stage asStage(Manifest m) {
@@ -96,7 +97,7 @@ public record Manifest(
     }
 
     /** Exit rule: where scores come from and the default thresholds. */
-    public record Exit(String combine, String score, String rule, float[] thresholds) {}
+    public record Exit(String combine, String score, String rule, float[] thresholds) implements Serializable {}
 
     /**
      * Reads manifest.json and checks it against the bundle contract (not the ONNX graphs: the bundle loader does that).

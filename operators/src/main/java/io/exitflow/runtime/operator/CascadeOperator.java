@@ -3,6 +3,7 @@ package io.exitflow.runtime.operator;
 import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.runtime.record.RejectedRequest;
 import io.exitflow.runtime.bundle.InputNormaliser;
+import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.onnx.OrtConfig;
 import io.exitflow.schemas.Prediction;
 import java.util.Optional;
@@ -33,8 +34,8 @@ public class CascadeOperator extends EarlyExitOperator<InferenceRequest, Predict
     private transient InputNormaliser normaliser;
     private transient FullDepthSampler sampler;
 
-    public CascadeOperator(String bundlePath, CascadeSettings settings, OrtConfig ortConfig) {
-        super(bundlePath, settings, ortConfig);
+    public CascadeOperator(ModelBundle bundle, CascadeSettings settings, OrtConfig ortConfig) {
+        super(bundle, settings, ortConfig);
         if (settings.firstStage() != 0) {
             throw new IllegalArgumentException("the request operator runs from stage 0, got " + settings.firstStage());
         }

@@ -12,7 +12,6 @@ import io.exitflow.runtime.onnx.StageRunner;
 import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -55,7 +54,7 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
     public static final OutputTag<StageStats> STAGE_STATS =
             new OutputTag<>("exitflow-stage-stats", new AvroTypeInfo<>(StageStats.class));
 
-    private final String bundlePath;
+    private final ModelBundle bundle;
     protected final CascadeSettings settings;
     private final OrtConfig ortConfig;
 
@@ -72,8 +71,12 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
     private transient boolean flushTimerPending;
     private transient long intervalStart;
 
-    protected EarlyExitOperator(String bundlePath, CascadeSettings settings, OrtConfig ortConfig) {
-        this.bundlePath = bundlePath;
+    /**
+     * @param bundle the bundle the job loaded when it was built; {@link #open} checks that its files are unchanged
+     *     and opens them
+     */
+    protected EarlyExitOperator(ModelBundle bundle, CascadeSettings settings, OrtConfig ortConfig) {
+        this.bundle = bundle;
         this.settings = settings;
         this.ortConfig = ortConfig;
     }
@@ -122,7 +125,7 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
     @Override
     public void open() throws Exception {
         super.open();
-        ModelBundle bundle = ModelBundle.load(Path.of(bundlePath));
+        bundle.verifyUnchanged(); // the files the job validated at submission, or a refusal naming the changed one
         manifest = bundle.manifest();
         if (settings.lastStage() >= manifest.numStages()) {
             throw new IllegalArgumentException("operator runs stages " + settings.firstStage() + ".." + settings.lastStage()

@@ -1,5 +1,6 @@
 package io.exitflow.runtime.operator;
 
+import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.onnx.OrtConfig;
 import io.exitflow.schemas.Prediction;
 import org.apache.flink.annotation.Internal;
@@ -14,8 +15,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 public class SplitStageOperator extends EarlyExitOperator<InFlightEvent, Prediction> {
     private static final long serialVersionUID = 1L;
 
-    public SplitStageOperator(String bundlePath, CascadeSettings settings, OrtConfig ortConfig) {
-        super(bundlePath, settings, ortConfig);
+    public SplitStageOperator(ModelBundle bundle, CascadeSettings settings, OrtConfig ortConfig) {
+        super(bundle, settings, ortConfig);
         if (settings.firstStage() == 0) {
             throw new IllegalArgumentException("stage 0 takes requests: use CascadeOperator for it");
         }

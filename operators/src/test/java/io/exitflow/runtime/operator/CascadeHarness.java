@@ -1,11 +1,13 @@
 package io.exitflow.runtime.operator;
 
 import io.exitflow.runtime.TestBundles;
+import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.runtime.onnx.OrtConfig;
 import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -29,7 +31,7 @@ final class CascadeHarness implements AutoCloseable {
 
     /** A cascade on the bundle at {@code bundlePath}, restored from {@code restoreFrom} when it is not null. */
     CascadeHarness(String bundlePath, CascadeSettings settings, OperatorSubtaskState restoreFrom) throws Exception {
-        operator = new CascadeOperator(bundlePath, settings, OrtConfig.cpu());
+        operator = new CascadeOperator(ModelBundle.load(Path.of(bundlePath)), settings, OrtConfig.cpu());
         h = new KeyedTwoInputStreamOperatorTestHarness<>(operator,
                 (KeySelector<InferenceRequest, String>) r -> r.key,
                 (KeySelector<ThresholdUpdate, String>) u -> u.getModelId(), Types.STRING);

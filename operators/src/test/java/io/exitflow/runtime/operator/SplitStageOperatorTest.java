@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.runtime.TestBundles;
+import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.manifest.Fixtures;
 import io.exitflow.runtime.onnx.OrtConfig;
 import io.exitflow.schemas.Prediction;
@@ -24,7 +25,7 @@ class SplitStageOperatorTest {
     private static KeyedTwoInputStreamOperatorTestHarness<String, InFlightEvent, ThresholdUpdate, Prediction> split(
             CascadeSettings s) throws Exception {
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(
-                new SplitStageOperator(TestBundles.tiny().toString(), s, OrtConfig.cpu()),
+                new SplitStageOperator(ModelBundle.load(TestBundles.tiny()), s, OrtConfig.cpu()),
                 (KeySelector<InFlightEvent, String>) e -> e.key,
                 (KeySelector<ThresholdUpdate, String>) u -> u.getModelId(), Types.STRING);
         h.setProcessingTime(0);
@@ -73,7 +74,7 @@ class SplitStageOperatorTest {
 
     @Test
     void aCudaRequestWithoutACudaBuildStillServesOnCpu() throws Exception {
-        CascadeOperator op = new CascadeOperator(TestBundles.tiny().toString(),
+        CascadeOperator op = new CascadeOperator(ModelBundle.load(TestBundles.tiny()),
                 CascadeHarness.settings(4, 1000, 0, 0), new OrtConfig(OrtConfig.Device.CUDA, OrtConfig.FROM_EXTERNAL_RESOURCE, 1));
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(op,
                 (KeySelector<io.exitflow.runtime.record.InferenceRequest, String>) r -> r.key,
