@@ -1,5 +1,8 @@
 package io.exitflow.control;
 
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
 import java.io.Serializable;
 import java.util.Arrays;
 import org.apache.flink.annotation.Internal;
@@ -26,6 +29,32 @@ public final class CalibrationSet implements Serializable {
     private int size;
     private int next;
     private long added;
+
+    /** Writes the set field by field (the controller's checkpoint, {@link ThresholdController#writeState}). */
+    void writeState(DataOutput out) throws IOException {
+        out.writeInt(stages);
+        out.writeInt(capacity);
+        out.writeInt(size);
+        out.writeInt(next);
+        out.writeLong(added);
+        for (float v : scores) out.writeFloat(v);
+        for (int v : classes) out.writeInt(v);
+        for (int v : targets) out.writeInt(v);
+        for (boolean v : labelled) out.writeBoolean(v);
+    }
+
+    /** Reads a set {@link #writeState} wrote. */
+    static CalibrationSet readState(DataInput in) throws IOException {
+        CalibrationSet c = new CalibrationSet(in.readInt(), in.readInt());
+        c.size = in.readInt();
+        c.next = in.readInt();
+        c.added = in.readLong();
+        for (int i = 0; i < c.scores.length; i++) c.scores[i] = in.readFloat();
+        for (int i = 0; i < c.classes.length; i++) c.classes[i] = in.readInt();
+        for (int i = 0; i < c.targets.length; i++) c.targets[i] = in.readInt();
+        for (int i = 0; i < c.labelled.length; i++) c.labelled[i] = in.readBoolean();
+        return c;
+    }
 
     /** An empty set for a model with {@code stages} stages, keeping at most {@code capacity} samples. */
     public CalibrationSet(int stages, int capacity) {

@@ -2,6 +2,9 @@ package io.exitflow.control;
 
 import io.exitflow.schemas.StageSample;
 import io.exitflow.schemas.StageStats;
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -84,6 +87,81 @@ public final class StageStatsWindow implements Serializable {
 
     public boolean isEmpty() {
         return records == 0;
+    }
+
+    /** Writes what the window holds so far, field by field (the controller's checkpoint). */
+    public void writeState(DataOutput out) throws IOException {
+        out.writeInt(stages);
+        out.writeLong(arrivals);
+        for (int k = 0; k < stages; k++) {
+            out.writeLong(stageArrivals[k]);
+            out.writeLong(busyNanos[k]);
+        }
+        writeMap(out, lastBacklog);
+        writeMap(out, firstStage);
+        out.writeInt(samples.size());
+        for (ControlMeasurement.Sample s : samples) {
+            out.writeInt(s.scores().length);
+            for (float v : s.scores()) out.writeFloat(v);
+            out.writeInt(s.classes().length);
+            for (int v : s.classes()) out.writeInt(v);
+            out.writeBoolean(s.label() != null);
+            if (s.label() != null) out.writeInt(s.label());
+        }
+        out.writeLong(start);
+        out.writeLong(end);
+        out.writeLong(minVersion);
+        out.writeLong(records);
+        out.writeLong(droppedSamples);
+        out.writeLong(taskBusyNanos);
+    }
+
+    /**
+     * Reads into this (empty) window what {@link #writeState} wrote.
+     *
+     * @throws IOException when the state is of another stage count
+     */
+    public void readState(DataInput in) throws IOException {
+        int k = in.readInt();
+        if (k != stages) throw new IOException("controller state has a window of " + k + " stages, model has " + stages);
+        arrivals = in.readLong();
+        for (int s = 0; s < stages; s++) {
+            stageArrivals[s] = in.readLong();
+            busyNanos[s] = in.readLong();
+        }
+        readMap(in, lastBacklog);
+        readMap(in, firstStage);
+        samples.clear();
+        for (int n = in.readInt(); n > 0; n--) {
+            float[] sc = new float[in.readInt()];
+            for (int i = 0; i < sc.length; i++) sc[i] = in.readFloat();
+            int[] cl = new int[in.readInt()];
+            for (int i = 0; i < cl.length; i++) cl[i] = in.readInt();
+            Integer label = in.readBoolean() ? in.readInt() : null;
+            samples.add(new ControlMeasurement.Sample(sc, cl, label));
+        }
+        start = in.readLong();
+        end = in.readLong();
+        minVersion = in.readLong();
+        records = in.readLong();
+        droppedSamples = in.readLong();
+        taskBusyNanos = in.readLong();
+    }
+
+    private static void writeMap(DataOutput out, Map<String, long[]> m) throws IOException {
+        out.writeInt(m.size());
+        for (Map.Entry<String, long[]> e : m.entrySet()) {
+            out.writeUTF(e.getKey());
+            out.writeLong(e.getValue()[0]);
+            out.writeLong(e.getValue()[1]);
+        }
+    }
+
+    private static void readMap(DataInput in, Map<String, long[]> m) throws IOException {
+        m.clear();
+        for (int n = in.readInt(); n > 0; n--) {
+            m.put(in.readUTF(), new long[] {in.readLong(), in.readLong()});
+        }
     }
 
     /** Samples dropped because the window held {@code maxSamples} already. */

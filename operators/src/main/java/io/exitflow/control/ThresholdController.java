@@ -1,6 +1,9 @@
 package io.exitflow.control;
 
 import io.exitflow.schemas.ThresholdUpdate;
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -58,7 +61,7 @@ public final class ThresholdController implements Serializable {
     private final Budget budget;
     private final ControllerConfig cfg;
     private final BudgetSolver solver;
-    private final CalibrationSet samples;
+    private CalibrationSet samples;
     private final double[] stageCost;
 
     private double rateEstimate = Double.NaN;
@@ -375,6 +378,85 @@ public final class ThresholdController implements Serializable {
                 .setTimestampMillis(m.endMillis())
                 .setMeasurement(meas)
                 .build();
+    }
+
+    /**
+     * Writes what the controller has learned, field by field (the checkpoint's format
+     * {@code ThresholdControllerFunction.STATE_FORMAT}): samples, stage costs, rate, overhead, alert, model correction,
+     * command, thresholds in force and their version. Not its identity (the caller writes model id, version and stage
+     * count first), nor its settings (budget, tuning: the restoring job's own apply), nor the warm-up (a restore starts
+     * it again).
+     */
+    public void writeState(DataOutput out) throws IOException {
+        samples.writeState(out);
+        writeDoubles(out, stageCost);
+        out.writeDouble(rateEstimate);
+        out.writeLong(previousBacklog);
+        out.writeDouble(taskOverhead);
+        out.writeDouble(capacityOverhead);
+        out.writeDouble(overhead);
+        out.writeBoolean(overheadSeen);
+        out.writeBoolean(alerting);
+        out.writeLong(alertSinceMillis);
+        out.writeLong(lastAlertLogMillis);
+        out.writeLong(alertIntervals);
+        out.writeDouble(correction);
+        out.writeDouble(command);
+        out.writeDouble(inForceMeasured);
+        out.writeBoolean(floorBinding);
+        out.writeInt(intervalsSinceSolve);
+        writeDoubles(out, thresholds);
+        out.writeLong(version);
+        out.writeLong(rejectedSamples);
+    }
+
+    /**
+     * Reads into this controller (made from the restoring job's seed, budget and tuning) what {@link #writeState}
+     * wrote for the same model; then starts the warm-up again.
+     *
+     * @throws IOException when the state's stage count is not this model's
+     */
+    public void readState(DataInput in) throws IOException {
+        int k = samples.stages();
+        CalibrationSet read = CalibrationSet.readState(in);
+        if (read.stages() != k) throw new IOException("controller state has " + read.stages() + " stages, model has " + k);
+        CalibrationSet own = new CalibrationSet(k, cfg.reservoirCapacity); // this job's capacity, oldest first
+        for (int i = 0; i < read.size(); i++) own.addFrom(read, i);
+        samples = read.capacity() == cfg.reservoirCapacity ? read : own;
+        double[] costs = readDoubles(in, k);
+        System.arraycopy(costs, 0, stageCost, 0, k);
+        rateEstimate = in.readDouble();
+        previousBacklog = in.readLong();
+        taskOverhead = in.readDouble();
+        capacityOverhead = in.readDouble();
+        overhead = in.readDouble();
+        overheadSeen = in.readBoolean();
+        alerting = in.readBoolean();
+        alertSinceMillis = in.readLong();
+        lastAlertLogMillis = in.readLong();
+        alertIntervals = in.readLong();
+        correction = in.readDouble();
+        command = in.readDouble();
+        inForceMeasured = in.readDouble();
+        floorBinding = in.readBoolean();
+        intervalsSinceSolve = in.readInt();
+        thresholds = readDoubles(in, k);
+        version = in.readLong();
+        rejectedSamples = in.readLong();
+        restartWarmUp();
+    }
+
+    private static void writeDoubles(DataOutput out, double[] v) throws IOException {
+        out.writeInt(v.length);
+        for (double d : v) out.writeDouble(d);
+    }
+
+    private static double[] readDoubles(DataInput in, int expected) throws IOException {
+        int n = in.readInt();
+        if (n != expected) throw new IOException("controller state has " + n + " values per stage, model has " + expected);
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) v[i] = in.readDouble();
+        return v;
     }
 
     private WarmUp warmUp() {

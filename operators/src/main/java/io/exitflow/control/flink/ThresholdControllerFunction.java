@@ -11,13 +11,15 @@ import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -40,7 +42,11 @@ import org.slf4j.LoggerFactory;
  * control interval (processing time) turns what arrived into one measurement, asks the {@link ThresholdController}
  * and emits the {@link ThresholdUpdate} it decides; every interval's {@link io.exitflow.control.ControlTrace} goes to
  * {@link #TRACE} as a JSON line. Runs with parallelism 1. The controllers (samples, estimates, version) are
- * checkpointed as operator state, so a restore goes on from where it was, with strictly newer versions.
+ * checkpointed as operator state, so a restore goes on from where it was, with strictly newer versions: an explicit,
+ * versioned layout written field by field ({@link #STATE_FORMAT}); the Java-serialised state of earlier jobs is still
+ * read ({@link #LEGACY_STATE_NAME}) and written back in the current format. What a controller learned is restored
+ * into one made from the restoring job's seed, budget and tuning, so a savepoint restored with a new budget plans
+ * for that budget.
  *
  * <p>With a {@link SourceLagProbe}, each measurement's backlog includes the source's lag; the probe learns of every
  * completed checkpoint (with its trigger time) because that is when sources commit their positions.
@@ -72,6 +78,17 @@ class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStat
 
     private static final int MAX_PENDING_CHECKPOINTS = 16;
 
+    /**
+     * Layout of one model's checkpointed state: {@code int format, UTF key, UTF modelId, UTF modelVersion, int stages},
+     * then {@link ThresholdController#writeState} and {@link StageStatsWindow#writeState}. A change of layout bumps it
+     * and keeps a reader for every older one.
+     */
+    static final int STATE_FORMAT = 1;
+    /** Operator state of format 1 on. */
+    static final String STATE_NAME = "exitflow-controller-state";
+    /** Operator state of the jobs before format 1: a Java-serialised {@code HashMap<String, Slot>} per element. */
+    static final String LEGACY_STATE_NAME = "exitflow-controllers";
+
     private final ControllerSeed seed;
     private final Budget budget;
     private final ControllerConfig config;
@@ -82,12 +99,18 @@ class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStat
     private transient Map<String, Slot> slots;
     /** Trigger times of checkpoints snapshotted and not yet complete (bounded by Flink's concurrent checkpoints). */
     private transient NavigableMap<Long, Long> pendingCheckpoints;
+    /** The controllers' state, one element per model: {@link #STATE_FORMAT}, written field by field. */
     private transient ListState<byte[]> checkpointed;
+    /** State of jobs before {@link #STATE_FORMAT} 1 (the Java-serialised slots), read on restore and then cleared. */
+    private transient ListState<byte[]> legacy;
     private transient Counter updates, alerts, rejected;
     /** The last interval's decision, read by the gauges (on the metric reporter's thread); null before the first. */
     private transient volatile ControlTrace last;
 
-    /** Controller and the current interval's window for one model. */
+    /**
+     * Controller and the current interval's window for one model. Serializable only so that {@link #readLegacy} reads
+     * the state of jobs before {@link #STATE_FORMAT} 1 (it was written as this class): keep its name and fields.
+     */
     private static final class Slot implements Serializable {
         private static final long serialVersionUID = 1L;
         final ThresholdController controller;
@@ -205,11 +228,71 @@ class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStat
         // checkpoints that never complete (aborted, failed) are forgotten once newer ones pile up
         while (pendingCheckpoints.size() > MAX_PENDING_CHECKPOINTS) pendingCheckpoints.pollFirstEntry();
         checkpointed.clear();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ObjectOutputStream o = new ObjectOutputStream(bytes)) {
-            o.writeObject(new HashMap<>(slots));
+        legacy.clear(); // a restored legacy state goes out in the current format from the first checkpoint on
+        for (Map.Entry<String, Slot> e : slots.entrySet()) {
+            checkpointed.add(write(e.getKey(), e.getValue()));
         }
-        checkpointed.add(bytes.toByteArray());
+    }
+
+    /** One model's state in {@link #STATE_FORMAT}. */
+    private static byte[] write(String key, Slot slot) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            ThresholdController c = slot.controller;
+            out.writeInt(STATE_FORMAT);
+            out.writeUTF(key);
+            out.writeUTF(c.modelId());
+            out.writeUTF(c.modelVersion());
+            out.writeInt(c.stages());
+            c.writeState(out);
+            slot.window.writeState(out);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * One model's state, restored field by field into a controller made from this job's seed, budget and tuning;
+     * empty when it belongs to another model, version or stage count (logged).
+     */
+    private Optional<Slot> read(byte[] state) throws IOException {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(state))) {
+            int format = in.readInt();
+            if (format != STATE_FORMAT) {
+                throw new IOException("controller state format " + format + " is not one this runtime reads ("
+                        + STATE_FORMAT + "): restore it with the version that wrote it");
+            }
+            String key = in.readUTF();
+            String modelId = in.readUTF();
+            String modelVersion = in.readUTF();
+            int stages = in.readInt();
+            if (!servesThisModel(key, modelId, modelVersion, stages)) return Optional.empty();
+            ThresholdController c = newController();
+            c.readState(in);
+            StageStatsWindow window = newWindow();
+            window.readState(in);
+            return Optional.of(new Slot(c, window));
+        }
+    }
+
+    /**
+     * The state of jobs before {@link #STATE_FORMAT} 1: Java-serialised slots, whose learned state is carried over
+     * into controllers of this job (through {@link ThresholdController#writeState}), as if written in the current
+     * format.
+     */
+    @SuppressWarnings("unchecked")
+    private Map<String, Slot> readLegacy(byte[] state) throws IOException {
+        Map<String, Slot> out = new HashMap<>();
+        Map<String, Slot> restored;
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(state))) {
+            restored = (Map<String, Slot>) in.readObject();
+        } catch (IOException | ClassNotFoundException e) {
+            throw new IOException("cannot read the controller state of a job before state format 1 (Java-serialised "
+                    + "slots): " + e.getMessage(), e);
+        }
+        for (Map.Entry<String, Slot> e : restored.entrySet()) {
+            read(write(e.getKey(), e.getValue())).ifPresent(slot -> out.put(e.getKey(), slot));
+        }
+        return out;
     }
 
     @Override
@@ -224,37 +307,33 @@ class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStat
      * Whether a restored controller plans for the model this job serves (id, version, stage count); logs why not. A
      * new model version must not inherit the old one's samples, costs or thresholds.
      */
-    private boolean servesThisModel(String key, ThresholdController c) {
-        int stages = seed.samples().stages();
-        if (key.equals(seed.modelId()) && c.modelId().equals(seed.modelId())
-                && c.modelVersion().equals(seed.modelVersion()) && c.stages() == stages) {
+    private boolean servesThisModel(String key, String modelId, String modelVersion, int stages) {
+        int own = seed.samples().stages();
+        if (key.equals(seed.modelId()) && modelId.equals(seed.modelId()) && modelVersion.equals(seed.modelVersion())
+                && stages == own) {
             return true;
         }
-        LOG.warn("dropping the restored controller of model {} version {} ({} stages, thresholds v{}): this job serves "
+        LOG.warn("dropping the restored controller of model {} version {} ({} stages): this job serves "
                         + "model {} version {} ({} stages); starting again from the bundle's calibration and default thresholds",
-                c.modelId(), c.modelVersion(), c.stages(), c.version(), seed.modelId(), seed.modelVersion(), stages);
+                modelId, modelVersion, stages, seed.modelId(), seed.modelVersion(), own);
         return false;
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public void initializeState(FunctionInitializationContext context) throws Exception {
         checkpointed = context.getOperatorStateStore().getListState(
-                new ListStateDescriptor<>("exitflow-controllers", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+                new ListStateDescriptor<>(STATE_NAME, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        legacy = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>(LEGACY_STATE_NAME, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        // a restored controller's timers are re-registered by the next record (nextFire -1), and it warms up again:
+        // the restarted tasks run cold, so it learns no costs from their first intervals (readState)
         slots = new HashMap<>();
+        for (byte[] b : legacy.get()) {
+            slots.putAll(readLegacy(b));
+        }
         for (byte[] b : checkpointed.get()) {
-            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(b))) {
-                Map<String, Slot> restored = (Map<String, Slot>) in.readObject();
-                for (Map.Entry<String, Slot> e : restored.entrySet()) {
-                    ThresholdController c = e.getValue().controller;
-                    if (!servesThisModel(e.getKey(), c)) continue;
-                    e.getValue().nextFire = -1; // timers are re-registered by the next record
-                    c.restartWarmUp(); // the restarted tasks run cold: learn no costs from their first intervals
-                    slots.put(e.getKey(), e.getValue());
-                }
-            } catch (IOException | ClassNotFoundException e) {
-                throw new IOException("cannot restore the controller state (was it written by another version?)", e);
-            }
+            Optional<Slot> slot = read(b);
+            if (slot.isPresent()) slots.put(seed.modelId(), slot.get());
         }
         if (context.isRestored()) LOG.info("restored controllers for models {}", slots.keySet());
     }
