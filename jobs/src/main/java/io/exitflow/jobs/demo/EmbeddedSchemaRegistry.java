@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
  * {@code ~/.cache/exitflow/apicurio-registry-<version>}. {@code -Dexitflow.schema-registry.dist=FILE.tar.gz} names
  * another copy.
  */
+@SuppressWarnings("try") // close() waits for the registry to stop: an interrupt meanwhile must surface (-Xlint:all)
 public final class EmbeddedSchemaRegistry implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedSchemaRegistry.class);
 
