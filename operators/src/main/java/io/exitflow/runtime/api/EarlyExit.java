@@ -204,15 +204,11 @@ public final class EarlyExit {
     private static final class RequestKey implements KeySelector<InferenceRequest, String> {
         private static final long serialVersionUID = 1L;
 
-        private static final long serialVersionUID = 1L;
-
         @Override
         public String getKey(InferenceRequest r) {
             return r.key == null ? "" : r.key;
         }
     }
-        private static final long serialVersionUID = 1L;
-
 
     private static final class EventKey implements KeySelector<InFlightEvent, String> {
         private static final long serialVersionUID = 1L;
