@@ -44,6 +44,18 @@ class DemoArgsTest {
     }
 
     @Test
+    void usageListsTheDemosSettingsAndTheJobsWithTheirDefaults() {
+        String usage = EmbeddedDemo.usage();
+        for (String flag : List.of("--duration", "--feedback", "--sensors", "--readings", "--max-batch-size",
+                "--checkpoint-interval (or --checkpoint-interval-ms MILLIS)")) {
+            assertTrue(usage.contains(flag), flag + " in\n" + usage);
+        }
+        assertTrue(usage.contains("[default " + DemoOptions.SCHEDULE.defaultValue() + "]"), usage);
+        assertTrue(usage.contains("[default on]"), usage);
+        assertTrue(!usage.contains("--bootstrap-servers"), "the demo runs its own broker");
+    }
+
+    @Test
     void noArgumentsGiveTheDeclaredDefaults() {
         EmbeddedDemo.Settings parsed = EmbeddedDemo.parse(new String[0]);
         EmbeddedDemo.Settings fresh = new EmbeddedDemo.Settings();

@@ -27,6 +27,15 @@ class SimulatorArgsErrorsTest {
     }
 
     @Test
+    void usageListsEverySettingWithItsDefault() {
+        String usage = StreamSimulator.usage();
+        for (var o : SimulatorOptions.all()) {
+            assertTrue(usage.contains("--" + io.exitflow.jobs.common.CommandLine.name(o)), o.key());
+        }
+        assertTrue(usage.contains("[default " + SimulatorOptions.SCHEDULE.defaultValue() + "]"), usage);
+    }
+
+    @Test
     void noArgumentsGiveTheDeclaredDefaults() {
         StreamSimulator.Settings parsed = StreamSimulator.parse(new String[0]);
         StreamSimulator.Settings fresh = new StreamSimulator.Settings();
