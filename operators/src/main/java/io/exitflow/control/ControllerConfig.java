@@ -11,14 +11,14 @@ import org.apache.flink.annotation.PublicEvolving;
 public final class ControllerConfig implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    final double targetUtilisation;
-    final double rateSmoothing;
     /**
      * Default share of the workers' time the stages may fill at the planned rate ({@link Builder#targetUtilisation};
      * the jobs' {@code --budget-utilisation}).
      */
     public static final double DEFAULT_TARGET_UTILISATION = 0.85;
 
+    final double targetUtilisation;
+    final double rateSmoothing;
     final double costSmoothing;
     final double backlogAllowanceSeconds;
     final double drainSeconds;
