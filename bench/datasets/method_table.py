@@ -13,6 +13,7 @@ data set from its dataset file exactly as evaluate did (same splits, same normal
 usage: python bench/datasets/method_table.py --dataset FILE.yaml --report DIR/report-sensor.json --runs DIR/runs
        --out DIR/methods.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,24 +60,31 @@ def per_exit(runs: Path, dataset: Path) -> tuple[list[str], dict, int]:
 
 
 def flops_at(points: list[dict], cum_flops: np.ndarray, share: float) -> float | None:
-    ok = [q["accuracy"] for q in points
-          if float(np.dot(q["exit_shares"], cum_flops)) / cum_flops[-1] <= share + 1e-9]
+    ok = [q["accuracy"] for q in points if float(np.dot(q["exit_shares"], cum_flops)) / cum_flops[-1] <= share + 1e-9]
     return max(ok) if ok else None
 
 
 def curve_rows(report: dict) -> list[str]:
     cum = np.cumsum(np.asarray(report["stage_flops"], np.float64))
-    rows = ["| curve | full depth | @25% (latency) | @50% (latency) | @75% (latency) | @25% (FLOPs) | @50% (FLOPs) "
-            "| @75% (FLOPs) | best |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| curve | full depth | @25% (latency) | @50% (latency) | @75% (latency) | @25% (FLOPs) | @50% (FLOPs) "
+        "| @75% (FLOPs) | best |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for c in report["curves"] + report["noisy_curves"]:
         lat = [pct(c["accuracy_at"][s]) for s in SHARES]
         fl = [pct(flops_at(c["points"], cum, float(s))) for s in SHARES]
-        rows.append(f"| {c['name']} | {pct(c['full_depth_accuracy'])} | " + " | ".join(lat + fl)
-                    + f" | {pct(c['best_accuracy'])} |")
+        rows.append(
+            f"| {c['name']} | {pct(c['full_depth_accuracy'])} | "
+            + " | ".join(lat + fl)
+            + f" | {pct(c['best_accuracy'])} |"
+        )
     for m, o in report["oracle"].items():
         flops_share = float(np.dot(o["exit_shares"], cum)) / cum[-1]
-        rows.append(f"| oracle ({m}) | {pct(report['full_depth_accuracy'][m])} | accuracy {pct(o['accuracy'])} at "
-                    f"{100 * o['cost_share']:.1f}% latency, {100 * flops_share:.1f}% FLOPs | | | | | | |")
+        rows.append(
+            f"| oracle ({m}) | {pct(report['full_depth_accuracy'][m])} | accuracy {pct(o['accuracy'])} at "
+            f"{100 * o['cost_share']:.1f}% latency, {100 * flops_share:.1f}% FLOPs | | | | | | |"
+        )
     return rows
 
 
@@ -90,14 +98,24 @@ def main(argv: list[str] | None = None) -> int:
     report = json.loads(args.report.read_text())
     exits, found, n_test = per_exit(args.runs, args.dataset)
     lat = [round(c["64"], 3) for c in report["stage_cost_us_per_event"]]
-    text = "\n".join([
-        f"Data set: {report['dataset']}; windows train/val/test {report['sizes']}; model {report['model']} "
-        f"({report['params']} parameters), {report['epochs']} epochs, seed {report['seed']}; training seconds "
-        f"{report['train_seconds']}; machine {report['machine']}; {report['date']}.",
-        "", f"Stage cost: FLOPs {report['stage_flops']}; ORT latency us/event at batch 64 {lat}.",
-        "", "Accuracy % per exit (test: {} windows):".format(n_test), "", *exits,
-        "", "Accuracy % against cost (thresholds, gates and EENet schedules set on validation; test results):", "",
-        *curve_rows(report), ""])
+    text = "\n".join(
+        [
+            f"Data set: {report['dataset']}; windows train/val/test {report['sizes']}; model {report['model']} "
+            f"({report['params']} parameters), {report['epochs']} epochs, seed {report['seed']}; training seconds "
+            f"{report['train_seconds']}; machine {report['machine']}; {report['date']}.",
+            "",
+            f"Stage cost: FLOPs {report['stage_flops']}; ORT latency us/event at batch 64 {lat}.",
+            "",
+            f"Accuracy % per exit (test: {n_test} windows):",
+            "",
+            *exits,
+            "",
+            "Accuracy % against cost (thresholds, gates and EENet schedules set on validation; test results):",
+            "",
+            *curve_rows(report),
+            "",
+        ]
+    )
     args.out.write_text(text)
     (args.out.with_suffix(".json")).write_text(json.dumps(found, indent=2) + "\n")
     print(text, flush=True)

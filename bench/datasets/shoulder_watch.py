@@ -20,6 +20,7 @@ Writes into ``--out`` (default ``data/shoulder-watch``, not committed: this rebu
 
 usage: python bench/datasets/shoulder_watch.py [--out data/shoulder-watch]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,15 +56,19 @@ def source_file() -> Path:
     """The data file inside the installed seglearn package (found without importing seglearn)."""
     spec = importlib.util.find_spec("seglearn")
     if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("shoulder_watch: seglearn is not installed; pip install seglearn==1.2.5 (its wheel ships "
-                         "the data; the toolkit's test extra installs it)")
+        raise SystemExit(
+            "shoulder_watch: seglearn is not installed; pip install seglearn==1.2.5 (its wheel ships "
+            "the data; the toolkit's test extra installs it)"
+        )
     path = Path(list(spec.submodule_search_locations)[0]) / "data" / "watch_dataset.npy"
     if not path.is_file():
         raise SystemExit(f"shoulder_watch: {path} is missing; reinstall seglearn==1.2.5")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != SOURCE_SHA256:
-        raise SystemExit(f"shoulder_watch: {path} has SHA-256 {digest}, not seglearn 1.2.5's {SOURCE_SHA256}; "
-                         "install seglearn==1.2.5")
+        raise SystemExit(
+            f"shoulder_watch: {path} has SHA-256 {digest}, not seglearn 1.2.5's {SOURCE_SHA256}; "
+            "install seglearn==1.2.5"
+        )
     return path
 
 
@@ -97,10 +102,14 @@ def write(out: Path) -> dict:
     test = frame[frame["split"] == "test"].drop(columns=["split"])
     test.to_csv(out / "test-readings.csv", index=False, float_format="%.6f", lineterminator="\n")
     (out / "dataset.yaml").write_text(DATASET_YAML)
-    return {"readings": len(frame), "recordings": frame["recording"].nunique(),
-            "subjects": frame["subject"].nunique(), "classes": sorted(frame["exercise"].unique()),
-            "per_split": frame.groupby("split")["recording"].nunique().to_dict(),
-            "test_readings": len(test)}
+    return {
+        "readings": len(frame),
+        "recordings": frame["recording"].nunique(),
+        "subjects": frame["subject"].nunique(),
+        "classes": sorted(frame["exercise"].unique()),
+        "per_split": frame.groupby("split")["recording"].nunique().to_dict(),
+        "test_readings": len(test),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
