@@ -59,6 +59,14 @@ public final class RecordDecoder<T extends SpecificRecord> implements Serializab
     private transient Map<Integer, Object> byId;
     private transient SchemaRegistryConnection connection;
     private transient MetricGroup metrics;
+    /** Where writer schemas come from; null: the registry, through {@link #connection()}. */
+    private transient WriterSchemas writerSchemas;
+
+    /** The writer's schema of an id: the registry's answer ({@link SchemaRegistryConnection#schemaById}). */
+    @FunctionalInterface
+    interface WriterSchemas {
+        Schema byId(int id) throws SchemaRegistryConnection.Refused;
+    }
 
     /**
      * @param registry the job's registry, or null for plain Avro binary (and single-object encoding)
@@ -67,6 +75,21 @@ public final class RecordDecoder<T extends SpecificRecord> implements Serializab
         this.type = type;
         this.registry = registry;
         this.plain = AvroCodec.of(type);
+    }
+
+    /**
+     * A decoder of the registry wire format whose writer schemas come from {@code writerSchemas} instead of a
+     * registry: for unit tests of the framing, the schema resolution and the id cache.
+     */
+    static <T extends SpecificRecord> RecordDecoder<T> withWriterSchemas(Class<T> type, WriterSchemas writerSchemas) {
+        RecordDecoder<T> d = new RecordDecoder<>(type, SchemaRegistrySettings.of("http://registry.invalid"));
+        d.writerSchemas = writerSchemas;
+        return d;
+    }
+
+    /** How many schema ids (readers or refusals) are cached now; at most {@link #MAX_CACHED_IDS}. */
+    int cachedIds() {
+        return byId == null ? 0 : byId.size();
     }
 
     /** The record class this decoder reads. */
@@ -171,7 +194,7 @@ public final class RecordDecoder<T extends SpecificRecord> implements Serializab
         }
         Object entry;
         try {
-            Schema writer = connection().schemaById(id);
+            Schema writer = writerSchemas != null ? writerSchemas.byId(id) : connection().schemaById(id);
             SchemaCompatibility.SchemaPairCompatibility c =
                     SchemaCompatibility.checkReaderWriterCompatibility(reader, writer);
             if (c.getType() == SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import org.apache.avro.Schema;
+import org.apache.flink.configuration.ReadableConfig;
 
 /**
  * How a job reaches its schema registry, when it has one ({@code --schema-registry-url}): the registry's URLs, the
@@ -108,12 +109,32 @@ public final class SchemaRegistrySettings implements Serializable {
      * @throws IllegalArgumentException naming the setting to fix
      */
     public static Optional<SchemaRegistrySettings> from(JobConfig cfg, Properties kafkaProperties) {
-        Optional<String> url = cfg.optional(JobOptions.SCHEMA_REGISTRY_URL).filter(u -> !u.isBlank());
-        if (url.isEmpty()) {
+        return from(cfg.optional(JobOptions.SCHEMA_REGISTRY_URL), cfg.optional(JobOptions.SCHEMA_REGISTRY_PROPERTIES),
+                cfg.get(JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY), cfg.get(JobOptions.SCHEMA_REGISTRY_AUTO_REGISTER),
+                kafkaProperties);
+    }
+
+    /**
+     * The registry settings of a tool's command line that shares the job's registry options (the simulator), or
+     * empty when {@code --schema-registry-url} is not set.
+     *
+     * @param kafkaProperties the tool's Kafka client settings: its registry client keys apply
+     * @throws IllegalArgumentException naming the setting to fix
+     */
+    public static Optional<SchemaRegistrySettings> from(ReadableConfig c, Properties kafkaProperties) {
+        return from(c.getOptional(JobOptions.SCHEMA_REGISTRY_URL), c.getOptional(JobOptions.SCHEMA_REGISTRY_PROPERTIES),
+                c.get(JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY), c.get(JobOptions.SCHEMA_REGISTRY_AUTO_REGISTER),
+                kafkaProperties);
+    }
+
+    private static Optional<SchemaRegistrySettings> from(Optional<String> url, Optional<String> propertiesFile,
+            String subjectStrategy, boolean autoRegister, Properties kafkaProperties) {
+        Optional<String> given = url.filter(u -> !u.isBlank());
+        if (given.isEmpty()) {
             return Optional.empty();
         }
         List<String> urls = new ArrayList<>();
-        for (String u : url.get().split(",")) {
+        for (String u : given.get().split(",")) {
             if (!u.isBlank()) {
                 urls.add(u.trim());
             }
@@ -124,10 +145,9 @@ public final class SchemaRegistrySettings implements Serializable {
                 client.put(k, kafkaProperties.getProperty(k));
             }
         }
-        cfg.optional(JobOptions.SCHEMA_REGISTRY_PROPERTIES).ifPresent(f -> client.putAll(load(Path.of(f))));
-        return Optional.of(new SchemaRegistrySettings(urls, client,
-                SubjectStrategy.parse(cfg.get(JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY)),
-                cfg.get(JobOptions.SCHEMA_REGISTRY_AUTO_REGISTER)));
+        propertiesFile.ifPresent(f -> client.putAll(load(Path.of(f))));
+        return Optional.of(new SchemaRegistrySettings(urls, client, SubjectStrategy.parse(subjectStrategy),
+                autoRegister));
     }
 
     private static Map<String, String> load(Path file) {
