@@ -27,9 +27,10 @@ import org.slf4j.LoggerFactory;
  * row exits, at an early stage or the last.
  *
  * <p>A stage runs when its batch is full ({@code max-batch-size}), when its oldest row has waited {@code max-wait},
- * or at once when every row the async operator lets in ({@code capacity}: ML_PREDICT's
+ * at once when every row the async operator lets in ({@code capacity}: ML_PREDICT's
  * {@code max-concurrent-operations}) is waiting in the batches, since then no further row can arrive until one is
- * answered. Rows are normalised and checked on the caller's thread; ONNX Runtime runs on the worker, so the task
+ * answered, and when no row has arrived for {@code idle-flush} (the input paused, or the async operator holds
+ * answered rows behind an earlier one in ordered mode and admits no more). Rows are normalised and checked on the caller's thread; ONNX Runtime runs on the worker, so the task
  * thread keeps reading input while a batch runs.
  *
  * <p>Memory is bounded: the hand-over queue holds at most {@code capacity + max-batch-size} rows (the async
@@ -125,12 +126,23 @@ public final class CascadePredictFunction extends AsyncPredictFunction {
 
     private void work() {
         List<Pending> drained = new ArrayList<>();
+        long idleMicros = spec.idleFlushMicros();
         try {
             while (running) {
                 long deadline = engine.cascade.nextDeadline();
                 long now = System.currentTimeMillis();
-                long wait = deadline == Long.MAX_VALUE ? IDLE_POLL_MILLIS : Math.max(0, deadline - now);
-                Pending first = wait == 0 ? handOver.poll() : handOver.poll(wait, TimeUnit.MILLISECONDS);
+                long waitMicros = deadline == Long.MAX_VALUE ? IDLE_POLL_MILLIS * 1000
+                        : Math.max(0, deadline - now) * 1000;
+                // Rows wait and no new one may come soon: wait for the next row at most idle-flush.
+                boolean idleCut = deadline != Long.MAX_VALUE && idleMicros > 0 && idleMicros < waitMicros;
+                if (idleCut) {
+                    waitMicros = idleMicros;
+                }
+                Pending first = waitMicros == 0 ? handOver.poll() : handOver.poll(waitMicros, TimeUnit.MICROSECONDS);
+                if (first == null && idleCut) {
+                    engine.cascade.flushAll(System.currentTimeMillis()); // the input paused: run what waits
+                    continue;
+                }
                 if (first != null) {
                     drained.add(first);
                     handOver.drainTo(drained);

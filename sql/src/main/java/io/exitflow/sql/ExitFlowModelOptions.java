@@ -26,6 +26,13 @@ public final class ExitFlowModelOptions {
             .withDescription("Longest time a row waits in one stage's batch for it to fill (>= 0); each stage adds "
                     + "at most this plus one batch of compute to a row's latency.");
 
+    public static final ConfigOption<Duration> IDLE_FLUSH = ConfigOptions.key("idle-flush").durationType()
+            .defaultValue(Duration.ofMillis(1))
+            .withDescription("The asynchronous function also runs the waiting batches when no new row has arrived "
+                    + "for this long (>= 0; 0 turns it off): the input paused, or Flink's async operator admits no "
+                    + "more rows (all of 'max-concurrent-operations' in flight, or, in ordered output mode, held "
+                    + "behind an earlier row), so waiting longer would not fill the batches, only delay them.");
+
     public static final ConfigOption<String> DEVICE = ConfigOptions.key("device").stringType().defaultValue("cpu")
             .withDescription("cpu or cuda: where the stages run ONNX Runtime. cuda needs the onnxruntime_gpu jar "
                     + "and a GPU (an index from Flink's 'gpu' external resource); without one a warning is "

@@ -51,7 +51,7 @@ public final class ExitFlowModelProviderFactory implements ModelProviderFactory 
     public Set<ConfigOption<?>> optionalOptions() {
         return Set.of(ExitFlowModelOptions.MAX_BATCH_SIZE, ExitFlowModelOptions.MAX_WAIT, ExitFlowModelOptions.DEVICE,
                 ExitFlowModelOptions.INTRA_OP_THREADS, ExitFlowModelOptions.THRESHOLDS,
-                ExitFlowModelOptions.INVALID_INPUT);
+                ExitFlowModelOptions.INVALID_INPUT, ExitFlowModelOptions.IDLE_FLUSH);
     }
 
     @Override
@@ -87,6 +87,10 @@ public final class ExitFlowModelProviderFactory implements ModelProviderFactory 
         if (wait.isNegative()) {
             throw new ValidationException("model " + model + ": option 'max-wait' must be >= 0, got " + wait);
         }
+        Duration idle = options.get(ExitFlowModelOptions.IDLE_FLUSH);
+        if (idle.isNegative()) {
+            throw new ValidationException("model " + model + ": option 'idle-flush' must be >= 0, got " + idle);
+        }
         int threads = options.get(ExitFlowModelOptions.INTRA_OP_THREADS);
         if (threads < 1) {
             throw new ValidationException("model " + model + ": option 'intra-op-threads' must be >= 1, got "
@@ -114,7 +118,7 @@ public final class ExitFlowModelProviderFactory implements ModelProviderFactory 
         OrtConfig ort = new OrtConfig(device, OrtConfig.FROM_EXTERNAL_RESOURCE, threads);
         int capacity = context.getConfiguration().get(ExitFlowModelOptions.TABLE_EXEC_MAX_CONCURRENT);
         return new ExitFlowModelProvider(new ModelSpec(model, bundlePath, settings, ort, thresholds, columns,
-                capacity, drop));
+                capacity, drop, idle.toNanos() / 1000));
     }
 
     /** Parses 'thresholds': one value in [0, 1] per stage of the bundle. */

@@ -16,12 +16,15 @@ import java.io.Serializable;
  * @param capacity rows ML_PREDICT lets into one subtask's function at once ({@code max-concurrent-operations});
  *     when that many wait in the batches no more can arrive, so the batches run at once
  * @param dropInvalid true: a row the model cannot take yields no output row; false: it fails the job
+ * @param idleFlushMicros the async function runs the waiting batches when no row has arrived for this long
+ *     (0: never; they wait for a full batch, {@code max-wait} or the capacity)
  */
 public record ModelSpec(String model, String bundlePath, CascadeSettings settings, OrtConfig ort, float[] thresholds,
-                        ModelColumns columns, int capacity, boolean dropInvalid) implements Serializable {
+                        ModelColumns columns, int capacity, boolean dropInvalid, long idleFlushMicros)
+        implements Serializable {
 
     /** The same model with another in-flight capacity (ML_PREDICT's CONFIG overrides the session's). */
     public ModelSpec withCapacity(int c) {
-        return new ModelSpec(model, bundlePath, settings, ort, thresholds, columns, c, dropInvalid);
+        return new ModelSpec(model, bundlePath, settings, ort, thresholds, columns, c, dropInvalid, idleFlushMicros);
     }
 }
