@@ -116,35 +116,97 @@ public final class ThresholdController implements Serializable {
         this.thresholds = initialThresholds.clone();
     }
 
-    /** Decides one interval. */
+    /** Decides one interval: the seven steps of the class comment, in the order their inputs allow. */
     public ControlDecision onInterval(ControlMeasurement m) {
+        requireStages(m);
+        Learned learned = learn(m);
+        Command command = command(m, learned);
+        ExitPlan inForce = solver.evaluate(samples, stageCost, thresholds);
+        double target = correct(m, learned, command, inForce);
+        Choice choice = choose(inForce, command, target);
+        boolean alert = floorBinding || (command.tooTight() && budget.kind() == Budget.Kind.RATE);
+        String reason = reason(m, learned, command, target, inForce, choice);
+        Optional<ThresholdUpdate> update = choice.publish()
+                ? Optional.of(publish(m, reason, choice, command, target, learned.measuredCost()))
+                : Optional.empty();
+        ExitPlan nowInForce = choice.publish() ? choice.plan() : inForce;
+        logAlert(alert, m.endMillis(), reason);
+        ControlTrace trace = new ControlTrace(m.endMillis(), rateEstimate, m.throughput(), m.backlog(), m.sourceLag(),
+                learned.measuredCost(), command.cost(), nowInForce.expectedCost(), command.full(),
+                nowInForce.expectedAccuracy(), choice.fullAccuracy(), thresholds.clone(), version, choice.publish(),
+                alert, warmingUp(), reason);
+        return new ControlDecision(update, trace);
+    }
+
+    /**
+     * What an interval taught (step 1, learn, and step 3, the capacity model): whether it may teach costs, the
+     * workers' capacity (ns of work per s), the rate to plan for, the backlog the plan may leave and the measured
+     * stage time per event.
+     */
+    private record Learned(boolean enough, double capacity, double planRate, double allowance, double measuredCost) {}
+
+    /**
+     * The cost per event commanded this interval (step 2, feed-forward, then step 4, the rate limit), clamped to
+     * [{@code cheapest}, {@code full}]; {@code tooTight} when the budget allows less than stage 0 alone.
+     */
+    private record Command(double feedForward, double cost, boolean tooTight, double cheapest, double full) {}
+
+    /**
+     * How the thresholds in force stand against the accuracy floor, in measured cost: full-depth accuracy on the
+     * samples, the floor (-1: none), the factor from the samples' cost to the measured one, the cost in force.
+     */
+    private record Standing(double fullAccuracy, double minAccuracy, double toMeasured, double inForceCost,
+                            boolean belowFloor) {}
+
+    /** The plan chosen (step 6, solve) and whether it goes out (step 7, hysteresis), with what decided it. */
+    private record Choice(ExitPlan plan, boolean publish, double inForceCost, double goal, double fullAccuracy) {}
+
+    private void requireStages(ControlMeasurement m) {
         int k = samples.stages();
         if (m.stageArrivals().length != k) {
             throw new IllegalArgumentException("measurement has " + m.stageArrivals().length + " stages, model " + modelId + " has " + k);
         }
+    }
+
+    /**
+     * Step 1 and 3: samples, stage costs (after the warm-up, from intervals of enough events), the input rate
+     * (throughput plus backlog growth, smoothed) and the per-event overhead.
+     */
+    private Learned learn(ControlMeasurement m) {
         learnSamples(m);
         // costs are learned only from intervals of enough events after the warm-up (see ControllerConfig.warmUp)
         boolean enough = warmUp().observe(m, m.arrivals() >= cfg.minEventsPerInterval);
         if (enough && !cfg.fixedStageCosts) learnStageCosts(m);
-
-        double dt = m.seconds();
-        double growth = previousBacklog < 0 ? 0 : (m.backlog() - previousBacklog) / dt;
-        double inputRate = Math.max(0, m.throughput() + growth);
-        rateEstimate = Double.isNaN(rateEstimate) ? inputRate : rateEstimate + cfg.rateSmoothing * (inputRate - rateEstimate);
+        learnRate(m);
         double capacity = (cfg.workers > 0 ? cfg.workers : Math.max(1, m.workers())) * 1e9; // ns of work per s
         double planRate = budget.kind() == Budget.Kind.RATE ? Math.max(budget.targetRate(), rateEstimate) : rateEstimate;
         double allowance = cfg.backlogAllowanceSeconds * Math.max(planRate, 1);
         double measuredCost = m.costPerEvent();
         if (!cfg.fixedStageCosts) learnOverhead(m, allowance, capacity, measuredCost, enough);
+        return new Learned(enough, capacity, planRate, allowance, measuredCost);
+    }
 
+    /** The input rate: throughput plus the backlog's growth since the last interval, smoothed. */
+    private void learnRate(ControlMeasurement m) {
+        double growth = previousBacklog < 0 ? 0 : (m.backlog() - previousBacklog) / m.seconds();
+        double inputRate = Math.max(0, m.throughput() + growth);
+        rateEstimate = Double.isNaN(rateEstimate) ? inputRate : rateEstimate + cfg.rateSmoothing * (inputRate - rateEstimate);
+    }
+
+    /**
+     * Step 2 and 4: the cost per event the budget allows (rate budget: utilisation x capacity / planned rate, the
+     * backlog beyond the allowance drained over the drain time, less the overhead; cost budget: a fraction of full
+     * depth), rate-limited against the last command (fast down, slower up) and clamped to what the stages can do.
+     */
+    private Command command(ControlMeasurement m, Learned learned) {
         double full = 0;
         for (double c : stageCost) full += c;
         double cheapest = stageCost[0];
         double feedForward;
         if (budget.kind() == Budget.Kind.RATE) {
-            double excess = Math.max(0, m.backlog() - allowance);
-            double effectiveRate = planRate + excess / cfg.drainSeconds;
-            feedForward = cfg.targetUtilisation * capacity / effectiveRate - overhead;
+            double excess = Math.max(0, m.backlog() - learned.allowance());
+            double effectiveRate = learned.planRate() + excess / cfg.drainSeconds;
+            feedForward = cfg.targetUtilisation * learned.capacity() / effectiveRate - overhead;
         } else {
             feedForward = budget.costFraction() * full;
         }
@@ -153,72 +215,99 @@ public final class ThresholdController implements Serializable {
         boolean tooTight = cmd < cheapest;
         cmd = Math.min(Math.max(cmd, cheapest), full);
         command = cmd;
+        return new Command(feedForward, cmd, tooTight, cheapest, full);
+    }
 
-        ExitPlan inForce = solver.evaluate(samples, stageCost, thresholds);
+    /**
+     * Step 5: feeds the model correction from the measured cost of the thresholds in force, and returns the
+     * solver's target: the command divided by the model's bias, within [stage 0, full depth].
+     */
+    private double correct(ControlMeasurement m, Learned learned, Command c, ExitPlan inForce) {
         // with fixed stage costs nothing measured feeds the cost model (inForceMeasured stays unset)
-        if (!tooTight && !cfg.fixedStageCosts) integrate(m, inForce, measuredCost, enough, cmd, cheapest, full);
+        if (!c.tooTight() && !cfg.fixedStageCosts) {
+            integrate(m, inForce, learned.measuredCost(), learned.enough(), c.cost(), c.cheapest(), c.full());
+        }
         // nothing is cheaper than leaving at stage 0: a correction must not lift a command that is already too tight
-        double target = tooTight ? cheapest : Math.min(Math.max(cmd * Math.exp(correction), cheapest), full);
+        return c.tooTight() ? c.cheapest() : Math.min(Math.max(c.cost() * Math.exp(correction), c.cheapest()), c.full());
+    }
 
+    /** Step 6 and 7: solves when a trigger may fire, and decides whether the plan goes out. */
+    private Choice choose(ExitPlan inForce, Command c, double target) {
+        Standing standing = standing(inForce);
+        boolean periodic = ++intervalsSinceSolve >= cfg.resolveEveryIntervals;
+        boolean mayMove = version == 0 || standing.belowFloor() || periodic
+                || (!floorBinding && Math.abs(standing.inForceCost() - c.cost()) > cfg.costDeadband * c.cost());
+        // solving is the expensive part: only when a trigger may fire
+        ExitPlan plan = mayMove ? solve(target, standing.minAccuracy()) : inForce;
+        double goal = floorBinding ? plan.expectedCost() * standing.toMeasured() : c.cost();
+        boolean publish = mayMove && publishes(plan, inForce, standing, goal);
+        return new Choice(plan, publish, standing.inForceCost(), goal, standing.fullAccuracy());
+    }
+
+    /**
+     * The thresholds in force against the accuracy floor, their cost in measured terms where there is a measurement:
+     * the samples' estimate of a fixed plan wanders by a few percent as they turn over, busy time does not (the
+     * correction converts between the two).
+     */
+    private Standing standing(ExitPlan inForce) {
         double fullAccuracy = BudgetSolver.fullDepthAccuracy(samples);
         double minAccuracy = budget.maxAccuracyLoss().isPresent() ? fullAccuracy - budget.maxAccuracyLoss().getAsDouble() : -1;
-        // decide on measured cost where there is one: the samples' estimate of a fixed plan wanders by a few percent
-        // as they turn over, busy time does not (the correction converts between the two)
         double toMeasured = Math.exp(-correction);
         double inForceCost = Double.isNaN(inForceMeasured) ? inForce.expectedCost() * toMeasured : inForceMeasured;
         boolean belowFloor = inForce.expectedAccuracy() < minAccuracy - 1e-9;
-        boolean periodic = ++intervalsSinceSolve >= cfg.resolveEveryIntervals;
-        boolean mayMove = version == 0 || belowFloor || periodic
-                || (!floorBinding && Math.abs(inForceCost - cmd) > cfg.costDeadband * cmd);
+        return new Standing(fullAccuracy, minAccuracy, toMeasured, inForceCost, belowFloor);
+    }
 
-        // solving is the expensive part: only when a trigger may fire
-        ExitPlan plan = inForce;
-        boolean publish = false;
-        if (mayMove) {
-            intervalsSinceSolve = 0;
-            plan = solver.solve(samples, stageCost, target, thresholds);
-            floorBinding = plan.expectedAccuracy() < minAccuracy - 1e-9;
-            if (floorBinding) plan = solver.cheapestWithAccuracy(samples, stageCost, minAccuracy, thresholds);
-            double goal = floorBinding ? plan.expectedCost() * toMeasured : cmd;
-            boolean overBudget = inForceCost > goal * (1 + cfg.costDeadband);
-            boolean improves = improves(plan, inForce, goal, toMeasured);
-            // a new version always carries new thresholds: republishing the ones in force is churn, never a fix
-            boolean changed = !samePublished(plan.thresholds(), thresholds);
-            // budget left unused is no reason on its own: spending it must buy minAccuracyGain (see improves), or
-            // a plan that spends it for nothing and one that saves it for nothing would take turns
-            publish = version == 0 || (changed && (overBudget || improves || belowFloor));
-        }
-        boolean alert = floorBinding || (tooTight && budget.kind() == Budget.Kind.RATE);
-        double goal = floorBinding ? plan.expectedCost() * toMeasured : cmd;
-        String why = cause(version == 0, floorBinding, tooTight, inForceCost, goal, m.backlog() > allowance)
+    /** Step 6: the solver's plan for the target; if it misses the accuracy floor, the cheapest plan that meets it. */
+    private ExitPlan solve(double target, double minAccuracy) {
+        intervalsSinceSolve = 0;
+        ExitPlan plan = solver.solve(samples, stageCost, target, thresholds);
+        floorBinding = plan.expectedAccuracy() < minAccuracy - 1e-9;
+        return floorBinding ? solver.cheapestWithAccuracy(samples, stageCost, minAccuracy, thresholds) : plan;
+    }
+
+    /**
+     * Step 7, hysteresis: the first plan always goes out; later ones only with new thresholds, and only when the
+     * thresholds in force are over budget by more than the deadband, miss the floor, or the plan improves on them.
+     */
+    private boolean publishes(ExitPlan plan, ExitPlan inForce, Standing standing, double goal) {
+        boolean overBudget = standing.inForceCost() > goal * (1 + cfg.costDeadband);
+        boolean improves = improves(plan, inForce, goal, standing.toMeasured());
+        // a new version always carries new thresholds: republishing the ones in force is churn, never a fix
+        boolean changed = !samePublished(plan.thresholds(), thresholds);
+        // budget left unused is no reason on its own: spending it must buy minAccuracyGain (see improves), or
+        // a plan that spends it for nothing and one that saves it for nothing would take turns
+        return version == 0 || (changed && (overBudget || improves || standing.belowFloor()));
+    }
+
+    /** The update's reason: why (cause, warm-up), what was measured and planned. */
+    private String reason(ControlMeasurement m, Learned learned, Command c, double target, ExitPlan inForce,
+                          Choice choice) {
+        String why = cause(version == 0, floorBinding, c.tooTight(), choice.inForceCost(), choice.goal(),
+                m.backlog() > learned.allowance())
                 + (warmingUp()
                         ? String.format(Locale.ROOT, " (warming up: costs not learned yet, %d of %d intervals of %d+ events)",
                                 warmUp.seen(), cfg.warmupIntervals, cfg.minEventsPerInterval)
                         : "");
-        String reason = String.format(Locale.ROOT,
+        return String.format(Locale.ROOT,
                 "%s: input %.0f ev/s (plan %.0f), throughput %.0f ev/s, backlog %d (source lag %s); allowed %.0f ns/event "
                         + "(feed-forward %.0f, overhead %.0f, model correction x%.3f) -> target %.0f; "
                         + "thresholds in force cost %.0f ns (samples expect %.0f), acc %.4f; new plan %.0f ns, acc %.4f (full %.4f)",
-                why, rateEstimate, planRate, m.throughput(), m.backlog(),
-                m.sourceLag() < 0 ? "unknown" : Long.toString(m.sourceLag()), cmd, feedForward, overhead,
-                Math.exp(correction), target, inForceCost, inForce.expectedCost(), inForce.expectedAccuracy(),
-                plan.expectedCost(), plan.expectedAccuracy(), fullAccuracy);
+                why, rateEstimate, learned.planRate(), m.throughput(), m.backlog(),
+                m.sourceLag() < 0 ? "unknown" : Long.toString(m.sourceLag()), c.cost(), c.feedForward(), overhead,
+                Math.exp(correction), target, choice.inForceCost(), inForce.expectedCost(), inForce.expectedAccuracy(),
+                choice.plan().expectedCost(), choice.plan().expectedAccuracy(), choice.fullAccuracy());
+    }
 
-        Optional<ThresholdUpdate> update = Optional.empty();
-        ExitPlan nowInForce = inForce;
-        if (publish) {
-            version = Math.max(version + 1, m.endMillis());
-            thresholds = plan.thresholds();
-            inForceMeasured = Double.NaN;
-            nowInForce = plan;
-            update = Optional.of(toUpdate(m, reason, plan, cmd, target, fullAccuracy, measuredCost));
-            LOG.info("model {} thresholds v{} {}: {}", modelId, version, Arrays.toString(thresholds), reason);
-        }
-        logAlert(alert, m.endMillis(), reason);
-        ControlTrace trace = new ControlTrace(m.endMillis(), rateEstimate, m.throughput(), m.backlog(), m.sourceLag(), measuredCost,
-                cmd, nowInForce.expectedCost(), full, nowInForce.expectedAccuracy(), fullAccuracy, thresholds.clone(),
-                version, publish, alert, warmingUp(), reason);
-        return new ControlDecision(update, trace);
+    /** Puts the chosen plan in force under a new version and returns its update. */
+    private ThresholdUpdate publish(ControlMeasurement m, String reason, Choice choice, Command c, double target,
+                                    double measuredCost) {
+        version = Math.max(version + 1, m.endMillis());
+        thresholds = choice.plan().thresholds();
+        inForceMeasured = Double.NaN;
+        ThresholdUpdate update = toUpdate(m, reason, choice.plan(), c.cost(), target, choice.fullAccuracy(), measuredCost);
+        LOG.info("model {} thresholds v{} {}: {}", modelId, version, Arrays.toString(thresholds), reason);
+        return update;
     }
 
     /**
