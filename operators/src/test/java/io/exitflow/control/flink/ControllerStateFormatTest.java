@@ -1,12 +1,12 @@
 package io.exitflow.control.flink;
 
+import static io.exitflow.control.flink.HarnessedPlant.drive;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.control.Budget;
 import io.exitflow.control.BudgetSolver;
-import io.exitflow.control.ControlMeasurement;
 import io.exitflow.control.ControllerConfig;
 import io.exitflow.control.ControllerSeed;
 import io.exitflow.control.SyntheticData;
@@ -49,23 +49,6 @@ class ControllerStateFormatTest {
         return SimulatedPlant.builder().population(SyntheticData.calibration(4000, 4, 5, 11))
                 .stageCostNanos(new double[] {10_000, 25_000, 25_000, 25_000}).overheadNanos(8_000).workers(2)
                 .rate(RateProfile.constant(35_000)).seed(3).build();
-    }
-
-    /** Intervals [from, to) of the plant; the updates the controller emitted. */
-    private static List<ThresholdUpdate> drive(KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h,
-            SimulatedPlant plant, int from, int to) throws Exception {
-        List<ThresholdUpdate> got = new ArrayList<>();
-        for (int i = from; i < to; i++) {
-            h.setProcessingTime(i * 1000L + 1);
-            ControlMeasurement m = plant.step();
-            for (StageStats s : ThresholdControllerFunctionTest.asStageStats(m, "synthetic")) h.processElement(s, i * 1000L);
-            h.setProcessingTime((i + 1) * 1000L + 1);
-            List<ThresholdUpdate> now = new ArrayList<>(h.extractOutputValues());
-            h.getOutput().clear();
-            now.forEach(plant::apply);
-            got.addAll(now);
-        }
-        return got;
     }
 
     @Test
