@@ -62,7 +62,9 @@ public final class SimulatorOptions {
 
     /** The simulator's command line, in the order {@code --help} lists it. */
     public static List<ConfigOption<?>> all() {
-        return List.of(JobOptions.BOOTSTRAP_SERVERS, JobOptions.KAFKA_PROPERTIES, TOPIC, SCHEDULE, SENSORS, SPLIT,
-                READINGS, LOOP, END_FLUSH, BAD_SHARE, MAX_EVENTS, START_TIME, SEED, MAX_CATCH_UP);
+        return List.of(JobOptions.BOOTSTRAP_SERVERS, JobOptions.KAFKA_PROPERTIES, JobOptions.SCHEMA_REGISTRY_URL,
+                JobOptions.SCHEMA_REGISTRY_PROPERTIES, JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY,
+                JobOptions.SCHEMA_REGISTRY_AUTO_REGISTER, TOPIC, SCHEDULE, SENSORS, SPLIT, READINGS, LOOP, END_FLUSH,
+                BAD_SHARE, MAX_EVENTS, START_TIME, SEED, MAX_CATCH_UP);
     }
 }

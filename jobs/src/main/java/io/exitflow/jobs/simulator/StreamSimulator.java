@@ -4,6 +4,8 @@ import io.exitflow.jobs.common.AvroCodec;
 import io.exitflow.jobs.common.CommandLine;
 import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.common.KafkaClientProperties;
+import io.exitflow.jobs.common.RecordEncoder;
+import io.exitflow.jobs.common.SchemaRegistrySettings;
 import io.exitflow.schemas.SensorReading;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -36,9 +38,13 @@ import org.slf4j.LoggerFactory;
  * so the good stream stays exactly the dataset's or the file's.
  *
  * <p>Wire format: each reading is one Kafka record, key the sensor id (UTF-8), value the plain Avro binary
- * encoding of one {@code SensorReading} ({@link AvroCodec}), no header.
+ * encoding of one {@code SensorReading} ({@link AvroCodec}), no header; with {@code --schema-registry-url} the
+ * schema registry wire format instead ({@link RecordEncoder}: magic byte, the id of {@code SensorReading}'s schema
+ * under the topic's subject, registered on first use, then the binary encoding), as the job reads with the same
+ * flag. Bad records are then framed with that id too (but the garbage ones), so they reach the job's decoding.
  *
  * <pre>java ... io.exitflow.jobs.simulator.StreamSimulator --bootstrap-servers localhost:9092 [--kafka-properties FILE] \
+ *     [--schema-registry-url URL [--schema-registry-properties FILE]] \
  *     [--topic sensor-readings] [--schedule 60s@2000,30s@4000] [--sensors 16] [--split test] \
  *     [--readings FILE.avro [--loop on|off] [--end-flush on|off]] \
  *     [--bad-share 0.01] [--max-events N] [--start-time dataset|now|EPOCH_MS] [--seed 7]</pre>
@@ -70,6 +76,7 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         boolean loop = SimulatorOptions.LOOP.defaultValue().on();
         boolean endFlush = SimulatorOptions.END_FLUSH.defaultValue().on();
         Duration maxCatchUp = SimulatorOptions.MAX_CATCH_UP.defaultValue();
+        SchemaRegistrySettings schemaRegistry;
 
         public Settings bootstrapServers(String s) { this.bootstrapServers = s; return this; }
         /** Producer settings (security, tuning) besides the simulator's own, as from {@code --kafka-properties}. */
@@ -99,6 +106,11 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
          * readings it could not send on time are given up ({@link FixedRatePacer}), so the rate holds.
          */
         public Settings maxCatchUp(Duration d) { this.maxCatchUp = d; return this; }
+        /**
+         * Write the schema registry wire format with this registry ({@code --schema-registry-url}); null (the
+         * default) for plain Avro binary.
+         */
+        public Settings schemaRegistry(SchemaRegistrySettings r) { this.schemaRegistry = r; return this; }
 
         long startMillis() {
             switch (startTime) {
@@ -147,6 +159,8 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
     private volatile boolean exhausted;
     private volatile double currentRate;
     private volatile long lastEventTime = Long.MIN_VALUE;
+    /** The readings' encoder (plain or registry format), made on first use; used on the sending thread. */
+    private RecordEncoder<SensorReading> encoder;
 
     /** A simulator with its own Kafka producer. */
     public StreamSimulator(Settings settings, SendListener listener) {
@@ -185,7 +199,7 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
                 : new SensorFleet(settings.split, settings.sensors, settings.seed, settings.startMillis());
         BadRecords badRecords = new BadRecords(settings.seed ^ 0x5EED);
         SplittableRandom coin = new SplittableRandom(settings.seed ^ 0xC011L);
-        AvroCodec<SensorReading> codec = AvroCodec.of(SensorReading.class);
+        RecordEncoder<SensorReading> codec = encoder();
         RateSchedule schedule = settings.schedule;
         long total = schedule.totalMillis();
         BadRecords.Kind[] kind = new BadRecords.Kind[1];
@@ -235,7 +249,9 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
                 listener.onSent(r, System.nanoTime());
                 sent.incrementAndGet();
                 if (settings.badShare > 0 && coin.nextDouble() < settings.badShare) {
-                    producer.send(new ProducerRecord<>(settings.topic, key, badRecords.next(r, kind)), this::onCompletion);
+                    byte[] badValue = badRecords.next(r, kind);
+                    producer.send(new ProducerRecord<>(settings.topic, key,
+                            kind[0] == BadRecords.Kind.GARBAGE ? badValue : codec.frame(badValue)), this::onCompletion);
                     bad.incrementAndGet();
                     badByKind.get(kind[0]).incrementAndGet();
                 }
@@ -281,7 +297,7 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         }
         int channels = settings.readings.channels();
         List<Float> zeros = new java.util.ArrayList<>(Collections.nCopies(channels, 0f));
-        AvroCodec<SensorReading> codec = AvroCodec.of(SensorReading.class);
+        RecordEncoder<SensorReading> codec = encoder();
         long time = lastEventTime + END_FLUSH_AHEAD_MILLIS;
         int partitions = producer.partitionsFor(settings.topic).size();
         for (int p = 0; p < partitions; p++) {
@@ -295,6 +311,25 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         checkSendError();
         LOG.info("simulator: end flush, one reading at {} to each of the {} partitions of {}", Instant.ofEpochMilli(time),
                 partitions, settings.topic);
+    }
+
+    /**
+     * The readings' encoder; with a registry its schema id is resolved here (registered on first use), waiting out
+     * registry outages (logged, retried with back-off).
+     */
+    private RecordEncoder<SensorReading> encoder() {
+        if (encoder == null) {
+            RecordEncoder<SensorReading> e = new RecordEncoder<>(SensorReading.class, settings.topic,
+                    settings.schemaRegistry);
+            e.open(null);
+            if (settings.schemaRegistry != null) {
+                LOG.info("simulator: schema registry wire format, {} schema id {} (subject {}) at {}",
+                        SensorReading.class.getSimpleName(), e.schemaId(), e.subject(),
+                        String.join(",", settings.schemaRegistry.urls()));
+            }
+            encoder = e;
+        }
+        return encoder;
     }
 
     private void onCompletion(org.apache.kafka.clients.producer.RecordMetadata m, Exception e) {
@@ -414,6 +449,7 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         c.getOptional(JobOptions.BOOTSTRAP_SERVERS).ifPresent(s::bootstrapServers);
         c.getOptional(JobOptions.KAFKA_PROPERTIES)
                 .ifPresent(f -> s.clientProperties(KafkaClientProperties.load(Path.of(f))));
+        SchemaRegistrySettings.from(c, s.clientProperties).ifPresent(s::schemaRegistry);
         s.topic(c.get(SimulatorOptions.TOPIC));
         s.schedule(schedule(c.get(SimulatorOptions.SCHEDULE)));
         s.sensors(c.get(SimulatorOptions.SENSORS));
