@@ -5,7 +5,6 @@ import io.exitflow.runtime.manifest.Calibration;
 import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import java.io.Serializable;
-import java.nio.file.Path;
 import java.util.Map;
 import org.apache.flink.annotation.Internal;
 
@@ -18,13 +17,12 @@ import org.apache.flink.annotation.Internal;
 public record ControllerSeed(String modelId, String modelVersion, CalibrationSet samples, double[] stageCostNanos,
                              double[] initialThresholds) implements Serializable {
 
-    /** Reads manifest.json and calibration.json of the bundle at {@code dir} (validated by {@link ModelBundle#load}). */
-    public static ControllerSeed fromBundle(Path dir, int capacity) {
-        ModelBundle bundle = ModelBundle.load(dir);
-        return fromBundle(bundle, capacity);
-    }
-
-    /** As {@link #fromBundle(Path, int)}, from an already loaded bundle. */
+    /**
+     * The manifest's identity, costs and thresholds and the calibration samples of a loaded bundle (the job's handle:
+     * nothing is read again).
+     *
+     * @param capacity how many calibration samples to keep (an even stride over them when there are more)
+     */
     public static ControllerSeed fromBundle(ModelBundle bundle, int capacity) {
         Manifest m = bundle.manifest();
         Calibration c = bundle.calibration();

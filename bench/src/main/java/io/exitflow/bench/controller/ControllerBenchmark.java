@@ -11,6 +11,7 @@ import io.exitflow.control.ExitPlan;
 import io.exitflow.control.ThresholdController;
 import io.exitflow.control.sim.RateProfile;
 import io.exitflow.control.sim.SimulatedPlant;
+import io.exitflow.runtime.bundle.ModelBundle;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -58,8 +59,9 @@ public final class ControllerBenchmark {
         System.out.println("| model | sample targets | segment | settle (s) | mean budget error | max overshoot | accuracy (labels) | offline optimum at same cost | gap (points) |");
         System.out.println("|---|---|---|---:|---:|---:|---:|---:|---:|");
         for (String b : bundles) {
-            run(Path.of(b), outDir, false, taskBusy);
-            run(Path.of(b), outDir, true, taskBusy);
+            ModelBundle bundle = ModelBundle.load(Path.of(b));
+            run(bundle, outDir, false, taskBusy);
+            run(bundle, outDir, true, taskBusy);
         }
     }
 
@@ -68,7 +70,7 @@ public final class ControllerBenchmark {
      * @param taskBusy whether the plant reports its workers' busy time, overhead included (as stage operators report
      *     their tasks' busy time), else the overhead is hidden from the controller
      */
-    private static void run(Path bundle, Path outDir, boolean labels, boolean taskBusy) throws IOException {
+    private static void run(ModelBundle bundle, Path outDir, boolean labels, boolean taskBusy) throws IOException {
         ControllerSeed all = ControllerSeed.fromBundle(bundle, 100_000);
         CalibrationSet data = all.samples();
         int k = data.stages();

@@ -97,7 +97,8 @@ public final class EndToEndBenchmark {
         double maxLoss = a.get().get(MAX_ACCURACY_LOSS);
         Path out = Path.of(a.get().get(OUT));
         Path bundleDir = Path.of(bundle).toAbsolutePath();
-        Manifest manifest = ModelBundle.load(bundleDir).manifest();
+        ModelBundle loaded = ModelBundle.load(bundleDir); // once: every run below takes the handle
+        Manifest manifest = loaded.manifest();
         Manifest.Window w = manifest.input().window();
         List<InferenceRequest> windows = TestSplitWindows.get(SENSORS, READINGS_PER_SENSOR, w.size(), w.slide());
         // Whole passes over the windows, so accuracy weighs every window alike.
@@ -114,8 +115,8 @@ public final class EndToEndBenchmark {
         report.put("events_per_run", events);
         report.put("parallelism", parallelism);
         report.put("max_batch_size", maxBatch);
-        report.put("oracle", oracle(bundleDir.toString(), windows.size(), manifest, parallelism));
-        ThresholdUpdate floor = floorThresholds(bundleDir, maxLoss);
+        report.put("oracle", oracle(loaded, windows.size(), parallelism));
+        ThresholdUpdate floor = floorThresholds(loaded, maxLoss);
         report.put("cascade_floor_thresholds", floor.getThresholds());
         report.put("cascade_floor_reason", floor.getReason());
 
@@ -137,7 +138,7 @@ public final class EndToEndBenchmark {
             DataStream<InferenceRequest> requests = source(env, events, w.size(), w.slide());
             DataStream<ThresholdUpdate> control = withFloor
                     ? env.fromData(new AvroTypeInfo<>(ThresholdUpdate.class), floor) : null;
-            EarlyExit.Result result = EarlyExit.builder().bundlePath(bundleDir.toString()).mode(mode)
+            EarlyExit.Result result = EarlyExit.builder().bundle(loaded).mode(mode)
                     .maxBatchSize(rowFull ? 1 : maxBatch).fullGraph(!staged)
                     // serving alone, as in bench/RESULTS.md: no full-depth samples for a controller
                     .fullDepthSampleRate(0)
@@ -182,12 +183,13 @@ public final class EndToEndBenchmark {
     }
 
     /** Accuracy bounds on the same windows: every stage run for every window (samples of a CASCADE run at rate 1). */
-    private static Map<String, Object> oracle(String bundle, int windowCount, Manifest manifest, int parallelism)
+    private static Map<String, Object> oracle(ModelBundle bundle, int windowCount, int parallelism)
             throws Exception {
         StageSampleSink.clear();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
+        Manifest manifest = bundle.manifest();
         Manifest.Window w = manifest.input().window();
-        EarlyExit.Result result = EarlyExit.builder().bundlePath(bundle).mode(EarlyExit.Mode.CASCADE)
+        EarlyExit.Result result = EarlyExit.builder().bundle(bundle).mode(EarlyExit.Mode.CASCADE)
                 .fullDepthSampleRate(1.0).maxSamplesPerInterval(Integer.MAX_VALUE)
                 .statsInterval(Duration.ofMillis(200)).name("oracle").build()
                 .apply(source(env, windowCount, w.size(), w.slide()), null);
@@ -235,8 +237,8 @@ public final class EndToEndBenchmark {
      * The cheapest thresholds whose expected accuracy on the bundle's calibration (validation) windows is within
      * {@code maxLoss} of full depth: what the controller's accuracy floor would command, fixed for the run.
      */
-    private static ThresholdUpdate floorThresholds(Path bundleDir, double maxLoss) {
-        ControllerSeed seed = ControllerSeed.fromBundle(bundleDir, 100_000);
+    private static ThresholdUpdate floorThresholds(ModelBundle bundle, double maxLoss) {
+        ControllerSeed seed = ControllerSeed.fromBundle(bundle, 100_000);
         BudgetSolver solver = new BudgetSolver();
         double full = BudgetSolver.fullDepthAccuracy(seed.samples());
         ExitPlan plan = solver.cheapestWithAccuracy(seed.samples(), seed.stageCostNanos(), full - maxLoss,

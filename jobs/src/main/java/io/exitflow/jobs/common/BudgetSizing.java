@@ -2,7 +2,7 @@ package io.exitflow.jobs.common;
 
 import io.exitflow.control.BudgetSolver;
 import io.exitflow.control.ControllerSeed;
-import java.nio.file.Path;
+import io.exitflow.runtime.bundle.ModelBundle;
 
 /**
  * Sizes a rate budget in a bundle's calibrated stage costs ({@code --budget-stage-costs bundle}): the
@@ -19,12 +19,12 @@ import java.nio.file.Path;
 public record BudgetSizing(double cheapestNanos, double unconstrainedNanos, double allowedNanos, double utilisation) {
 
     /**
-     * @param bundle the model bundle directory (its calibration.json supplies samples and stage costs)
+     * @param bundle the loaded model bundle (its calibration.json supplies samples and stage costs)
      * @param eventsPerSecond the input rate the budget is sized for (windows per second in the anomaly job)
      * @param workers stage subtasks (the job's parallelism in CASCADE mode)
      * @param position where the allowed cost lies between cheapest (0) and unconstrained (1)
      */
-    public static BudgetSizing of(Path bundle, double eventsPerSecond, int workers, double position) {
+    public static BudgetSizing of(ModelBundle bundle, double eventsPerSecond, int workers, double position) {
         if (!(position >= 0 && position <= 1) || !(eventsPerSecond > 0) || workers <= 0) {
             throw new IllegalArgumentException("need 0 <= position <= 1, a positive rate and workers; got "
                     + position + ", " + eventsPerSecond + ", " + workers);

@@ -100,7 +100,8 @@ public final class EmbeddedDemo {
     /** Runs the demo and returns its summary. */
     static Map<String, Object> run(Settings s) throws Exception {
         Path bundleDir = Path.of(s.bundle);
-        Manifest manifest = ModelBundle.load(bundleDir).manifest();
+        ModelBundle bundle = ModelBundle.load(bundleDir);
+        Manifest manifest = bundle.manifest();
         Manifest.Window window = manifest.input().window();
         RecordedReadings recorded = s.readings == null ? null : RecordedReadings.load(s.readings);
         checkInputFitsBundle(manifest, s.bundle, recorded);
@@ -138,7 +139,7 @@ public final class EmbeddedDemo {
                         + " --alert-classes a,b to raise them)");
             }
             if (s.feedback && !job.containsKey(JobOptions.BUDGET_RATE) && !job.containsKey(JobOptions.BUDGET_COST)) {
-                addFeedbackBudget(job, bundleDir, schedule, window.slide(), s.parallelism);
+                addFeedbackBudget(job, bundle, schedule, window.slide(), s.parallelism);
             }
             JobConfig cfg = JobConfig.of(job);
 
@@ -316,7 +317,7 @@ public final class EmbeddedDemo {
      * room at that rate half-way between "every window leaves at stage 0" and the most accurate plan; when the
      * simulator doubles the rate the controller must move the thresholds towards stage 0, and back afterwards.
      */
-    private static void addFeedbackBudget(Map<ConfigOption<?>, Object> job, Path bundle, RateSchedule schedule,
+    private static void addFeedbackBudget(Map<ConfigOption<?>, Object> job, ModelBundle bundle, RateSchedule schedule,
             int slide, int parallelism) {
         double windowsPerSecond = schedule.rateAt(0) / slide;
         if (!(windowsPerSecond > 0)) {
