@@ -97,181 +97,24 @@ public final class EmbeddedDemo {
         }
     }
 
-    /** Runs the demo and returns its summary. */
+    /**
+     * Runs the demo and returns its summary: checks the input against the bundle, {@link #start starts} Kafka's
+     * topics, the job and the simulator, {@link #monitor monitors} them until the job has drained its input, then
+     * {@link #summarise summarises}.
+     */
     static Map<String, Object> run(Settings s) throws Exception {
-        Path bundleDir = Path.of(s.bundle);
-        ModelBundle bundle = ModelBundle.load(bundleDir);
-        Manifest manifest = bundle.manifest();
-        Manifest.Window window = manifest.input().window();
-        RecordedReadings recorded = s.readings == null ? null : RecordedReadings.load(s.readings);
-        checkInputFitsBundle(manifest, s.bundle, recorded);
-        RateSchedule schedule = RateSchedule.parse(s.schedule);
-        long sendMillis = s.durationMillis > 0 ? Math.min(s.durationMillis, schedule.totalMillis()) : schedule.totalMillis();
-        if (sendMillis == Long.MAX_VALUE && s.maxEvents == Long.MAX_VALUE) {
-            throw new IllegalArgumentException("an endless schedule needs --duration or --max-events");
-        }
-
+        Input in = input(s);
         Path checkpointDir = Files.createTempDirectory("exitflow-demo-checkpoints");
         log("starting Kafka (in-process KRaft broker) ...");
         try (EmbeddedKafka kafka = startKafkaQuietly()) {
-            kafka.createTopics(4, TOPICS.get("readings"));
-            kafka.createTopics(2, TOPICS.get("predictions"), TOPICS.get("alerts"), TOPICS.get("dead-letters"),
-                    TOPICS.get("stats"));
-            kafka.createTopics(1, TOPICS.get("control"));
-            log("Kafka at " + kafka.bootstrapServers());
-
-            Map<ConfigOption<?>, Object> job = new LinkedHashMap<>();
-            job.put(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-            job.put(JobOptions.BUNDLE, bundleDir.toAbsolutePath().toString());
-            job.put(JobOptions.INPUT_TOPIC, TOPICS.get("readings"));
-            job.put(JobOptions.STATS_TOPIC, TOPICS.get("stats"));
-            job.put(JobOptions.CONTROL_TOPIC, TOPICS.get("control"));
-            job.put(JobOptions.STARTING_OFFSETS, "earliest");
-            job.put(JobOptions.CHECKPOINT_INTERVAL_MS, 1000L);
-            job.put(JobOptions.IDLE_TIMEOUT_MS, 1000L);
-            // File checkpoints: the window assembler's state can outgrow the 5 MB in-memory checkpoint limit.
-            job.put(JobOptions.CHECKPOINT_DIR, checkpointDir.toUri().toString());
-            job.putAll(s.job);
-            if (!manifest.classes().contains("normal") && !job.containsKey(JobOptions.NORMAL_CLASS)
-                    && !job.containsKey(JobOptions.ALERT_CLASSES)) {
-                job.put(JobOptions.ALERT_CLASSES, "none");
-                log("bundle " + manifest.modelId() + " has no class named normal: alerts off (--normal-class C or"
-                        + " --alert-classes a,b to raise them)");
-            }
-            if (s.feedback && !job.containsKey(JobOptions.BUDGET_RATE) && !job.containsKey(JobOptions.BUDGET_COST)) {
-                addFeedbackBudget(job, bundle, schedule, window.slide(), s.parallelism);
-            }
-            JobConfig cfg = JobConfig.of(job);
-
-            Configuration flinkConf = new Configuration();
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(s.parallelism, flinkConf);
-            JobLauncher.prepare(env, cfg, SensorAnomalyJob::build); // builds and runs the start-up checks
-            log("starting the anomaly job on a local Flink cluster (parallelism " + s.parallelism + ", mode "
-                    + cfg.get(JobOptions.MODE) + ", model " + manifest.modelId() + " " + manifest.modelVersion() + ") ...");
-            JobClient jobClient = env.executeAsync("exitflow demo: sensor anomaly detection");
-
-            Map<String, Long> sendTimes = DemoMonitor.newSendTimes();
-            Map<String, Integer> perSensor = new HashMap<>(); // used on the simulator thread only
-            StreamSimulator.Settings simSettings = new StreamSimulator.Settings()
-                    .bootstrapServers(kafka.bootstrapServers()).topic(TOPICS.get("readings"))
-                    .schedule(schedule).badShare(s.badShare).maxEvents(s.maxEvents)
-                    .startTime("now");
-            if (recorded != null) {
-                // One pass ends with the end flush (sent below, once the job has read the rest), so that the
-                // watermark releases every recording's last windows.
-                simSettings.readings(recorded).loop(s.loop);
-            } else {
-                simSettings.sensors(s.sensors);
-            }
-            StreamSimulator sim = new StreamSimulator(simSettings,
-                    (reading, nanos) -> {
-                        // Remember when each window's last reading left, to time the window end to end.
-                        int n = perSensor.merge(reading.getSensorId(), 1, Integer::sum);
-                        if (n >= window.size() && (n - window.size()) % window.slide() == 0) {
-                            sendTimes.put(reading.getSensorId() + "@" + reading.getEventTime().toEpochMilli(), nanos);
-                        }
-                    });
-            AtomicReference<Throwable> simError = new AtomicReference<>();
-            Thread simThread = new Thread(sim, "simulator");
-            simThread.setUncaughtExceptionHandler((t, e) -> simError.set(e));
-
+            Started started = start(s, in, kafka, checkpointDir);
             Map<String, Object> summary;
-            try (DemoMonitor monitor = new DemoMonitor(kafka.bootstrapServers(), TOPICS, sendTimes,
-                    manifest.numStages(), manifest.exit().thresholds())) {
-                long start = System.nanoTime();
-                simThread.start();
-                String input = recorded == null ? s.sensors + " simulated sensors"
-                        : "replaying " + recorded + (s.loop ? " in a loop" : " once");
-                log(String.format(Locale.ROOT, "%s, schedule %s, %.1f%% bad records%s", input,
-                        s.schedule, 100 * s.badShare, s.durationMillis > 0 ? ", for " + s.durationMillis / 1000 + " s" : ""));
-                long lastReport = start;
-                DemoTimeSeries series = new DemoTimeSeries(manifest.numStages());
-                long lastSent = 0;
-                long lastPrediction = System.nanoTime();
-                boolean sending = true;
-                long stopSendingAt = 0;
-                long lastDrainCheck = 0;
-                long unread = -1;
-                boolean flushPending = recorded != null && !s.loop;
-                String groupId = new KafkaIo(cfg, SensorAnomalyJob.NAME).groupId();
-                String failure = null;
-                while (true) {
-                    if (monitor.poll(Duration.ofMillis(100)) > 0) {
-                        lastPrediction = System.nanoTime();
-                    }
-                    long now = System.nanoTime();
-                    long elapsedMillis = (now - start) / 1_000_000;
-                    if (sending && (elapsedMillis >= sendMillis || !simThread.isAlive())) {
-                        sim.stop();
-                        simThread.join();
-                        sending = false;
-                        stopSendingAt = now;
-                        log(sim.exhausted() ? "every reading of " + recorded.file() + " sent; draining the job ..."
-                                : "simulator stopped; draining the job ...");
-                    }
-                    if (simError.get() != null) {
-                        failure = "simulator failed: " + simError.get();
-                        break;
-                    }
-                    JobStatus status = jobClient.getJobStatus().get(10, TimeUnit.SECONDS);
-                    if (status.isGloballyTerminalState()) {
-                        failure = "the job stopped unexpectedly: " + status + jobFailure(jobClient);
-                        break;
-                    }
-                    if (now - lastReport >= s.reportEveryMillis * 1_000_000L) {
-                        long sent = sim.sent();
-                        double secs = (now - lastReport) / 1e9;
-                        report(monitor, elapsedMillis, sim.currentRate(), (sent - lastSent) / secs, sent, sim.badSent(), secs);
-                        series.add(monitor, elapsedMillis, sim.currentRate(), (sent - lastSent) / secs, secs);
-                        lastSent = sent;
-                        lastReport = now;
-                        monitor.resetInterval();
-                    }
-                    // Drained: the job has committed all its input (its outputs commit with it), then nothing new
-                    // for two checkpoints plus a second; 60 s at most (a slow start-up can take most of that).
-                    long quietNanos = (2 * cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS) + 1000) * 1_000_000L;
-                    if (!sending && now - lastDrainCheck > 500_000_000L) {
-                        lastDrainCheck = now;
-                        unread = kafka.uncommitted(TOPICS.get("readings"), groupId);
-                    }
-                    if (!sending && unread == 0 && flushPending) {
-                        // Only now: a jump of the watermark while readings of another partition are still unread
-                        // would make them late. The windows it releases waited for it: their latency is not timed.
-                        flushPending = false;
-                        sendTimes.clear();
-                        sim.sendEndFlush();
-                        unread = -1;
-                        lastPrediction = now;
-                        log("the job has read every reading: end flush sent (one reading per partition, "
-                                + StreamSimulator.END_FLUSH_AHEAD_MILLIS / 1000 + " s later) to release the last windows");
-                    }
-                    if (!sending && unread == 0 && now - lastPrediction > quietNanos && now - stopSendingAt > quietNanos) {
-                        break;
-                    }
-                    if (!sending && now - stopSendingAt > 60_000_000_000L) {
-                        log("stopped draining after 60 s: the job has not committed " + unread + " input records");
-                        break;
-                    }
-                }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                if (sending) {
-                    sim.stop();
-                    simThread.join(10_000);
-                }
-                summary = summary(s, manifest, cfg, monitor, sim, seconds, sendMillis, failure);
-                if (s.timeseriesCsv != null) {
-                    series.write(s.timeseriesCsv);
-                    log("time series (" + series.size() + " intervals) written to " + s.timeseriesCsv);
-                }
+            try (DemoMonitor monitor = new DemoMonitor(kafka.bootstrapServers(), TOPICS, started.sendTimes(),
+                    in.manifest().numStages(), in.manifest().exit().thresholds())) {
+                Outcome outcome = monitor(s, in, started, monitor, kafka);
+                summary = summarise(s, in, started, monitor, outcome);
             } finally {
-                sim.close();
-                log("stopping the job ...");
-                try {
-                    jobClient.cancel().get(30, TimeUnit.SECONDS);
-                } catch (java.util.concurrent.ExecutionException e) {
-                    // Already finished or failed: its result below says which.
-                }
-                waitForTerminal(jobClient);
+                stop(started);
             }
             deleteRecursively(checkpointDir);
             printSummary(summary);
@@ -281,6 +124,228 @@ public final class EmbeddedDemo {
             }
             return summary;
         }
+    }
+
+    /** What the demo serves and sends, checked before anything starts. */
+    private record Input(ModelBundle bundle, RecordedReadings recorded, RateSchedule schedule, long sendMillis) {
+        Manifest manifest() {
+            return bundle.manifest();
+        }
+    }
+
+    /** The job running on the local cluster and the simulator ready to send (its thread not started yet). */
+    private record Started(JobConfig cfg, JobClient job, StreamSimulator sim, Thread simThread,
+            AtomicReference<Throwable> simError, Map<String, Long> sendTimes) {}
+
+    /** How the run ended: how long it took, why it failed (null: it did not), and its report lines. */
+    private record Outcome(double seconds, String failure, DemoTimeSeries series) {}
+
+    /**
+     * Loads the bundle once and refuses, before anything starts, input it cannot classify or a schedule without end.
+     */
+    private static Input input(Settings s) {
+        ModelBundle bundle = ModelBundle.load(Path.of(s.bundle));
+        RecordedReadings recorded = s.readings == null ? null : RecordedReadings.load(s.readings);
+        checkInputFitsBundle(bundle.manifest(), s.bundle, recorded);
+        RateSchedule schedule = RateSchedule.parse(s.schedule);
+        long sendMillis = s.durationMillis > 0 ? Math.min(s.durationMillis, schedule.totalMillis()) : schedule.totalMillis();
+        if (sendMillis == Long.MAX_VALUE && s.maxEvents == Long.MAX_VALUE) {
+            throw new IllegalArgumentException("an endless schedule needs --duration or --max-events");
+        }
+        return new Input(bundle, recorded, schedule, sendMillis);
+    }
+
+    /** Creates the topics, starts the anomaly job on a local Flink cluster and prepares the simulator. */
+    private static Started start(Settings s, Input in, EmbeddedKafka kafka, Path checkpointDir) throws Exception {
+        kafka.createTopics(4, TOPICS.get("readings"));
+        kafka.createTopics(2, TOPICS.get("predictions"), TOPICS.get("alerts"), TOPICS.get("dead-letters"),
+                TOPICS.get("stats"));
+        kafka.createTopics(1, TOPICS.get("control"));
+        log("Kafka at " + kafka.bootstrapServers());
+        Manifest manifest = in.manifest();
+        JobConfig cfg = JobConfig.of(jobSettings(s, in, kafka.bootstrapServers(), checkpointDir));
+
+        Configuration flinkConf = new Configuration();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(s.parallelism, flinkConf);
+        JobLauncher.prepare(env, cfg, SensorAnomalyJob::build); // builds and runs the start-up checks
+        log("starting the anomaly job on a local Flink cluster (parallelism " + s.parallelism + ", mode "
+                + cfg.get(JobOptions.MODE) + ", model " + manifest.modelId() + " " + manifest.modelVersion() + ") ...");
+        JobClient jobClient = env.executeAsync("exitflow demo: sensor anomaly detection");
+
+        Manifest.Window window = manifest.input().window();
+        Map<String, Long> sendTimes = DemoMonitor.newSendTimes();
+        Map<String, Integer> perSensor = new HashMap<>(); // used on the simulator thread only
+        StreamSimulator.Settings simSettings = new StreamSimulator.Settings()
+                .bootstrapServers(kafka.bootstrapServers()).topic(TOPICS.get("readings"))
+                .schedule(in.schedule()).badShare(s.badShare).maxEvents(s.maxEvents)
+                .startTime("now");
+        if (in.recorded() != null) {
+            // One pass ends with the end flush (sent below, once the job has read the rest), so that the
+            // watermark releases every recording's last windows.
+            simSettings.readings(in.recorded()).loop(s.loop);
+        } else {
+            simSettings.sensors(s.sensors);
+        }
+        StreamSimulator sim = new StreamSimulator(simSettings,
+                (reading, nanos) -> {
+                    // Remember when each window's last reading left, to time the window end to end.
+                    int n = perSensor.merge(reading.getSensorId(), 1, Integer::sum);
+                    if (n >= window.size() && (n - window.size()) % window.slide() == 0) {
+                        sendTimes.put(reading.getSensorId() + "@" + reading.getEventTime().toEpochMilli(), nanos);
+                    }
+                });
+        AtomicReference<Throwable> simError = new AtomicReference<>();
+        Thread simThread = new Thread(sim, "simulator");
+        simThread.setUncaughtExceptionHandler((t, e) -> simError.set(e));
+        return new Started(cfg, jobClient, sim, simThread, simError, sendTimes);
+    }
+
+    /** The job's settings: the demo's topics and checkpoints, the user's settings, alerts and the feedback budget. */
+    private static Map<ConfigOption<?>, Object> jobSettings(Settings s, Input in, String bootstrap, Path checkpointDir) {
+        Manifest manifest = in.manifest();
+        Map<ConfigOption<?>, Object> job = new LinkedHashMap<>();
+        job.put(JobOptions.BOOTSTRAP_SERVERS, bootstrap);
+        job.put(JobOptions.BUNDLE, in.bundle().dir().toString());
+        job.put(JobOptions.INPUT_TOPIC, TOPICS.get("readings"));
+        job.put(JobOptions.STATS_TOPIC, TOPICS.get("stats"));
+        job.put(JobOptions.CONTROL_TOPIC, TOPICS.get("control"));
+        job.put(JobOptions.STARTING_OFFSETS, "earliest");
+        job.put(JobOptions.CHECKPOINT_INTERVAL_MS, 1000L);
+        job.put(JobOptions.IDLE_TIMEOUT_MS, 1000L);
+        // File checkpoints: the window assembler's state can outgrow the 5 MB in-memory checkpoint limit.
+        job.put(JobOptions.CHECKPOINT_DIR, checkpointDir.toUri().toString());
+        job.putAll(s.job);
+        if (!manifest.classes().contains("normal") && !job.containsKey(JobOptions.NORMAL_CLASS)
+                && !job.containsKey(JobOptions.ALERT_CLASSES)) {
+            job.put(JobOptions.ALERT_CLASSES, "none");
+            log("bundle " + manifest.modelId() + " has no class named normal: alerts off (--normal-class C or"
+                    + " --alert-classes a,b to raise them)");
+        }
+        if (s.feedback && !job.containsKey(JobOptions.BUDGET_RATE) && !job.containsKey(JobOptions.BUDGET_COST)) {
+            addFeedbackBudget(job, in.bundle(), in.schedule(), manifest.input().window().slide(), s.parallelism);
+        }
+        return job;
+    }
+
+    /**
+     * Starts the simulator and watches the run: a report line every {@code --report-every}, the simulator stopped at
+     * the end of the schedule (or of {@code --duration}), then the job drained: it has committed all its input (its
+     * outputs commit with it) and nothing new came for two checkpoints plus a second; 60 s at most (a slow start-up
+     * can take most of that). A replay that runs once gets its end flush when the job has read every reading.
+     */
+    private static Outcome monitor(Settings s, Input in, Started run, DemoMonitor monitor, EmbeddedKafka kafka)
+            throws Exception {
+        StreamSimulator sim = run.sim();
+        long start = System.nanoTime();
+        run.simThread().start();
+        String input = in.recorded() == null ? s.sensors + " simulated sensors"
+                : "replaying " + in.recorded() + (s.loop ? " in a loop" : " once");
+        log(String.format(Locale.ROOT, "%s, schedule %s, %.1f%% bad records%s", input,
+                s.schedule, 100 * s.badShare, s.durationMillis > 0 ? ", for " + s.durationMillis / 1000 + " s" : ""));
+        long lastReport = start;
+        DemoTimeSeries series = new DemoTimeSeries(in.manifest().numStages());
+        long lastSent = 0;
+        long lastPrediction = System.nanoTime();
+        boolean sending = true;
+        long stopSendingAt = 0;
+        long lastDrainCheck = 0;
+        long unread = -1;
+        boolean flushPending = in.recorded() != null && !s.loop;
+        String groupId = new KafkaIo(run.cfg(), SensorAnomalyJob.NAME).groupId();
+        long quietNanos = (2 * run.cfg().get(JobOptions.CHECKPOINT_INTERVAL_MS) + 1000) * 1_000_000L;
+        String failure = null;
+        while (true) {
+            if (monitor.poll(Duration.ofMillis(100)) > 0) {
+                lastPrediction = System.nanoTime();
+            }
+            long now = System.nanoTime();
+            long elapsedMillis = (now - start) / 1_000_000;
+            if (sending && (elapsedMillis >= in.sendMillis() || !run.simThread().isAlive())) {
+                sim.stop();
+                run.simThread().join();
+                sending = false;
+                stopSendingAt = now;
+                log(sim.exhausted() ? "every reading of " + in.recorded().file() + " sent; draining the job ..."
+                        : "simulator stopped; draining the job ...");
+            }
+            failure = failure(run);
+            if (failure != null) {
+                break;
+            }
+            if (now - lastReport >= s.reportEveryMillis * 1_000_000L) {
+                long sent = sim.sent();
+                double secs = (now - lastReport) / 1e9;
+                report(monitor, elapsedMillis, sim.currentRate(), (sent - lastSent) / secs, sent, sim.badSent(), secs);
+                series.add(monitor, elapsedMillis, sim.currentRate(), (sent - lastSent) / secs, secs);
+                lastSent = sent;
+                lastReport = now;
+                monitor.resetInterval();
+            }
+            if (!sending && now - lastDrainCheck > 500_000_000L) {
+                lastDrainCheck = now;
+                unread = kafka.uncommitted(TOPICS.get("readings"), groupId);
+            }
+            if (!sending && unread == 0 && flushPending) {
+                // Only now: a jump of the watermark while readings of another partition are still unread
+                // would make them late. The windows it releases waited for it: their latency is not timed.
+                flushPending = false;
+                run.sendTimes().clear();
+                sim.sendEndFlush();
+                unread = -1;
+                lastPrediction = now;
+                log("the job has read every reading: end flush sent (one reading per partition, "
+                        + StreamSimulator.END_FLUSH_AHEAD_MILLIS / 1000 + " s later) to release the last windows");
+            }
+            if (!sending && unread == 0 && now - lastPrediction > quietNanos && now - stopSendingAt > quietNanos) {
+                break;
+            }
+            if (!sending && now - stopSendingAt > 60_000_000_000L) {
+                log("stopped draining after 60 s: the job has not committed " + unread + " input records");
+                break;
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (sending) {
+            sim.stop();
+            run.simThread().join(10_000);
+        }
+        return new Outcome(seconds, failure, series);
+    }
+
+    /** Why the run cannot go on (the simulator failed, the job stopped), or null while both run. */
+    private static String failure(Started run) throws Exception {
+        if (run.simError().get() != null) {
+            return "simulator failed: " + run.simError().get();
+        }
+        JobStatus status = run.job().getJobStatus().get(10, TimeUnit.SECONDS);
+        if (status.isGloballyTerminalState()) {
+            return "the job stopped unexpectedly: " + status + jobFailure(run.job());
+        }
+        return null;
+    }
+
+    /** The run's summary, and its time series written when {@code --timeseries-csv} asks for it. */
+    private static Map<String, Object> summarise(Settings s, Input in, Started run, DemoMonitor monitor, Outcome outcome)
+            throws IOException {
+        Map<String, Object> summary = summary(s, in.manifest(), run.cfg(), monitor, run.sim(), outcome.seconds(),
+                in.sendMillis(), outcome.failure());
+        if (s.timeseriesCsv != null) {
+            outcome.series().write(s.timeseriesCsv);
+            log("time series (" + outcome.series().size() + " intervals) written to " + s.timeseriesCsv);
+        }
+        return summary;
+    }
+
+    /** Closes the simulator and cancels the job, waiting until it has stopped. */
+    private static void stop(Started run) throws Exception {
+        run.sim().close();
+        log("stopping the job ...");
+        try {
+            run.job().cancel().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            // Already finished or failed: its result below says which.
+        }
+        waitForTerminal(run.job());
     }
 
     /**
