@@ -1,5 +1,6 @@
 package io.exitflow.jobs.demo;
 
+import io.exitflow.jobs.common.SchemaRegistrySettings;
 import io.exitflow.schemas.Alert;
 import io.exitflow.schemas.DeadLetter;
 import io.exitflow.schemas.Prediction;
@@ -13,8 +14,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What the demo shows: reads the job's output topics as a downstream consumer would ({@code read_committed})
- * and keeps running totals: windows classified, accuracy against the labels, exits per stage, thresholds in
+ * What the demo shows: reads the job's output topics as a downstream consumer would ({@code read_committed};
+ * with a schema registry, each record by its writer's schema id) and keeps running totals: windows classified, accuracy against the labels, exits per stage, thresholds in
  * force, end-to-end latency, dead letters and alerts. Used from one thread.
  */
 final class DemoMonitor implements AutoCloseable {
@@ -48,13 +49,14 @@ final class DemoMonitor implements AutoCloseable {
     /**
      * @param sendNanos send time of each window's last reading by window id ({@code sensor@time}); entries are
      *     removed as their predictions arrive
+     * @param registry the job's schema registry (its outputs are in the registry wire format), or null
      */
     DemoMonitor(String bootstrap, Map<String, String> topics, Map<String, Long> sendNanos, int stages,
-            float[] defaultThresholds) {
-        this.predictions = new TopicReader<>(bootstrap, topics.get("predictions"), Prediction.class);
-        this.deadLetters = new TopicReader<>(bootstrap, topics.get("dead-letters"), DeadLetter.class);
-        this.alerts = new TopicReader<>(bootstrap, topics.get("alerts"), Alert.class);
-        this.control = new TopicReader<>(bootstrap, topics.get("control"), ThresholdUpdate.class);
+            float[] defaultThresholds, SchemaRegistrySettings registry) {
+        this.predictions = new TopicReader<>(bootstrap, topics.get("predictions"), Prediction.class, registry);
+        this.deadLetters = new TopicReader<>(bootstrap, topics.get("dead-letters"), DeadLetter.class, registry);
+        this.alerts = new TopicReader<>(bootstrap, topics.get("alerts"), Alert.class, registry);
+        this.control = new TopicReader<>(bootstrap, topics.get("control"), ThresholdUpdate.class, registry);
         this.sendNanos = sendNanos;
         this.stages = stages;
         this.exits = new long[stages];

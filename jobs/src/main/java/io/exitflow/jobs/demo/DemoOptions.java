@@ -45,11 +45,16 @@ public final class DemoOptions {
             "Run the feedback loop with a budget sized for the schedule's first rate (unless --budget-rate or "
                     + "--budget-cost is given); off runs on the bundle's thresholds.");
 
+    public static final ConfigOption<CommandLine.Switch> SCHEMA_REGISTRY = CommandLine.onOff(PREFIX
+            + "schema-registry", false, "Start an embedded schema registry (Apicurio Registry as its own JVM; it needs "
+                    + "Java 21+) next to the embedded Kafka: the job (--schema-registry-url), the simulator and the "
+                    + "demo's readers all use the registry wire format. Off: plain Avro binary.");
+
     /** The demo's own settings and the simulator's it shares, in the order {@code --help} lists them. */
     public static List<ConfigOption<?>> own() {
         return List.of(DURATION, SimulatorOptions.MAX_EVENTS, SCHEDULE, SimulatorOptions.SENSORS,
                 SimulatorOptions.READINGS, SimulatorOptions.LOOP, SimulatorOptions.BAD_SHARE, BUNDLE, SUMMARY_JSON,
-                TIMESERIES_CSV, REPORT_EVERY, PARALLELISM, FEEDBACK);
+                TIMESERIES_CSV, REPORT_EVERY, PARALLELISM, FEEDBACK, SCHEMA_REGISTRY);
     }
 
     /** The job settings the demo passes through: all but those it sets itself or has its own of. */

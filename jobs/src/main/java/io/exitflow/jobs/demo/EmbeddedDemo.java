@@ -9,6 +9,7 @@ import io.exitflow.jobs.common.JobConfig;
 import io.exitflow.jobs.common.JobLauncher;
 import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.common.KafkaIo;
+import io.exitflow.jobs.common.SchemaRegistrySettings;
 import io.exitflow.data.SensorClasses;
 import io.exitflow.jobs.simulator.RateSchedule;
 import io.exitflow.jobs.simulator.RecordedReadings;
@@ -35,7 +36,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * The whole system in one process: a KRaft Kafka broker, a local Flink cluster running the sensor anomaly job
- * with the bundled model, and the stream simulator feeding it the test split of the sensor dataset, or a user's
+ * with the bundled model (with {@code --schema-registry}, a schema registry as well, its own JVM, and every topic
+ * in the registry wire format), and the stream simulator feeding it the test split of the sensor dataset, or a user's
  * recordings ({@code --readings FILE.avro}, an Avro container of SensorReading; the {@code exitflow-demo} script
  * converts other formats first). Prints live progress and ends with a summary (optionally as JSON). README's first
  * command ({@code ./exitflow-demo}) runs it. Window size and slide, channels, classes and costs come from the
@@ -43,7 +45,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *
  * <pre>./exitflow-demo [--duration 60s] [--max-events N] [--schedule 20s@1500,20s@3000,20s@1500]
  *     [--sensors 16 | --readings FILE.avro [--loop on|off]] [--bad-share 0.01] [--bundle models/sensor-cnn] [--summary-json FILE]
- *     [--report-every 2s] [--feedback on|off] [any job setting, e.g. --mode FULL_DEPTH --max-batch-size 32 --budget-rate 200]</pre>
+ *     [--report-every 2s] [--feedback on|off] [--schema-registry on|off] [any job setting, e.g. --mode FULL_DEPTH --max-batch-size 32 --budget-rate 200]</pre>
  */
 public final class EmbeddedDemo {
     private static final Map<String, String> TOPICS = Map.of(
@@ -70,6 +72,8 @@ public final class EmbeddedDemo {
         int parallelism = DemoOptions.PARALLELISM.defaultValue();
         /** Run the feedback loop with a budget sized for the schedule's first rate (unless a budget is given). */
         boolean feedback = DemoOptions.FEEDBACK.defaultValue().on();
+        /** Start an embedded schema registry and run everything in the registry wire format. */
+        boolean schemaRegistry = DemoOptions.SCHEMA_REGISTRY.defaultValue().on();
         final Map<ConfigOption<?>, Object> job = new LinkedHashMap<>();
     }
 
@@ -102,15 +106,17 @@ public final class EmbeddedDemo {
      * topics, the job and the simulator, {@link #monitor monitors} them until the job has drained its input, then
      * {@link #summarise summarises}.
      */
+    @SuppressWarnings("try") // the embedded registry's close() waits for its process: an interrupt must surface
     static Map<String, Object> run(Settings s) throws Exception {
         Input in = input(s);
         Path checkpointDir = Files.createTempDirectory("exitflow-demo-checkpoints");
         log("starting Kafka (in-process KRaft broker) ...");
-        try (EmbeddedKafka kafka = startKafkaQuietly()) {
-            Started started = start(s, in, kafka, checkpointDir);
+        try (EmbeddedKafka kafka = startKafkaQuietly();
+                EmbeddedSchemaRegistry registry = s.schemaRegistry ? startSchemaRegistry() : null) {
+            Started started = start(s, in, kafka, registry, checkpointDir);
             Map<String, Object> summary;
             try (DemoMonitor monitor = new DemoMonitor(kafka.bootstrapServers(), TOPICS, started.sendTimes(),
-                    in.manifest().numStages(), in.manifest().exit().thresholds())) {
+                    in.manifest().numStages(), in.manifest().exit().thresholds(), started.registry())) {
                 Outcome outcome = monitor(s, in, started, monitor, kafka);
                 summary = summarise(s, in, started, monitor, outcome);
             } finally {
@@ -135,7 +141,7 @@ public final class EmbeddedDemo {
 
     /** The job running on the local cluster and the simulator ready to send (its thread not started yet). */
     private record Started(JobConfig cfg, JobClient job, StreamSimulator sim, Thread simThread,
-            AtomicReference<Throwable> simError, Map<String, Long> sendTimes) {}
+            AtomicReference<Throwable> simError, Map<String, Long> sendTimes, SchemaRegistrySettings registry) {}
 
     /** How the run ended: how long it took, why it failed (null: it did not), and its report lines. */
     private record Outcome(double seconds, String failure, DemoTimeSeries series) {}
@@ -155,15 +161,24 @@ public final class EmbeddedDemo {
         return new Input(bundle, recorded, schedule, sendMillis);
     }
 
-    /** Creates the topics, starts the anomaly job on a local Flink cluster and prepares the simulator. */
-    private static Started start(Settings s, Input in, EmbeddedKafka kafka, Path checkpointDir) throws Exception {
+    /**
+     * Creates the topics, starts the anomaly job on a local Flink cluster and prepares the simulator; with a registry
+     * (the embedded one, or one named with {@code --schema-registry-url}) the simulator writes its wire format too.
+     */
+    private static Started start(Settings s, Input in, EmbeddedKafka kafka, EmbeddedSchemaRegistry registry,
+            Path checkpointDir) throws Exception {
         kafka.createTopics(4, TOPICS.get("readings"));
         kafka.createTopics(2, TOPICS.get("predictions"), TOPICS.get("alerts"), TOPICS.get("dead-letters"),
                 TOPICS.get("stats"));
         kafka.createTopics(1, TOPICS.get("control"));
         log("Kafka at " + kafka.bootstrapServers());
         Manifest manifest = in.manifest();
-        JobConfig cfg = JobConfig.of(jobSettings(s, in, kafka.bootstrapServers(), checkpointDir));
+        Map<ConfigOption<?>, Object> settings = jobSettings(s, in, kafka.bootstrapServers(), checkpointDir);
+        if (registry != null) {
+            settings.put(JobOptions.SCHEMA_REGISTRY_URL, registry.url()); // parse refuses a second URL
+        }
+        JobConfig cfg = JobConfig.of(settings);
+        SchemaRegistrySettings registrySettings = new KafkaIo(cfg, SensorAnomalyJob.NAME).schemaRegistry();
 
         Configuration flinkConf = new Configuration();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(s.parallelism, flinkConf);
@@ -178,7 +193,7 @@ public final class EmbeddedDemo {
         StreamSimulator.Settings simSettings = new StreamSimulator.Settings()
                 .bootstrapServers(kafka.bootstrapServers()).topic(TOPICS.get("readings"))
                 .schedule(in.schedule()).badShare(s.badShare).maxEvents(s.maxEvents)
-                .startTime("now");
+                .startTime("now").schemaRegistry(registrySettings);
         if (in.recorded() != null) {
             // One pass ends with the end flush (sent below, once the job has read the rest), so that the
             // watermark releases every recording's last windows.
@@ -197,7 +212,7 @@ public final class EmbeddedDemo {
         AtomicReference<Throwable> simError = new AtomicReference<>();
         Thread simThread = new Thread(sim, "simulator");
         simThread.setUncaughtExceptionHandler((t, e) -> simError.set(e));
-        return new Started(cfg, jobClient, sim, simThread, simError, sendTimes);
+        return new Started(cfg, jobClient, sim, simThread, simError, sendTimes, registrySettings);
     }
 
     /** The job's settings: the demo's topics and checkpoints, the user's settings, alerts and the feedback budget. */
@@ -430,6 +445,24 @@ public final class EmbeddedDemo {
         });
     }
 
+    /**
+     * Starts the embedded schema registry ({@code --schema-registry}).
+     *
+     * @throws IllegalArgumentException naming the flag, when it cannot start (no Java 21+, no distribution)
+     */
+    private static EmbeddedSchemaRegistry startSchemaRegistry() throws InterruptedException {
+        log("starting the schema registry (Apicurio Registry " + EmbeddedSchemaRegistry.DEFAULT_VERSION
+                + ", its own JVM) ...");
+        try {
+            EmbeddedSchemaRegistry r = EmbeddedSchemaRegistry.start();
+            log("schema registry at " + r.url() + ": every topic in the registry wire format");
+            return r;
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("--schema-registry: cannot start the embedded schema registry: "
+                    + e.getMessage(), e);
+        }
+    }
+
     /** The broker's storage formatter prints its metadata to stdout; the demo's screen is for progress lines. */
     private static EmbeddedKafka startKafkaQuietly() throws Exception {
         java.io.PrintStream out = System.out;
@@ -498,6 +531,7 @@ public final class EmbeddedDemo {
             out.put("sensors", s.sensors);
         }
         out.put("schedule", s.schedule);
+        out.put("schema_registry", cfg.optional(JobOptions.SCHEMA_REGISTRY_URL).orElse(null));
         out.put("seconds", round(seconds, 1));
         out.put("readings_sent", sim.sent());
         out.put("bad_records_sent", sim.badSent());
@@ -597,6 +631,7 @@ public final class EmbeddedDemo {
         s.reportEveryMillis = c.get(DemoOptions.REPORT_EVERY).toMillis();
         s.parallelism = c.get(DemoOptions.PARALLELISM);
         s.feedback = c.get(DemoOptions.FEEDBACK).on();
+        s.schemaRegistry = c.get(DemoOptions.SCHEMA_REGISTRY).on();
         Map<String, String> given = c.toMap();
         for (ConfigOption<?> o : DemoOptions.jobSettings()) {
             if (given.containsKey(o.key())) {
@@ -607,6 +642,10 @@ public final class EmbeddedDemo {
         if (s.readings != null && s.sensorsGiven) {
             throw new IllegalArgumentException("--sensors sets the generated sensors; with --readings the file's "
                     + "recordings are sent (drop --sensors)");
+        }
+        if (s.schemaRegistry && s.job.containsKey(JobOptions.SCHEMA_REGISTRY_URL)) {
+            throw new IllegalArgumentException("--schema-registry starts an embedded registry and --schema-registry-url "
+                    + "names another: give one of them");
         }
         if (s.readings == null && s.loop) {
             throw new IllegalArgumentException("--loop applies to --readings only");
