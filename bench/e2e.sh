@@ -4,6 +4,8 @@
 #       the inference path on in-memory test-split windows (EndToEndBenchmark; bench/target-e2e/e2e.json)
 #   bench/e2e.sh kafka [--readings-per-sensor 30000] [--parallelism 1] [--modes ...]
 #       the whole anomaly job, Kafka to Kafka, in-process broker (KafkaJobBenchmark; bench/target-e2e/e2e-kafka.json)
+#   bench/e2e.sh latency [--modes CASCADE,FULL_DEPTH] [--loads 0.5,0.9] [--guarantees exactly-once,at-least-once]
+#       latency at fixed shares of each mode's capacity, split by where it goes (LatencyBenchmark; e2e-latency.json)
 # Prints a table; paste measured numbers into bench/RESULTS.md.
 # EXITFLOW_BENCH_TARGET: Maven build folder (default target-e2e); EXITFLOW_BENCH_JAVA_OPTS: extra JVM options
 # (for example a profiler: -XX:StartFlightRecording=filename=kafka.jfr,settings=profile).
@@ -20,6 +22,9 @@ main="io.exitflow.bench.e2e.EndToEndBenchmark --out bench/$T/e2e.json"
 if [ "${1:-}" = kafka ]; then
   shift
   main="io.exitflow.bench.e2e.KafkaJobBenchmark --out bench/$T/e2e-kafka.json"
+elif [ "${1:-}" = latency ]; then
+  shift
+  main="io.exitflow.bench.e2e.LatencyBenchmark --out bench/$T/e2e-latency.json"
 fi
 argfile="$(mktemp)"
 trap 'rm -f "$argfile" ./$T-cp.txt ./*/$T-cp.txt' EXIT

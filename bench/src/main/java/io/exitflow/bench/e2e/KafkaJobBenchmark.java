@@ -64,12 +64,16 @@ public final class KafkaJobBenchmark {
     private static final ConfigOption<String> MODES = ConfigOptions.key("bench.modes").stringType()
             .defaultValue("ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT")
             .withDescription("Modes to run, comma-separated: EarlyExit.Mode names and ROW_FULL_DEPTH.");
+    private static final ConfigOption<String> OBJECT_REUSE = ConfigOptions.key("bench.object-reuse").stringType()
+            .defaultValue("on")
+            .withDescription("Object reuse of the job (on, as the jobs set it; off, Flink's default, every record "
+                    + "deep-copied between chained operators); on,off runs each mode both ways, side by side.");
     private static final ConfigOption<String> OUT = ConfigOptions.key("bench.out").stringType()
             .defaultValue("bench/target-e2e/e2e-kafka.json").withDescription("Where the results go (JSON).");
 
     public static void main(String[] args) throws Exception {
         Optional<BenchArgs> a = BenchArgs.parse(args, "bench/e2e.sh kafka [--name value ...]",
-                List.of(BUNDLE, READINGS_PER_SENSOR, PARALLELISM, WARMUP_PASSES, MODES, OUT));
+                List.of(BUNDLE, READINGS_PER_SENSOR, PARALLELISM, WARMUP_PASSES, MODES, OBJECT_REUSE, OUT));
         if (a.isEmpty()) {
             return;
         }
@@ -78,6 +82,12 @@ public final class KafkaJobBenchmark {
         int parallelism = a.get().get(PARALLELISM);
         int warmupPasses = a.get().get(WARMUP_PASSES);
         String modes = a.get().get(MODES);
+        List<String> reuses = Arrays.stream(a.get().get(OBJECT_REUSE).split(",")).map(String::trim).toList();
+        for (String r : reuses) {
+            if (!r.equals("on") && !r.equals("off")) {
+                throw new IllegalArgumentException("--object-reuse takes on, off or on,off; got '" + r + "'");
+            }
+        }
         Path out = Path.of(a.get().get(OUT));
         Path bundleDir = Path.of(bundle).toAbsolutePath();
         Manifest manifest = ModelBundle.load(bundleDir).manifest();
@@ -103,13 +113,18 @@ public final class KafkaJobBenchmark {
             List<String> runs = new ArrayList<>();
             for (int pass = 0; pass <= warmupPasses; pass++) {
                 for (String m : modes.split(",")) {
-                    runs.add((pass < warmupPasses ? "warmup" + pass + "-" : "") + m.trim());
+                    for (String r : reuses) {
+                        runs.add((pass < warmupPasses ? "warmup" + pass + "-" : "") + m.trim()
+                                + (reuses.size() > 1 ? "@reuse-" + r : ""));
+                    }
                 }
             }
             for (String run : runs) {
                 boolean warmup = run.startsWith("warmup");
-                String mode = run.substring(run.indexOf('-') + 1);
-                String suffix = run.toLowerCase(Locale.ROOT);
+                String label = warmup ? run.substring(run.indexOf('-') + 1) : run;
+                String mode = label.contains("@") ? label.substring(0, label.indexOf('@')) : label;
+                boolean reuseOff = label.endsWith("@reuse-off") || (reuses.size() == 1 && reuses.get(0).equals("off"));
+                String suffix = run.toLowerCase(Locale.ROOT).replace('@', '-');
                 kafka.createTopics(2, "predictions-" + suffix, "alerts-" + suffix, "dead-letters-" + suffix);
                 Map<ConfigOption<?>, Object> s = new LinkedHashMap<>();
                 s.put(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
@@ -134,6 +149,9 @@ public final class KafkaJobBenchmark {
                 StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism,
                         new Configuration());
                 SensorAnomalyJob.build(env, JobConfig.of(s));
+                if (reuseOff) {
+                    env.getConfig().disableObjectReuse(); // before: Flink's default, a deep copy per chained operator
+                }
                 long t0 = System.nanoTime();
                 long cpu0 = OS.getProcessCpuTime();
                 ThreadCpuSplit split = ThreadCpuSplit.start();
@@ -177,6 +195,7 @@ public final class KafkaJobBenchmark {
                 }
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("mode", mode);
+                row.put("object_reuse", !reuseOff);
                 row.put("seconds", round(seconds, 2));
                 row.put("readings_per_s", Math.round(readings / seconds));
                 row.put("windows_per_s", Math.round(windows / seconds));
@@ -190,7 +209,7 @@ public final class KafkaJobBenchmark {
                 row.put("gc_ms", split.gcMillisSinceStart());
                 rows.add(row);
                 System.out.printf(Locale.ROOT, "%-14s %6.1f s  %8.0f readings/s  %6.0f windows/s  %7.1f us CPU/window"
-                        + "  p50 %.3f ms  p99 %.3f ms  acc %.4f  exits %s%n", mode, seconds, readings / seconds,
+                        + "  p50 %.3f ms  p99 %.3f ms  acc %.4f  exits %s%n", label, seconds, readings / seconds,
                         windows / seconds, cpu / 1e3 / windows, quantile(lat, 0.5), quantile(lat, 0.99),
                         (double) correct / windows, Arrays.toString(exits));
                 perRole.forEach((role, us) -> System.out.printf(Locale.ROOT, "    %7.1f us/window  %s%n", us, role));

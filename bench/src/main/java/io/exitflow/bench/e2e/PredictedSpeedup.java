@@ -59,7 +59,9 @@ final class PredictedSpeedup {
             row.put("predicted_speedup_from_stage_costs", round(predicted));
             String baseline = rowMode ? "ROW_FULL_DEPTH" : "FULL_DEPTH";
             for (Map<String, Object> b : rows) {
-                if (baseline.equals(b.get("mode"))) {
+                // the baseline run with the same object reuse, where a run was made both ways
+                if (baseline.equals(b.get("mode"))
+                        && java.util.Objects.equals(row.get("object_reuse"), b.get("object_reuse"))) {
                     double measured = ((Number) row.get(rateKey)).doubleValue() / ((Number) b.get(rateKey)).doubleValue();
                     row.put("measured_speedup_vs_" + baseline, round(measured));
                     row.put("measured_over_predicted", round(measured / predicted));
