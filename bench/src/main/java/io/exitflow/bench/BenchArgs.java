@@ -33,7 +33,10 @@ public final class BenchArgs {
      * @throws IllegalArgumentException for an unknown name or a missing value, with the usage
      */
     public static Optional<BenchArgs> parse(String[] args, String usage, String... names) {
-        return parse(args, usage, Arrays.stream(names).<ConfigOption<?>>map(BenchArgs::text).toList());
+        return parse(
+                args,
+                usage,
+                Arrays.stream(names).<ConfigOption<?>>map(BenchArgs::text).toList());
     }
 
     /**
@@ -80,8 +83,8 @@ public final class BenchArgs {
         try {
             return convert.apply(v.get());
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("--" + name + " " + v.get() + ": " + e.getMessage() + "\nusage: " + usage,
-                    e);
+            throw new IllegalArgumentException(
+                    "--" + name + " " + v.get() + ": " + e.getMessage() + "\nusage: " + usage, e);
         }
     }
 }

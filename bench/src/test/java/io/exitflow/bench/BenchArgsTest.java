@@ -11,7 +11,8 @@ class BenchArgsTest {
 
     @Test
     void valuesConvertAndDefaultsFillIn() {
-        BenchArgs a = BenchArgs.parse(new String[] {"--events", "1200"}, USAGE, "events", "modes").orElseThrow();
+        BenchArgs a = BenchArgs.parse(new String[] {"--events", "1200"}, USAGE, "events", "modes")
+                .orElseThrow();
         assertEquals(1200L, a.get("events", 5L, Long::parseLong));
         assertEquals("CASCADE", a.get("modes", "CASCADE"));
     }
@@ -23,15 +24,17 @@ class BenchArgsTest {
 
     @Test
     void mistakesFailWithTheUsage() {
-        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
-                () -> BenchArgs.parse(new String[] {"--evnets", "3"}, USAGE, "events"));
-        assertTrue(unknown.getMessage().contains("--evnets") && unknown.getMessage().contains(USAGE));
-        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
-                () -> BenchArgs.parse(new String[] {"--events"}, USAGE, "events"));
+        IllegalArgumentException unknown = assertThrows(
+                IllegalArgumentException.class, () -> BenchArgs.parse(new String[] {"--evnets", "3"}, USAGE, "events"));
+        assertTrue(unknown.getMessage().contains("--evnets")
+                && unknown.getMessage().contains(USAGE));
+        IllegalArgumentException missing = assertThrows(
+                IllegalArgumentException.class, () -> BenchArgs.parse(new String[] {"--events"}, USAGE, "events"));
         assertTrue(missing.getMessage().contains("needs a value"));
-        BenchArgs bad = BenchArgs.parse(new String[] {"--events", "lots"}, USAGE, "events").orElseThrow();
-        IllegalArgumentException notANumber = assertThrows(IllegalArgumentException.class,
-                () -> bad.get("events", 1L, Long::parseLong));
+        BenchArgs bad = BenchArgs.parse(new String[] {"--events", "lots"}, USAGE, "events")
+                .orElseThrow();
+        IllegalArgumentException notANumber =
+                assertThrows(IllegalArgumentException.class, () -> bad.get("events", 1L, Long::parseLong));
         assertTrue(notANumber.getMessage().startsWith("--events lots"));
     }
 }

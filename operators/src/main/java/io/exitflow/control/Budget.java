@@ -22,7 +22,10 @@ public final class Budget implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** Which quantity the budget states. */
-    public enum Kind { RATE, COST_FRACTION }
+    public enum Kind {
+        RATE,
+        COST_FRACTION
+    }
 
     private final Kind kind;
     private final double value;
@@ -79,7 +82,8 @@ public final class Budget implements Serializable {
         /** The job must keep up with at least this many events per second. */
         public Builder targetRate(double eventsPerSecond) {
             if (!(eventsPerSecond > 0) || Double.isInfinite(eventsPerSecond)) {
-                throw new IllegalArgumentException("targetRate must be a positive finite events/s, got " + eventsPerSecond);
+                throw new IllegalArgumentException(
+                        "targetRate must be a positive finite events/s, got " + eventsPerSecond);
             }
             setKind(Kind.RATE);
             this.value = eventsPerSecond;

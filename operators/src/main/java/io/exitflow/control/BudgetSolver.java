@@ -72,8 +72,14 @@ public final class BudgetSolver implements Serializable {
             double[] t = pb.familyThresholds(p);
             double[] ev = pb.eval(t);
             best.offer(t, ev);
-            if (ev[0] <= targetCost && ev[0] > costLo) { costLo = ev[0]; lo = p; }
-            if (ev[0] > targetCost && ev[0] < costHi) { costHi = ev[0]; hi = p; }
+            if (ev[0] <= targetCost && ev[0] > costLo) {
+                costLo = ev[0];
+                lo = p;
+            }
+            if (ev[0] > targetCost && ev[0] < costHi) {
+                costHi = ev[0];
+                hi = p;
+            }
         }
         if (!Double.isNaN(lo) && !Double.isNaN(hi)) {
             for (int it = 0; it < 12; it++) {
@@ -81,7 +87,8 @@ public final class BudgetSolver implements Serializable {
                 double[] t = pb.familyThresholds(mid);
                 double[] ev = pb.eval(t);
                 best.offer(t, ev);
-                if (ev[0] <= targetCost) lo = mid; else hi = mid;
+                if (ev[0] <= targetCost) lo = mid;
+                else hi = mid;
             }
         }
         if (warmStart != null && warmStart.length == k) best.offer(warmStart.clone(), pb.eval(warmStart));
@@ -99,7 +106,8 @@ public final class BudgetSolver implements Serializable {
      * The cheapest plan whose expected accuracy is at least {@code minAccuracy} (bisection on the target cost), or
      * full depth when no cheaper plan reaches it.
      */
-    public ExitPlan cheapestWithAccuracy(CalibrationSet set, double[] stageCosts, double minAccuracy, double[] warmStart) {
+    public ExitPlan cheapestWithAccuracy(
+            CalibrationSet set, double[] stageCosts, double minAccuracy, double[] warmStart) {
         double full = 0;
         for (double c : stageCosts) full += c;
         ExitPlan fullPlan = evaluate(set, stageCosts, fullDepthThresholds(set.stages()));
@@ -108,7 +116,12 @@ public final class BudgetSolver implements Serializable {
         for (int it = 0; it < 10 && hi - lo > 1e-3 * full; it++) {
             double mid = 0.5 * (lo + hi);
             ExitPlan p = solve(set, stageCosts, mid, warmStart);
-            if (p.expectedAccuracy() >= minAccuracy) { ok = p; hi = mid; } else { lo = mid; }
+            if (p.expectedAccuracy() >= minAccuracy) {
+                ok = p;
+                hi = mid;
+            } else {
+                lo = mid;
+            }
         }
         return ok;
     }
@@ -177,7 +190,8 @@ public final class BudgetSolver implements Serializable {
             double c = 0;
             for (int s = 0; s < k; s++) {
                 if (!(stageCosts[s] >= 0) || Double.isInfinite(stageCosts[s])) {
-                    throw new IllegalArgumentException("stage cost must be finite and >= 0: " + Arrays.toString(stageCosts));
+                    throw new IllegalArgumentException(
+                            "stage cost must be finite and >= 0: " + Arrays.toString(stageCosts));
                 }
                 c += stageCosts[s];
                 cumCost[s] = c;
@@ -217,7 +231,10 @@ public final class BudgetSolver implements Serializable {
         double[] familyThresholds(double p) {
             double[] q = new double[k];
             double sum = 0;
-            for (int s = 0; s < k; s++) { q[s] = Math.pow(p, s); sum += q[s]; }
+            for (int s = 0; s < k; s++) {
+                q[s] = Math.pow(p, s);
+                sum += q[s];
+            }
             double[] t = new double[k];
             boolean[] gone = new boolean[n];
             float[] buf = new float[n];
@@ -225,7 +242,10 @@ public final class BudgetSolver implements Serializable {
                 int m = 0;
                 for (int i = 0; i < n; i++) if (!gone[i]) buf[m++] = score[i * k + s];
                 int want = (int) Math.min(m, Math.round(q[s] / sum * n));
-                if (want == 0 || m == 0) { t[s] = 1.0; continue; }
+                if (want == 0 || m == 0) {
+                    t[s] = 1.0;
+                    continue;
+                }
                 Arrays.sort(buf, 0, m);
                 t[s] = buf[m - want]; // want-th highest: those at or above it leave
                 for (int i = 0; i < n; i++) if (!gone[i] && score[i * k + s] >= t[s]) gone[i] = true;
@@ -296,7 +316,10 @@ public final class BudgetSolver implements Serializable {
             }
             if (k == 2) { // a single free threshold: plain coordinate search
                 double[] t = best.thresholds.clone();
-                for (double v : grid(t, 0)) { t[0] = v; improved |= best.offer(t, eval(t)); }
+                for (double v : grid(t, 0)) {
+                    t[0] = v;
+                    improved |= best.offer(t, eval(t));
+                }
             }
             return improved;
         }

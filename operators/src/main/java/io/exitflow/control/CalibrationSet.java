@@ -22,9 +22,9 @@ public final class CalibrationSet implements Serializable {
 
     private final int stages;
     private final int capacity;
-    private final float[] scores;     // [capacity * stages]
-    private final int[] classes;      // [capacity * stages]
-    private final int[] targets;      // [capacity]
+    private final float[] scores; // [capacity * stages]
+    private final int[] classes; // [capacity * stages]
+    private final int[] targets; // [capacity]
     private final boolean[] labelled; // [capacity]
     private int size;
     private int next;
@@ -109,7 +109,8 @@ public final class CalibrationSet implements Serializable {
 
     /** Adds sample {@code i} of {@code other} (same number of stages), keeping its target. */
     public void addFrom(CalibrationSet other, int i) {
-        if (other.stages != stages) throw new IllegalArgumentException("stage count differs: " + other.stages + " vs " + stages);
+        if (other.stages != stages)
+            throw new IllegalArgumentException("stage count differs: " + other.stages + " vs " + stages);
         float[] s = Arrays.copyOfRange(other.scores, i * stages, (i + 1) * stages);
         int[] c = Arrays.copyOfRange(other.classes, i * stages, (i + 1) * stages);
         add(s, c, other.targets[i]);

@@ -37,16 +37,36 @@ public record ControlMeasurement(
         int workers,
         long minThresholdVersion,
         List<Sample> samples,
-        long taskBusyNanos) implements Serializable {
+        long taskBusyNanos)
+        implements Serializable {
 
     /** One event that ran every stage. */
     public record Sample(float[] scores, int[] classes, Integer label) implements Serializable {}
 
     /** A measurement without task busy time. */
-    public ControlMeasurement(long endMillis, double seconds, long arrivals, long[] stageArrivals, long[] busyNanos,
-            long backlog, long sourceLag, int workers, long minThresholdVersion, List<Sample> samples) {
-        this(endMillis, seconds, arrivals, stageArrivals, busyNanos, backlog, sourceLag, workers, minThresholdVersion,
-                samples, -1);
+    public ControlMeasurement(
+            long endMillis,
+            double seconds,
+            long arrivals,
+            long[] stageArrivals,
+            long[] busyNanos,
+            long backlog,
+            long sourceLag,
+            int workers,
+            long minThresholdVersion,
+            List<Sample> samples) {
+        this(
+                endMillis,
+                seconds,
+                arrivals,
+                stageArrivals,
+                busyNanos,
+                backlog,
+                sourceLag,
+                workers,
+                minThresholdVersion,
+                samples,
+                -1);
     }
 
     public ControlMeasurement {
@@ -55,7 +75,8 @@ public record ControlMeasurement(
             throw new IllegalArgumentException("stageArrivals and busyNanos differ in length");
         }
         if (sourceLag > backlog) {
-            throw new IllegalArgumentException("source lag " + sourceLag + " exceeds the backlog " + backlog + " it is part of");
+            throw new IllegalArgumentException(
+                    "source lag " + sourceLag + " exceeds the backlog " + backlog + " it is part of");
         }
         samples = List.copyOf(samples);
     }

@@ -44,29 +44,47 @@ public record ControlTrace(
         boolean published,
         boolean alert,
         boolean warmingUp,
-        String reason) implements Serializable {
+        String reason)
+        implements Serializable {
 
     /** One JSON object on one line (NaN written as null). */
     public String toJson() {
         StringBuilder sb = new StringBuilder(256);
-        sb.append("{\"time_ms\":").append(timeMillis)
-                .append(",\"input_rate\":").append(num(inputRate))
-                .append(",\"throughput\":").append(num(throughput))
-                .append(",\"backlog\":").append(backlog)
-                .append(",\"source_lag\":").append(sourceLag < 0 ? "null" : Long.toString(sourceLag))
-                .append(",\"cost_per_event\":").append(num(costPerEvent))
-                .append(",\"allowed_cost\":").append(num(allowedCost))
-                .append(",\"planned_cost\":").append(num(plannedCost))
-                .append(",\"full_cost\":").append(num(fullCost))
-                .append(",\"est_accuracy\":").append(num(estAccuracy))
-                .append(",\"full_accuracy\":").append(num(fullAccuracy))
+        sb.append("{\"time_ms\":")
+                .append(timeMillis)
+                .append(",\"input_rate\":")
+                .append(num(inputRate))
+                .append(",\"throughput\":")
+                .append(num(throughput))
+                .append(",\"backlog\":")
+                .append(backlog)
+                .append(",\"source_lag\":")
+                .append(sourceLag < 0 ? "null" : Long.toString(sourceLag))
+                .append(",\"cost_per_event\":")
+                .append(num(costPerEvent))
+                .append(",\"allowed_cost\":")
+                .append(num(allowedCost))
+                .append(",\"planned_cost\":")
+                .append(num(plannedCost))
+                .append(",\"full_cost\":")
+                .append(num(fullCost))
+                .append(",\"est_accuracy\":")
+                .append(num(estAccuracy))
+                .append(",\"full_accuracy\":")
+                .append(num(fullAccuracy))
                 .append(",\"thresholds\":[");
         for (int i = 0; i < thresholds.length; i++) sb.append(i == 0 ? "" : ",").append(num(thresholds[i]));
-        sb.append("],\"version\":").append(version)
-                .append(",\"published\":").append(published)
-                .append(",\"alert\":").append(alert)
-                .append(",\"warming_up\":").append(warmingUp)
-                .append(",\"reason\":\"").append(reason.replace("\\", "\\\\").replace("\"", "\\\"")).append("\"}");
+        sb.append("],\"version\":")
+                .append(version)
+                .append(",\"published\":")
+                .append(published)
+                .append(",\"alert\":")
+                .append(alert)
+                .append(",\"warming_up\":")
+                .append(warmingUp)
+                .append(",\"reason\":\"")
+                .append(reason.replace("\\", "\\\\").replace("\"", "\\\""))
+                .append("\"}");
         return sb.toString();
     }
 

@@ -226,7 +226,8 @@ public final class ControllerConfig implements Serializable {
         public Builder warmUp(int intervals, double tolerance, int maxIntervals) {
             if (intervals < 0) throw new IllegalArgumentException("warm-up intervals must be >= 0, got " + intervals);
             if (maxIntervals < 2 * intervals) {
-                throw new IllegalArgumentException("warm-up maxIntervals (" + maxIntervals + ") must be >= 2 x intervals (" + intervals + ")");
+                throw new IllegalArgumentException(
+                        "warm-up maxIntervals (" + maxIntervals + ") must be >= 2 x intervals (" + intervals + ")");
             }
             this.warmupIntervals = intervals;
             this.warmupTolerance = in(tolerance, 0, 10, "warmupTolerance");
@@ -277,7 +278,8 @@ public final class ControllerConfig implements Serializable {
         }
 
         private static double in(double v, double lo, double hi, String name) {
-            if (!(v >= lo && v <= hi)) throw new IllegalArgumentException(name + " must be in [" + lo + ", " + hi + "], got " + v);
+            if (!(v >= lo && v <= hi))
+                throw new IllegalArgumentException(name + " must be in [" + lo + ", " + hi + "], got " + v);
             return v;
         }
     }

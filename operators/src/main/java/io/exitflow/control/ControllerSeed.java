@@ -1,9 +1,9 @@
 package io.exitflow.control;
 
+import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.manifest.BundleException;
 import io.exitflow.runtime.manifest.Calibration;
 import io.exitflow.runtime.manifest.Manifest;
-import io.exitflow.runtime.bundle.ModelBundle;
 import java.io.Serializable;
 import java.util.Map;
 import org.apache.flink.annotation.Internal;
@@ -14,8 +14,13 @@ import org.apache.flink.annotation.Internal;
  * with. {@link #fromBundle} reads all of it from a model bundle.
  */
 @Internal
-public record ControllerSeed(String modelId, String modelVersion, CalibrationSet samples, double[] stageCostNanos,
-                             double[] initialThresholds) implements Serializable {
+public record ControllerSeed(
+        String modelId,
+        String modelVersion,
+        CalibrationSet samples,
+        double[] stageCostNanos,
+        double[] initialThresholds)
+        implements Serializable {
 
     /**
      * The manifest's identity, costs and thresholds and the calibration samples of a loaded bundle (the job's handle:
@@ -30,7 +35,8 @@ public record ControllerSeed(String modelId, String modelVersion, CalibrationSet
         double[] cost = stageCosts(bundle, m, c);
         double[] t = new double[k];
         if (m.exit() == null || m.exit().thresholds() == null || m.exit().thresholds().length != k) {
-            throw new BundleException(bundle.dir().resolve("manifest.json"), "exit.thresholds must have one value per stage (" + k + ")");
+            throw new BundleException(
+                    bundle.dir().resolve("manifest.json"), "exit.thresholds must have one value per stage (" + k + ")");
         }
         for (int s = 0; s < k; s++) t[s] = m.exit().thresholds()[s];
         return new ControllerSeed(m.modelId(), m.modelVersion(), samplesOf(c, k, capacity), cost, t);
@@ -66,13 +72,19 @@ public record ControllerSeed(String modelId, String modelVersion, CalibrationSet
             if (c.costUsPerEvent() != null && c.costUsPerEvent().length == k) us = c.costUsPerEvent()[s];
             Map<String, Double> byBatch = m.stages().get(s).costUsPerEvent();
             if (!(us > 0) && byBatch != null && !byBatch.isEmpty()) {
-                us = byBatch.containsKey("64") ? byBatch.get("64")
-                        : byBatch.entrySet().stream().max((a, b) -> Integer.compare(Integer.parseInt(a.getKey()), Integer.parseInt(b.getKey())))
-                                .get().getValue();
+                us = byBatch.containsKey("64")
+                        ? byBatch.get("64")
+                        : byBatch.entrySet().stream()
+                                .max((a, b) ->
+                                        Integer.compare(Integer.parseInt(a.getKey()), Integer.parseInt(b.getKey())))
+                                .get()
+                                .getValue();
             }
             if (!(us > 0)) {
-                throw new BundleException(bundle.dir().resolve("calibration.json"),
-                        "no positive cost for stage " + s + ": give cost_us_per_event in calibration.json or the manifest");
+                throw new BundleException(
+                        bundle.dir().resolve("calibration.json"),
+                        "no positive cost for stage " + s
+                                + ": give cost_us_per_event in calibration.json or the manifest");
             }
             ns[s] = us * 1000.0;
         }

@@ -48,7 +48,9 @@ public final class StageStatsWindow implements Serializable {
      */
     public void add(StageStats s) {
         int n = s.getStageArrivals().size();
-        if (s.getFirstStage() < 0 || s.getFirstStage() + n > stages || s.getBusyNanos().size() != n) {
+        if (s.getFirstStage() < 0
+                || s.getFirstStage() + n > stages
+                || s.getBusyNanos().size() != n) {
             throw new IllegalArgumentException("StageStats from " + s.getOperatorName() + "#" + s.getSubtask()
                     + " covers stages " + s.getFirstStage() + ".." + (s.getFirstStage() + n - 1) + " with "
                     + s.getBusyNanos().size() + " busy values; model " + s.getModelId() + " has " + stages + " stages");
@@ -69,12 +71,16 @@ public final class StageStatsWindow implements Serializable {
             busyNanos[s.getFirstStage() + j] += s.getBusyNanos().get(j);
         }
         long[] last = lastBacklog.get(who);
-        if (last == null || last[0] <= s.getIntervalEndMillis()) lastBacklog.put(who, new long[] {s.getIntervalEndMillis(), s.getBacklog()});
+        if (last == null || last[0] <= s.getIntervalEndMillis())
+            lastBacklog.put(who, new long[] {s.getIntervalEndMillis(), s.getBacklog()});
         start = Math.min(start, s.getIntervalStartMillis());
         end = Math.max(end, s.getIntervalEndMillis());
         minVersion = Math.min(minVersion, s.getThresholdVersion());
         for (StageSample x : s.getSamples()) {
-            if (samples.size() >= maxSamples) { droppedSamples++; continue; }
+            if (samples.size() >= maxSamples) {
+                droppedSamples++;
+                continue;
+            }
             float[] sc = new float[x.getScores().size()];
             for (int i = 0; i < sc.length; i++) sc[i] = x.getScores().get(i);
             int[] cl = new int[x.getClasses().size()];
@@ -123,7 +129,8 @@ public final class StageStatsWindow implements Serializable {
      */
     public void readState(DataInput in) throws IOException {
         int k = in.readInt();
-        if (k != stages) throw new IOException("controller state has a window of " + k + " stages, model has " + stages);
+        if (k != stages)
+            throw new IOException("controller state has a window of " + k + " stages, model has " + stages);
         arrivals = in.readLong();
         for (int s = 0; s < stages; s++) {
             stageArrivals[s] = in.readLong();
@@ -178,8 +185,18 @@ public final class StageStatsWindow implements Serializable {
         if (isEmpty()) throw new IllegalStateException("no StageStats in this window");
         long backlog = Math.max(0, sourceLag);
         for (long[] b : lastBacklog.values()) backlog += b[1];
-        return new ControlMeasurement(end, seconds(), arrivals, stageArrivals.clone(), busyNanos.clone(),
-                backlog, sourceLag, firstStage.size(), minVersion, samples, taskBusyNanos);
+        return new ControlMeasurement(
+                end,
+                seconds(),
+                arrivals,
+                stageArrivals.clone(),
+                busyNanos.clone(),
+                backlog,
+                sourceLag,
+                firstStage.size(),
+                minVersion,
+                samples,
+                taskBusyNanos);
     }
 
     /**

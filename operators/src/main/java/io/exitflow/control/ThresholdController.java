@@ -72,9 +72,11 @@ public final class ThresholdController implements Serializable {
     private double capacityOverhead;
     /** What the plan takes for the per-event overhead: the capacity estimate, floored by the tasks' busy time. */
     private double overhead;
+
     private boolean overheadSeen;
     /** Null in states written before the warm-up rule (then made on first use). */
     private WarmUp warmUp;
+
     private boolean alerting;
     private long alertSinceMillis, lastAlertLogMillis, alertIntervals;
     private double correction; // log of the factor applied to the command before solving
@@ -91,8 +93,14 @@ public final class ThresholdController implements Serializable {
      * @param initialStageCost per-stage cost per event in ns until measured (calibration or manifest costs)
      * @param initialThresholds the thresholds the operators start with (the bundle's defaults)
      */
-    public ThresholdController(String modelId, String modelVersion, Budget budget, ControllerConfig cfg,
-                               CalibrationSet samples, double[] initialStageCost, double[] initialThresholds) {
+    public ThresholdController(
+            String modelId,
+            String modelVersion,
+            Budget budget,
+            ControllerConfig cfg,
+            CalibrationSet samples,
+            double[] initialStageCost,
+            double[] initialThresholds) {
         int k = samples.stages();
         if (initialStageCost.length != k || initialThresholds.length != k) {
             throw new IllegalArgumentException("model has " + k + " stages but " + initialStageCost.length
@@ -100,10 +108,12 @@ public final class ThresholdController implements Serializable {
         }
         for (double c : initialStageCost) {
             if (!(c > 0) || Double.isInfinite(c)) {
-                throw new IllegalArgumentException("initial stage costs must be positive ns/event: " + Arrays.toString(initialStageCost));
+                throw new IllegalArgumentException(
+                        "initial stage costs must be positive ns/event: " + Arrays.toString(initialStageCost));
             }
         }
-        if (samples.size() == 0) throw new IllegalArgumentException("the controller needs calibration samples to start from");
+        if (samples.size() == 0)
+            throw new IllegalArgumentException("the controller needs calibration samples to start from");
         this.modelId = modelId;
         this.modelVersion = modelVersion;
         this.budget = budget;
@@ -131,10 +141,24 @@ public final class ThresholdController implements Serializable {
                 : Optional.empty();
         ExitPlan nowInForce = choice.publish() ? choice.plan() : inForce;
         logAlert(alert, m.endMillis(), reason);
-        ControlTrace trace = new ControlTrace(m.endMillis(), rateEstimate, m.throughput(), m.backlog(), m.sourceLag(),
-                learned.measuredCost(), command.cost(), nowInForce.expectedCost(), command.full(),
-                nowInForce.expectedAccuracy(), choice.fullAccuracy(), thresholds.clone(), version, choice.publish(),
-                alert, warmingUp(), reason);
+        ControlTrace trace = new ControlTrace(
+                m.endMillis(),
+                rateEstimate,
+                m.throughput(),
+                m.backlog(),
+                m.sourceLag(),
+                learned.measuredCost(),
+                command.cost(),
+                nowInForce.expectedCost(),
+                command.full(),
+                nowInForce.expectedAccuracy(),
+                choice.fullAccuracy(),
+                thresholds.clone(),
+                version,
+                choice.publish(),
+                alert,
+                warmingUp(),
+                reason);
         return new ControlDecision(update, trace);
     }
 
@@ -155,8 +179,8 @@ public final class ThresholdController implements Serializable {
      * How the thresholds in force stand against the accuracy floor, in measured cost: full-depth accuracy on the
      * samples, the floor (-1: none), the factor from the samples' cost to the measured one, the cost in force.
      */
-    private record Standing(double fullAccuracy, double minAccuracy, double toMeasured, double inForceCost,
-                            boolean belowFloor) {}
+    private record Standing(
+            double fullAccuracy, double minAccuracy, double toMeasured, double inForceCost, boolean belowFloor) {}
 
     /** The plan chosen (step 6, solve) and whether it goes out (step 7, hysteresis), with what decided it. */
     private record Choice(ExitPlan plan, boolean publish, double inForceCost, double goal, double fullAccuracy) {}
@@ -164,7 +188,8 @@ public final class ThresholdController implements Serializable {
     private void requireStages(ControlMeasurement m) {
         int k = samples.stages();
         if (m.stageArrivals().length != k) {
-            throw new IllegalArgumentException("measurement has " + m.stageArrivals().length + " stages, model " + modelId + " has " + k);
+            throw new IllegalArgumentException(
+                    "measurement has " + m.stageArrivals().length + " stages, model " + modelId + " has " + k);
         }
     }
 
@@ -179,7 +204,8 @@ public final class ThresholdController implements Serializable {
         if (enough && !cfg.fixedStageCosts) learnStageCosts(m);
         learnRate(m);
         double capacity = (cfg.workers > 0 ? cfg.workers : Math.max(1, m.workers())) * 1e9; // ns of work per s
-        double planRate = budget.kind() == Budget.Kind.RATE ? Math.max(budget.targetRate(), rateEstimate) : rateEstimate;
+        double planRate =
+                budget.kind() == Budget.Kind.RATE ? Math.max(budget.targetRate(), rateEstimate) : rateEstimate;
         double allowance = cfg.backlogAllowanceSeconds * Math.max(planRate, 1);
         double measuredCost = m.costPerEvent();
         if (!cfg.fixedStageCosts) learnOverhead(m, allowance, capacity, measuredCost, enough);
@@ -190,7 +216,8 @@ public final class ThresholdController implements Serializable {
     private void learnRate(ControlMeasurement m) {
         double growth = previousBacklog < 0 ? 0 : (m.backlog() - previousBacklog) / m.seconds();
         double inputRate = Math.max(0, m.throughput() + growth);
-        rateEstimate = Double.isNaN(rateEstimate) ? inputRate : rateEstimate + cfg.rateSmoothing * (inputRate - rateEstimate);
+        rateEstimate =
+                Double.isNaN(rateEstimate) ? inputRate : rateEstimate + cfg.rateSmoothing * (inputRate - rateEstimate);
     }
 
     /**
@@ -210,8 +237,11 @@ public final class ThresholdController implements Serializable {
         } else {
             feedForward = budget.costFraction() * full;
         }
-        double cmd = Double.isNaN(command) ? feedForward
-                : Math.min(Math.max(feedForward, command * (1 - cfg.maxCostDecrease)), command * (1 + cfg.maxCostIncrease));
+        double cmd = Double.isNaN(command)
+                ? feedForward
+                : Math.min(
+                        Math.max(feedForward, command * (1 - cfg.maxCostDecrease)),
+                        command * (1 + cfg.maxCostIncrease));
         boolean tooTight = cmd < cheapest;
         cmd = Math.min(Math.max(cmd, cheapest), full);
         command = cmd;
@@ -228,14 +258,18 @@ public final class ThresholdController implements Serializable {
             integrate(m, inForce, learned.measuredCost(), learned.enough(), c.cost(), c.cheapest(), c.full());
         }
         // nothing is cheaper than leaving at stage 0: a correction must not lift a command that is already too tight
-        return c.tooTight() ? c.cheapest() : Math.min(Math.max(c.cost() * Math.exp(correction), c.cheapest()), c.full());
+        return c.tooTight()
+                ? c.cheapest()
+                : Math.min(Math.max(c.cost() * Math.exp(correction), c.cheapest()), c.full());
     }
 
     /** Step 6 and 7: solves when a trigger may fire, and decides whether the plan goes out. */
     private Choice choose(ExitPlan inForce, Command c, double target) {
         Standing standing = standing(inForce);
         boolean periodic = ++intervalsSinceSolve >= cfg.resolveEveryIntervals;
-        boolean mayMove = version == 0 || standing.belowFloor() || periodic
+        boolean mayMove = version == 0
+                || standing.belowFloor()
+                || periodic
                 || (!floorBinding && Math.abs(standing.inForceCost() - c.cost()) > cfg.costDeadband * c.cost());
         // solving is the expensive part: only when a trigger may fire
         ExitPlan plan = mayMove ? solve(target, standing.minAccuracy()) : inForce;
@@ -251,7 +285,9 @@ public final class ThresholdController implements Serializable {
      */
     private Standing standing(ExitPlan inForce) {
         double fullAccuracy = BudgetSolver.fullDepthAccuracy(samples);
-        double minAccuracy = budget.maxAccuracyLoss().isPresent() ? fullAccuracy - budget.maxAccuracyLoss().getAsDouble() : -1;
+        double minAccuracy = budget.maxAccuracyLoss().isPresent()
+                ? fullAccuracy - budget.maxAccuracyLoss().getAsDouble()
+                : -1;
         double toMeasured = Math.exp(-correction);
         double inForceCost = Double.isNaN(inForceMeasured) ? inForce.expectedCost() * toMeasured : inForceMeasured;
         boolean belowFloor = inForce.expectedAccuracy() < minAccuracy - 1e-9;
@@ -281,31 +317,55 @@ public final class ThresholdController implements Serializable {
     }
 
     /** The update's reason: why (cause, warm-up), what was measured and planned. */
-    private String reason(ControlMeasurement m, Learned learned, Command c, double target, ExitPlan inForce,
-                          Choice choice) {
-        String why = cause(version == 0, floorBinding, c.tooTight(), choice.inForceCost(), choice.goal(),
-                m.backlog() > learned.allowance())
+    private String reason(
+            ControlMeasurement m, Learned learned, Command c, double target, ExitPlan inForce, Choice choice) {
+        String why = cause(
+                        version == 0,
+                        floorBinding,
+                        c.tooTight(),
+                        choice.inForceCost(),
+                        choice.goal(),
+                        m.backlog() > learned.allowance())
                 + (warmingUp()
-                        ? String.format(Locale.ROOT, " (warming up: costs not learned yet, %d of %d intervals of %d+ events)",
-                                warmUp.seen(), cfg.warmupIntervals, cfg.minEventsPerInterval)
+                        ? String.format(
+                                Locale.ROOT,
+                                " (warming up: costs not learned yet, %d of %d intervals of %d+ events)",
+                                warmUp.seen(),
+                                cfg.warmupIntervals,
+                                cfg.minEventsPerInterval)
                         : "");
-        return String.format(Locale.ROOT,
+        return String.format(
+                Locale.ROOT,
                 "%s: input %.0f ev/s (plan %.0f), throughput %.0f ev/s, backlog %d (source lag %s); allowed %.0f ns/event "
                         + "(feed-forward %.0f, overhead %.0f, model correction x%.3f) -> target %.0f; "
                         + "thresholds in force cost %.0f ns (samples expect %.0f), acc %.4f; new plan %.0f ns, acc %.4f (full %.4f)",
-                why, rateEstimate, learned.planRate(), m.throughput(), m.backlog(),
-                m.sourceLag() < 0 ? "unknown" : Long.toString(m.sourceLag()), c.cost(), c.feedForward(), overhead,
-                Math.exp(correction), target, choice.inForceCost(), inForce.expectedCost(), inForce.expectedAccuracy(),
-                choice.plan().expectedCost(), choice.plan().expectedAccuracy(), choice.fullAccuracy());
+                why,
+                rateEstimate,
+                learned.planRate(),
+                m.throughput(),
+                m.backlog(),
+                m.sourceLag() < 0 ? "unknown" : Long.toString(m.sourceLag()),
+                c.cost(),
+                c.feedForward(),
+                overhead,
+                Math.exp(correction),
+                target,
+                choice.inForceCost(),
+                inForce.expectedCost(),
+                inForce.expectedAccuracy(),
+                choice.plan().expectedCost(),
+                choice.plan().expectedAccuracy(),
+                choice.fullAccuracy());
     }
 
     /** Puts the chosen plan in force under a new version and returns its update. */
-    private ThresholdUpdate publish(ControlMeasurement m, String reason, Choice choice, Command c, double target,
-                                    double measuredCost) {
+    private ThresholdUpdate publish(
+            ControlMeasurement m, String reason, Choice choice, Command c, double target, double measuredCost) {
         version = Math.max(version + 1, m.endMillis());
         thresholds = choice.plan().thresholds();
         inForceMeasured = Double.NaN;
-        ThresholdUpdate update = toUpdate(m, reason, choice.plan(), c.cost(), target, choice.fullAccuracy(), measuredCost);
+        ThresholdUpdate update =
+                toUpdate(m, reason, choice.plan(), c.cost(), target, choice.fullAccuracy(), measuredCost);
         LOG.info("model {} thresholds v{} {}: {}", modelId, version, Arrays.toString(thresholds), reason);
         return update;
     }
@@ -320,7 +380,8 @@ public final class ThresholdController implements Serializable {
     private boolean improves(ExitPlan plan, ExitPlan inForce, double goal, double toMeasured) {
         double gain = plan.expectedAccuracy() - inForce.expectedAccuracy();
         boolean withinBudget = plan.expectedCost() * toMeasured <= goal * (1 + cfg.costDeadband);
-        boolean moreAccurate = gain >= cfg.minAccuracyGain && (withinBudget || plan.expectedCost() <= inForce.expectedCost());
+        boolean moreAccurate =
+                gain >= cfg.minAccuracyGain && (withinBudget || plan.expectedCost() <= inForce.expectedCost());
         boolean cheaper = gain >= 0 && plan.expectedCost() < inForce.expectedCost() * (1 - cfg.costDeadband);
         return moreAccurate || cheaper;
     }
@@ -345,17 +406,25 @@ public final class ThresholdController implements Serializable {
             alertIntervals++;
             if (alertIntervals == 1 || nowMillis - lastAlertLogMillis >= cfg.alertRepeatMillis) {
                 lastAlertLogMillis = nowMillis;
-                LOG.warn("model {}: budget alert for {} s ({} intervals): {}", modelId,
-                        (nowMillis - alertSinceMillis) / 1000, alertIntervals, reason);
+                LOG.warn(
+                        "model {}: budget alert for {} s ({} intervals): {}",
+                        modelId,
+                        (nowMillis - alertSinceMillis) / 1000,
+                        alertIntervals,
+                        reason);
             }
         } else if (alerting) {
             alerting = false;
-            LOG.info("model {}: budget alert cleared after {} s ({} intervals)", modelId,
-                    (nowMillis - alertSinceMillis) / 1000, alertIntervals);
+            LOG.info(
+                    "model {}: budget alert cleared after {} s ({} intervals)",
+                    modelId,
+                    (nowMillis - alertSinceMillis) / 1000,
+                    alertIntervals);
         }
     }
 
-    private static String cause(boolean first, boolean floor, boolean tooTight, double inForceCost, double goal, boolean backlog) {
+    private static String cause(
+            boolean first, boolean floor, boolean tooTight, double inForceCost, double goal, boolean backlog) {
         if (floor) return "ALERT accuracy floor wins over the budget";
         if (tooTight) return "ALERT budget cannot hold even with every event leaving at stage 0";
         if (first) return "initial plan";
@@ -368,8 +437,13 @@ public final class ThresholdController implements Serializable {
         for (ControlMeasurement.Sample s : m.samples()) {
             if (s.scores().length != k || s.classes().length != k) {
                 rejectedSamples++;
-                LOG.warn("model {}: dropped a sample with {} scores / {} classes (model has {} stages); {} dropped so far",
-                        modelId, s.scores().length, s.classes().length, k, rejectedSamples);
+                LOG.warn(
+                        "model {}: dropped a sample with {} scores / {} classes (model has {} stages); {} dropped so far",
+                        modelId,
+                        s.scores().length,
+                        s.classes().length,
+                        k,
+                        rejectedSamples);
                 continue;
             }
             samples.add(s.scores(), s.classes(), s.label());
@@ -390,7 +464,8 @@ public final class ThresholdController implements Serializable {
      * empty the job kept up, so capacity >= throughput bounds it from above. When the operators report their tasks'
      * busy time, the part outside the stages is a floor under the estimate in every interval.
      */
-    private void learnOverhead(ControlMeasurement m, double allowance, double capacity, double measuredCost, boolean enough) {
+    private void learnOverhead(
+            ControlMeasurement m, double allowance, double capacity, double measuredCost, boolean enough) {
         // backlogged at both ends, or grown by more than the allowance from an empty start: no idle time in between
         boolean saturated = m.backlog() > allowance
                 && (previousBacklog > allowance || m.backlog() - Math.max(0, previousBacklog) > allowance);
@@ -399,26 +474,33 @@ public final class ThresholdController implements Serializable {
             if (saturated) {
                 capacityOverhead = overheadSeen ? capacityOverhead + 0.5 * (perEvent - capacityOverhead) : perEvent;
                 overheadSeen = true;
-            }
-            else if (m.backlog() <= allowance) capacityOverhead = Math.min(capacityOverhead, perEvent);
+            } else if (m.backlog() <= allowance) capacityOverhead = Math.min(capacityOverhead, perEvent);
         }
         // The stage tasks' own busy time beyond the stages is overhead measured directly, overload or not: a floor
         // under the estimate, so a job that keeps up only by eating its headroom is planned with its true cost. The
         // floor is applied afresh each interval (not ratcheted into the estimate), so a transient fades with it.
         if (enough && Double.isFinite(measuredCost) && m.taskBusyNanos() >= 0) {
             double direct = Math.max(0, (double) m.taskBusyNanos() / m.arrivals() - measuredCost);
-            taskOverhead = Double.isNaN(taskOverhead) ? direct : taskOverhead + cfg.costSmoothing * (direct - taskOverhead);
+            taskOverhead =
+                    Double.isNaN(taskOverhead) ? direct : taskOverhead + cfg.costSmoothing * (direct - taskOverhead);
         }
         overhead = Double.isNaN(taskOverhead) ? capacityOverhead : Math.max(capacityOverhead, taskOverhead);
         previousBacklog = m.backlog();
     }
 
-    private void integrate(ControlMeasurement m, ExitPlan inForce, double measuredCost, boolean enough,
-                           double cmd, double cheapest, double full) {
+    private void integrate(
+            ControlMeasurement m,
+            ExitPlan inForce,
+            double measuredCost,
+            boolean enough,
+            double cmd,
+            double cheapest,
+            double full) {
         if (!enough || !Double.isFinite(measuredCost) || m.minThresholdVersion() < version || version == 0) {
             return; // not a measurement of the thresholds in force
         }
-        inForceMeasured = Double.isNaN(inForceMeasured) ? measuredCost : inForceMeasured + 0.5 * (measuredCost - inForceMeasured);
+        inForceMeasured =
+                Double.isNaN(inForceMeasured) ? measuredCost : inForceMeasured + 0.5 * (measuredCost - inForceMeasured);
         if (floorBinding) return;
         // the correction is a smoothed estimate of the model's bias, not an unbounded sum: when the samples catch up
         // with a drift the bias goes, and so does the correction
@@ -429,8 +511,14 @@ public final class ThresholdController implements Serializable {
         correction = Math.max(-cfg.integralLimit, Math.min(cfg.integralLimit, correction));
     }
 
-    private ThresholdUpdate toUpdate(ControlMeasurement m, String reason, ExitPlan plan, double cmd, double target,
-                                     double fullAccuracy, double measuredCost) {
+    private ThresholdUpdate toUpdate(
+            ControlMeasurement m,
+            String reason,
+            ExitPlan plan,
+            double cmd,
+            double target,
+            double fullAccuracy,
+            double measuredCost) {
         Map<String, Double> meas = new LinkedHashMap<>();
         meas.put("interval_end_ms", (double) m.endMillis());
         meas.put("interval_s", m.seconds());
@@ -508,7 +596,8 @@ public final class ThresholdController implements Serializable {
     public void readState(DataInput in) throws IOException {
         int k = samples.stages();
         CalibrationSet read = CalibrationSet.readState(in);
-        if (read.stages() != k) throw new IOException("controller state has " + read.stages() + " stages, model has " + k);
+        if (read.stages() != k)
+            throw new IOException("controller state has " + read.stages() + " stages, model has " + k);
         CalibrationSet own = new CalibrationSet(k, cfg.reservoirCapacity); // this job's capacity, oldest first
         for (int i = 0; i < read.size(); i++) own.addFrom(read, i);
         samples = read.capacity() == cfg.reservoirCapacity ? read : own;
@@ -542,7 +631,8 @@ public final class ThresholdController implements Serializable {
 
     private static double[] readDoubles(DataInput in, int expected) throws IOException {
         int n = in.readInt();
-        if (n != expected) throw new IOException("controller state has " + n + " values per stage, model has " + expected);
+        if (n != expected)
+            throw new IOException("controller state has " + n + " values per stage, model has " + expected);
         double[] v = new double[n];
         for (int i = 0; i < n; i++) v[i] = in.readDouble();
         return v;

@@ -48,7 +48,8 @@ final class WarmUp implements Serializable {
         if (!enough) return false;
         double floor = m.stageCost(0);
         double staged = m.costPerEvent();
-        if (m.taskBusyNanos() >= 0 && Double.isFinite(staged)) floor += Math.max(0, (double) m.taskBusyNanos() / m.arrivals() - staged);
+        if (m.taskBusyNanos() >= 0 && Double.isFinite(staged))
+            floor += Math.max(0, (double) m.taskBusyNanos() / m.arrivals() - staged);
         recent[seen % recent.length] = floor;
         seen++;
         done = seen >= maxIntervals || (seen >= intervals && stable());

@@ -15,9 +15,9 @@ class BudgetSolverTest {
     @Test
     void evaluatesTheExitRuleExactly() {
         CalibrationSet tiny = new CalibrationSet(2, 10);
-        tiny.add(new float[] {0.9f, 0.5f}, new int[] {1, 1}, 1);  // exits at 0, right
-        tiny.add(new float[] {0.2f, 0.9f}, new int[] {0, 1}, 1);  // goes on, right at 1
-        tiny.add(new float[] {0.6f, 0.9f}, new int[] {2, 1}, 1);  // exits at 0 (0.6 >= 0.6), wrong
+        tiny.add(new float[] {0.9f, 0.5f}, new int[] {1, 1}, 1); // exits at 0, right
+        tiny.add(new float[] {0.2f, 0.9f}, new int[] {0, 1}, 1); // goes on, right at 1
+        tiny.add(new float[] {0.6f, 0.9f}, new int[] {2, 1}, 1); // exits at 0 (0.6 >= 0.6), wrong
         ExitPlan p = solver.evaluate(tiny, new double[] {1, 3}, new double[] {0.6, 0});
         assertEquals((1 + 4 + 1) / 3.0, p.expectedCost(), 1e-12);
         assertEquals(2 / 3.0, p.expectedAccuracy(), 1e-12);
@@ -30,8 +30,10 @@ class BudgetSolverTest {
             ExitPlan p = solver.solve(set, COST, target, null);
             ExitPlan best = GridSearchOptimum.best(set, COST, target, 20);
             assertTrue(p.expectedCost() <= target, "over target " + target + ": " + p);
-            assertTrue(p.expectedAccuracy() >= best.expectedAccuracy() - 0.005,
-                    "target " + target + ": solver " + p.expectedAccuracy() + " vs exhaustive " + best.expectedAccuracy());
+            assertTrue(
+                    p.expectedAccuracy() >= best.expectedAccuracy() - 0.005,
+                    "target " + target + ": solver " + p.expectedAccuracy() + " vs exhaustive "
+                            + best.expectedAccuracy());
         }
     }
 

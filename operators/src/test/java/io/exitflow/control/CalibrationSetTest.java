@@ -29,10 +29,11 @@ class CalibrationSetTest {
     void rejectsBadSamples() {
         CalibrationSet set = new CalibrationSet(2, 3);
         assertThrows(IllegalArgumentException.class, () -> set.add(new float[] {0.5f}, new int[] {1}, null));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> set.add(new float[] {0.5f, 1.5f}, new int[] {1, 1}, null));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> set.add(new float[] {0.5f, 1.5f}, new int[] {1, 1}, null));
         assertTrue(e.getMessage().contains("out of [0,1]"));
-        assertThrows(IllegalArgumentException.class, () -> set.add(new float[] {Float.NaN, 0.5f}, new int[] {1, 1}, null));
+        assertThrows(
+                IllegalArgumentException.class, () -> set.add(new float[] {Float.NaN, 0.5f}, new int[] {1, 1}, null));
         assertEquals(0, set.size());
     }
 
@@ -43,7 +44,9 @@ class CalibrationSetTest {
         assertEquals(OptionalDouble.of(0.01), rate.maxAccuracyLoss());
         assertFalse(Budget.builder().costFraction(0.3).build().maxAccuracyLoss().isPresent());
         assertThrows(IllegalArgumentException.class, () -> Budget.builder().build());
-        assertThrows(IllegalArgumentException.class, () -> Budget.builder().targetRate(10).costFraction(0.5));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Budget.builder().targetRate(10).costFraction(0.5));
         assertThrows(IllegalArgumentException.class, () -> Budget.builder().costFraction(1.5));
         assertThrows(IllegalArgumentException.class, () -> Budget.builder().targetRate(-1));
         assertThrows(IllegalStateException.class, () -> rate.costFraction());

@@ -19,7 +19,8 @@ final class ClosedLoop {
      * the default warm-up the controller would ignore them, and where the overhead is hidden from busy time it would
      * plan without it until the next overload (the warm-up's own tests are in ThresholdControllerTest).
      */
-    static final ControllerConfig LEARN_FROM_START = ControllerConfig.builder().warmUp(0, 0, 0).build();
+    static final ControllerConfig LEARN_FROM_START =
+            ControllerConfig.builder().warmUp(0, 0, 0).build();
 
     final SimulatedPlant plant;
     final ThresholdController controller;
@@ -35,21 +36,39 @@ final class ClosedLoop {
     }
 
     /** The standard test plant (synthetic population, seed 11) and a controller seeded with other synthetic samples. */
-    static ClosedLoop standard(Budget budget, RateProfile rate, double driftFrom, double driftTo, double driftStrength) {
+    static ClosedLoop standard(
+            Budget budget, RateProfile rate, double driftFrom, double driftTo, double driftStrength) {
         return standard(budget, rate, driftFrom, driftTo, driftStrength, false);
     }
 
     /** The standard loop; with {@code taskBusyVisible} the plant reports its workers' busy time, overhead included. */
-    static ClosedLoop standard(Budget budget, RateProfile rate, double driftFrom, double driftTo, double driftStrength,
-                               boolean taskBusyVisible) {
+    static ClosedLoop standard(
+            Budget budget,
+            RateProfile rate,
+            double driftFrom,
+            double driftTo,
+            double driftStrength,
+            boolean taskBusyVisible) {
         CalibrationSet population = SyntheticData.calibration(4000, 4, 5, 11);
         CalibrationSet calibration = SyntheticData.calibration(2000, 4, 5, 12);
-        SimulatedPlant.Builder pb = SimulatedPlant.builder().population(population).stageCostNanos(STAGE_COST)
-                .overheadNanos(OVERHEAD).workers(WORKERS).rate(rate).seed(3).taskBusyVisible(taskBusyVisible);
+        SimulatedPlant.Builder pb = SimulatedPlant.builder()
+                .population(population)
+                .stageCostNanos(STAGE_COST)
+                .overheadNanos(OVERHEAD)
+                .workers(WORKERS)
+                .rate(rate)
+                .seed(3)
+                .taskBusyVisible(taskBusyVisible);
         if (driftStrength > 0) pb.drift(driftFrom, driftTo, driftStrength);
         ControllerConfig cfg = LEARN_FROM_START;
-        ThresholdController c = new ThresholdController("synthetic", "test", budget, cfg, calibration,
-                new double[] {20_000, 20_000, 20_000, 20_000}, BudgetSolver.fullDepthThresholds(4));
+        ThresholdController c = new ThresholdController(
+                "synthetic",
+                "test",
+                budget,
+                cfg,
+                calibration,
+                new double[] {20_000, 20_000, 20_000, 20_000},
+                BudgetSolver.fullDepthThresholds(4));
         return new ClosedLoop(pb.build(), c, cfg.targetUtilisation());
     }
 
@@ -96,7 +115,10 @@ final class ClosedLoop {
     /** Mean relative error of the true cost per event against the ideal over [from, to). */
     double meanBudgetError(int from, int to) {
         double cost = 0, ideal = 0;
-        for (int i = from; i < to; i++) { cost += truths.get(i).costPerEvent(); ideal += idealCost(i); }
+        for (int i = from; i < to; i++) {
+            cost += truths.get(i).costPerEvent();
+            ideal += idealCost(i);
+        }
         return cost / ideal - 1;
     }
 

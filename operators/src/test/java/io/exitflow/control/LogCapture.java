@@ -28,7 +28,9 @@ public final class LogCapture extends AbstractAppender implements AutoCloseable 
 
     /** Lines logged at {@code level} that contain {@code text}. */
     public List<String> lines(Level level, String text) {
-        return lines.stream().filter(l -> l.startsWith(level + " ") && l.contains(text)).toList();
+        return lines.stream()
+                .filter(l -> l.startsWith(level + " ") && l.contains(text))
+                .toList();
     }
 
     @Override

@@ -33,8 +33,8 @@ class PublishRuleTest {
         List<ControlTrace> traces = new ArrayList<>();
         int intervals = SAMPLES / PER_INTERVAL + 2 * 10; // replace every sample, then two periodic solves
         for (int i = 0; i < intervals; i++) {
-            List<ControlMeasurement.Sample> batch = i < SAMPLES / PER_INTERVAL
-                    ? drifted.subList(i * PER_INTERVAL, (i + 1) * PER_INTERVAL) : List.of();
+            List<ControlMeasurement.Sample> batch =
+                    i < SAMPLES / PER_INTERVAL ? drifted.subList(i * PER_INTERVAL, (i + 1) * PER_INTERVAL) : List.of();
             ControlDecision d = c.onInterval(measurement(i, c.version(), batch));
             d.update().ifPresent(updates::add);
             traces.add(d.trace());
@@ -48,9 +48,13 @@ class PublishRuleTest {
         CalibrationSet now = c.samples();
         BudgetSolver solver = new BudgetSolver();
         ExitPlan stale = solver.evaluate(now, STAGE_COST, initialT);
-        assertEquals(initial.getMeasurement().get("expected_cost_ns"), stale.expectedCost(), 1e-6,
+        assertEquals(
+                initial.getMeasurement().get("expected_cost_ns"),
+                stale.expectedCost(),
+                1e-6,
                 "the drift must not move the cost of a fixed plan");
-        assertTrue(Math.abs(stale.expectedCost() - budgetCost) <= 0.04 * budgetCost,
+        assertTrue(
+                Math.abs(stale.expectedCost() - budgetCost) <= 0.04 * budgetCost,
                 "the plan in force should sit inside the deadband: " + stale);
         // ...and a strictly better one exists within the budget
         ExitPlan best = solver.solve(now, STAGE_COST, budgetCost, initialT);
@@ -58,11 +62,15 @@ class PublishRuleTest {
         // a modest gain, the kind a wide accuracy margin on top of a cost-only deadband hid
         assertTrue(gain > 0.005 && gain < 0.05, "the drift should open a modestly better plan, gain " + gain);
 
-        assertTrue(updates.size() >= 2, "the better plan must be published; traces: " + traces.get(traces.size() - 1).reason());
+        assertTrue(
+                updates.size() >= 2,
+                "the better plan must be published; traces: "
+                        + traces.get(traces.size() - 1).reason());
         ThresholdUpdate last = updates.get(updates.size() - 1);
         double[] lastT = toArray(last.getThresholds());
         ExitPlan published = solver.evaluate(now, STAGE_COST, lastT);
-        assertTrue(published.expectedAccuracy() > stale.expectedAccuracy() + 0.005,
+        assertTrue(
+                published.expectedAccuracy() > stale.expectedAccuracy() + 0.005,
                 "published " + published + " vs stale " + stale);
         assertTrue(published.expectedCost() <= budgetCost * 1.04, "published plan within budget: " + published);
         assertUpdatesChangeThresholds(updates);
@@ -75,8 +83,8 @@ class PublishRuleTest {
         List<ControlMeasurement.Sample> same = stageZeroWrongEvery(calibration, Integer.MAX_VALUE);
         List<ThresholdUpdate> updates = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
-            List<ControlMeasurement.Sample> batch = i < SAMPLES / PER_INTERVAL
-                    ? same.subList(i * PER_INTERVAL, (i + 1) * PER_INTERVAL) : List.of();
+            List<ControlMeasurement.Sample> batch =
+                    i < SAMPLES / PER_INTERVAL ? same.subList(i * PER_INTERVAL, (i + 1) * PER_INTERVAL) : List.of();
             c.onInterval(measurement(i, c.version(), batch)).update().ifPresent(updates::add);
         }
         assertEquals(1, updates.size(), "only the initial plan; the same samples give no better plan: " + updates);
@@ -85,17 +93,28 @@ class PublishRuleTest {
     /** Every update moves at least one threshold: a new version always means new thresholds. */
     static void assertUpdatesChangeThresholds(List<ThresholdUpdate> updates) {
         for (int i = 1; i < updates.size(); i++) {
-            assertFalse(updates.get(i).getThresholds().equals(updates.get(i - 1).getThresholds()),
+            assertFalse(
+                    updates.get(i).getThresholds().equals(updates.get(i - 1).getThresholds()),
                     "v" + updates.get(i).getUpdateVersion() + " republishes the thresholds of v"
-                            + updates.get(i - 1).getUpdateVersion() + ": " + updates.get(i).getThresholds());
+                            + updates.get(i - 1).getUpdateVersion() + ": "
+                            + updates.get(i).getThresholds());
         }
     }
 
     private static ThresholdController controller(CalibrationSet calibration) {
         // fixed stage costs and a cost-fraction budget: the allowed cost is constant, so only the samples can move
-        ControllerConfig cfg = ControllerConfig.builder().fixedStageCosts(true).reservoirCapacity(SAMPLES).build();
-        return new ThresholdController("synthetic", "test", Budget.builder().costFraction(0.5).build(), cfg,
-                calibration, STAGE_COST, BudgetSolver.fullDepthThresholds(4));
+        ControllerConfig cfg = ControllerConfig.builder()
+                .fixedStageCosts(true)
+                .reservoirCapacity(SAMPLES)
+                .build();
+        return new ThresholdController(
+                "synthetic",
+                "test",
+                Budget.builder().costFraction(0.5).build(),
+                cfg,
+                calibration,
+                STAGE_COST,
+                BudgetSolver.fullDepthThresholds(4));
     }
 
     /** The same events (same scores, same labels), with stage 0 now wrong on every {@code every}-th of them. */
@@ -104,7 +123,10 @@ class PublishRuleTest {
         for (int i = 0; i < set.size(); i++) {
             float[] sc = new float[set.stages()];
             int[] cl = new int[set.stages()];
-            for (int k = 0; k < sc.length; k++) { sc[k] = set.score(i, k); cl[k] = set.predicted(i, k); }
+            for (int k = 0; k < sc.length; k++) {
+                sc[k] = set.score(i, k);
+                cl[k] = set.predicted(i, k);
+            }
             if (i % every == 0) cl[0] = (set.target(i) + 1) % 5;
             out.add(new ControlMeasurement.Sample(sc, cl, set.target(i)));
         }

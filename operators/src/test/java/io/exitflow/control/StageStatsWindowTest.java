@@ -8,11 +8,21 @@ import org.junit.jupiter.api.Test;
 
 class StageStatsWindowTest {
     private static StageStats stats(int subtask, long start, long end, long arrivals) {
-        return StageStats.newBuilder().setModelId("m").setOperatorName("cascade").setSubtask(subtask)
-                .setIntervalStartMillis(start).setIntervalEndMillis(end).setFirstStage(0).setArrivals(arrivals)
-                .setStageArrivals(List.of(arrivals, arrivals / 2)).setExits(List.of(arrivals / 2, arrivals / 2))
-                .setBatches(List.of(1L, 1L)).setBusyNanos(List.of(1_000L, 1_000L)).setBacklog(0)
-                .setThresholdVersion(1).build();
+        return StageStats.newBuilder()
+                .setModelId("m")
+                .setOperatorName("cascade")
+                .setSubtask(subtask)
+                .setIntervalStartMillis(start)
+                .setIntervalEndMillis(end)
+                .setFirstStage(0)
+                .setArrivals(arrivals)
+                .setStageArrivals(List.of(arrivals, arrivals / 2))
+                .setExits(List.of(arrivals / 2, arrivals / 2))
+                .setBatches(List.of(1L, 1L))
+                .setBusyNanos(List.of(1_000L, 1_000L))
+                .setBacklog(0)
+                .setThresholdVersion(1)
+                .build();
     }
 
     @Test

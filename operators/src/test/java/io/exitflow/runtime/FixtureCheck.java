@@ -20,7 +20,8 @@ public final class FixtureCheck {
         if (p.getExitStage() != want) {
             int k = Math.min(want, p.getExitStage());
             float s = fx.stages().get(k).score()[i];
-            assertTrue(Math.abs(s - thresholds[k]) <= fx.tolerance(),
+            assertTrue(
+                    Math.abs(s - thresholds[k]) <= fx.tolerance(),
                     where + " input " + i + " exits at " + p.getExitStage() + ", fixtures say " + want);
             return true;
         }

@@ -21,7 +21,11 @@ class PackageLadderTest {
 
     @BeforeAll
     static void importMainClasses() throws Exception {
-        Path classes = Path.of(EarlyExit.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path classes = Path.of(EarlyExit.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .toURI());
         main = new ClassFileImporter().importPath(classes);
     }
 
@@ -32,24 +36,42 @@ class PackageLadderTest {
 
     @Test
     void eachPackageUsesOnlyTheRungsBelowIt() {
-        layeredArchitecture().consideringOnlyDependenciesInLayers()
-                .layer("manifest").definedBy("io.exitflow.runtime.manifest..")
-                .layer("record").definedBy("io.exitflow.runtime.record..")
-                .layer("exit").definedBy("io.exitflow.runtime.exit..")
-                .layer("onnx").definedBy("io.exitflow.runtime.onnx..")
-                .layer("bundle").definedBy("io.exitflow.runtime.bundle..")
-                .layer("operator").definedBy("io.exitflow.runtime.operator..")
-                .layer("api").definedBy("io.exitflow.runtime.api..")
-                .layer("control").definedBy("io.exitflow.control")
-                .layer("control.flink").definedBy("io.exitflow.control.flink..")
-                .whereLayer("control.flink").mayNotBeAccessedByAnyLayer()
-                .whereLayer("control").mayOnlyBeAccessedByLayers("control.flink")
-                .whereLayer("api").mayNotBeAccessedByAnyLayer()
-                .whereLayer("operator").mayOnlyBeAccessedByLayers("api")
-                .whereLayer("bundle").mayOnlyBeAccessedByLayers("operator", "api", "control", "control.flink")
-                .whereLayer("onnx").mayOnlyBeAccessedByLayers("bundle", "operator", "api")
-                .whereLayer("exit").mayOnlyBeAccessedByLayers("onnx", "bundle", "operator", "api")
-                .whereLayer("record").mayOnlyBeAccessedByLayers("operator", "api")
+        layeredArchitecture()
+                .consideringOnlyDependenciesInLayers()
+                .layer("manifest")
+                .definedBy("io.exitflow.runtime.manifest..")
+                .layer("record")
+                .definedBy("io.exitflow.runtime.record..")
+                .layer("exit")
+                .definedBy("io.exitflow.runtime.exit..")
+                .layer("onnx")
+                .definedBy("io.exitflow.runtime.onnx..")
+                .layer("bundle")
+                .definedBy("io.exitflow.runtime.bundle..")
+                .layer("operator")
+                .definedBy("io.exitflow.runtime.operator..")
+                .layer("api")
+                .definedBy("io.exitflow.runtime.api..")
+                .layer("control")
+                .definedBy("io.exitflow.control")
+                .layer("control.flink")
+                .definedBy("io.exitflow.control.flink..")
+                .whereLayer("control.flink")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("control")
+                .mayOnlyBeAccessedByLayers("control.flink")
+                .whereLayer("api")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("operator")
+                .mayOnlyBeAccessedByLayers("api")
+                .whereLayer("bundle")
+                .mayOnlyBeAccessedByLayers("operator", "api", "control", "control.flink")
+                .whereLayer("onnx")
+                .mayOnlyBeAccessedByLayers("bundle", "operator", "api")
+                .whereLayer("exit")
+                .mayOnlyBeAccessedByLayers("onnx", "bundle", "operator", "api")
+                .whereLayer("record")
+                .mayOnlyBeAccessedByLayers("operator", "api")
                 .check(main);
     }
 

@@ -3,13 +3,12 @@ package io.exitflow.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.exitflow.runtime.record.InferenceRequest;
-import io.exitflow.runtime.manifest.Fixtures;
 import io.exitflow.runtime.bundle.InputNormaliser;
-import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.exit.ScoreRule;
 import io.exitflow.runtime.exit.Thresholds;
+import io.exitflow.runtime.manifest.Fixtures;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.onnx.SharedSessions;
 import io.exitflow.runtime.onnx.StageOutputs;
 import io.exitflow.runtime.onnx.StageRunner;
@@ -17,6 +16,7 @@ import io.exitflow.runtime.operator.BatchingCascade;
 import io.exitflow.runtime.operator.CascadeObserver;
 import io.exitflow.runtime.operator.CascadeSettings;
 import io.exitflow.runtime.operator.InFlightEvent;
+import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.schemas.Prediction;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,8 +41,12 @@ class ParityTest {
         Manifest m = b.manifest();
         List<StageRunner> rs = new ArrayList<>();
         for (int k = 0; k < m.numStages(); k++) {
-            rs.add(new StageRunner(SharedSessions.acquire(b.stageFile(k), Optional.empty(), 1), m, k,
-                    ScoreRule.of(m.exit().score()), batch));
+            rs.add(new StageRunner(
+                    SharedSessions.acquire(b.stageFile(k), Optional.empty(), 1),
+                    m,
+                    k,
+                    ScoreRule.of(m.exit().score()),
+                    batch));
         }
         return rs;
     }
@@ -95,8 +99,10 @@ class ParityTest {
         List<StageRunner> rs = runners(b, batch);
         Map<String, Prediction> answers = new HashMap<>();
         try {
-            BatchingCascade cascade = new BatchingCascade(m,
-                    new CascadeSettings(0, m.numStages() - 1, true, batch, 10, 0, 0, 1000), rs,
+            BatchingCascade cascade = new BatchingCascade(
+                    m,
+                    new CascadeSettings(0, m.numStages() - 1, true, batch, 10, 0, 0, 1000),
+                    rs,
                     new Thresholds(m.modelId(), m.modelVersion(), 1, fx.thresholds()),
                     new BatchingCascade.Sink() {
                         @Override
@@ -108,7 +114,8 @@ class ParityTest {
                         public void survivor(InFlightEvent e) {
                             throw new AssertionError("the cascade answers every event itself");
                         }
-                    }, CascadeObserver.NONE);
+                    },
+                    CascadeObserver.NONE);
             InputNormaliser norm = new InputNormaliser(m);
             for (int i = 0; i < n; i++) {
                 InferenceRequest r = TestBundles.request(fx, i);
@@ -122,7 +129,8 @@ class ParityTest {
         int borderline = 0;
         for (int i = 0; i < n; i++) {
             Prediction p = answers.get("e" + i);
-            if (FixtureCheck.assertMatches(fx, fx.thresholds(), i, p, dir.getFileName().toString())) {
+            if (FixtureCheck.assertMatches(
+                    fx, fx.thresholds(), i, p, dir.getFileName().toString())) {
                 borderline++;
             } else {
                 assertEquals(m.classes().get(fx.expectedClass()[i]), p.getPredictedClass());

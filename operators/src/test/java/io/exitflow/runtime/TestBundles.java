@@ -1,7 +1,7 @@
 package io.exitflow.runtime;
 
-import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.runtime.manifest.Fixtures;
+import io.exitflow.runtime.record.InferenceRequest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
@@ -18,7 +18,10 @@ public final class TestBundles {
     /** operators/src/test/resources/bundles/tiny-mlp, as copied to the test classpath. */
     public static Path tiny() {
         try {
-            return Path.of(TestBundles.class.getResource("/bundles/tiny-mlp/manifest.json").toURI()).getParent();
+            return Path.of(TestBundles.class
+                            .getResource("/bundles/tiny-mlp/manifest.json")
+                            .toURI())
+                    .getParent();
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
@@ -38,7 +41,8 @@ public final class TestBundles {
         Path models = repoRoot().resolve("models");
         if (Files.isDirectory(models)) {
             try (Stream<Path> dirs = Files.list(models)) {
-                dirs.filter(d -> Files.isRegularFile(d.resolve("manifest.json")) && Files.isRegularFile(d.resolve("fixtures.json")))
+                dirs.filter(d -> Files.isRegularFile(d.resolve("manifest.json"))
+                                && Files.isRegularFile(d.resolve("fixtures.json")))
                         .sorted()
                         .forEach(all::add);
             } catch (IOException e) {
@@ -49,7 +53,8 @@ public final class TestBundles {
         if (extra != null && !extra.isBlank()) {
             for (String dir : extra.split(java.io.File.pathSeparator)) {
                 Path d = Path.of(dir.trim()).toAbsolutePath();
-                if (!Files.isRegularFile(d.resolve("manifest.json")) || !Files.isRegularFile(d.resolve("fixtures.json"))) {
+                if (!Files.isRegularFile(d.resolve("manifest.json"))
+                        || !Files.isRegularFile(d.resolve("fixtures.json"))) {
                     throw new IllegalArgumentException(EXTRA_BUNDLES_ENV + " lists " + d
                             + ", which has no manifest.json and fixtures.json: give bundle folders");
                 }

@@ -64,10 +64,18 @@ public final class DatasetWriter {
         Long seed = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--out": out = Path.of(args[++i]); break;
-                case "--seed": seed = Long.parseLong(args[++i]); break;
-                case "--small": spec = Spec.small(); break;
-                case "--readings-per-sensor": spec.readingsPerSensor = Integer.parseInt(args[++i]); break;
+                case "--out":
+                    out = Path.of(args[++i]);
+                    break;
+                case "--seed":
+                    seed = Long.parseLong(args[++i]);
+                    break;
+                case "--small":
+                    spec = Spec.small();
+                    break;
+                case "--readings-per-sensor":
+                    spec.readingsPerSensor = Integer.parseInt(args[++i]);
+                    break;
                 default:
                     throw new IllegalArgumentException("unknown argument " + args[i]
                             + "; usage: DatasetWriter --out DIR [--seed N] [--small] [--readings-per-sensor N]");
@@ -89,13 +97,21 @@ public final class DatasetWriter {
         writeSplit(out, "train", spec.trainSensors, spec);
         writeSplit(out, "val", spec.valSensors, spec);
         writeSplit(out, "test", spec.testSensors, spec);
-        String json = String.format(Locale.ROOT,
+        String json = String.format(
+                Locale.ROOT,
                 "{\"seed\": %d, \"classes\": [\"%s\"], \"channels\": %d, \"sample_period_ms\": %d,"
                         + " \"window\": {\"size\": %d, \"slide\": %d}, \"readings_per_sensor\": %d,"
                         + " \"sensors\": {\"train\": %d, \"val\": %d, \"test\": %d}, \"features\": %d}%n",
-                spec.seed, String.join("\", \"", SensorClasses.NAMES), SensorClasses.CHANNELS,
-                SensorClasses.SAMPLE_PERIOD_MS, spec.windowSize, spec.slide, spec.readingsPerSensor,
-                spec.trainSensors, spec.valSensors, spec.testSensors,
+                spec.seed,
+                String.join("\", \"", SensorClasses.NAMES),
+                SensorClasses.CHANNELS,
+                SensorClasses.SAMPLE_PERIOD_MS,
+                spec.windowSize,
+                spec.slide,
+                spec.readingsPerSensor,
+                spec.trainSensors,
+                spec.valSensors,
+                spec.testSensors,
                 WindowFeatures.count(SensorClasses.CHANNELS));
         Files.writeString(out.resolve("dataset.json"), json, StandardCharsets.UTF_8);
     }
@@ -112,10 +128,17 @@ public final class DatasetWriter {
     public static SensorSignalGenerator generator(String split, int index, long seed, long startMillis) {
         long salt;
         switch (split) {
-            case "train": salt = 1; break;
-            case "val": salt = 2; break;
-            case "test": salt = 3; break;
-            default: throw new IllegalArgumentException("split must be train, val or test, got '" + split + "'");
+            case "train":
+                salt = 1;
+                break;
+            case "val":
+                salt = 2;
+                break;
+            case "test":
+                salt = 3;
+                break;
+            default:
+                throw new IllegalArgumentException("split must be train, val or test, got '" + split + "'");
         }
         return new SensorSignalGenerator(sensorId(split, index), seed * 31 + salt, startMillis);
     }
@@ -124,8 +147,10 @@ public final class DatasetWriter {
         File sensorFile = out.resolve("sensor").resolve(split + ".avro").toFile();
         File featureFile = out.resolve("features").resolve(split + ".avro").toFile();
         int windows = 0;
-        try (DataFileWriter<SensorReading> readingsOut = open(SensorReading.class, SensorReading.getClassSchema(), sensorFile);
-                DataFileWriter<FeatureEvent> featuresOut = open(FeatureEvent.class, FeatureEvent.getClassSchema(), featureFile)) {
+        try (DataFileWriter<SensorReading> readingsOut =
+                        open(SensorReading.class, SensorReading.getClassSchema(), sensorFile);
+                DataFileWriter<FeatureEvent> featuresOut =
+                        open(FeatureEvent.class, FeatureEvent.getClassSchema(), featureFile)) {
             for (int s = 0; s < sensors; s++) {
                 SensorSignalGenerator generator = generator(split, s, spec.seed, spec.startMillis);
                 List<SensorReading> readings = new ArrayList<>(spec.readingsPerSensor);
@@ -143,8 +168,13 @@ public final class DatasetWriter {
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
-        System.out.printf(Locale.ROOT, "wrote %s: %d sensors, %d readings, %d windows%n",
-                split, sensors, (long) sensors * spec.readingsPerSensor, windows);
+        System.out.printf(
+                Locale.ROOT,
+                "wrote %s: %d sensors, %d readings, %d windows%n",
+                split,
+                sensors,
+                (long) sensors * spec.readingsPerSensor,
+                windows);
     }
 
     /** The feature event of a window: id {@code <sensor>@<end time>}, keyed by sensor. */
@@ -163,8 +193,8 @@ public final class DatasetWriter {
                 .build();
     }
 
-    private static <T extends SpecificRecord> DataFileWriter<T> open(Class<T> type, org.apache.avro.Schema schema, File file)
-            throws IOException {
+    private static <T extends SpecificRecord> DataFileWriter<T> open(
+            Class<T> type, org.apache.avro.Schema schema, File file) throws IOException {
         DataFileWriter<T> writer = new DataFileWriter<>(new SpecificDatumWriter<>(type));
         writer.setCodec(CodecFactory.deflateCodec(6));
         return writer.create(schema, file);

@@ -39,7 +39,9 @@ class SensorSignalGeneratorTest {
         Set<String> labels = new HashSet<>();
         for (int i = 0; i < r.size(); i++) {
             SensorReading x = r.get(i);
-            assertEquals(1000 + (long) i * SensorClasses.SAMPLE_PERIOD_MS, x.getEventTime().toEpochMilli());
+            assertEquals(
+                    1000 + (long) i * SensorClasses.SAMPLE_PERIOD_MS,
+                    x.getEventTime().toEpochMilli());
             assertEquals(SensorClasses.CHANNELS, x.getValues().size());
             assertTrue(SensorClasses.indexOf(x.getLabel()) >= 0, x.getLabel());
             assertTrue(x.getSeverity() >= 0f && x.getSeverity() <= 1f);

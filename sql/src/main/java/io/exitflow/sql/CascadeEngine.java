@@ -36,8 +36,11 @@ final class CascadeEngine implements AutoCloseable {
     private final List<StageRunner> runners;
     private long nextId;
 
-    CascadeEngine(ModelSpec spec, FunctionContext ctx, BatchingCascade.Sink sink,
-                  Function<Manifest, CascadeObserver> observer) {
+    CascadeEngine(
+            ModelSpec spec,
+            FunctionContext ctx,
+            BatchingCascade.Sink sink,
+            Function<Manifest, CascadeObserver> observer) {
         ModelBundle bundle = ModelBundle.load(Path.of(spec.bundlePath()));
         this.manifest = bundle.manifest();
         int subtask = ctx.getTaskInfo().getIndexOfThisSubtask();
@@ -45,30 +48,49 @@ final class CascadeEngine implements AutoCloseable {
         if (spec.ort().device() == OrtConfig.Device.CUDA) {
             gpu = GpuSelector.pick(spec.ort(), ctx.getExternalResourceInfos(GpuSelector.RESOURCE_NAME), subtask);
             if (gpu.isEmpty()) {
-                LOG.warn("model {}: CUDA requested, but Flink's '{}' external resource offers no GPU to subtask {}: "
-                        + "running on CPU", spec.model(), GpuSelector.RESOURCE_NAME, subtask);
+                LOG.warn(
+                        "model {}: CUDA requested, but Flink's '{}' external resource offers no GPU to subtask {}: "
+                                + "running on CPU",
+                        spec.model(),
+                        GpuSelector.RESOURCE_NAME,
+                        subtask);
             }
         }
         ScoreRule rule = ScoreRule.of(manifest.exit().score());
         List<StageRunner> rs = new ArrayList<>();
         try {
             for (int k = 0; k < manifest.numStages(); k++) {
-                rs.add(new StageRunner(SharedSessions.acquire(bundle.stageFile(k), gpu, spec.ort().intraOpThreads()),
-                        manifest, k, rule, spec.settings().maxBatchSize()));
+                rs.add(new StageRunner(
+                        SharedSessions.acquire(
+                                bundle.stageFile(k), gpu, spec.ort().intraOpThreads()),
+                        manifest,
+                        k,
+                        rule,
+                        spec.settings().maxBatchSize()));
             }
         } catch (RuntimeException e) {
             closeAll(rs);
             throw e;
         }
         this.runners = rs;
-        Thresholds t = spec.thresholds() == null ? Thresholds.defaults(manifest)
+        Thresholds t = spec.thresholds() == null
+                ? Thresholds.defaults(manifest)
                 : new Thresholds(manifest.modelId(), manifest.modelVersion(), 0, spec.thresholds());
         this.cascade = new BatchingCascade(manifest, spec.settings(), runners, t, sink, observer.apply(manifest));
         this.normaliser = new InputNormaliser(manifest);
-        LOG.info("model {} subtask {}: serving {}@{} from {}, {} stages, batch {}, max wait {} ms, capacity {}, "
-                + "thresholds {}", spec.model(), subtask, manifest.modelId(), manifest.modelVersion(),
-                spec.bundlePath(), manifest.numStages(), spec.settings().maxBatchSize(),
-                spec.settings().maxWaitMillis(), spec.capacity(), t);
+        LOG.info(
+                "model {} subtask {}: serving {}@{} from {}, {} stages, batch {}, max wait {} ms, capacity {}, "
+                        + "thresholds {}",
+                spec.model(),
+                subtask,
+                manifest.modelId(),
+                manifest.modelVersion(),
+                spec.bundlePath(),
+                manifest.numStages(),
+                spec.settings().maxBatchSize(),
+                spec.settings().maxWaitMillis(),
+                spec.capacity(),
+                t);
     }
 
     /** A row about to enter stage 0 with its already normalised input, under a fresh id. */

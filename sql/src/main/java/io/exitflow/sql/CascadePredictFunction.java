@@ -56,6 +56,7 @@ public final class CascadePredictFunction extends AsyncPredictFunction {
     private transient InvalidRows invalid;
     /** Owned by the worker thread from open() on. */
     private transient CascadeEngine engine;
+
     private transient Map<String, CompletableFuture<Collection<RowData>>> waiting;
 
     public CascadePredictFunction(ModelSpec spec) {
@@ -87,8 +88,10 @@ public final class CascadePredictFunction extends AsyncPredictFunction {
         });
         invalid = new InvalidRows(spec, metrics.invalidRows);
         running = true;
-        worker = new Thread(this::work, "exitflow-ml-predict-" + spec.model() + "-"
-                + context.getTaskInfo().getIndexOfThisSubtask());
+        worker = new Thread(
+                this::work,
+                "exitflow-ml-predict-" + spec.model() + "-"
+                        + context.getTaskInfo().getIndexOfThisSubtask());
         worker.setDaemon(true);
         worker.start();
     }
@@ -131,8 +134,8 @@ public final class CascadePredictFunction extends AsyncPredictFunction {
             while (running) {
                 long deadline = engine.cascade.nextDeadline();
                 long now = System.currentTimeMillis();
-                long waitMicros = deadline == Long.MAX_VALUE ? IDLE_POLL_MILLIS * 1000
-                        : Math.max(0, deadline - now) * 1000;
+                long waitMicros =
+                        deadline == Long.MAX_VALUE ? IDLE_POLL_MILLIS * 1000 : Math.max(0, deadline - now) * 1000;
                 // Rows wait and no new one may come soon: wait for the next row at most idle-flush.
                 boolean idleCut = deadline != Long.MAX_VALUE && idleMicros > 0 && idleMicros < waitMicros;
                 if (idleCut) {
@@ -205,15 +208,19 @@ public final class CascadePredictFunction extends AsyncPredictFunction {
         try {
             if (!stopped) {
                 // Never close sessions under a running ONNX call: leave them to the JVM and say so.
-                LOG.warn("model {}: worker thread still busy 10 s after close; its sessions are not released",
+                LOG.warn(
+                        "model {}: worker thread still busy 10 s after close; its sessions are not released",
                         spec.model());
                 return;
             }
             if (waiting != null && handOver != null) {
                 int left = waiting.size() + handOver.size();
                 if (left > 0) {
-                    LOG.info("model {}: closing with {} rows in flight (cancelled; Flink re-sends the rows of the last "
-                            + "checkpoint on restore)", spec.model(), left);
+                    LOG.info(
+                            "model {}: closing with {} rows in flight (cancelled; Flink re-sends the rows of the last "
+                                    + "checkpoint on restore)",
+                            spec.model(),
+                            left);
                 }
                 failAll(new CancellationException("model " + spec.model() + " closed"));
             }

@@ -30,7 +30,8 @@ public final class ExitFlowModelProvider implements AsyncPredictRuntimeProvider,
      */
     @Override
     public AsyncPredictFunction createAsyncPredictFunction(Context context) {
-        int capacity = context.runtimeConfig().getOptional(ExitFlowModelOptions.ML_PREDICT_MAX_CONCURRENT)
+        int capacity = context.runtimeConfig()
+                .getOptional(ExitFlowModelOptions.ML_PREDICT_MAX_CONCURRENT)
                 .orElse(spec.capacity());
         if (capacity < 1) {
             throw new IllegalArgumentException("ML_PREDICT of model " + spec.model() + ": 'max-concurrent-operations' "

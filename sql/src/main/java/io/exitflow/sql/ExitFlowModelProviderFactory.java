@@ -49,9 +49,14 @@ public final class ExitFlowModelProviderFactory implements ModelProviderFactory 
 
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
-        return Set.of(ExitFlowModelOptions.MAX_BATCH_SIZE, ExitFlowModelOptions.MAX_WAIT, ExitFlowModelOptions.DEVICE,
-                ExitFlowModelOptions.INTRA_OP_THREADS, ExitFlowModelOptions.THRESHOLDS,
-                ExitFlowModelOptions.INVALID_INPUT, ExitFlowModelOptions.IDLE_FLUSH);
+        return Set.of(
+                ExitFlowModelOptions.MAX_BATCH_SIZE,
+                ExitFlowModelOptions.MAX_WAIT,
+                ExitFlowModelOptions.DEVICE,
+                ExitFlowModelOptions.INTRA_OP_THREADS,
+                ExitFlowModelOptions.THRESHOLDS,
+                ExitFlowModelOptions.INVALID_INPUT,
+                ExitFlowModelOptions.IDLE_FLUSH);
     }
 
     @Override
@@ -76,8 +81,10 @@ public final class ExitFlowModelProviderFactory implements ModelProviderFactory 
         try {
             manifest = ModelBundle.load(Path.of(bundlePath)).manifest();
         } catch (BundleException | java.nio.file.InvalidPathException e) {
-            throw new ValidationException("model " + model + ": option 'bundle' = '" + bundlePath + "' is not a "
-                    + "usable model bundle: " + e.getMessage(), e);
+            throw new ValidationException(
+                    "model " + model + ": option 'bundle' = '" + bundlePath + "' is not a " + "usable model bundle: "
+                            + e.getMessage(),
+                    e);
         }
         int batch = options.get(ExitFlowModelOptions.MAX_BATCH_SIZE);
         if (batch < 1) {
@@ -93,32 +100,36 @@ public final class ExitFlowModelProviderFactory implements ModelProviderFactory 
         }
         int threads = options.get(ExitFlowModelOptions.INTRA_OP_THREADS);
         if (threads < 1) {
-            throw new ValidationException("model " + model + ": option 'intra-op-threads' must be >= 1, got "
-                    + threads);
+            throw new ValidationException(
+                    "model " + model + ": option 'intra-op-threads' must be >= 1, got " + threads);
         }
-        OrtConfig.Device device = switch (options.get(ExitFlowModelOptions.DEVICE).toLowerCase(Locale.ROOT)) {
-            case "cpu" -> OrtConfig.Device.CPU;
-            case "cuda" -> OrtConfig.Device.CUDA;
-            default -> throw new ValidationException("model " + model + ": option 'device' must be cpu or cuda, got '"
-                    + options.get(ExitFlowModelOptions.DEVICE) + "'");
-        };
+        OrtConfig.Device device =
+                switch (options.get(ExitFlowModelOptions.DEVICE).toLowerCase(Locale.ROOT)) {
+                    case "cpu" -> OrtConfig.Device.CPU;
+                    case "cuda" -> OrtConfig.Device.CUDA;
+                    default ->
+                        throw new ValidationException("model " + model + ": option 'device' must be cpu or cuda, got '"
+                                + options.get(ExitFlowModelOptions.DEVICE) + "'");
+                };
         boolean drop = switch (options.get(ExitFlowModelOptions.INVALID_INPUT).toLowerCase(Locale.ROOT)) {
             case "fail" -> false;
             case "drop" -> true;
-            default -> throw new ValidationException("model " + model + ": option 'invalid-input' must be fail or "
-                    + "drop, got '" + options.get(ExitFlowModelOptions.INVALID_INPUT) + "'");
+            default ->
+                throw new ValidationException("model " + model + ": option 'invalid-input' must be fail or "
+                        + "drop, got '" + options.get(ExitFlowModelOptions.INVALID_INPUT) + "'");
         };
         float[] thresholds = options.getOptional(ExitFlowModelOptions.THRESHOLDS)
-                .map(t -> thresholds(model, t, manifest)).orElse(null);
-        ModelColumns columns = ModelColumns.bind(model, catalogModel.getResolvedInputSchema(),
-                catalogModel.getResolvedOutputSchema(), manifest);
+                .map(t -> thresholds(model, t, manifest))
+                .orElse(null);
+        ModelColumns columns = ModelColumns.bind(
+                model, catalogModel.getResolvedInputSchema(), catalogModel.getResolvedOutputSchema(), manifest);
 
-        CascadeSettings settings = new CascadeSettings(0, manifest.numStages() - 1, true, batch, wait.toMillis(),
-                0.0, 0, 60_000L, false);
+        CascadeSettings settings =
+                new CascadeSettings(0, manifest.numStages() - 1, true, batch, wait.toMillis(), 0.0, 0, 60_000L, false);
         OrtConfig ort = new OrtConfig(device, OrtConfig.FROM_EXTERNAL_RESOURCE, threads);
         int capacity = context.getConfiguration().get(ExitFlowModelOptions.TABLE_EXEC_MAX_CONCURRENT);
-        return new ExitFlowModelProvider(new ModelSpec(model, bundlePath, settings, ort, thresholds, columns,
-                capacity, drop, idle.toNanos() / 1000));
+        return new ExitFlowModelProvider(new ModelSpec(
+                model, bundlePath, settings, ort, thresholds, columns, capacity, drop, idle.toNanos() / 1000));
     }
 
     /** Parses 'thresholds': one value in [0, 1] per stage of the bundle. */
@@ -135,12 +146,14 @@ public final class ExitFlowModelProviderFactory implements ModelProviderFactory 
             try {
                 v = Float.parseFloat(parts[i].trim());
             } catch (NumberFormatException e) {
-                throw new ValidationException("model " + model + ": option 'thresholds' value " + i + " '"
-                        + parts[i].trim() + "' is not a number", e);
+                throw new ValidationException(
+                        "model " + model + ": option 'thresholds' value " + i + " '" + parts[i].trim()
+                                + "' is not a number",
+                        e);
             }
             if (!(v >= 0 && v <= 1)) {
-                throw new ValidationException("model " + model + ": option 'thresholds' value " + i + " is " + v
-                        + ", outside [0, 1]");
+                throw new ValidationException(
+                        "model " + model + ": option 'thresholds' value " + i + " is " + v + ", outside [0, 1]");
             }
             t[i] = v;
         }

@@ -42,8 +42,8 @@ final class InvalidRows {
         counter.inc();
         String message = "model " + spec.model() + " cannot take a row: " + problem[0];
         if (!spec.dropInvalid()) {
-            f.completeExceptionally(new IllegalArgumentException(message + " (option 'invalid-input' = 'drop' skips "
-                    + "such rows)"));
+            f.completeExceptionally(
+                    new IllegalArgumentException(message + " (option 'invalid-input' = 'drop' skips " + "such rows)"));
             return null;
         }
         sinceWarn++;

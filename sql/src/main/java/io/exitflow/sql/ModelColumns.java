@@ -69,27 +69,47 @@ public final class ModelColumns implements Serializable {
         static String catalogue() {
             StringBuilder b = new StringBuilder();
             for (Output o : values()) {
-                b.append(b.length() == 0 ? "" : ", ").append(o.column).append(' ').append(o.sqlType);
+                b.append(b.length() == 0 ? "" : ", ")
+                        .append(o.column)
+                        .append(' ')
+                        .append(o.sqlType);
             }
             return b.toString();
         }
     }
 
     /** How one input or output value is read or written. */
-    enum Kind { TINYINT, SMALLINT, INT, BIGINT, FLOAT, DOUBLE, DECIMAL, STRING }
+    enum Kind {
+        TINYINT,
+        SMALLINT,
+        INT,
+        BIGINT,
+        FLOAT,
+        DOUBLE,
+        DECIMAL,
+        STRING
+    }
 
     private final String model;
     private final int inputSize;
     /** Non-null: one array column whose elements are of this kind; null: one column per value ({@link #inputKinds}). */
     private final Kind arrayElement;
+
     private final String arrayColumn;
     private final Kind[] inputKinds;
     private final String[] inputNames;
     private final Output[] outputs;
     private final Kind[] outputKinds;
 
-    private ModelColumns(String model, int inputSize, Kind arrayElement, String arrayColumn, Kind[] inputKinds,
-                         String[] inputNames, Output[] outputs, Kind[] outputKinds) {
+    private ModelColumns(
+            String model,
+            int inputSize,
+            Kind arrayElement,
+            String arrayColumn,
+            Kind[] inputKinds,
+            String[] inputNames,
+            Output[] outputs,
+            Kind[] outputKinds) {
         this.model = model;
         this.inputSize = inputSize;
         this.arrayElement = arrayElement;
@@ -109,7 +129,8 @@ public final class ModelColumns implements Serializable {
     public static ModelColumns bind(String model, ResolvedSchema input, ResolvedSchema output, Manifest manifest) {
         int size = manifest.input().shape().stream().reduce(1, (a, b) -> a * b);
         String expected = "one ARRAY<FLOAT> column of " + size + " values (bundle " + manifest.modelId()
-                + ", input shape " + manifest.input().shape() + ", layout " + manifest.input().layout() + ") or "
+                + ", input shape " + manifest.input().shape() + ", layout "
+                + manifest.input().layout() + ") or "
                 + size + " numeric columns, one per value";
         List<Column> in = physical(input);
         Kind arrayElement = null;
@@ -122,9 +143,10 @@ public final class ModelColumns implements Serializable {
             arrayElement = switch (element.getTypeRoot()) {
                 case FLOAT -> Kind.FLOAT;
                 case DOUBLE -> Kind.DOUBLE;
-                default -> throw new ValidationException("INPUT column `" + c.getName() + "` of model " + model
-                        + " is " + c.getDataType() + ": an array input must be ARRAY<FLOAT> or ARRAY<DOUBLE> ("
-                        + expected + ")");
+                default ->
+                    throw new ValidationException("INPUT column `" + c.getName() + "` of model " + model
+                            + " is " + c.getDataType() + ": an array input must be ARRAY<FLOAT> or ARRAY<DOUBLE> ("
+                            + expected + ")");
             };
             arrayColumn = c.getName();
         } else if (in.size() == size) {
@@ -146,8 +168,8 @@ public final class ModelColumns implements Serializable {
 
         List<Column> out = physical(output);
         if (out.isEmpty()) {
-            throw new ValidationException("model " + model + " declares no OUTPUT column; choose from: "
-                    + Output.catalogue());
+            throw new ValidationException(
+                    "model " + model + " declares no OUTPUT column; choose from: " + Output.catalogue());
         }
         Output[] roles = new Output[out.size()];
         Kind[] outKinds = new Kind[out.size()];
@@ -160,24 +182,26 @@ public final class ModelColumns implements Serializable {
                             + " is not one ExitFlow returns; choose from: " + Output.catalogue()));
             for (int j = 0; j < i; j++) {
                 if (roles[j] == role) {
-                    throw new ValidationException("OUTPUT column `" + c.getName() + "` of model " + model
-                            + " is declared twice");
+                    throw new ValidationException(
+                            "OUTPUT column `" + c.getName() + "` of model " + model + " is declared twice");
                 }
             }
             LogicalType t = c.getDataType().getLogicalType();
             Kind k = switch (role) {
-                case PREDICTED_CLASS, MODEL_VERSION, MODEL_ID -> t.getTypeRoot() == LogicalTypeRoot.VARCHAR
-                        ? Kind.STRING : null;
-                case CLASS_INDEX, EXIT_STAGE, STAGES_RUN, THRESHOLD_VERSION -> switch (t.getTypeRoot()) {
-                    case INTEGER -> role == Output.THRESHOLD_VERSION ? null : Kind.INT;
-                    case BIGINT -> Kind.BIGINT;
-                    default -> null;
-                };
-                case PROBABILITY -> switch (t.getTypeRoot()) {
-                    case FLOAT -> Kind.FLOAT;
-                    case DOUBLE -> Kind.DOUBLE;
-                    default -> null;
-                };
+                case PREDICTED_CLASS, MODEL_VERSION, MODEL_ID ->
+                    t.getTypeRoot() == LogicalTypeRoot.VARCHAR ? Kind.STRING : null;
+                case CLASS_INDEX, EXIT_STAGE, STAGES_RUN, THRESHOLD_VERSION ->
+                    switch (t.getTypeRoot()) {
+                        case INTEGER -> role == Output.THRESHOLD_VERSION ? null : Kind.INT;
+                        case BIGINT -> Kind.BIGINT;
+                        default -> null;
+                    };
+                case PROBABILITY ->
+                    switch (t.getTypeRoot()) {
+                        case FLOAT -> Kind.FLOAT;
+                        case DOUBLE -> Kind.DOUBLE;
+                        default -> null;
+                    };
             };
             if (k == null) {
                 String allowed = switch (role) {
@@ -277,8 +301,8 @@ public final class ModelColumns implements Serializable {
             Object v = switch (outputs[i]) {
                 case PREDICTED_CLASS -> StringData.fromString(p.getPredictedClass());
                 case CLASS_INDEX -> integer(outputKinds[i], p.getClassIndex());
-                case PROBABILITY -> outputKinds[i] == Kind.FLOAT ? (Object) p.getProbability()
-                        : (Object) (double) p.getProbability();
+                case PROBABILITY ->
+                    outputKinds[i] == Kind.FLOAT ? (Object) p.getProbability() : (Object) (double) p.getProbability();
                 case EXIT_STAGE -> integer(outputKinds[i], p.getExitStage());
                 case STAGES_RUN -> integer(outputKinds[i], p.getStagesRun());
                 case MODEL_VERSION -> StringData.fromString(p.getModelVersion());
@@ -322,7 +346,8 @@ public final class ModelColumns implements Serializable {
         for (Column c : cols) {
             parts.add(c.getName() + " " + c.getDataType().toString().toUpperCase(Locale.ROOT));
         }
-        return parts.size() > 8 ? "(" + parts.size() + " columns: " + String.join(", ", parts.subList(0, 8)) + ", ...)"
+        return parts.size() > 8
+                ? "(" + parts.size() + " columns: " + String.join(", ", parts.subList(0, 8)) + ", ...)"
                 : "(" + String.join(", ", parts) + ")";
     }
 }

@@ -19,8 +19,16 @@ import java.io.Serializable;
  * @param idleFlushMicros the async function runs the waiting batches when no row has arrived for this long
  *     (0: never; they wait for a full batch, {@code max-wait} or the capacity)
  */
-public record ModelSpec(String model, String bundlePath, CascadeSettings settings, OrtConfig ort, float[] thresholds,
-                        ModelColumns columns, int capacity, boolean dropInvalid, long idleFlushMicros)
+public record ModelSpec(
+        String model,
+        String bundlePath,
+        CascadeSettings settings,
+        OrtConfig ort,
+        float[] thresholds,
+        ModelColumns columns,
+        int capacity,
+        boolean dropInvalid,
+        long idleFlushMicros)
         implements Serializable {
 
     /** The same model with another in-flight capacity (ML_PREDICT's CONFIG overrides the session's). */

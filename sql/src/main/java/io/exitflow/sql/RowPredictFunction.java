@@ -33,17 +33,21 @@ public final class RowPredictFunction extends PredictFunction {
     public void open(FunctionContext context) throws Exception {
         super.open(context);
         PredictMetrics[] metrics = new PredictMetrics[1];
-        engine = new CascadeEngine(spec, context, new BatchingCascade.Sink() {
-            @Override
-            public void prediction(Prediction p, long eventTime) {
-                answer = spec.columns().write(p);
-            }
+        engine = new CascadeEngine(
+                spec,
+                context,
+                new BatchingCascade.Sink() {
+                    @Override
+                    public void prediction(Prediction p, long eventTime) {
+                        answer = spec.columns().write(p);
+                    }
 
-            @Override
-            public void survivor(InFlightEvent event) {
-                throw new IllegalStateException("the cascade runs every stage: no row leaves unanswered");
-            }
-        }, manifest -> metrics[0] = new PredictMetrics(context.getMetricGroup(), manifest.numStages(), () -> 0));
+                    @Override
+                    public void survivor(InFlightEvent event) {
+                        throw new IllegalStateException("the cascade runs every stage: no row leaves unanswered");
+                    }
+                },
+                manifest -> metrics[0] = new PredictMetrics(context.getMetricGroup(), manifest.numStages(), () -> 0));
         invalid = new InvalidRows(spec, metrics[0].invalidRows);
     }
 

@@ -69,7 +69,10 @@ public final class SqlScriptRunner {
             return;
         }
         TableResult r = inserts.execute();
-        LOG.info("{}: {} INSERT statements submitted as job {}", script.getFileName(), n,
+        LOG.info(
+                "{}: {} INSERT statements submitted as job {}",
+                script.getFileName(),
+                n,
                 r.getJobClient().map(c -> c.getJobID().toString()).orElse("?"));
     }
 
@@ -80,8 +83,8 @@ public final class SqlScriptRunner {
         while (m.find()) {
             String v = values.get(m.group(1));
             if (v == null) {
-                throw new IllegalArgumentException("the script uses ${" + m.group(1) + "}: pass --set " + m.group(1)
-                        + "=VALUE");
+                throw new IllegalArgumentException(
+                        "the script uses ${" + m.group(1) + "}: pass --set " + m.group(1) + "=VALUE");
             }
             m.appendReplacement(out, Matcher.quoteReplacement(v));
         }

@@ -38,17 +38,26 @@ class CascadePredictFunctionTest {
     private static final Manifest MANIFEST = ModelBundle.load(BUNDLE).manifest();
 
     private static ModelSpec spec(int capacity, long maxWaitMillis, long idleFlushMicros, boolean dropInvalid) {
-        ModelColumns columns = ModelColumns.bind("test_model",
+        ModelColumns columns = ModelColumns.bind(
+                "test_model",
                 ResolvedSchema.of(Column.physical("features", DataTypes.ARRAY(DataTypes.FLOAT()))),
-                ResolvedSchema.of(Column.physical("predicted_class", DataTypes.STRING()),
+                ResolvedSchema.of(
+                        Column.physical("predicted_class", DataTypes.STRING()),
                         Column.physical("exit_stage", DataTypes.INT()),
                         Column.physical("stages_run", DataTypes.INT())),
                 MANIFEST);
-        CascadeSettings settings = new CascadeSettings(0, MANIFEST.numStages() - 1, true, 64, maxWaitMillis, 0.0, 0,
-                60_000L, false);
-        return new ModelSpec("test_model", BUNDLE.toString(), settings,
-                new OrtConfig(OrtConfig.Device.CPU, OrtConfig.FROM_EXTERNAL_RESOURCE, 1), null, columns, capacity,
-                dropInvalid, idleFlushMicros);
+        CascadeSettings settings =
+                new CascadeSettings(0, MANIFEST.numStages() - 1, true, 64, maxWaitMillis, 0.0, 0, 60_000L, false);
+        return new ModelSpec(
+                "test_model",
+                BUNDLE.toString(),
+                settings,
+                new OrtConfig(OrtConfig.Device.CPU, OrtConfig.FROM_EXTERNAL_RESOURCE, 1),
+                null,
+                columns,
+                capacity,
+                dropInvalid,
+                idleFlushMicros);
     }
 
     private static FunctionContext context() {
@@ -121,7 +130,8 @@ class CascadePredictFunctionTest {
             }
             Thread.sleep(100);
             boolean anyDone = fs.stream().anyMatch(CompletableFuture::isDone);
-            long elapsed = System.nanoTime() - start; // the check is void if the sleep overran max-wait (loaded machine)
+            long elapsed =
+                    System.nanoTime() - start; // the check is void if the sleep overran max-wait (loaded machine)
             assertFalse(anyDone && elapsed < 400_000_000L, "a row was answered before max-wait");
             awaitAll(fs, 20);
             assertTrue(System.nanoTime() - start >= 400_000_000L, "answered only once its stage-0 batch was due");
@@ -158,13 +168,20 @@ class CascadePredictFunctionTest {
         CascadePredictFunction fail = new CascadePredictFunction(spec(8, 20, 1_000, false));
         fail.open(context());
         try {
-            ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+            ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    ExecutionException.class,
                     () -> fail.asyncPredict(wrongLength).get(5, TimeUnit.SECONDS));
-            assertEquals("model test_model cannot take a row: column `features` has 10 values, model test_model "
-                    + "takes 36 (option 'invalid-input' = 'drop' skips such rows)", e.getCause().getMessage());
-            ExecutionException nan = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-                    () -> fail.asyncPredict(GenericRowData.of(new GenericArrayData(withNaN))).get(5, TimeUnit.SECONDS));
-            assertTrue(nan.getCause().getMessage().contains("input value 4 is NaN"), nan.getCause().getMessage());
+            assertEquals(
+                    "model test_model cannot take a row: column `features` has 10 values, model test_model "
+                            + "takes 36 (option 'invalid-input' = 'drop' skips such rows)",
+                    e.getCause().getMessage());
+            ExecutionException nan = org.junit.jupiter.api.Assertions.assertThrows(
+                    ExecutionException.class,
+                    () -> fail.asyncPredict(GenericRowData.of(new GenericArrayData(withNaN)))
+                            .get(5, TimeUnit.SECONDS));
+            assertTrue(
+                    nan.getCause().getMessage().contains("input value 4 is NaN"),
+                    nan.getCause().getMessage());
         } finally {
             fail.close();
         }
@@ -172,7 +189,11 @@ class CascadePredictFunctionTest {
         drop.open(context());
         try {
             assertTrue(drop.asyncPredict(wrongLength).get(5, TimeUnit.SECONDS).isEmpty());
-            assertEquals(1, drop.asyncPredict(rows(1, 4).get(0)).get(20, TimeUnit.SECONDS).size(),
+            assertEquals(
+                    1,
+                    drop.asyncPredict(rows(1, 4).get(0))
+                            .get(20, TimeUnit.SECONDS)
+                            .size(),
                     "the function goes on after a dropped row");
         } finally {
             drop.close();

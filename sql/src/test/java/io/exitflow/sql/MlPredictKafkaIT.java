@@ -57,13 +57,14 @@ import org.junit.jupiter.api.Test;
  */
 class MlPredictKafkaIT {
     private static final DataType OUT_ROW = DataTypes.ROW(
-            DataTypes.FIELD("eventId", DataTypes.STRING()),
-            DataTypes.FIELD("predicted_class", DataTypes.STRING()),
-            DataTypes.FIELD("class_index", DataTypes.INT()),
-            DataTypes.FIELD("probability", DataTypes.FLOAT()),
-            DataTypes.FIELD("exit_stage", DataTypes.INT()),
-            DataTypes.FIELD("stages_run", DataTypes.INT()),
-            DataTypes.FIELD("model_version", DataTypes.STRING())).notNull();
+                    DataTypes.FIELD("eventId", DataTypes.STRING()),
+                    DataTypes.FIELD("predicted_class", DataTypes.STRING()),
+                    DataTypes.FIELD("class_index", DataTypes.INT()),
+                    DataTypes.FIELD("probability", DataTypes.FLOAT()),
+                    DataTypes.FIELD("exit_stage", DataTypes.INT()),
+                    DataTypes.FIELD("stages_run", DataTypes.INT()),
+                    DataTypes.FIELD("model_version", DataTypes.STRING()))
+            .notNull();
     private static final String OUT_COLUMNS = "eventId STRING, predicted_class STRING, class_index INT, "
             + "probability FLOAT, exit_stage INT, stages_run INT, model_version STRING";
 
@@ -71,8 +72,15 @@ class MlPredictKafkaIT {
     void mlPredictGivesTheDataStreamJobsAnswers() throws Exception {
         String bundle = SqlTestSupport.repo("models/features-mlp").toString();
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            kafka.createTopics(2, "features", "predictions", "dead-letters", "stage-stats",
-                    "sql-async", "sql-sync", "sql-columns");
+            kafka.createTopics(
+                    2,
+                    "features",
+                    "predictions",
+                    "dead-letters",
+                    "stage-stats",
+                    "sql-async",
+                    "sql-sync",
+                    "sql-columns");
             Map<String, FeatureEvent> events = produceFeatureEvents(kafka.bootstrapServers());
 
             // The DataStream classification job on the same topic.
@@ -82,7 +90,9 @@ class MlPredictKafkaIT {
             s.put(JobOptions.INPUT_TOPIC, "features");
             s.put(JobOptions.CONTROL_TOPIC, "");
             s.put(JobOptions.BOUNDED, true);
-            s.put(JobOptions.CHECKPOINT_DIR, Files.createTempDirectory("sql-it-ckpt").toUri().toString());
+            s.put(
+                    JobOptions.CHECKPOINT_DIR,
+                    Files.createTempDirectory("sql-it-ckpt").toUri().toString());
             s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 500L);
             Configuration conf = new Configuration();
             conf.set(RestOptions.BIND_PORT, "0");
@@ -90,7 +100,8 @@ class MlPredictKafkaIT {
             ClassificationJob.build(env, JobConfig.of(s));
             env.execute("classification-for-sql-it");
             Map<String, Prediction> expected = new HashMap<>();
-            try (TopicReader<Prediction> r = new TopicReader<>(kafka.bootstrapServers(), "predictions", Prediction.class)) {
+            try (TopicReader<Prediction> r =
+                    new TopicReader<>(kafka.bootstrapServers(), "predictions", Prediction.class)) {
                 for (Prediction p : r.readUntilQuiet(Duration.ofSeconds(2))) {
                     expected.put(p.getEventId(), p);
                 }
@@ -99,8 +110,8 @@ class MlPredictKafkaIT {
 
             // The same events through ML_PREDICT.
             StreamTableEnvironment tEnv = SqlTestSupport.tableEnv(2);
-            String kafkaOptions = "'connector' = 'kafka', 'properties.bootstrap.servers' = '"
-                    + kafka.bootstrapServers() + "', 'format' = 'avro'";
+            String kafkaOptions = "'connector' = 'kafka', 'properties.bootstrap.servers' = '" + kafka.bootstrapServers()
+                    + "', 'format' = 'avro'";
             tEnv.executeSql("CREATE TABLE feature_events (eventId STRING NOT NULL, `key` STRING NOT NULL, "
                     + "eventTime TIMESTAMP(3) NOT NULL, features ARRAY<FLOAT NOT NULL> NOT NULL, label STRING) WITH ("
                     + kafkaOptions + ", 'topic' = 'features', 'properties.group.id' = 'sql-it', "
@@ -120,7 +131,12 @@ class MlPredictKafkaIT {
             for (int i = 0; i < 36; i++) {
                 String sep = i == 0 ? "" : ", ";
                 columns.append(sep).append("f").append(i).append(" FLOAT");
-                selectColumns.append(sep).append("features[").append(i + 1).append("] AS f").append(i);
+                selectColumns
+                        .append(sep)
+                        .append("features[")
+                        .append(i + 1)
+                        .append("] AS f")
+                        .append(i);
                 names.append(sep).append("f").append(i);
             }
             tEnv.executeSql("CREATE MODEL fault_columns INPUT (" + columns + ") " + outputs
@@ -130,8 +146,9 @@ class MlPredictKafkaIT {
             String select = "SELECT eventId, predicted_class, class_index, probability, exit_stage, stages_run, "
                     + "model_version FROM ML_PREDICT(";
             StatementSet set = tEnv.createStatementSet();
-            set.addInsertSql("INSERT INTO `sql-async` " + select + "TABLE feature_events, MODEL fault_classifier, "
-                    + "DESCRIPTOR(features), MAP['max-concurrent-operations', '64', 'output-mode', 'allow_unordered'])");
+            set.addInsertSql(
+                    "INSERT INTO `sql-async` " + select + "TABLE feature_events, MODEL fault_classifier, "
+                            + "DESCRIPTOR(features), MAP['max-concurrent-operations', '64', 'output-mode', 'allow_unordered'])");
             set.addInsertSql("INSERT INTO `sql-sync` " + select + "TABLE feature_events, MODEL fault_classifier, "
                     + "DESCRIPTOR(features), MAP['async', 'false'])");
             set.addInsertSql("INSERT INTO `sql-columns` " + select + "TABLE feature_columns, MODEL fault_columns, "
@@ -147,7 +164,8 @@ class MlPredictKafkaIT {
                     String id = r.get("eventId").toString();
                     Prediction want = expected.get(id);
                     assertTrue(want != null, topic + ": unknown event " + id);
-                    assertEquals(want.getPredictedClass(), r.get("predicted_class").toString(), topic + " " + id);
+                    assertEquals(
+                            want.getPredictedClass(), r.get("predicted_class").toString(), topic + " " + id);
                     assertEquals(want.getClassIndex(), (int) r.get("class_index"), topic + " " + id);
                     assertEquals(want.getExitStage(), (int) r.get("exit_stage"), topic + " " + id);
                     assertEquals(want.getExitStage() + 1, (int) r.get("stages_run"), topic + " " + id);
@@ -179,8 +197,8 @@ class MlPredictKafkaIT {
                 for (int from = 0; from + 128 <= readings.size(); from += 32) {
                     FeatureEvent e = DatasetWriter.toFeatureEvent(SensorWindow.of(readings, from, 128));
                     events.put(e.getEventId(), e);
-                    producer.send(new ProducerRecord<>("features", e.getKey().getBytes(StandardCharsets.UTF_8),
-                            codec.encode(e)));
+                    producer.send(new ProducerRecord<>(
+                            "features", e.getKey().getBytes(StandardCharsets.UTF_8), codec.encode(e)));
                 }
             }
         }
@@ -199,7 +217,8 @@ class MlPredictKafkaIT {
         List<GenericRecord> out = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
             List<TopicPartition> parts = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+                    .map(i -> new TopicPartition(topic, i.partition()))
+                    .toList();
             consumer.assign(parts);
             consumer.seekToBeginning(parts);
             Map<TopicPartition, Long> end = consumer.endOffsets(parts);

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * (models/features-mlp) when a query using the model is planned, with messages that name the option or column.
  */
 class ModelValidationTest {
-    private static final String BUNDLE = SqlTestSupport.repo("models/features-mlp").toString();
+    private static final String BUNDLE =
+            SqlTestSupport.repo("models/features-mlp").toString();
     private static final String GOOD_OUTPUT = "OUTPUT (predicted_class STRING, exit_stage INT)";
     private static StreamTableEnvironment tEnv;
     private static int models;
@@ -31,7 +32,8 @@ class ModelValidationTest {
         values.append(']');
         tEnv.executeSql("CREATE TEMPORARY VIEW events AS SELECT * FROM (VALUES ('e1', " + values + ", ARRAY[1, 2], "
                 + "CAST(1 AS FLOAT), CAST(2 AS FLOAT), CAST(3 AS FLOAT))) AS t(id, features, ints, a, b, c)");
-        tEnv.executeSql("CREATE TABLE sink (id STRING, predicted_class STRING, exit_stage INT) WITH ('connector' = 'blackhole')");
+        tEnv.executeSql(
+                "CREATE TABLE sink (id STRING, predicted_class STRING, exit_stage INT) WITH ('connector' = 'blackhole')");
     }
 
     /** Plans (and does not run) an INSERT through ML_PREDICT with a model of these clauses; the planning error. */
@@ -42,8 +44,10 @@ class ModelValidationTest {
     private static Throwable planningError(String clauses, String descriptor) {
         String name = "m" + models++;
         tEnv.executeSql("CREATE TEMPORARY MODEL " + name + " " + clauses);
-        return assertThrows(Throwable.class, () -> tEnv.explainSql("INSERT INTO sink SELECT id, predicted_class, exit_stage "
-                + "FROM ML_PREDICT(TABLE events, MODEL " + name + ", DESCRIPTOR(" + descriptor + "))"));
+        return assertThrows(
+                Throwable.class,
+                () -> tEnv.explainSql("INSERT INTO sink SELECT id, predicted_class, exit_stage "
+                        + "FROM ML_PREDICT(TABLE events, MODEL " + name + ", DESCRIPTOR(" + descriptor + "))"));
     }
 
     private static String messages(Throwable t) {
@@ -61,8 +65,8 @@ class ModelValidationTest {
 
     @Test
     void aGoodModelPlans() {
-        tEnv.executeSql("CREATE TEMPORARY MODEL good " + withOptions(", 'max-batch-size' = '16', 'max-wait' = '5 ms', "
-                + "'thresholds' = '0.9,0.8,0.7,0'"));
+        tEnv.executeSql("CREATE TEMPORARY MODEL good "
+                + withOptions(", 'max-batch-size' = '16', 'max-wait' = '5 ms', " + "'thresholds' = '0.9,0.8,0.7,0'"));
         String plan = tEnv.explainSql("INSERT INTO sink SELECT id, predicted_class, exit_stage "
                 + "FROM ML_PREDICT(TABLE events, MODEL good, DESCRIPTOR(features))");
         assertTrue(plan.contains("ML_PREDICT") || plan.toLowerCase().contains("predict"), plan);
@@ -82,12 +86,13 @@ class ModelValidationTest {
                 .contains("option 'budget-rate' does not apply to ML_PREDICT"));
         String unknown = messages(planningError(withOptions(", 'max-batchsize' = '8'")));
         assertTrue(unknown.contains("max-batchsize"), unknown);
-        String missing = messages(planningError("INPUT (features ARRAY<FLOAT>) " + GOOD_OUTPUT
-                + " WITH ('provider' = 'exitflow')"));
+        String missing = messages(
+                planningError("INPUT (features ARRAY<FLOAT>) " + GOOD_OUTPUT + " WITH ('provider' = 'exitflow')"));
         assertTrue(missing.contains("bundle"), missing);
         String notABundle = messages(planningError("INPUT (features ARRAY<FLOAT>) " + GOOD_OUTPUT
                 + " WITH ('provider' = 'exitflow', 'bundle' = '/nonexistent/bundle')"));
-        assertTrue(notABundle.contains("option 'bundle' = '/nonexistent/bundle' is not a usable model bundle"),
+        assertTrue(
+                notABundle.contains("option 'bundle' = '/nonexistent/bundle' is not a usable model bundle"),
                 notABundle);
     }
 
@@ -96,16 +101,21 @@ class ModelValidationTest {
         String opts = " WITH ('provider' = 'exitflow', 'bundle' = '" + BUNDLE + "')";
         String intArray = messages(planningError("INPUT (ints ARRAY<INT>) " + GOOD_OUTPUT + opts, "ints"));
         assertTrue(intArray.contains("INPUT column `ints` of model") && intArray.contains("ARRAY<FLOAT>"), intArray);
-        String threeColumns = messages(planningError("INPUT (a FLOAT, b FLOAT, c FLOAT) " + GOOD_OUTPUT + opts, "a, b, c"));
-        assertTrue(threeColumns.contains("declares INPUT (a FLOAT, b FLOAT, c FLOAT), but the bundle at its 'bundle' "
-                + "option takes one ARRAY<FLOAT> column of 36 values"), threeColumns);
+        String threeColumns =
+                messages(planningError("INPUT (a FLOAT, b FLOAT, c FLOAT) " + GOOD_OUTPUT + opts, "a, b, c"));
+        assertTrue(
+                threeColumns.contains("declares INPUT (a FLOAT, b FLOAT, c FLOAT), but the bundle at its 'bundle' "
+                        + "option takes one ARRAY<FLOAT> column of 36 values"),
+                threeColumns);
         String unknownOut = messages(planningError("INPUT (features ARRAY<FLOAT>) OUTPUT (predicted_class STRING, "
                 + "exit_stage INT, confidence DOUBLE)" + opts));
-        assertTrue(unknownOut.contains("OUTPUT column `confidence` of model") && unknownOut.contains("probability FLOAT"),
+        assertTrue(
+                unknownOut.contains("OUTPUT column `confidence` of model") && unknownOut.contains("probability FLOAT"),
                 unknownOut);
-        String wrongType = messages(planningError("INPUT (features ARRAY<FLOAT>) OUTPUT (predicted_class INT, "
-                + "exit_stage INT)" + opts));
-        assertTrue(wrongType.contains("OUTPUT column `predicted_class` of model") && wrongType.contains("must be STRING"),
+        String wrongType = messages(planningError(
+                "INPUT (features ARRAY<FLOAT>) OUTPUT (predicted_class INT, " + "exit_stage INT)" + opts));
+        assertTrue(
+                wrongType.contains("OUTPUT column `predicted_class` of model") && wrongType.contains("must be STRING"),
                 wrongType);
         assertEquals(8, ModelColumns.Output.values().length);
     }

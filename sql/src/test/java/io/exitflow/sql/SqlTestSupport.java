@@ -21,7 +21,8 @@ final class SqlTestSupport {
             }
             dir = dir.getParent();
         }
-        throw new IllegalStateException("no repository root (with models/) above " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException(
+                "no repository root (with models/) above " + Path.of("").toAbsolutePath());
     }
 
     /** A streaming TableEnvironment whose jobs run on a local MiniCluster (REST on a free port). */

@@ -3,11 +3,11 @@ package io.exitflow.bench.controller;
 import io.exitflow.control.Budget;
 import io.exitflow.control.BudgetSolver;
 import io.exitflow.control.CalibrationSet;
-import io.exitflow.control.GridSearchOptimum;
 import io.exitflow.control.ControlDecision;
 import io.exitflow.control.ControllerConfig;
 import io.exitflow.control.ControllerSeed;
 import io.exitflow.control.ExitPlan;
+import io.exitflow.control.GridSearchOptimum;
 import io.exitflow.control.ThresholdController;
 import io.exitflow.control.sim.RateProfile;
 import io.exitflow.control.sim.SimulatedPlant;
@@ -37,6 +37,7 @@ import java.util.Locale;
 public final class ControllerBenchmark {
     /** The utilisation the controller plans with by default: the ideal plans below use the same. */
     private static final double UTILISATION = ControllerConfig.DEFAULT_TARGET_UTILISATION;
+
     private static final int WORKERS = 2;
     private static final double OVERHEAD_SHARE = 0.2; // per-event time outside the stages, as a share of full depth
     private static final double BAND = 0.05;
@@ -50,13 +51,15 @@ public final class ControllerBenchmark {
                 case "--bundle" -> bundles.add(args[++i]);
                 case "--out-dir" -> outDir = Path.of(args[++i]);
                 case "--task-busy" -> taskBusy = true;
-                default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (use --bundle DIR [--bundle DIR ...] [--out-dir DIR] [--task-busy])");
+                default ->
+                    throw new IllegalArgumentException("unknown argument " + args[i]
+                            + " (use --bundle DIR [--bundle DIR ...] [--out-dir DIR] [--task-busy])");
             }
         }
         if (bundles.isEmpty()) throw new IllegalArgumentException("give at least one --bundle DIR");
         Files.createDirectories(outDir);
-        System.out.println("| model | sample targets | segment | settle (s) | mean budget error | max overshoot | accuracy (labels) | offline optimum at same cost | gap (points) |");
+        System.out.println(
+                "| model | sample targets | segment | settle (s) | mean budget error | max overshoot | accuracy (labels) | offline optimum at same cost | gap (points) |");
         System.out.println("|---|---|---|---:|---:|---:|---:|---:|---:|");
         for (String b : bundles) {
             ModelBundle bundle = ModelBundle.load(Path.of(b));
@@ -82,19 +85,33 @@ public final class ControllerBenchmark {
         double overhead = OVERHEAD_SHARE * full;
         double base = UTILISATION * WORKERS * 1e9 / (0.7 * full + overhead);
         RateProfile rate = RateProfile.constant(base).thenAt(60, 2 * base).thenAt(120, base);
-        SimulatedPlant plant = SimulatedPlant.builder().population(truthHalf).stageCostNanos(cost).overheadNanos(overhead)
-                .workers(WORKERS).rate(rate).drift(180, 240, 3).seed(7).labelsKnown(labels).taskBusyVisible(taskBusy)
-                .initialThresholds(all.initialThresholds()).build();
-        ThresholdController controller = new ThresholdController(all.modelId(), all.modelVersion(),
-                Budget.builder().targetRate(base / 4).build(), ControllerConfig.defaults(), seedHalf,
-                cost, all.initialThresholds());
+        SimulatedPlant plant = SimulatedPlant.builder()
+                .population(truthHalf)
+                .stageCostNanos(cost)
+                .overheadNanos(overhead)
+                .workers(WORKERS)
+                .rate(rate)
+                .drift(180, 240, 3)
+                .seed(7)
+                .labelsKnown(labels)
+                .taskBusyVisible(taskBusy)
+                .initialThresholds(all.initialThresholds())
+                .build();
+        ThresholdController controller = new ThresholdController(
+                all.modelId(),
+                all.modelVersion(),
+                Budget.builder().targetRate(base / 4).build(),
+                ControllerConfig.defaults(),
+                seedHalf,
+                cost,
+                all.initialThresholds());
 
         int n = 300;
         double[] err = new double[n], trueAcc = new double[n], trueCost = new double[n];
         long[] solveNanos = new long[n];
         double[][] thresholds = new double[n][];
-        Path trace = outDir.resolve(all.modelId() + (labels ? "-labels" : "") + (taskBusy ? "-taskbusy" : "")
-                + "-trace.jsonl");
+        Path trace = outDir.resolve(
+                all.modelId() + (labels ? "-labels" : "") + (taskBusy ? "-taskbusy" : "") + "-trace.jsonl");
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(trace))) {
             for (int i = 0; i < n; i++) {
                 long t0 = System.nanoTime();
@@ -108,9 +125,15 @@ public final class ControllerBenchmark {
                 trueCost[i] = t.costPerEvent();
                 thresholds[i] = t.thresholds();
                 String json = d.trace().toJson();
-                w.println(json.substring(0, json.length() - 1) + String.format(Locale.ROOT,
-                        ",\"true_input_rate\":%.1f,\"true_cost\":%.1f,\"ideal_cost\":%.1f,\"true_accuracy\":%.5f,\"model\":\"%s\"}",
-                        t.inputRate(), t.costPerEvent(), ideal, t.accuracy(), all.modelId()));
+                w.println(json.substring(0, json.length() - 1)
+                        + String.format(
+                                Locale.ROOT,
+                                ",\"true_input_rate\":%.1f,\"true_cost\":%.1f,\"ideal_cost\":%.1f,\"true_accuracy\":%.5f,\"model\":\"%s\"}",
+                                t.inputRate(),
+                                t.costPerEvent(),
+                                ideal,
+                                t.accuracy(),
+                                all.modelId()));
             }
         }
         String[] names = {"base (start)", "x2 at 60 s", "x0.5 at 120 s", "drift 180-240 s", "after drift"};
@@ -124,32 +147,67 @@ public final class ControllerBenchmark {
             int settle = last + 1 - from;
             int settledFrom = Math.min(to - 1, last + 1);
             double signed = 0, over = Double.NEGATIVE_INFINITY;
-            for (int i = settledFrom; i < to; i++) { signed += err[i]; over = Math.max(over, err[i]); }
+            for (int i = settledFrom; i < to; i++) {
+                signed += err[i];
+                over = Math.max(over, err[i]);
+            }
             signed /= (to - settledFrom);
             // accuracy at the segment's end: the thresholds in force on the population as it is then
-            SimulatedPlant probe = SimulatedPlant.builder().population(truthHalf).stageCostNanos(cost).workers(1)
-                    .rate(RateProfile.constant(1)).drift(180, 240, 3).seed(7).build();
+            SimulatedPlant probe = SimulatedPlant.builder()
+                    .population(truthHalf)
+                    .stageCostNanos(cost)
+                    .workers(1)
+                    .rate(RateProfile.constant(1))
+                    .drift(180, 240, 3)
+                    .seed(7)
+                    .build();
             for (int i = 0; i < to; i++) probe.step();
             CalibrationSet population = probe.currentPopulation(4000, 11);
             ExitPlan inForce = new BudgetSolver().evaluate(population, cost, thresholds[to - 1]);
             ExitPlan best = GridSearchOptimum.best(population, cost, inForce.expectedCost(), k <= 3 ? 200 : 32);
-            System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %+.1f%% | %+.1f%% | %.4f | %.4f | %+.2f |%n", all.modelId(),
-                    labels ? "labels" : "full-depth class", names[s],
-                    settle >= to - from ? "never" : Integer.toString(settle), 100 * signed, 100 * over,
-                    inForce.expectedAccuracy(), best.expectedAccuracy(), 100 * (inForce.expectedAccuracy() - best.expectedAccuracy()));
+            System.out.printf(
+                    Locale.ROOT,
+                    "| %s | %s | %s | %s | %+.1f%% | %+.1f%% | %.4f | %.4f | %+.2f |%n",
+                    all.modelId(),
+                    labels ? "labels" : "full-depth class",
+                    names[s],
+                    settle >= to - from ? "never" : Integer.toString(settle),
+                    100 * signed,
+                    100 * over,
+                    inForce.expectedAccuracy(),
+                    best.expectedAccuracy(),
+                    100 * (inForce.expectedAccuracy() - best.expectedAccuracy()));
         }
         // baseline: thresholds fitted offline at the base rate's budget, kept when the rate doubles
-        SimulatedPlant staticPlant = SimulatedPlant.builder().population(truthHalf).stageCostNanos(cost).overheadNanos(overhead)
-                .workers(WORKERS).rate(rate).seed(7).initialThresholds(thresholds[59]).build();
+        SimulatedPlant staticPlant = SimulatedPlant.builder()
+                .population(truthHalf)
+                .stageCostNanos(cost)
+                .overheadNanos(overhead)
+                .workers(WORKERS)
+                .rate(rate)
+                .seed(7)
+                .initialThresholds(thresholds[59])
+                .build();
         for (int i = 0; i < 120; i++) staticPlant.step();
         SimulatedPlant.Truth st = staticPlant.truth();
         long[] sorted = solveNanos.clone();
         Arrays.sort(sorted);
         if (labels) return;
-        System.out.printf(Locale.ROOT, "%n%s: full-depth cost %.0f ns/event, stage costs %s ns, overhead %.0f ns, base rate %.0f ev/s;"
+        System.out.printf(
+                Locale.ROOT,
+                "%n%s: full-depth cost %.0f ns/event, stage costs %s ns, overhead %.0f ns, base rate %.0f ev/s;"
                         + " static thresholds (fit at base) after 60 s at x2: backlog %d events, throughput %.0f of %.0f ev/s;"
                         + " controller time per interval p50 %.1f ms, p99 %.1f ms; trace %s%n",
-                all.modelId(), full, Arrays.toString(cost), overhead, base, st.backlog(), st.throughput(), st.inputRate(),
-                sorted[n / 2] / 1e6, sorted[n * 99 / 100] / 1e6, trace);
+                all.modelId(),
+                full,
+                Arrays.toString(cost),
+                overhead,
+                base,
+                st.backlog(),
+                st.throughput(),
+                st.inputRate(),
+                sorted[n / 2] / 1e6,
+                sorted[n * 99 / 100] / 1e6,
+                trace);
     }
 }

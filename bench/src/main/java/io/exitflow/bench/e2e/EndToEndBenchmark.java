@@ -1,17 +1,16 @@
 package io.exitflow.bench.e2e;
 
-import io.exitflow.bench.BenchArgs;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.exitflow.bench.BenchArgs;
 import io.exitflow.control.BudgetSolver;
 import io.exitflow.control.ControllerSeed;
 import io.exitflow.control.ExitPlan;
 import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.runtime.api.EarlyExit;
-import io.exitflow.runtime.record.InferenceRequest;
-import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
+import io.exitflow.runtime.manifest.Manifest;
+import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.StageSample;
 import io.exitflow.schemas.StageStats;
@@ -64,27 +63,41 @@ import org.apache.flink.util.Collector;
 public final class EndToEndBenchmark {
     /** The whole default test split. */
     private static final int SENSORS = io.exitflow.data.DatasetWriter.TEST_SENSORS;
+
     private static final int READINGS_PER_SENSOR = io.exitflow.data.DatasetWriter.READINGS_PER_SENSOR;
 
     private EndToEndBenchmark() {}
 
-    private static final ConfigOption<String> BUNDLE = ConfigOptions.key("bench.bundle").stringType()
-            .defaultValue("models/sensor-cnn").withDescription("Model bundle directory.");
-    private static final ConfigOption<Long> EVENTS = ConfigOptions.key("bench.events").longType()
-            .defaultValue(300_000L).withDescription("Events per mode (rounded up to whole passes over the windows).");
-    private static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("bench.parallelism").intType()
-            .defaultValue(1).withDescription("Parallelism of the local Flink job.");
-    private static final ConfigOption<String> MODES = ConfigOptions.key("bench.modes").stringType()
+    private static final ConfigOption<String> BUNDLE = ConfigOptions.key("bench.bundle")
+            .stringType()
+            .defaultValue("models/sensor-cnn")
+            .withDescription("Model bundle directory.");
+    private static final ConfigOption<Long> EVENTS = ConfigOptions.key("bench.events")
+            .longType()
+            .defaultValue(300_000L)
+            .withDescription("Events per mode (rounded up to whole passes over the windows).");
+    private static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("bench.parallelism")
+            .intType()
+            .defaultValue(1)
+            .withDescription("Parallelism of the local Flink job.");
+    private static final ConfigOption<String> MODES = ConfigOptions.key("bench.modes")
+            .stringType()
             .defaultValue("ROW_FULL_DEPTH,ROW_AT_A_TIME,FULL_DEPTH,CASCADE,SPLIT,CASCADE_FLOOR")
             .withDescription("Modes to run, comma-separated: EarlyExit.Mode names, ROW_FULL_DEPTH, *_STAGED, "
                     + "CASCADE_FLOOR.");
     private static final ConfigOption<Double> MAX_ACCURACY_LOSS = ConfigOptions.key("bench.max-accuracy-loss")
-            .doubleType().defaultValue(0.005).withDescription("Accuracy loss the CASCADE_FLOOR thresholds may lose.");
-    private static final ConfigOption<String> OUT = ConfigOptions.key("bench.out").stringType()
-            .defaultValue("bench/target-e2e/e2e.json").withDescription("Where the results go (JSON).");
+            .doubleType()
+            .defaultValue(0.005)
+            .withDescription("Accuracy loss the CASCADE_FLOOR thresholds may lose.");
+    private static final ConfigOption<String> OUT = ConfigOptions.key("bench.out")
+            .stringType()
+            .defaultValue("bench/target-e2e/e2e.json")
+            .withDescription("Where the results go (JSON).");
 
     public static void main(String[] args) throws Exception {
-        Optional<BenchArgs> a = BenchArgs.parse(args, "bench/e2e.sh [--name value ...]",
+        Optional<BenchArgs> a = BenchArgs.parse(
+                args,
+                "bench/e2e.sh [--name value ...]",
                 List.of(BUNDLE, EVENTS, PARALLELISM, JobOptions.MAX_BATCH_SIZE, MODES, MAX_ACCURACY_LOSS, OUT));
         if (a.isEmpty()) {
             return;
@@ -103,9 +116,18 @@ public final class EndToEndBenchmark {
         List<InferenceRequest> windows = TestSplitWindows.get(SENSORS, READINGS_PER_SENSOR, w.size(), w.slide());
         // Whole passes over the windows, so accuracy weighs every window alike.
         events = Math.max(1, (events + windows.size() - 1) / windows.size()) * windows.size();
-        System.out.printf(Locale.ROOT, "%d test-split windows (%d sensors x %d readings), cycled to %d events; "
-                + "bundle %s %s; parallelism %d; %d cores%n", windows.size(), SENSORS, READINGS_PER_SENSOR, events,
-                manifest.modelId(), manifest.modelVersion(), parallelism, Runtime.getRuntime().availableProcessors());
+        System.out.printf(
+                Locale.ROOT,
+                "%d test-split windows (%d sensors x %d readings), cycled to %d events; "
+                        + "bundle %s %s; parallelism %d; %d cores%n",
+                windows.size(),
+                SENSORS,
+                READINGS_PER_SENSOR,
+                events,
+                manifest.modelId(),
+                manifest.modelVersion(),
+                parallelism,
+                Runtime.getRuntime().availableProcessors());
 
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("date", Instant.now().toString());
@@ -128,24 +150,33 @@ public final class EndToEndBenchmark {
             boolean rowFull = m.trim().startsWith("ROW_FULL_DEPTH");
             // *_STAGED: full depth through the stage files instead of the whole-model graph.
             boolean staged = m.trim().endsWith("_STAGED");
-            EarlyExit.Mode mode = withFloor ? EarlyExit.Mode.CASCADE
+            EarlyExit.Mode mode = withFloor
+                    ? EarlyExit.Mode.CASCADE
                     : rowFull || staged ? EarlyExit.Mode.FULL_DEPTH : EarlyExit.Mode.valueOf(m.trim());
             // Warm-up and measured part are whole passes over the windows, so accuracy weighs every window alike.
             long passes = events / windows.size();
             long warmup = Math.max(1, passes / 10) * windows.size();
             RunRecorder r = RunRecorder.start(events, warmup, manifest.numStages());
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
             DataStream<InferenceRequest> requests = source(env, events, w.size(), w.slide());
-            DataStream<ThresholdUpdate> control = withFloor
-                    ? env.fromData(new AvroTypeInfo<>(ThresholdUpdate.class), floor) : null;
-            EarlyExit.Result result = EarlyExit.builder().bundle(loaded).mode(mode)
-                    .maxBatchSize(rowFull ? 1 : maxBatch).fullGraph(!staged)
+            DataStream<ThresholdUpdate> control =
+                    withFloor ? env.fromData(new AvroTypeInfo<>(ThresholdUpdate.class), floor) : null;
+            EarlyExit.Result result = EarlyExit.builder()
+                    .bundle(loaded)
+                    .mode(mode)
+                    .maxBatchSize(rowFull ? 1 : maxBatch)
+                    .fullGraph(!staged)
                     // serving alone, as in bench/RESULTS.md: no full-depth samples for a controller
                     .fullDepthSampleRate(0)
-                    .name("bench-" + m.trim()).build()
+                    .name("bench-" + m.trim())
+                    .build()
                     .apply(requests, control);
-            result.predictions().process(new RecordPredictions()).setParallelism(1)
-                    .sinkTo(new DiscardingSink<>()).setParallelism(1);
+            result.predictions()
+                    .process(new RecordPredictions())
+                    .setParallelism(1)
+                    .sinkTo(new DiscardingSink<>())
+                    .setParallelism(1);
             env.execute("e2e " + mode);
             if (r.arrivals != events) {
                 throw new IllegalStateException(mode + ": " + r.arrivals + " predictions for " + events + " events");
@@ -165,9 +196,16 @@ public final class EndToEndBenchmark {
             row.put("measured_events", r.measured());
             row.put("seconds", round(r.seconds(), 2));
             rows.add(row);
-            System.out.printf(Locale.ROOT, "%-14s %9.0f ev/s  %8.2f us CPU/ev  p50 %7.3f ms  p99 %7.3f ms  acc %.4f  exits %s%n",
-                    m.trim(), r.eventsPerSecond(), r.cpuMicrosPerEvent(), r.latencyQuantile(0.5), r.latencyQuantile(0.99),
-                    r.accuracy(), java.util.Arrays.toString(r.exits));
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-14s %9.0f ev/s  %8.2f us CPU/ev  p50 %7.3f ms  p99 %7.3f ms  acc %.4f  exits %s%n",
+                    m.trim(),
+                    r.eventsPerSecond(),
+                    r.cpuMicrosPerEvent(),
+                    r.latencyQuantile(0.5),
+                    r.latencyQuantile(0.99),
+                    r.accuracy(),
+                    java.util.Arrays.toString(r.exits));
         }
         PredictedSpeedup.annotate(rows, manifest, "events_per_s");
         report.put("runs", rows);
@@ -178,23 +216,33 @@ public final class EndToEndBenchmark {
 
     /** Events {@code 0..n-1}, event i being window {@code i mod W} of the test split. */
     private static DataStream<InferenceRequest> source(StreamExecutionEnvironment env, long n, int size, int slide) {
-        return env.fromSequence(0, n - 1).map(new WindowAt(size, slide), TypeInformation.of(InferenceRequest.class))
+        return env.fromSequence(0, n - 1)
+                .map(new WindowAt(size, slide), TypeInformation.of(InferenceRequest.class))
                 .name("test-split windows");
     }
 
     /** Accuracy bounds on the same windows: every stage run for every window (samples of a CASCADE run at rate 1). */
-    private static Map<String, Object> oracle(ModelBundle bundle, int windowCount, int parallelism)
-            throws Exception {
+    private static Map<String, Object> oracle(ModelBundle bundle, int windowCount, int parallelism) throws Exception {
         StageSampleSink.clear();
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
         Manifest manifest = bundle.manifest();
         Manifest.Window w = manifest.input().window();
-        EarlyExit.Result result = EarlyExit.builder().bundle(bundle).mode(EarlyExit.Mode.CASCADE)
-                .fullDepthSampleRate(1.0).maxSamplesPerInterval(Integer.MAX_VALUE)
-                .statsInterval(Duration.ofMillis(200)).name("oracle").build()
+        EarlyExit.Result result = EarlyExit.builder()
+                .bundle(bundle)
+                .mode(EarlyExit.Mode.CASCADE)
+                .fullDepthSampleRate(1.0)
+                .maxSamplesPerInterval(Integer.MAX_VALUE)
+                .statsInterval(Duration.ofMillis(200))
+                .name("oracle")
+                .build()
                 .apply(source(env, windowCount, w.size(), w.slide()), null);
         result.predictions().sinkTo(new DiscardingSink<>());
-        result.stageStats().process(new StageSampleSink()).setParallelism(1).sinkTo(new DiscardingSink<>()).setParallelism(1);
+        result.stageStats()
+                .process(new StageSampleSink())
+                .setParallelism(1)
+                .sinkTo(new DiscardingSink<>())
+                .setParallelism(1);
         env.execute("e2e oracle");
         List<StageSample> samples = StageSampleSink.samples();
         int k = manifest.numStages();
@@ -218,7 +266,8 @@ public final class EndToEndBenchmark {
             }
         }
         if (labelled != windowCount) {
-            throw new IllegalStateException("oracle pass: " + labelled + " labelled samples for " + windowCount + " windows");
+            throw new IllegalStateException(
+                    "oracle pass: " + labelled + " labelled samples for " + windowCount + " windows");
         }
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("oracle_accuracy", round((double) any / labelled, 4));
@@ -228,8 +277,12 @@ public final class EndToEndBenchmark {
         }
         o.put("accuracy_per_stage", acc);
         o.put("windows", labelled);
-        System.out.printf(Locale.ROOT, "oracle (any stage right) %.4f; per stage %s; on %d windows%n",
-                (double) any / labelled, java.util.Arrays.toString(acc), labelled);
+        System.out.printf(
+                Locale.ROOT,
+                "oracle (any stage right) %.4f; per stage %s; on %d windows%n",
+                (double) any / labelled,
+                java.util.Arrays.toString(acc),
+                labelled);
         return o;
     }
 
@@ -241,19 +294,30 @@ public final class EndToEndBenchmark {
         ControllerSeed seed = ControllerSeed.fromBundle(bundle, 100_000);
         BudgetSolver solver = new BudgetSolver();
         double full = BudgetSolver.fullDepthAccuracy(seed.samples());
-        ExitPlan plan = solver.cheapestWithAccuracy(seed.samples(), seed.stageCostNanos(), full - maxLoss,
-                seed.initialThresholds());
+        ExitPlan plan = solver.cheapestWithAccuracy(
+                seed.samples(), seed.stageCostNanos(), full - maxLoss, seed.initialThresholds());
         List<Float> t = new ArrayList<>();
         for (double v : plan.thresholds()) {
             t.add((float) v);
         }
-        String reason = String.format(Locale.ROOT, "cheapest thresholds within %.4f of full-depth accuracy %.4f on the "
-                + "calibration split: expected accuracy %.4f, expected cost %.0f ns/event", maxLoss, full,
-                plan.expectedAccuracy(), plan.expectedCost());
+        String reason = String.format(
+                Locale.ROOT,
+                "cheapest thresholds within %.4f of full-depth accuracy %.4f on the "
+                        + "calibration split: expected accuracy %.4f, expected cost %.0f ns/event",
+                maxLoss,
+                full,
+                plan.expectedAccuracy(),
+                plan.expectedCost());
         System.out.println("CASCADE_FLOOR thresholds " + t + ": " + reason);
-        return ThresholdUpdate.newBuilder().setModelId(seed.modelId()).setModelVersion(seed.modelVersion())
-                .setUpdateVersion(1).setThresholds(t).setReason(reason).setTimestampMillis(System.currentTimeMillis())
-                .setMeasurement(null).build();
+        return ThresholdUpdate.newBuilder()
+                .setModelId(seed.modelId())
+                .setModelVersion(seed.modelVersion())
+                .setUpdateVersion(1)
+                .setThresholds(t)
+                .setReason(reason)
+                .setTimestampMillis(System.currentTimeMillis())
+                .setMeasurement(null)
+                .build();
     }
 
     private static Map<String, Object> machine() {
@@ -314,8 +378,13 @@ public final class EndToEndBenchmark {
             for (Long l : p.getStageLatencyMicros()) {
                 micros += l;
             }
-            RunRecorder.current().record(p.getExitStage(), p.getLabel() != null,
-                    p.getPredictedClass().equals(p.getLabel()), micros / 1000.0, p.getThresholdVersion());
+            RunRecorder.current()
+                    .record(
+                            p.getExitStage(),
+                            p.getLabel() != null,
+                            p.getPredictedClass().equals(p.getLabel()),
+                            micros / 1000.0,
+                            p.getThresholdVersion());
         }
     }
 

@@ -71,33 +71,60 @@ public final class LatencyBenchmark {
     private static final OperatingSystemMXBean OS =
             (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
-    private static final ConfigOption<String> BUNDLE = ConfigOptions.key("bench.bundle").stringType()
-            .defaultValue("models/sensor-cnn").withDescription("Model bundle directory.");
-    private static final ConfigOption<String> MODES = ConfigOptions.key("bench.modes").stringType()
-            .defaultValue("CASCADE,FULL_DEPTH").withDescription("Modes, comma-separated (EarlyExit.Mode names).");
-    private static final ConfigOption<String> LOADS = ConfigOptions.key("bench.loads").stringType()
-            .defaultValue("0.5,0.9").withDescription("Input rates as shares of each mode's capacity.");
-    private static final ConfigOption<String> GUARANTEES = ConfigOptions.key("bench.guarantees").stringType()
-            .defaultValue("exactly-once,at-least-once").withDescription("Delivery guarantees of the sinks.");
-    private static final ConfigOption<Integer> WARMUP_SECONDS = ConfigOptions.key("bench.warmup-seconds").intType()
-            .defaultValue(15).withDescription("Seconds at each load before the measured span.");
-    private static final ConfigOption<Integer> MEASURE_SECONDS = ConfigOptions.key("bench.measure-seconds").intType()
-            .defaultValue(30).withDescription("Measured seconds at each load.");
-    private static final ConfigOption<Long> CHECKPOINT_INTERVAL_MS = ConfigOptions
-            .key("bench.checkpoint-interval-ms").longType().defaultValue(1000L)
+    private static final ConfigOption<String> BUNDLE = ConfigOptions.key("bench.bundle")
+            .stringType()
+            .defaultValue("models/sensor-cnn")
+            .withDescription("Model bundle directory.");
+    private static final ConfigOption<String> MODES = ConfigOptions.key("bench.modes")
+            .stringType()
+            .defaultValue("CASCADE,FULL_DEPTH")
+            .withDescription("Modes, comma-separated (EarlyExit.Mode names).");
+    private static final ConfigOption<String> LOADS = ConfigOptions.key("bench.loads")
+            .stringType()
+            .defaultValue("0.5,0.9")
+            .withDescription("Input rates as shares of each mode's capacity.");
+    private static final ConfigOption<String> GUARANTEES = ConfigOptions.key("bench.guarantees")
+            .stringType()
+            .defaultValue("exactly-once,at-least-once")
+            .withDescription("Delivery guarantees of the sinks.");
+    private static final ConfigOption<Integer> WARMUP_SECONDS = ConfigOptions.key("bench.warmup-seconds")
+            .intType()
+            .defaultValue(15)
+            .withDescription("Seconds at each load before the measured span.");
+    private static final ConfigOption<Integer> MEASURE_SECONDS = ConfigOptions.key("bench.measure-seconds")
+            .intType()
+            .defaultValue(30)
+            .withDescription("Measured seconds at each load.");
+    private static final ConfigOption<Long> CHECKPOINT_INTERVAL_MS = ConfigOptions.key("bench.checkpoint-interval-ms")
+            .longType()
+            .defaultValue(1000L)
             .withDescription("The job's checkpoint interval (exactly-once output becomes visible at checkpoints).");
-    private static final ConfigOption<Integer> CAPACITY_READINGS_PER_SENSOR = ConfigOptions
-            .key("bench.capacity-readings-per-sensor").intType().defaultValue(20_000)
+    private static final ConfigOption<Integer> CAPACITY_READINGS_PER_SENSOR = ConfigOptions.key(
+                    "bench.capacity-readings-per-sensor")
+            .intType()
+            .defaultValue(20_000)
             .withDescription("Backlog per sensor the capacity of each mode is measured on.");
-    private static final ConfigOption<String> OUT = ConfigOptions.key("bench.out").stringType()
-            .defaultValue("bench/target-e2e/e2e-latency.json").withDescription("Where the results go (JSON).");
+    private static final ConfigOption<String> OUT = ConfigOptions.key("bench.out")
+            .stringType()
+            .defaultValue("bench/target-e2e/e2e-latency.json")
+            .withDescription("Where the results go (JSON).");
 
     private LatencyBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        java.util.Optional<BenchArgs> parsed = BenchArgs.parse(args, "bench/e2e.sh latency [--name value ...]",
-                List.of(BUNDLE, MODES, LOADS, GUARANTEES, WARMUP_SECONDS, MEASURE_SECONDS, CHECKPOINT_INTERVAL_MS,
-                        CAPACITY_READINGS_PER_SENSOR, OUT));
+        java.util.Optional<BenchArgs> parsed = BenchArgs.parse(
+                args,
+                "bench/e2e.sh latency [--name value ...]",
+                List.of(
+                        BUNDLE,
+                        MODES,
+                        LOADS,
+                        GUARANTEES,
+                        WARMUP_SECONDS,
+                        MEASURE_SECONDS,
+                        CHECKPOINT_INTERVAL_MS,
+                        CAPACITY_READINGS_PER_SENSOR,
+                        OUT));
         if (parsed.isEmpty()) {
             return;
         }
@@ -117,10 +144,16 @@ public final class LatencyBenchmark {
         List<Map<String, Object>> rows = new ArrayList<>();
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             kafka.createTopics(4, "backlog");
-            try (StreamSimulator sim = new StreamSimulator(new StreamSimulator.Settings()
-                    .bootstrapServers(kafka.bootstrapServers()).topic("backlog").schedule(RateSchedule.parse("1e8"))
-                    .maxCatchUp(Duration.ofHours(1)).sensors(SENSORS).badShare(0)
-                    .maxEvents((long) SENSORS * backlogPerSensor), null)) {
+            try (StreamSimulator sim = new StreamSimulator(
+                    new StreamSimulator.Settings()
+                            .bootstrapServers(kafka.bootstrapServers())
+                            .topic("backlog")
+                            .schedule(RateSchedule.parse("1e8"))
+                            .maxCatchUp(Duration.ofHours(1))
+                            .sensors(SENSORS)
+                            .badShare(0)
+                            .maxEvents((long) SENSORS * backlogPerSensor),
+                    null)) {
                 sim.run();
             }
             int run = 0;
@@ -130,8 +163,8 @@ public final class LatencyBenchmark {
                 String tag = "cap-" + mode.toLowerCase(Locale.ROOT);
                 createOutputTopics(kafka, tag);
                 long expected = (long) SENSORS * ((backlogPerSensor - WINDOW) / SLIDE + 1);
-                JobClient job = startJob(kafka, bundleDir, mode, "at-least-once", "backlog", tag,
-                        a.get(CHECKPOINT_INTERVAL_MS));
+                JobClient job = startJob(
+                        kafka, bundleDir, mode, "at-least-once", "backlog", tag, a.get(CHECKPOINT_INTERVAL_MS));
                 double windowsPerSecond;
                 try (PredictionReader reader = new PredictionReader(kafka.bootstrapServers(), "predictions-" + tag)) {
                     windowsPerSecond = reader.rateBetween(expected, 0.2, 0.8, Duration.ofMinutes(10));
@@ -139,13 +172,29 @@ public final class LatencyBenchmark {
                     job.cancel().get(1, TimeUnit.MINUTES);
                 }
                 double capacity = windowsPerSecond * SLIDE;
-                System.out.printf(Locale.ROOT, "%s: capacity %.0f readings/s (%.0f windows/s, between 20%% and 80%% of "
-                        + "a backlog of %d windows, load average %s)%n", mode, capacity, windowsPerSecond, expected,
+                System.out.printf(
+                        Locale.ROOT,
+                        "%s: capacity %.0f readings/s (%.0f windows/s, between 20%% and 80%% of "
+                                + "a backlog of %d windows, load average %s)%n",
+                        mode,
+                        capacity,
+                        windowsPerSecond,
+                        expected,
                         loadAverage());
                 for (String guarantee : a.get(GUARANTEES).split(",")) {
                     guarantee = guarantee.trim();
-                    rows.addAll(latencyRun(kafka, bundleDir, manifest, mode, guarantee, capacity, a.get(LOADS),
-                            warmup, measure, a.get(CHECKPOINT_INTERVAL_MS), "run" + run++));
+                    rows.addAll(latencyRun(
+                            kafka,
+                            bundleDir,
+                            manifest,
+                            mode,
+                            guarantee,
+                            capacity,
+                            a.get(LOADS),
+                            warmup,
+                            measure,
+                            a.get(CHECKPOINT_INTERVAL_MS),
+                            "run" + run++));
                 }
             }
         }
@@ -157,9 +206,19 @@ public final class LatencyBenchmark {
     }
 
     /** One job of this mode and guarantee; the simulator sends each load share in turn, warm-up then measured. */
-    private static List<Map<String, Object>> latencyRun(EmbeddedKafka kafka, Path bundleDir, Manifest manifest,
-            String mode, String guarantee, double capacity, String loads, int warmup, int measure,
-            long checkpointIntervalMs, String tag) throws Exception {
+    private static List<Map<String, Object>> latencyRun(
+            EmbeddedKafka kafka,
+            Path bundleDir,
+            Manifest manifest,
+            String mode,
+            String guarantee,
+            double capacity,
+            String loads,
+            int warmup,
+            int measure,
+            long checkpointIntervalMs,
+            String tag)
+            throws Exception {
         String input = "readings-" + tag;
         kafka.createTopics(4, input);
         createOutputTopics(kafka, tag);
@@ -168,7 +227,9 @@ public final class LatencyBenchmark {
         for (String l : loads.split(",")) {
             double share = Double.parseDouble(l.trim());
             shares.add(share);
-            schedule.append(schedule.length() == 0 ? "" : ",").append(warmup + measure).append("s@")
+            schedule.append(schedule.length() == 0 ? "" : ",")
+                    .append(warmup + measure)
+                    .append("s@")
                     .append(String.format(Locale.ROOT, "%.0f", share * capacity));
         }
         JobClient job = startJob(kafka, bundleDir, mode, guarantee, input, tag, checkpointIntervalMs);
@@ -179,8 +240,11 @@ public final class LatencyBenchmark {
             Map<String, Long> windowEndSent = new ConcurrentHashMap<>();
             Map<String, Integer> perSensor = new HashMap<>();
             StreamSimulator.Settings settings = new StreamSimulator.Settings()
-                    .bootstrapServers(kafka.bootstrapServers()).topic(input)
-                    .schedule(RateSchedule.parse(schedule.toString())).sensors(SENSORS).badShare(0);
+                    .bootstrapServers(kafka.bootstrapServers())
+                    .topic(input)
+                    .schedule(RateSchedule.parse(schedule.toString()))
+                    .sensors(SENSORS)
+                    .badShare(0);
             try (StreamSimulator sim = new StreamSimulator(settings, (SensorReading r, long nanos) -> {
                 int n = perSensor.merge(r.getSensorId(), 1, Integer::sum);
                 if (n >= WINDOW && (n - WINDOW) % SLIDE == 0) {
@@ -193,7 +257,9 @@ public final class LatencyBenchmark {
                 List<Phase> phases = new ArrayList<>();
                 for (int i = 0; i < shares.size(); i++) {
                     long phaseStart = start + TimeUnit.SECONDS.toNanos((long) i * (warmup + measure));
-                    Phase p = new Phase(shares.get(i), phaseStart + TimeUnit.SECONDS.toNanos(warmup),
+                    Phase p = new Phase(
+                            shares.get(i),
+                            phaseStart + TimeUnit.SECONDS.toNanos(warmup),
                             phaseStart + TimeUnit.SECONDS.toNanos(warmup + measure));
                     phases.add(p);
                     reader.readUntil(p.from, windowEndSent, phases);
@@ -208,17 +274,32 @@ public final class LatencyBenchmark {
                 }
                 sender.join();
                 // the windows sent last become visible within a checkpoint or two
-                reader.readUntil(System.nanoTime() + TimeUnit.SECONDS.toNanos(10) + 3_000_000L * checkpointIntervalMs,
-                        windowEndSent, phases);
+                reader.readUntil(
+                        System.nanoTime() + TimeUnit.SECONDS.toNanos(10) + 3_000_000L * checkpointIntervalMs,
+                        windowEndSent,
+                        phases);
                 for (Phase p : phases) {
                     Map<String, Object> row = p.row(mode, guarantee, capacity, manifest.numStages());
                     rows.add(row);
-                    System.out.printf(Locale.ROOT, "%-10s %-13s %3.0f%% of capacity: %s readings/s sent (%d given up)"
-                            + ", %d windows; ms p50/p99 total %s, operators %s, stages %s, visible %s; CPU %.1f us/window;"
-                            + " accuracy %.4f; exits %s; load %s%n", mode, guarantee, 100 * p.share,
-                            row.get("sent_readings_per_s"), p.shortfall1 - p.shortfall0, p.total.size(),
-                            row.get("total_ms"), row.get("operators_ms"), row.get("stages_ms"), row.get("visible_ms"),
-                            row.get("cpu_us_per_window"), row.get("accuracy"), row.get("exits"), p.load);
+                    System.out.printf(
+                            Locale.ROOT,
+                            "%-10s %-13s %3.0f%% of capacity: %s readings/s sent (%d given up)"
+                                    + ", %d windows; ms p50/p99 total %s, operators %s, stages %s, visible %s; CPU %.1f us/window;"
+                                    + " accuracy %.4f; exits %s; load %s%n",
+                            mode,
+                            guarantee,
+                            100 * p.share,
+                            row.get("sent_readings_per_s"),
+                            p.shortfall1 - p.shortfall0,
+                            p.total.size(),
+                            row.get("total_ms"),
+                            row.get("operators_ms"),
+                            row.get("stages_ms"),
+                            row.get("visible_ms"),
+                            row.get("cpu_us_per_window"),
+                            row.get("accuracy"),
+                            row.get("exits"),
+                            p.load);
                 }
             }
         } finally {
@@ -234,15 +315,22 @@ public final class LatencyBenchmark {
         try (Admin admin = Admin.create(p)) {
             List<NewTopic> topics = new ArrayList<>();
             for (String t : List.of("predictions-", "alerts-", "dead-letters-")) {
-                topics.add(new NewTopic(t + tag, 2, (short) 1).configs(Map.of("message.timestamp.type",
-                        "LogAppendTime")));
+                topics.add(
+                        new NewTopic(t + tag, 2, (short) 1).configs(Map.of("message.timestamp.type", "LogAppendTime")));
             }
             admin.createTopics(topics).all().get();
         }
     }
 
-    private static JobClient startJob(EmbeddedKafka kafka, Path bundleDir, String mode, String guarantee,
-            String input, String tag, long checkpointIntervalMs) throws Exception {
+    private static JobClient startJob(
+            EmbeddedKafka kafka,
+            Path bundleDir,
+            String mode,
+            String guarantee,
+            String input,
+            String tag,
+            long checkpointIntervalMs)
+            throws Exception {
         Map<ConfigOption<?>, Object> s = new LinkedHashMap<>();
         s.put(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
         s.put(JobOptions.BUNDLE, bundleDir.toString());
@@ -258,7 +346,9 @@ public final class LatencyBenchmark {
         s.put(JobOptions.CHECKPOINT_INTERVAL_MS, checkpointIntervalMs);
         s.put(JobOptions.MODE, mode);
         s.put(JobOptions.DELIVERY_GUARANTEE, guarantee);
-        s.put(JobOptions.CHECKPOINT_DIR, Files.createTempDirectory("latency-ckpt").toUri().toString());
+        s.put(
+                JobOptions.CHECKPOINT_DIR,
+                Files.createTempDirectory("latency-ckpt").toUri().toString());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
         SensorAnomalyJob.build(env, JobConfig.of(s));
         return env.executeAsync("latency " + mode + " " + guarantee);
@@ -304,8 +394,11 @@ public final class LatencyBenchmark {
             row.put("operators_ms", quantiles(operators));
             row.put("stages_ms", quantiles(stages));
             row.put("visible_ms", quantiles(visible));
-            row.put("cpu_us_per_window", total.isEmpty() ? Double.NaN
-                    : Math.round((cpu1 - cpu0) / 1e3 / ((sent1 - sent0) / (double) SLIDE) * 10) / 10.0);
+            row.put(
+                    "cpu_us_per_window",
+                    total.isEmpty()
+                            ? Double.NaN
+                            : Math.round((cpu1 - cpu0) / 1e3 / ((sent1 - sent0) / (double) SLIDE) * 10) / 10.0);
             row.put("accuracy", total.isEmpty() ? Double.NaN : Math.round(10_000.0 * correct / total.size()) / 1e4);
             long[] e = new long[numStages];
             exits.forEach((k, v) -> e[k] = v);
@@ -321,7 +414,10 @@ public final class LatencyBenchmark {
         if (v.length == 0) {
             return "n/a";
         }
-        return String.format(Locale.ROOT, "%.1f / %.1f", v[(int) Math.ceil(0.5 * v.length) - 1],
+        return String.format(
+                Locale.ROOT,
+                "%.1f / %.1f",
+                v[(int) Math.ceil(0.5 * v.length) - 1],
                 v[(int) Math.ceil(0.99 * v.length) - 1]);
     }
 
@@ -340,6 +436,7 @@ public final class LatencyBenchmark {
         private final AvroCodec<Prediction> codec = AvroCodec.of(Prediction.class);
         /** Epoch milliseconds at {@link #nanoBase}: converts the broker's append times to this clock. */
         private final long wallBase = System.currentTimeMillis();
+
         private final long nanoBase = System.nanoTime();
 
         PredictionReader(String bootstrapServers, String topic) {
@@ -395,7 +492,10 @@ public final class LatencyBenchmark {
                             ph.total.add(totalMs);
                             ph.operators.add(appendMs);
                             ph.visible.add(totalMs - appendMs);
-                            ph.stages.add(p.getStageLatencyMicros().stream().mapToLong(Long::longValue).sum() / 1e3);
+                            ph.stages.add(p.getStageLatencyMicros().stream()
+                                            .mapToLong(Long::longValue)
+                                            .sum()
+                                    / 1e3);
                             ph.correct += p.getPredictedClass().equals(p.getLabel()) ? 1 : 0;
                             ph.exits.merge(p.getExitStage(), 1L, Long::sum);
                         }

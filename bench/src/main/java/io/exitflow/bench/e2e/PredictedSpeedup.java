@@ -51,7 +51,9 @@ final class PredictedSpeedup {
     static void annotate(List<Map<String, Object>> rows, Manifest m, String rateKey) {
         for (Map<String, Object> row : rows) {
             String mode = (String) row.get("mode");
-            if (mode.startsWith("FULL_DEPTH") || mode.startsWith("ROW_FULL_DEPTH") || !(row.get("exits") instanceof long[] exits)) {
+            if (mode.startsWith("FULL_DEPTH")
+                    || mode.startsWith("ROW_FULL_DEPTH")
+                    || !(row.get("exits") instanceof long[] exits)) {
                 continue;
             }
             boolean rowMode = mode.equals("ROW_AT_A_TIME");
@@ -62,7 +64,8 @@ final class PredictedSpeedup {
                 // the baseline run with the same object reuse, where a run was made both ways
                 if (baseline.equals(b.get("mode"))
                         && java.util.Objects.equals(row.get("object_reuse"), b.get("object_reuse"))) {
-                    double measured = ((Number) row.get(rateKey)).doubleValue() / ((Number) b.get(rateKey)).doubleValue();
+                    double measured =
+                            ((Number) row.get(rateKey)).doubleValue() / ((Number) b.get(rateKey)).doubleValue();
                     row.put("measured_speedup_vs_" + baseline, round(measured));
                     row.put("measured_over_predicted", round(measured / predicted));
                 }

@@ -34,7 +34,8 @@ import org.apache.flink.table.ml.PredictRuntimeProvider;
  * INT)} (the exit stage is always the last). For {@link SqlPredictBenchmark} only.
  */
 public final class RowOnnxModelProviderFactory implements ModelProviderFactory {
-    static final ConfigOption<String> BUNDLE = ConfigOptions.key("bundle").stringType().noDefaultValue();
+    static final ConfigOption<String> BUNDLE =
+            ConfigOptions.key("bundle").stringType().noDefaultValue();
 
     @Override
     public String factoryIdentifier() {
@@ -92,8 +93,11 @@ public final class RowOnnxModelProviderFactory implements ModelProviderFactory {
             ModelBundle b = ModelBundle.load(Path.of(bundle));
             manifest = b.manifest();
             normaliser = new InputNormaliser(manifest);
-            runner = StageRunner.fullGraph(SharedSessions.acquire(b.fullGraphFile().orElseThrow(), Optional.empty(), 1),
-                    manifest, ScoreRule.of(manifest.exit().score()), 1);
+            runner = StageRunner.fullGraph(
+                    SharedSessions.acquire(b.fullGraphFile().orElseThrow(), Optional.empty(), 1),
+                    manifest,
+                    ScoreRule.of(manifest.exit().score()),
+                    1);
         }
 
         @Override
@@ -111,8 +115,8 @@ public final class RowOnnxModelProviderFactory implements ModelProviderFactory {
                 throw new IllegalStateException("ONNX Runtime failed", e);
             }
             int cls = Softmax.argmax(out.logitsArray(), 0, manifest.numClasses());
-            return List.of(GenericRowData.of(StringData.fromString(manifest.classes().get(cls)),
-                    manifest.numStages() - 1));
+            return List.of(
+                    GenericRowData.of(StringData.fromString(manifest.classes().get(cls)), manifest.numStages() - 1));
         }
 
         @Override

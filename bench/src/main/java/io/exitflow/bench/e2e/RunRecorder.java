@@ -26,6 +26,7 @@ final class RunRecorder {
     long endCpu;
     /** Measured predictions decided by thresholds other than the newest version seen. */
     long otherThresholdVersions;
+
     private long maxThresholdVersion;
 
     private RunRecorder(long expected, long warmup, int stages) {
@@ -45,8 +46,8 @@ final class RunRecorder {
     }
 
     /** One prediction: its exit stage, whether it was right, and its in-operator latency. */
-    synchronized void record(int exitStage, boolean labelledEvent, boolean right, double latencyMillis,
-            long thresholdVersion) {
+    synchronized void record(
+            int exitStage, boolean labelledEvent, boolean right, double latencyMillis, long thresholdVersion) {
         arrivals++;
         if (arrivals == warmup) {
             markNanos = System.nanoTime();

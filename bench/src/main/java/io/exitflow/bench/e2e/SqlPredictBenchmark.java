@@ -52,30 +52,49 @@ public final class SqlPredictBenchmark {
     private static final int SENSORS = io.exitflow.data.DatasetWriter.TEST_SENSORS;
     private static final int READINGS_PER_SENSOR = io.exitflow.data.DatasetWriter.READINGS_PER_SENSOR;
 
-    private static final ConfigOption<String> BUNDLE = ConfigOptions.key("bench.bundle").stringType()
-            .defaultValue("models/sensor-cnn").withDescription("Model bundle directory (needs a full_graph).");
-    private static final ConfigOption<Long> EVENTS = ConfigOptions.key("bench.events").longType()
-            .defaultValue(100_000L).withDescription("Events per mode (rounded up to whole passes over the windows).");
-    private static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("bench.parallelism").intType()
-            .defaultValue(1).withDescription("Parallelism of the local Flink job.");
-    private static final ConfigOption<Integer> CAPACITY = ConfigOptions.key("bench.capacity").intType()
-            .defaultValue(256).withDescription("ML_PREDICT max-concurrent-operations for SQL_CASCADE.");
-    private static final ConfigOption<Integer> MAX_BATCH = ConfigOptions.key("bench.max-batch-size").intType()
-            .defaultValue(64).withDescription("Rows per ONNX call of a stage (SQL_CASCADE, DATASTREAM_CASCADE).");
-    private static final ConfigOption<String> OUTPUT_MODE = ConfigOptions.key("bench.output-mode").stringType()
-            .defaultValue("allow_unordered").withDescription("ML_PREDICT output-mode for SQL_CASCADE.");
-    private static final ConfigOption<String> IDLE_FLUSH = ConfigOptions.key("bench.idle-flush").stringType()
-            .defaultValue("").withDescription("The model's 'idle-flush' for SQL_CASCADE (empty: the provider's default).");
-    private static final ConfigOption<String> MODES = ConfigOptions.key("bench.modes").stringType()
+    private static final ConfigOption<String> BUNDLE = ConfigOptions.key("bench.bundle")
+            .stringType()
+            .defaultValue("models/sensor-cnn")
+            .withDescription("Model bundle directory (needs a full_graph).");
+    private static final ConfigOption<Long> EVENTS = ConfigOptions.key("bench.events")
+            .longType()
+            .defaultValue(100_000L)
+            .withDescription("Events per mode (rounded up to whole passes over the windows).");
+    private static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("bench.parallelism")
+            .intType()
+            .defaultValue(1)
+            .withDescription("Parallelism of the local Flink job.");
+    private static final ConfigOption<Integer> CAPACITY = ConfigOptions.key("bench.capacity")
+            .intType()
+            .defaultValue(256)
+            .withDescription("ML_PREDICT max-concurrent-operations for SQL_CASCADE.");
+    private static final ConfigOption<Integer> MAX_BATCH = ConfigOptions.key("bench.max-batch-size")
+            .intType()
+            .defaultValue(64)
+            .withDescription("Rows per ONNX call of a stage (SQL_CASCADE, DATASTREAM_CASCADE).");
+    private static final ConfigOption<String> OUTPUT_MODE = ConfigOptions.key("bench.output-mode")
+            .stringType()
+            .defaultValue("allow_unordered")
+            .withDescription("ML_PREDICT output-mode for SQL_CASCADE.");
+    private static final ConfigOption<String> IDLE_FLUSH = ConfigOptions.key("bench.idle-flush")
+            .stringType()
+            .defaultValue("")
+            .withDescription("The model's 'idle-flush' for SQL_CASCADE (empty: the provider's default).");
+    private static final ConfigOption<String> MODES = ConfigOptions.key("bench.modes")
+            .stringType()
             .defaultValue("SQL_CASCADE,SQL_ROW_CASCADE,DATASTREAM_CASCADE,SQL_ROW_FULL_GRAPH")
             .withDescription("Modes to run, comma-separated.");
-    private static final ConfigOption<String> OUT = ConfigOptions.key("bench.out").stringType()
-            .defaultValue("bench/target-sql/sql.json").withDescription("Where the results go (JSON).");
+    private static final ConfigOption<String> OUT = ConfigOptions.key("bench.out")
+            .stringType()
+            .defaultValue("bench/target-sql/sql.json")
+            .withDescription("Where the results go (JSON).");
 
     private SqlPredictBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        Optional<BenchArgs> a = BenchArgs.parse(args, "bench/sql.sh [--name value ...]",
+        Optional<BenchArgs> a = BenchArgs.parse(
+                args,
+                "bench/sql.sh [--name value ...]",
                 List.of(BUNDLE, EVENTS, PARALLELISM, CAPACITY, MAX_BATCH, OUTPUT_MODE, IDLE_FLUSH, MODES, OUT));
         if (a.isEmpty()) {
             return;
@@ -90,8 +109,14 @@ public final class SqlPredictBenchmark {
         Manifest.Window w = manifest.input().window();
         List<InferenceRequest> windows = TestSplitWindows.get(SENSORS, READINGS_PER_SENSOR, w.size(), w.slide());
         long events = Math.max(1, (a.get().get(EVENTS) + windows.size() - 1) / windows.size()) * windows.size();
-        System.out.printf(Locale.ROOT, "%d test-split windows cycled to %d events; bundle %s %s; parallelism %d; "
-                + "%d cores%n", windows.size(), events, manifest.modelId(), manifest.modelVersion(), parallelism,
+        System.out.printf(
+                Locale.ROOT,
+                "%d test-split windows cycled to %d events; bundle %s %s; parallelism %d; " + "%d cores%n",
+                windows.size(),
+                events,
+                manifest.modelId(),
+                manifest.modelVersion(),
+                parallelism,
                 Runtime.getRuntime().availableProcessors());
 
         List<Map<String, Object>> rows = new ArrayList<>();
@@ -100,17 +125,27 @@ public final class SqlPredictBenchmark {
             long passes = events / windows.size();
             long warmup = Math.max(1, passes / 10) * windows.size();
             RunRecorder r = RunRecorder.start(events, warmup, manifest.numStages());
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism,
-                    new Configuration());
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
             DataStream<InferenceRequest> requests = env.fromSequence(0, events - 1)
-                    .map(new EndToEndBenchmark.WindowAt(w.size(), w.slide()), TypeInformation.of(InferenceRequest.class))
+                    .map(
+                            new EndToEndBenchmark.WindowAt(w.size(), w.slide()),
+                            TypeInformation.of(InferenceRequest.class))
                     .name("test-split windows");
             if (mode.equals("DATASTREAM_CASCADE")) {
-                EarlyExit.builder().bundlePath(bundleDir.toString()).mode(EarlyExit.Mode.CASCADE)
-                        .maxBatchSize(maxBatch).fullDepthSampleRate(0).name("bench-cascade").build()
-                        .apply(requests, null).predictions()
-                        .process(new EndToEndBenchmark.RecordPredictions()).setParallelism(1)
-                        .sinkTo(new DiscardingSink<>()).setParallelism(1);
+                EarlyExit.builder()
+                        .bundlePath(bundleDir.toString())
+                        .mode(EarlyExit.Mode.CASCADE)
+                        .maxBatchSize(maxBatch)
+                        .fullDepthSampleRate(0)
+                        .name("bench-cascade")
+                        .build()
+                        .apply(requests, null)
+                        .predictions()
+                        .process(new EndToEndBenchmark.RecordPredictions())
+                        .setParallelism(1)
+                        .sinkTo(new DiscardingSink<>())
+                        .setParallelism(1);
             } else {
                 sql(env, requests, mode, bundleDir.toString(), capacity, maxBatch, outputMode, idleFlush);
             }
@@ -127,8 +162,14 @@ public final class SqlPredictBenchmark {
             row.put("measured_events", r.measured());
             row.put("seconds", Math.round(r.seconds() * 100) / 100.0);
             rows.add(row);
-            System.out.printf(Locale.ROOT, "%-20s %9.0f ev/s  %8.2f us CPU/ev  acc %.4f  exits %s%n", mode,
-                    r.eventsPerSecond(), r.cpuMicrosPerEvent(), r.accuracy(), java.util.Arrays.toString(r.exits));
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-20s %9.0f ev/s  %8.2f us CPU/ev  acc %.4f  exits %s%n",
+                    mode,
+                    r.eventsPerSecond(),
+                    r.cpuMicrosPerEvent(),
+                    r.accuracy(),
+                    java.util.Arrays.toString(r.exits));
         }
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("date", Instant.now().toString());
@@ -148,11 +189,22 @@ public final class SqlPredictBenchmark {
     }
 
     /** The events as a table, through ML_PREDICT of the mode's model, to the recorder. */
-    private static void sql(StreamExecutionEnvironment env, DataStream<InferenceRequest> requests, String mode,
-                            String bundle, int capacity, int maxBatch, String outputMode, String idleFlush) {
+    private static void sql(
+            StreamExecutionEnvironment env,
+            DataStream<InferenceRequest> requests,
+            String mode,
+            String bundle,
+            int capacity,
+            int maxBatch,
+            String outputMode,
+            String idleFlush) {
         StreamTableEnvironment tEnv = StreamTableEnvironment.create(env, EnvironmentSettings.inStreamingMode());
-        DataStream<Row> rows = requests.map(q -> Row.of(q.eventId, q.label, q.input),
-                Types.ROW_NAMED(new String[] {"id", "label", "features"}, Types.STRING, Types.STRING,
+        DataStream<Row> rows = requests.map(
+                q -> Row.of(q.eventId, q.label, q.input),
+                Types.ROW_NAMED(
+                        new String[] {"id", "label", "features"},
+                        Types.STRING,
+                        Types.STRING,
                         Types.PRIMITIVE_ARRAY(Types.FLOAT)));
         tEnv.createTemporaryView("events", tEnv.fromDataStream(rows));
         String output = "OUTPUT (predicted_class STRING, exit_stage INT)";
@@ -161,7 +213,8 @@ public final class SqlPredictBenchmark {
             case "SQL_CASCADE", "SQL_ROW_CASCADE" -> {
                 tEnv.executeSql("CREATE TEMPORARY MODEL m INPUT (features ARRAY<FLOAT>) " + output + " WITH ("
                         + "'provider' = 'exitflow', 'bundle' = '" + bundle + "', 'max-batch-size' = '" + maxBatch
-                        + "', 'max-wait' = '20 ms'" + (idleFlush.isEmpty() ? "" : ", 'idle-flush' = '" + idleFlush + "'")
+                        + "', 'max-wait' = '20 ms'"
+                        + (idleFlush.isEmpty() ? "" : ", 'idle-flush' = '" + idleFlush + "'")
                         + ")");
                 config = mode.equals("SQL_CASCADE")
                         ? "MAP['max-concurrent-operations', '" + capacity + "', 'output-mode', '" + outputMode + "']"
@@ -176,8 +229,11 @@ public final class SqlPredictBenchmark {
         }
         Table predicted = tEnv.sqlQuery("SELECT label, predicted_class, exit_stage FROM ML_PREDICT(TABLE events, "
                 + "MODEL m, DESCRIPTOR(features), " + config + ")");
-        tEnv.toDataStream(predicted).process(new RecordRows()).setParallelism(1)
-                .sinkTo(new DiscardingSink<>()).setParallelism(1);
+        tEnv.toDataStream(predicted)
+                .process(new RecordRows())
+                .setParallelism(1)
+                .sinkTo(new DiscardingSink<>())
+                .setParallelism(1);
     }
 
     /** Feeds the current {@link RunRecorder} from ML_PREDICT's rows (label, predicted_class, exit_stage). */

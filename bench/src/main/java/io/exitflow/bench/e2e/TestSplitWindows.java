@@ -23,7 +23,8 @@ final class TestSplitWindows {
         if (key.equals(cachedKey)) {
             return cached;
         }
-        SensorFleet fleet = new SensorFleet("test", sensors, SensorFleet.DATASET_SEED, SensorFleet.DATASET_START_MILLIS);
+        SensorFleet fleet =
+                new SensorFleet("test", sensors, SensorFleet.DATASET_SEED, SensorFleet.DATASET_START_MILLIS);
         List<List<SensorReading>> bySensor = new ArrayList<>();
         for (int s = 0; s < sensors; s++) {
             bySensor.add(new ArrayList<>(readingsPerSensor));
@@ -35,8 +36,12 @@ final class TestSplitWindows {
         for (List<SensorReading> readings : bySensor) {
             for (int from = 0; from + size <= readings.size(); from += slide) {
                 SensorWindow w = SensorWindow.of(readings, from, size);
-                out.add(new InferenceRequest(w.sensorId() + "@" + w.endTimeMillis(), w.sensorId(), w.endTimeMillis(),
-                        w.channelsFirst(), w.label()));
+                out.add(new InferenceRequest(
+                        w.sensorId() + "@" + w.endTimeMillis(),
+                        w.sensorId(),
+                        w.endTimeMillis(),
+                        w.channelsFirst(),
+                        w.label()));
             }
         }
         cached = List.copyOf(out);

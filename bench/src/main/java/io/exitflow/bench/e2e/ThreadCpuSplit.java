@@ -48,18 +48,20 @@ final class ThreadCpuSplit implements AutoCloseable {
         }
         poll(baseline);
         pollVmThreads(vmBaseline);
-        poller = new Thread(() -> {
-            while (running) {
-                poll(latest);
-                pollVmThreads(vmLatest);
-                try {
-                    Thread.sleep(POLL_MILLIS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-        }, "bench-thread-cpu-poller");
+        poller = new Thread(
+                () -> {
+                    while (running) {
+                        poll(latest);
+                        pollVmThreads(vmLatest);
+                        try {
+                            Thread.sleep(POLL_MILLIS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return;
+                        }
+                    }
+                },
+                "bench-thread-cpu-poller");
         poller.setDaemon(true);
         poller.start();
     }
@@ -95,7 +97,8 @@ final class ThreadCpuSplit implements AutoCloseable {
                     String role = vmRole(comm);
                     if (role != null) {
                         String schedstat = Files.readString(task.resolve("schedstat"));
-                        into.put(task.getFileName() + " " + role,
+                        into.put(
+                                task.getFileName() + " " + role,
                                 Long.parseLong(schedstat.substring(0, schedstat.indexOf(' '))));
                     }
                 } catch (IOException | RuntimeException e) {
@@ -115,7 +118,9 @@ final class ThreadCpuSplit implements AutoCloseable {
         if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
             return "JVM: JIT compilers";
         }
-        if (comm.startsWith("VM Thread") || comm.startsWith("VM Periodic") || comm.startsWith("JFR ")
+        if (comm.startsWith("VM Thread")
+                || comm.startsWith("VM Periodic")
+                || comm.startsWith("JFR ")
                 || comm.equals("Sweeper thread")) {
             return "JVM: VM thread, safepoints, JFR";
         }
@@ -152,7 +157,8 @@ final class ThreadCpuSplit implements AutoCloseable {
         }
         long process = processCpu1 - processCpu0;
         Map<String, Long> out = new LinkedHashMap<>();
-        byRole.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+        byRole.entrySet().stream()
+                .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
                 .forEach(e -> out.put(e.getKey(), e.getValue()));
         out.put("rest (threads ended between polls, native threads)", Math.max(0, process - accounted));
         return out;
@@ -194,12 +200,20 @@ final class ThreadCpuSplit implements AutoCloseable {
             int arrow = chain.indexOf(" -> ");
             return "task: " + (arrow < 0 ? chain : chain.substring(0, arrow) + " -> ...");
         }
-        if (name.startsWith("flink-") || name.startsWith("Flink-") || name.contains("pekko")
-                || name.startsWith("jobmanager") || name.startsWith("taskmanager") || name.startsWith("resourcemanager")
-                || name.startsWith("mini-cluster") || name.startsWith("Checkpoint Timer")
-                || name.startsWith("SourceCoordinator") || name.contains("Time Trigger for")
-                || name.startsWith("OutputFlusher for") || name.startsWith("IOManager")
-                || name.startsWith("channel-state") || name.startsWith("kafka-admin-client-thread | exitflow")) {
+        if (name.startsWith("flink-")
+                || name.startsWith("Flink-")
+                || name.contains("pekko")
+                || name.startsWith("jobmanager")
+                || name.startsWith("taskmanager")
+                || name.startsWith("resourcemanager")
+                || name.startsWith("mini-cluster")
+                || name.startsWith("Checkpoint Timer")
+                || name.startsWith("SourceCoordinator")
+                || name.contains("Time Trigger for")
+                || name.startsWith("OutputFlusher for")
+                || name.startsWith("IOManager")
+                || name.startsWith("channel-state")
+                || name.startsWith("kafka-admin-client-thread | exitflow")) {
             return "Flink runtime (coordination, timers, flushers, enumerator)";
         }
         if (name.startsWith("main")) {

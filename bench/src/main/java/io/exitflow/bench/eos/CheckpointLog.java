@@ -16,8 +16,16 @@ import java.util.TreeMap;
  */
 final class CheckpointLog {
     /** One finished checkpoint: sizes in bytes, times in epoch ms. */
-    record Checkpoint(long id, String status, long triggerMillis, long durationMillis, long checkpointedBytes,
-            long stateBytes, int acknowledged, int subtasks, String failure) {}
+    record Checkpoint(
+            long id,
+            String status,
+            long triggerMillis,
+            long durationMillis,
+            long checkpointedBytes,
+            long stateBytes,
+            int acknowledged,
+            int subtasks,
+            String failure) {}
 
     /** One restore: the checkpoint a (re)started job resumed from. */
     record Restore(long checkpointId, long restoreMillis) {}
@@ -34,11 +42,20 @@ final class CheckpointLog {
             if (status.equals("IN_PROGRESS") || byId.containsKey(c.path("id").asLong())) {
                 continue;
             }
-            byId.put(c.path("id").asLong(), new Checkpoint(c.path("id").asLong(), status,
-                    c.path("trigger_timestamp").asLong(), c.path("end_to_end_duration").asLong(),
-                    c.path("checkpointed_size").asLong(), c.path("state_size").asLong(),
-                    c.path("num_acknowledged_subtasks").asInt(), c.path("num_subtasks").asInt(),
-                    c.path("failure_message").isMissingNode() ? "" : c.path("failure_message").asText()));
+            byId.put(
+                    c.path("id").asLong(),
+                    new Checkpoint(
+                            c.path("id").asLong(),
+                            status,
+                            c.path("trigger_timestamp").asLong(),
+                            c.path("end_to_end_duration").asLong(),
+                            c.path("checkpointed_size").asLong(),
+                            c.path("state_size").asLong(),
+                            c.path("num_acknowledged_subtasks").asInt(),
+                            c.path("num_subtasks").asInt(),
+                            c.path("failure_message").isMissingNode()
+                                    ? ""
+                                    : c.path("failure_message").asText()));
         }
         JsonNode restored = stats.path("latest").path("restored");
         if (restored.isObject() && restored.has("restore_timestamp")) {
@@ -81,9 +98,18 @@ final class CheckpointLog {
         StringBuilder sb = new StringBuilder(
                 "id,status,trigger_s,duration_ms,checkpointed_mb,state_mb,acknowledged,subtasks,failure\n");
         for (Checkpoint c : byId.values()) {
-            sb.append(String.format(Locale.ROOT, "%d,%s,%.1f,%d,%.3f,%.3f,%d,%d,\"%s\"%n", c.id(), c.status(),
-                    (c.triggerMillis() - startMillis) / 1000.0, c.durationMillis(), c.checkpointedBytes() / 1e6,
-                    c.stateBytes() / 1e6, c.acknowledged(), c.subtasks(), c.failure().replace('"', '\'')));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%d,%s,%.1f,%d,%.3f,%.3f,%d,%d,\"%s\"%n",
+                    c.id(),
+                    c.status(),
+                    (c.triggerMillis() - startMillis) / 1000.0,
+                    c.durationMillis(),
+                    c.checkpointedBytes() / 1e6,
+                    c.stateBytes() / 1e6,
+                    c.acknowledged(),
+                    c.subtasks(),
+                    c.failure().replace('"', '\'')));
         }
         Files.writeString(file, sb.toString());
     }

@@ -70,9 +70,18 @@ final class ClusterSampler implements AutoCloseable {
      * @param label run name for the progress lines (eos, soak)
      * @param rowEveryMs how often a row is written (at least the 2 s tick)
      */
-    ClusterSampler(LocalCluster cluster, String jobId, PredictionAudit audit, LongSupplier sent,
-            LongSupplier lastSentEventMillis, String groupId, String inputTopic, Path csvFile, long rowEveryMs,
-            String label) throws IOException {
+    ClusterSampler(
+            LocalCluster cluster,
+            String jobId,
+            PredictionAudit audit,
+            LongSupplier sent,
+            LongSupplier lastSentEventMillis,
+            String groupId,
+            String inputTopic,
+            Path csvFile,
+            long rowEveryMs,
+            String label)
+            throws IOException {
         this.cluster = cluster;
         this.jobId = jobId;
         this.audit = audit;
@@ -84,9 +93,22 @@ final class ClusterSampler implements AutoCloseable {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
         this.admin = Admin.create(p);
-        columns.addAll(List.of("elapsed_s", "readings_sent", "send_rate", "windows_answered", "duplicates",
-                "output_lag_s", "group_lag", "job_running", "restarts", "taskmanagers", "checkpoints_completed",
-                "checkpoints_failed", "last_checkpoint_id", "last_checkpoint_mb", "last_checkpoint_state_mb",
+        columns.addAll(List.of(
+                "elapsed_s",
+                "readings_sent",
+                "send_rate",
+                "windows_answered",
+                "duplicates",
+                "output_lag_s",
+                "group_lag",
+                "job_running",
+                "restarts",
+                "taskmanagers",
+                "checkpoints_completed",
+                "checkpoints_failed",
+                "last_checkpoint_id",
+                "last_checkpoint_mb",
+                "last_checkpoint_state_mb",
                 "last_checkpoint_ms"));
         for (String tm : cluster.taskManagerRoles()) {
             columns.addAll(List.of("heap_mb_" + tm, "heap_min_mb_" + tm, "metaspace_mb_" + tm));
@@ -156,8 +178,11 @@ final class ClusterSampler implements AutoCloseable {
             v.put("duplicates", (double) audit.duplicates());
             long newest = audit.newestEndMillis();
             long lastSent = lastSentEventMillis.getAsLong();
-            v.put("output_lag_s", newest == Long.MIN_VALUE || lastSent == Long.MIN_VALUE ? Double.NaN
-                    : Math.max(0, lastSent - newest) / 1000.0);
+            v.put(
+                    "output_lag_s",
+                    newest == Long.MIN_VALUE || lastSent == Long.MIN_VALUE
+                            ? Double.NaN
+                            : Math.max(0, lastSent - newest) / 1000.0);
             v.put("group_lag", groupLag());
             jobState(v);
             CheckpointLog.Checkpoint last = checkpoints.lastCompleted();
@@ -169,8 +194,8 @@ final class ClusterSampler implements AutoCloseable {
             v.put("last_checkpoint_ms", last == null ? Double.NaN : last.durationMillis());
             Map<String, String> ids = resourceIds();
             for (String tm : cluster.taskManagerRoles()) {
-                Map<String, Double> m = ids.containsKey(tm) && cluster.livePid(tm).isPresent()
-                        ? tmMetrics(ids.get(tm)) : Map.of();
+                Map<String, Double> m =
+                        ids.containsKey(tm) && cluster.livePid(tm).isPresent() ? tmMetrics(ids.get(tm)) : Map.of();
                 v.put("heap_mb_" + tm, m.getOrDefault("Status.JVM.Memory.Heap.Used", Double.NaN) / 1e6);
                 v.put("heap_min_mb_" + tm, heapMin.getOrDefault(tm, Double.NaN) / 1e6);
                 v.put("metaspace_mb_" + tm, m.getOrDefault("Status.JVM.Memory.Metaspace.Used", Double.NaN) / 1e6);
@@ -194,7 +219,9 @@ final class ClusterSampler implements AutoCloseable {
             String notRunning = cluster.notRunning(jobId);
             v.put("job_running", notRunning == null ? 1.0 : 0.0);
             JsonNode restarts = cluster.rest("/jobs/" + jobId + "/metrics?get=numRestarts");
-            v.put("restarts", restarts.size() > 0 ? restarts.get(0).path("value").asDouble() : Double.NaN);
+            v.put(
+                    "restarts",
+                    restarts.size() > 0 ? restarts.get(0).path("value").asDouble() : Double.NaN);
             v.put("taskmanagers", cluster.rest("/overview").path("taskmanagers").asDouble());
         } catch (Exception e) {
             error("job state", e);
@@ -206,11 +233,15 @@ final class ClusterSampler implements AutoCloseable {
 
     private double groupLag() {
         try {
-            Map<TopicPartition, OffsetAndMetadata> committed =
-                    admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(groupId)
+                    .partitionsToOffsetAndMetadata()
+                    .get(10, TimeUnit.SECONDS);
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            for (var p : admin.describeTopics(List.of(inputTopic)).allTopicNames().get(10, TimeUnit.SECONDS)
-                    .get(inputTopic).partitions()) {
+            for (var p : admin.describeTopics(List.of(inputTopic))
+                    .allTopicNames()
+                    .get(10, TimeUnit.SECONDS)
+                    .get(inputTopic)
+                    .partitions()) {
                 latest.put(new TopicPartition(inputTopic, p.partition()), OffsetSpec.latest());
             }
             var ends = admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS);
@@ -287,8 +318,10 @@ final class ClusterSampler implements AutoCloseable {
             double x = v.getOrDefault(c, Double.NaN);
             sb.append(',');
             if (!Double.isNaN(x)) {
-                sb.append(x == Math.rint(x) && Math.abs(x) < 1e15 ? String.valueOf((long) x)
-                        : String.format(Locale.ROOT, "%.3f", x));
+                sb.append(
+                        x == Math.rint(x) && Math.abs(x) < 1e15
+                                ? String.valueOf((long) x)
+                                : String.format(Locale.ROOT, "%.3f", x));
             }
         }
         csv.write(sb.toString());
@@ -297,22 +330,38 @@ final class ClusterSampler implements AutoCloseable {
     }
 
     private String progress(Map<String, Double> v) {
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+        StringBuilder sb = new StringBuilder(String.format(
+                Locale.ROOT,
                 "[%s %s] sent %,d (%.0f/s) windows %,d dup %d lag %s s group-lag %s | job %s restarts %s | ckpt #%s %s MB"
-                        + " %s ms |", label, clock(v.get("elapsed_s")), v.get("readings_sent").longValue(),
-                v.get("send_rate"), v.get("windows_answered").longValue(), v.get("duplicates").longValue(),
-                fmt(v.get("output_lag_s"), "%.1f"), fmt(v.get("group_lag"), "%,.0f"),
-                v.get("job_running") == 1.0 ? "RUNNING" : "not running", fmt(v.get("restarts"), "%.0f"),
-                fmt(v.get("last_checkpoint_id"), "%.0f"), fmt(v.get("last_checkpoint_mb"), "%.2f"),
+                        + " %s ms |",
+                label,
+                clock(v.get("elapsed_s")),
+                v.get("readings_sent").longValue(),
+                v.get("send_rate"),
+                v.get("windows_answered").longValue(),
+                v.get("duplicates").longValue(),
+                fmt(v.get("output_lag_s"), "%.1f"),
+                fmt(v.get("group_lag"), "%,.0f"),
+                v.get("job_running") == 1.0 ? "RUNNING" : "not running",
+                fmt(v.get("restarts"), "%.0f"),
+                fmt(v.get("last_checkpoint_id"), "%.0f"),
+                fmt(v.get("last_checkpoint_mb"), "%.2f"),
                 fmt(v.get("last_checkpoint_ms"), "%.0f")));
         for (String tm : cluster.taskManagerRoles()) {
             String shortName = "tm" + tm.substring("taskmanager-".length());
-            sb.append(String.format(Locale.ROOT, " %s heap %s MB rss %s MB", shortName,
-                    fmt(v.get("heap_mb_" + tm), "%.0f"), fmt(v.get("rss_mb_" + tm), "%.0f")));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    " %s heap %s MB rss %s MB",
+                    shortName,
+                    fmt(v.get("heap_mb_" + tm), "%.0f"),
+                    fmt(v.get("rss_mb_" + tm), "%.0f")));
         }
         sb.append(String.format(Locale.ROOT, " | load %.1f", v.get("load1")));
         if (errors > errorsAtLastRow) {
-            sb.append(" | ").append(errors - errorsAtLastRow).append(" values unread, last: ").append(lastError);
+            sb.append(" | ")
+                    .append(errors - errorsAtLastRow)
+                    .append(" values unread, last: ")
+                    .append(lastError);
         }
         errorsAtLastRow = errors;
         return sb.toString();

@@ -21,8 +21,8 @@ final class Drift {
      * @return mean, first_third_mean, last_third_mean, slope_per_10min, samples, flat; empty when fewer than 3
      *     values
      */
-    static Map<String, Object> of(List<Map<String, Double>> rows, String column, double warmupSeconds,
-            double tolerance, double slack) {
+    static Map<String, Object> of(
+            List<Map<String, Double>> rows, String column, double warmupSeconds, double tolerance, double slack) {
         List<double[]> xy = new ArrayList<>();
         for (Map<String, Double> r : rows) {
             Double x = r.get("elapsed_s");

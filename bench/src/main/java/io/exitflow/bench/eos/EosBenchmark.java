@@ -1,6 +1,5 @@
 package io.exitflow.bench.eos;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.exitflow.bench.BenchArgs;
@@ -10,8 +9,8 @@ import io.exitflow.jobs.common.AvroCodec;
 import io.exitflow.jobs.simulator.ExpectedWindows;
 import io.exitflow.jobs.simulator.RateSchedule;
 import io.exitflow.jobs.simulator.StreamSimulator;
-import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.schemas.DeadLetter;
 import io.exitflow.schemas.SensorReading;
 import java.io.IOException;
@@ -76,16 +75,37 @@ public final class EosBenchmark {
             + " [--probe-readings 600000] [--sample-s 5|60] [--partitions 2] [--parallelism 2] [--taskmanagers 2]"
             + " [--slots 2] [--checkpoint-interval-ms N] [--job-args '...'] [--drain-timeout-s 300]"
             + " [--keep-cluster off]";
-    private static final String[] NAMES = {"job-jar", "bundle", "out", "work", "readings", "rate", "sensors", "kills",
-        "restart-after-s", "kill-seed", "minutes", "capacity-share", "probe-readings", "sample-s", "partitions",
-        "parallelism", "taskmanagers", "slots", "checkpoint-interval-ms", "job-args", "drain-timeout-s",
-        "keep-cluster"};
+    private static final String[] NAMES = {
+        "job-jar",
+        "bundle",
+        "out",
+        "work",
+        "readings",
+        "rate",
+        "sensors",
+        "kills",
+        "restart-after-s",
+        "kill-seed",
+        "minutes",
+        "capacity-share",
+        "probe-readings",
+        "sample-s",
+        "partitions",
+        "parallelism",
+        "taskmanagers",
+        "slots",
+        "checkpoint-interval-ms",
+        "job-args",
+        "drain-timeout-s",
+        "keep-cluster"
+    };
     private static final String SPLIT = "test";
     private static final long SEED = 7;
     /** A fleet of rate/100 sensors at the bundle's 10 ms period keeps event time in step with the wall clock. */
     private static final double READINGS_PER_SENSOR_SECOND = 100;
     /** The end flush's readings are stamped this long after the newest reading sent. */
     private static final long FLUSH_AHEAD_MILLIS = 60_000;
+
     private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
     /** No new window answered for this long, with all readings sent: the job has answered all it will. */
     private static final Duration STALL = Duration.ofSeconds(90);
@@ -119,7 +139,9 @@ public final class EosBenchmark {
         this.jobJar = Path.of(jar).toAbsolutePath();
         this.bundle = root.resolve(args.get("bundle", "models/sensor-cnn"));
         this.manifest = ModelBundle.load(bundle).manifest();
-        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
+        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                .withZone(ZoneOffset.UTC)
+                .format(Instant.now());
         this.out = root.resolve(args.get("out", "bench/eos/runs/" + mode + "-" + stamp));
         this.work = root.resolve(args.get("work", "bench/target-eos/eos-work"));
         this.partitions = args.get("partitions", 2, Integer::parseInt);
@@ -155,8 +177,17 @@ public final class EosBenchmark {
         summary.put("machine", machine());
         int taskManagers = args.get("taskmanagers", 2, Integer::parseInt);
         int slots = args.get("slots", 2, Integer::parseInt);
-        summary.put("cluster", Map.of("taskmanagers", taskManagers, "slots_per_taskmanager", slots,
-                "partitions", partitions, "parallelism", parallelism));
+        summary.put(
+                "cluster",
+                Map.of(
+                        "taskmanagers",
+                        taskManagers,
+                        "slots_per_taskmanager",
+                        slots,
+                        "partitions",
+                        partitions,
+                        "parallelism",
+                        parallelism));
         boolean keep = args.get("keep-cluster", false, EosBenchmark::onOff);
         cluster = new LocalCluster(root, work, taskManagers, slots);
         boolean ok;
@@ -231,8 +262,14 @@ public final class EosBenchmark {
         phase.finishSending();
         summary.put("sending", phase.sendingSummary());
         phase.flush();
-        Map<String, String> expected = ExpectedWindows.labels(SPLIT, sensors, SEED, start, phase.sent(),
-                manifest.input().window().size(), manifest.input().window().slide());
+        Map<String, String> expected = ExpectedWindows.labels(
+                SPLIT,
+                sensors,
+                SEED,
+                start,
+                phase.sent(),
+                manifest.input().window().size(),
+                manifest.input().window().slide());
         phase.drain(expected);
         sampler.close();
         return expected;
@@ -257,8 +294,8 @@ public final class EosBenchmark {
             }
             rate = Math.floor(share * capacity);
             summary.put("capacity_share", share);
-            log(String.format(Locale.ROOT, "soak at %.0f%% of %.0f readings/s = %.0f readings/s", share * 100,
-                    capacity, rate));
+            log(String.format(
+                    Locale.ROOT, "soak at %.0f%% of %.0f readings/s = %.0f readings/s", share * 100, capacity, rate));
         }
         int sensors = sensors(rate);
         summary.put("minutes", minutes);
@@ -277,7 +314,8 @@ public final class EosBenchmark {
             // Heap used at one moment is a sawtooth of the collector's cycle: shown, but judged by its minimum.
             Map<String, Object> heapNow = new LinkedHashMap<>();
             List<Map<String, Double>> rows = sampler.rows().stream()
-                    .filter(r -> r.get("elapsed_s") <= seconds + sampleMs / 1000.0).toList();
+                    .filter(r -> r.get("elapsed_s") <= seconds + sampleMs / 1000.0)
+                    .toList();
             for (String tm : cluster.taskManagerRoles()) {
                 flat.put("heap_min_mb_" + tm, Drift.of(rows, "heap_min_mb_" + tm, warmup, 0.15, 32));
                 heapNow.put("heap_mb_" + tm, Drift.of(rows, "heap_mb_" + tm, warmup, 0.25, 64));
@@ -292,8 +330,8 @@ public final class EosBenchmark {
             summary.put("flat_warmup_s", warmup);
             summary.put("flat", flat);
             summary.put("heap_used_at_sample_times", heapNow);
-            boolean allFlat = flat.values().stream().allMatch(
-                    f -> !(f instanceof Map<?, ?> m) || !Boolean.FALSE.equals(m.get("flat")));
+            boolean allFlat = flat.values().stream()
+                    .allMatch(f -> !(f instanceof Map<?, ?> m) || !Boolean.FALSE.equals(m.get("flat")));
             summary.put("all_flat", allFlat);
             log("every series flat: " + allFlat + " " + flat);
             return exactlyOnce;
@@ -310,16 +348,24 @@ public final class EosBenchmark {
         log(String.format(Locale.ROOT, "%s: sending a backlog of %,d readings", name, probe));
         phase.send(RateSchedule.parse("10000000"), probe, start);
         phase.finishSending();
-        Map<String, String> expected = ExpectedWindows.labels(SPLIT, sensors, SEED, start, probe,
-                manifest.input().window().size(), manifest.input().window().slide());
+        Map<String, String> expected = ExpectedWindows.labels(
+                SPLIT,
+                sensors,
+                SEED,
+                start,
+                probe,
+                manifest.input().window().size(),
+                manifest.input().window().slide());
         phase.submit();
         long jobStart = System.nanoTime();
         phase.awaitAnswers(expected, 0.8, Duration.ofSeconds(args.get("drain-timeout-s", 600L, Long::parseLong)));
         List<PredictionAudit.Point> timeline = phase.audit.timeline();
         long n20 = (long) (0.2 * expected.size());
         long n80 = (long) (0.8 * expected.size());
-        PredictionAudit.Point p20 = timeline.stream().filter(p -> p.distinct() >= n20).findFirst().orElse(null);
-        PredictionAudit.Point p80 = timeline.stream().filter(p -> p.distinct() >= n80).findFirst().orElse(null);
+        PredictionAudit.Point p20 =
+                timeline.stream().filter(p -> p.distinct() >= n20).findFirst().orElse(null);
+        PredictionAudit.Point p80 =
+                timeline.stream().filter(p -> p.distinct() >= n80).findFirst().orElse(null);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("backlog_readings", probe);
         result.put("sensors", sensors);
@@ -397,7 +443,8 @@ public final class EosBenchmark {
         }
         k.put("running_again_after_s", round((System.nanoTime() - killNanos) / 1e9));
         event("running " + victim);
-        log(String.format(Locale.ROOT, "job running again %.1f s after the kill", (System.nanoTime() - killNanos) / 1e9));
+        log(String.format(
+                Locale.ROOT, "job running again %.1f s after the kill", (System.nanoTime() - killNanos) / 1e9));
         return k;
     }
 
@@ -430,7 +477,13 @@ public final class EosBenchmark {
         }
 
         void createTopics() throws IOException, InterruptedException {
-            cluster.createTopics(partitions, input, predictions, deadLetters, name + "-alerts", name + "-stage-stats",
+            cluster.createTopics(
+                    partitions,
+                    input,
+                    predictions,
+                    deadLetters,
+                    name + "-alerts",
+                    name + "-stage-stats",
                     name + "-threshold-updates");
         }
 
@@ -441,19 +494,32 @@ public final class EosBenchmark {
 
         void submit() throws Exception {
             List<String> jobArgs = new ArrayList<>(List.of(
-                    "--bootstrap-servers", cluster.bootstrapServers(),
-                    "--bundle", bundle.toString(),
-                    "--input-topic", input,
-                    "--prediction-topic", predictions,
-                    "--alert-topic", name + "-alerts",
-                    "--dead-letter-topic", deadLetters,
-                    "--stats-topic", name + "-stage-stats",
-                    "--control-topic", name + "-threshold-updates",
-                    "--group-id", group,
-                    "--transactional-id-prefix", group,
-                    "--parallelism", String.valueOf(parallelism),
-                    "--starting-offsets", "earliest",
-                    "--checkpoint-dir", cluster.work().resolve("checkpoints").resolve(name).toUri().toString()));
+                    "--bootstrap-servers",
+                    cluster.bootstrapServers(),
+                    "--bundle",
+                    bundle.toString(),
+                    "--input-topic",
+                    input,
+                    "--prediction-topic",
+                    predictions,
+                    "--alert-topic",
+                    name + "-alerts",
+                    "--dead-letter-topic",
+                    deadLetters,
+                    "--stats-topic",
+                    name + "-stage-stats",
+                    "--control-topic",
+                    name + "-threshold-updates",
+                    "--group-id",
+                    group,
+                    "--transactional-id-prefix",
+                    group,
+                    "--parallelism",
+                    String.valueOf(parallelism),
+                    "--starting-offsets",
+                    "earliest",
+                    "--checkpoint-dir",
+                    cluster.work().resolve("checkpoints").resolve(name).toUri().toString()));
             String interval = args.get("checkpoint-interval-ms", null);
             if (interval != null) {
                 jobArgs.addAll(List.of("--checkpoint-interval-ms", interval));
@@ -469,7 +535,8 @@ public final class EosBenchmark {
             String state;
             while ((state = cluster.notRunning(jobId)) != null) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("job " + jobId + " not running within " + START_TIMEOUT + ": " + state);
+                    throw new IllegalStateException(
+                            "job " + jobId + " not running within " + START_TIMEOUT + ": " + state);
                 }
                 Thread.sleep(200);
             }
@@ -491,18 +558,22 @@ public final class EosBenchmark {
                     .badShare(0)
                     .maxEvents(maxEvents)
                     .startTime(String.valueOf(startMillis));
-            simulator = new StreamSimulator(s,
-                    (r, nanos) -> lastEventMillis.accumulateAndGet(r.getEventTime().toEpochMilli(), Math::max));
+            simulator = new StreamSimulator(
+                    s,
+                    (r, nanos) ->
+                            lastEventMillis.accumulateAndGet(r.getEventTime().toEpochMilli(), Math::max));
             sendStartNanos = System.nanoTime();
-            sender = new Thread(() -> {
-                try {
-                    simulator.run();
-                } catch (Throwable t) {
-                    sendFailure.set(t);
-                } finally {
-                    sendEndNanos = System.nanoTime();
-                }
-            }, "sender-" + name);
+            sender = new Thread(
+                    () -> {
+                        try {
+                            simulator.run();
+                        } catch (Throwable t) {
+                            sendFailure.set(t);
+                        } finally {
+                            sendEndNanos = System.nanoTime();
+                        }
+                    },
+                    "sender-" + name);
             sender.start();
             log(String.format(Locale.ROOT, "%s: sending %s from %d sensors to %s", name, schedule, sensors, input));
         }
@@ -529,8 +600,13 @@ public final class EosBenchmark {
             sender.join();
             checkSender();
             simulator.close();
-            log(String.format(Locale.ROOT, "%s: sent %,d readings in %.1f s (%.0f/s)", name, sent(),
-                    (sendEndNanos - sendStartNanos) / 1e9, sent() / ((sendEndNanos - sendStartNanos) / 1e9)));
+            log(String.format(
+                    Locale.ROOT,
+                    "%s: sent %,d readings in %.1f s (%.0f/s)",
+                    name,
+                    sent(),
+                    (sendEndNanos - sendStartNanos) / 1e9,
+                    sent() / ((sendEndNanos - sendStartNanos) / 1e9)));
         }
 
         Map<String, Object> sendingSummary() {
@@ -539,8 +615,17 @@ public final class EosBenchmark {
         }
 
         ClusterSampler sampler(long rowEveryMs) throws IOException {
-            return new ClusterSampler(cluster, jobId, audit, this::sent, lastEventMillis::get, group, input,
-                    out.resolve("samples.csv"), rowEveryMs, name);
+            return new ClusterSampler(
+                    cluster,
+                    jobId,
+                    audit,
+                    this::sent,
+                    lastEventMillis::get,
+                    group,
+                    input,
+                    out.resolve("samples.csv"),
+                    rowEveryMs,
+                    name);
         }
 
         /**
@@ -557,11 +642,16 @@ public final class EosBenchmark {
                     new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
                 for (int part = 0; part < partitions; part++) {
                     String id = "eos-flush-" + part;
-                    SensorReading r = SensorReading.newBuilder().setSensorId(id).setEventTime(Instant.ofEpochMilli(time))
-                            .setValues(Collections.nCopies(SensorClasses.CHANNELS, 0f)).setLabel(null)
-                            .setSeverity(null).build();
-                    producer.send(new ProducerRecord<>(input, part, id.getBytes(StandardCharsets.UTF_8),
-                            codec.encode(r))).get();
+                    SensorReading r = SensorReading.newBuilder()
+                            .setSensorId(id)
+                            .setEventTime(Instant.ofEpochMilli(time))
+                            .setValues(Collections.nCopies(SensorClasses.CHANNELS, 0f))
+                            .setLabel(null)
+                            .setSeverity(null)
+                            .build();
+                    producer.send(new ProducerRecord<>(
+                                    input, part, id.getBytes(StandardCharsets.UTF_8), codec.encode(r)))
+                            .get();
                 }
             }
             event("flush");
@@ -573,16 +663,27 @@ public final class EosBenchmark {
          */
         void drain(Map<String, String> expected) throws Exception {
             Duration timeout = Duration.ofSeconds(args.get("drain-timeout-s", 300L, Long::parseLong));
-            log(String.format(Locale.ROOT, "%s: waiting for %,d windows (%s at most, or until none came for %s)",
-                    name, expected.size(), timeout, STALL));
+            log(String.format(
+                    Locale.ROOT,
+                    "%s: waiting for %,d windows (%s at most, or until none came for %s)",
+                    name,
+                    expected.size(),
+                    timeout,
+                    STALL));
             boolean all = awaitAnswers(expected, 1.0, timeout);
             event(all ? "all answered" : "drain ended");
             if (!all) {
-                log(String.format(Locale.ROOT, "%s: %,d of %,d windows answered when the drain ended", name,
-                        audit.distinct(), expected.size()));
+                log(String.format(
+                        Locale.ROOT,
+                        "%s: %,d of %,d windows answered when the drain ended",
+                        name,
+                        audit.distinct(),
+                        expected.size()));
             }
             // Duplicates would come with later commits: watch two more checkpoint intervals.
-            long interval = cluster.rest("/jobs/" + jobId + "/checkpoints/config").path("interval").asLong(5000);
+            long interval = cluster.rest("/jobs/" + jobId + "/checkpoints/config")
+                    .path("interval")
+                    .asLong(5000);
             Thread.sleep(2 * interval + 2000);
         }
 
@@ -631,11 +732,20 @@ public final class EosBenchmark {
             summary.put("restores", checkpoints.restores());
             summary.put("samples_unread", sampler.errors());
             writeEvents(sampler.startMillis());
-            log(String.format(Locale.ROOT,
+            log(String.format(
+                    Locale.ROOT,
                     "%s: %s. %,d windows expected, %,d answered (%,d records); missing %d, more than once %d,"
                             + " not made by the readings %d, wrong label %d, undecodable %d%s",
-                    name, v.exactlyOnce() ? "EXACTLY ONCE" : "NOT EXACTLY ONCE", v.expected(), v.answered(),
-                    v.records(), v.missing(), v.duplicated(), v.unknown(), v.wrongLabel(), v.undecodable(),
+                    name,
+                    v.exactlyOnce() ? "EXACTLY ONCE" : "NOT EXACTLY ONCE",
+                    v.expected(),
+                    v.answered(),
+                    v.records(),
+                    v.missing(),
+                    v.duplicated(),
+                    v.unknown(),
+                    v.wrongLabel(),
+                    v.undecodable(),
                     v.examples().isEmpty() ? "" : "; e.g. " + v.examples()));
             return v.exactlyOnce();
         }
@@ -690,16 +800,27 @@ public final class EosBenchmark {
 
     private static Map<String, Object> checkpointSummary(CheckpointLog log) {
         List<CheckpointLog.Checkpoint> done = log.checkpoints().stream()
-                .filter(c -> c.status().equals("COMPLETED")).toList();
+                .filter(c -> c.status().equals("COMPLETED"))
+                .toList();
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("completed", done.size());
         s.put("failed", log.checkpoints().size() - done.size());
         s.put("completed_per_rest_counts", log.completed());
         s.put("failed_per_rest_counts", log.failed());
         if (!done.isEmpty()) {
-            s.put("duration_ms", stats(done.stream().mapToDouble(CheckpointLog.Checkpoint::durationMillis).toArray()));
-            s.put("checkpointed_mb", stats(done.stream().mapToDouble(c -> c.checkpointedBytes() / 1e6).toArray()));
-            s.put("state_mb", stats(done.stream().mapToDouble(c -> c.stateBytes() / 1e6).toArray()));
+            s.put(
+                    "duration_ms",
+                    stats(done.stream()
+                            .mapToDouble(CheckpointLog.Checkpoint::durationMillis)
+                            .toArray()));
+            s.put(
+                    "checkpointed_mb",
+                    stats(done.stream()
+                            .mapToDouble(c -> c.checkpointedBytes() / 1e6)
+                            .toArray()));
+            s.put(
+                    "state_mb",
+                    stats(done.stream().mapToDouble(c -> c.stateBytes() / 1e6).toArray()));
         }
         return s;
     }

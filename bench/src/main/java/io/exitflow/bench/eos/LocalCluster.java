@@ -191,7 +191,8 @@ final class LocalCluster implements AutoCloseable {
         }
         for (JsonNode vertex : job.path("vertices")) {
             if (!"RUNNING".equals(vertex.path("status").asText())) {
-                return vertex.path("name").asText() + " " + vertex.path("status").asText();
+                return vertex.path("name").asText() + " "
+                        + vertex.path("status").asText();
             }
         }
         return null;

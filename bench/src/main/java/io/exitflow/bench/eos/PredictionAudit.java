@@ -34,8 +34,16 @@ final class PredictionAudit implements AutoCloseable {
     record Point(long nanos, long distinct) {}
 
     /** What the answers were against what the readings make. */
-    record Verdict(long expected, long answered, long records, long missing, long duplicated, long unknown,
-            long wrongLabel, long undecodable, List<String> examples) {
+    record Verdict(
+            long expected,
+            long answered,
+            long records,
+            long missing,
+            long duplicated,
+            long unknown,
+            long wrongLabel,
+            long undecodable,
+            List<String> examples) {
         boolean exactlyOnce() {
             return missing == 0 && duplicated == 0 && unknown == 0 && wrongLabel == 0 && undecodable == 0;
         }
@@ -186,8 +194,8 @@ final class PredictionAudit implements AutoCloseable {
         if (firstDecodeError != null) {
             example(examples, "undecodable: " + firstDecodeError);
         }
-        return new Verdict(expected.size(), seen.size(), records, missing, duplicated, unknown, wrongLabel,
-                undecodable, examples);
+        return new Verdict(
+                expected.size(), seen.size(), records, missing, duplicated, unknown, wrongLabel, undecodable, examples);
     }
 
     private static void example(List<String> examples, String text) {

@@ -3,13 +3,12 @@ package io.exitflow.bench.kernels;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import io.exitflow.runtime.record.InferenceRequest;
-import io.exitflow.runtime.manifest.Fixtures;
 import io.exitflow.runtime.bundle.InputNormaliser;
-import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.exit.ScoreRule;
 import io.exitflow.runtime.exit.Thresholds;
+import io.exitflow.runtime.manifest.Fixtures;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.onnx.Ort;
 import io.exitflow.runtime.onnx.SessionLease;
 import io.exitflow.runtime.onnx.SharedSessions;
@@ -18,6 +17,7 @@ import io.exitflow.runtime.operator.BatchingCascade;
 import io.exitflow.runtime.operator.CascadeObserver;
 import io.exitflow.runtime.operator.CascadeSettings;
 import io.exitflow.runtime.operator.InFlightEvent;
+import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.schemas.Prediction;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -62,7 +62,9 @@ import org.openjdk.jmh.infra.Blackhole;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx1g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx1g"})
 public class StageKernelBenchmark {
     /** Bundle directory (absolute, or relative to the working directory). */
     @Param({"models/sensor-cnn"})
@@ -111,24 +113,34 @@ public class StageKernelBenchmark {
     private List<StageRunner> runners(ModelBundle b) {
         List<StageRunner> rs = new ArrayList<>();
         for (int k = 0; k < manifest.numStages(); k++) {
-            rs.add(new StageRunner(SharedSessions.acquire(b.stageFile(k), Optional.empty(), 1), manifest, k,
-                    ScoreRule.of(manifest.exit().score()), batch));
+            rs.add(new StageRunner(
+                    SharedSessions.acquire(b.stageFile(k), Optional.empty(), 1),
+                    manifest,
+                    k,
+                    ScoreRule.of(manifest.exit().score()),
+                    batch));
         }
         return rs;
     }
 
     private BatchingCascade cascade(CascadeSettings s, List<StageRunner> rs) {
-        return new BatchingCascade(manifest, s, rs, Thresholds.defaults(manifest), new BatchingCascade.Sink() {
-            @Override
-            public void prediction(Prediction p, long eventTime) {
-                sinkHole.consume(p);
-            }
+        return new BatchingCascade(
+                manifest,
+                s,
+                rs,
+                Thresholds.defaults(manifest),
+                new BatchingCascade.Sink() {
+                    @Override
+                    public void prediction(Prediction p, long eventTime) {
+                        sinkHole.consume(p);
+                    }
 
-            @Override
-            public void survivor(InFlightEvent e) {
-                throw new IllegalStateException("a cascade has no survivors");
-            }
-        }, CascadeObserver.NONE);
+                    @Override
+                    public void survivor(InFlightEvent e) {
+                        throw new IllegalStateException("a cascade has no survivors");
+                    }
+                },
+                CascadeObserver.NONE);
     }
 
     /** Every stage's real input for this batch (one full-depth pass), in direct buffers wrapped as tensors once. */
@@ -159,13 +171,20 @@ public class StageKernelBenchmark {
             cb.flip();
             rawBuffers.add(sb);
             rawBuffers.add(cb);
-            rawInputs.add(Map.of(s.input("state"), OnnxTensor.createTensor(Ort.environment(), sb, shape),
-                    s.input("carry"), OnnxTensor.createTensor(Ort.environment(), cb, new long[] {batch, manifest.carryDim()})));
+            rawInputs.add(Map.of(
+                    s.input("state"),
+                    OnnxTensor.createTensor(Ort.environment(), sb, shape),
+                    s.input("carry"),
+                    OnnxTensor.createTensor(Ort.environment(), cb, new long[] {batch, manifest.carryDim()})));
             pinnedOutputs.add(pinnedOutputs(s));
             try (OrtSession.Result r = leases.get(k).session().run(rawInputs.get(k))) {
                 if (k < manifest.numStages() - 1) {
-                    float[] so = ((OnnxTensor) r.get(s.output("state")).get()).getFloatBuffer().array();
-                    float[] co = ((OnnxTensor) r.get(s.output("carry")).get()).getFloatBuffer().array();
+                    float[] so = ((OnnxTensor) r.get(s.output("state")).get())
+                            .getFloatBuffer()
+                            .array();
+                    float[] co = ((OnnxTensor) r.get(s.output("carry")).get())
+                            .getFloatBuffer()
+                            .array();
                     int ss = so.length / batch;
                     int cs = co.length / batch;
                     for (int i = 0; i < batch; i++) {
@@ -190,16 +209,24 @@ public class StageKernelBenchmark {
             }
             m.put(s.output("state"), OnnxTensor.createTensor(Ort.environment(), direct(batch * size), shape));
         }
-        m.put(s.output("carry"), OnnxTensor.createTensor(Ort.environment(), direct(batch * manifest.carryDim()),
-                new long[] {batch, manifest.carryDim()}));
-        m.put(s.output("logits"), OnnxTensor.createTensor(Ort.environment(), direct(batch * manifest.numClasses()),
-                new long[] {batch, manifest.numClasses()}));
+        m.put(
+                s.output("carry"),
+                OnnxTensor.createTensor(
+                        Ort.environment(), direct(batch * manifest.carryDim()), new long[] {batch, manifest.carryDim()
+                        }));
+        m.put(
+                s.output("logits"),
+                OnnxTensor.createTensor(Ort.environment(), direct(batch * manifest.numClasses()), new long[] {
+                    batch, manifest.numClasses()
+                }));
         m.put(s.output("score"), OnnxTensor.createTensor(Ort.environment(), direct(batch), new long[] {batch}));
         return m;
     }
 
     private static FloatBuffer direct(int n) {
-        return ByteBuffer.allocateDirect(n * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return ByteBuffer.allocateDirect(n * Float.BYTES)
+                .order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
     }
 
     /** Bare ORT: one run per stage, outputs copied out as the runtime must, tensors and results closed. */
@@ -265,5 +292,4 @@ public class StageKernelBenchmark {
         exitRunners.forEach(StageRunner::close);
         leases.forEach(SessionLease::close);
     }
-
 }

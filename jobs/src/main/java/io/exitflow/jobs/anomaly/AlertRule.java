@@ -85,23 +85,24 @@ public final class AlertRule implements FlatMapFunction<Prediction, Alert> {
     public static Choice choose(String modelId, List<String> classes, String normalClass, String alertClasses) {
         String known = " (bundle " + modelId + " has classes " + classes + ")";
         if (normalClass != null && alertClasses != null) {
-            throw new IllegalArgumentException("give at most one of --normal-class and --alert-classes, got both"
-                    + known);
+            throw new IllegalArgumentException(
+                    "give at most one of --normal-class and --alert-classes, got both" + known);
         }
         if (normalClass != null) {
             String name = normalClass.trim();
             int normal = classes.indexOf(name);
             if (normal < 0) {
-                throw new IllegalArgumentException("--normal-class '" + name + "' is not one of the bundle's classes"
-                        + known);
+                throw new IllegalArgumentException(
+                        "--normal-class '" + name + "' is not one of the bundle's classes" + known);
             }
             return allBut(classes, normal, "--normal-class " + name);
         }
         if (alertClasses != null) {
             String list = alertClasses.trim();
             if (list.toLowerCase(Locale.ROOT).equals(NONE)) {
-                return new Choice(null, "alerts off (--alert-classes none): predictions only, nothing goes to the "
-                        + "alert topic");
+                return new Choice(
+                        null,
+                        "alerts off (--alert-classes none): predictions only, nothing goes to the " + "alert topic");
             }
             Set<String> names = new LinkedHashSet<>();
             for (String part : list.split(",", -1)) {
@@ -111,8 +112,8 @@ public final class AlertRule implements FlatMapFunction<Prediction, Alert> {
                             + "name; give class names separated by commas, or none" + known);
                 }
                 if (!classes.contains(name)) {
-                    throw new IllegalArgumentException("--alert-classes: '" + name + "' is not one of the bundle's "
-                            + "classes" + known);
+                    throw new IllegalArgumentException(
+                            "--alert-classes: '" + name + "' is not one of the bundle's " + "classes" + known);
                 }
                 if (!names.add(name)) {
                     throw new IllegalArgumentException("--alert-classes names '" + name + "' twice" + known);

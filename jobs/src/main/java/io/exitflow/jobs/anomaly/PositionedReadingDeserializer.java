@@ -65,9 +65,10 @@ public final class PositionedReadingDeserializer
 
         @Override
         public void collect(Either<DeadLetter, SensorReading> value) {
-            out.collect(value.isRight()
-                    ? Either.Right(new PositionedReading(value.right(), partition, offset))
-                    : Either.Left(value.left()));
+            out.collect(
+                    value.isRight()
+                            ? Either.Right(new PositionedReading(value.right(), partition, offset))
+                            : Either.Left(value.left()));
         }
 
         @Override

@@ -8,9 +8,9 @@ import io.exitflow.jobs.common.JobConfig;
 import io.exitflow.jobs.common.JobLauncher;
 import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.common.KafkaIo;
-import io.exitflow.runtime.record.InferenceRequest;
-import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
+import io.exitflow.runtime.manifest.Manifest;
+import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.schemas.Alert;
 import io.exitflow.schemas.DeadLetter;
 import io.exitflow.schemas.Prediction;
@@ -52,6 +52,7 @@ public final class SensorAnomalyJob {
     static final Duration ALIGNMENT_UPDATE_INTERVAL = Duration.ofMillis(100);
     /** Shortest {@code --idle-timeout-ms} that watermark alignment is used with (FLINK-40093). */
     static final long ALIGNMENT_MIN_IDLE_TIMEOUT_MS = 5_000;
+
     private static final Logger LOG = LoggerFactory.getLogger(SensorAnomalyJob.class);
 
     private SensorAnomalyJob() {}
@@ -67,52 +68,70 @@ public final class SensorAnomalyJob {
         ModelBundle bundle = ModelBundle.load(Path.of(cfg.require(JobOptions.BUNDLE)));
         Manifest manifest = bundle.manifest();
         WindowSpec spec = windowSpec(manifest, cfg);
-        AlertRule.Choice alerts = AlertRule.choose(manifest.modelId(), manifest.classes(),
-                cfg.optional(JobOptions.NORMAL_CLASS).orElse(null), cfg.optional(JobOptions.ALERT_CLASSES).orElse(null));
+        AlertRule.Choice alerts = AlertRule.choose(
+                manifest.modelId(),
+                manifest.classes(),
+                cfg.optional(JobOptions.NORMAL_CLASS).orElse(null),
+                cfg.optional(JobOptions.ALERT_CLASSES).orElse(null));
         InferencePipeline.configure(env, cfg);
         if (alerts.on()) {
             LOG.info("anomaly job, bundle {}: {}", manifest.modelId(), alerts.description());
         } else {
             LOG.warn("anomaly job, bundle {}: {}", manifest.modelId(), alerts.description());
         }
-        LOG.info("anomaly job, bundle {}: windows of {} readings every {}; a step over {} ms restarts a sensor's "
-                + "window (--max-gap-ms); at most {} readings of a sensor wait for the watermark "
-                + "(--max-waiting-readings)", manifest.modelId(), spec.size(), spec.slide(), spec.maxGapMillis(),
+        LOG.info(
+                "anomaly job, bundle {}: windows of {} readings every {}; a step over {} ms restarts a sensor's "
+                        + "window (--max-gap-ms); at most {} readings of a sensor wait for the watermark "
+                        + "(--max-waiting-readings)",
+                manifest.modelId(),
+                spec.size(),
+                spec.slide(),
+                spec.maxGapMillis(),
                 spec.maxWaitingReadings());
         KafkaIo io = new KafkaIo(cfg, NAME);
         String topic = cfg.get(JobOptions.INPUT_TOPIC, DEFAULT_INPUT_TOPIC);
 
         // Readings cross operators with their own serializer, not Flink's generic Avro one (SensorReadingSerializer),
         // with their Kafka partition and offset (PositionedReading), so the window step's dead letters name them.
-        SingleOutputStreamOperator<PositionedReading> readings = env
-                .fromSource(io.inputSource(topic, new PositionedReadingDeserializer(new DecodingDeserializer<>(
-                        SensorReading.class, new SensorReadingValidator(spec.channels(),
-                                cfg.get(JobOptions.MAX_FUTURE_MS), cfg.get(JobOptions.MAX_PAST_MS)),
-                        io.schemaRegistry()))),
-                        watermarks(cfg, topic), "readings: " + topic,
+        SingleOutputStreamOperator<PositionedReading> readings = env.fromSource(
+                        io.inputSource(
+                                topic,
+                                new PositionedReadingDeserializer(new DecodingDeserializer<>(
+                                        SensorReading.class,
+                                        new SensorReadingValidator(
+                                                spec.channels(),
+                                                cfg.get(JobOptions.MAX_FUTURE_MS),
+                                                cfg.get(JobOptions.MAX_PAST_MS)),
+                                        io.schemaRegistry()))),
+                        watermarks(cfg, topic),
+                        "readings: " + topic,
                         new EitherTypeInfo<>(new AvroTypeInfo<>(DeadLetter.class), PositionedReadingTypeInfo.INSTANCE))
                 .uid("readings-source")
                 .process(new DeadLetterSplitter<PositionedReading>(), PositionedReadingTypeInfo.INSTANCE)
-                .name("decode readings").uid("decode-readings");
+                .name("decode readings")
+                .uid("decode-readings");
 
-        SingleOutputStreamOperator<InferenceRequest> windows = readings
-                .keyBy(PositionedReading::sensorId, Types.STRING)
+        SingleOutputStreamOperator<InferenceRequest> windows = readings.keyBy(PositionedReading::sensorId, Types.STRING)
                 .process(new WindowAssembler(spec, topic), TypeInformation.of(InferenceRequest.class))
-                .name("assemble windows").uid("assemble-windows");
+                .name("assemble windows")
+                .uid("assemble-windows");
 
-        DataStream<DeadLetter> deadLetters = readings.getSideOutput(DeadLetters.TAG)
-                .union(windows.getSideOutput(DeadLetters.TAG));
+        DataStream<DeadLetter> deadLetters =
+                readings.getSideOutput(DeadLetters.TAG).union(windows.getSideOutput(DeadLetters.TAG));
         // each slide of a sensor's readings makes one window: the controller reads the input's lag in windows
-        DataStream<Prediction> predictions = new InferencePipeline(env, cfg, io, bundle, topic, spec.slide())
-                .attach(windows, deadLetters);
+        DataStream<Prediction> predictions =
+                new InferencePipeline(env, cfg, io, bundle, topic, spec.slide()).attach(windows, deadLetters);
 
         if (alerts.on()) {
-            predictions.flatMap(new AlertRule(alerts.alerting(), cfg.get(JobOptions.ALERT_MIN_PROBABILITY)),
+            predictions
+                    .flatMap(
+                            new AlertRule(alerts.alerting(), cfg.get(JobOptions.ALERT_MIN_PROBABILITY)),
                             new AvroTypeInfo<>(Alert.class))
-                    .name("alerts").uid("alerts")
-                    .sinkTo(io.dataSink(cfg.get(JobOptions.ALERT_TOPIC), Alert.class, Alert::getSensorId,
-                            "alerts"))
-                    .name("alert sink").uid("alert-sink");
+                    .name("alerts")
+                    .uid("alerts")
+                    .sinkTo(io.dataSink(cfg.get(JobOptions.ALERT_TOPIC), Alert.class, Alert::getSensorId, "alerts"))
+                    .name("alert sink")
+                    .uid("alert-sink");
         }
     }
 
@@ -127,13 +146,13 @@ public final class SensorAnomalyJob {
      * the hard bound.
      */
     static WatermarkStrategy<Either<DeadLetter, PositionedReading>> watermarks(JobConfig cfg, String topic) {
-        WatermarkStrategy<Either<DeadLetter, PositionedReading>> w = WatermarkStrategy
-                .<Either<DeadLetter, PositionedReading>>forBoundedOutOfOrderness(
-                        Duration.ofMillis(cfg.get(JobOptions.OUT_OF_ORDERNESS_MS)))
-                // Dead letters carry no event time: MIN_VALUE keeps them from moving the watermark.
-                .withTimestampAssigner((e, kafkaTime) -> e.isRight()
-                        ? e.right().reading().getEventTime().toEpochMilli() : Long.MIN_VALUE)
-                .withIdleness(Duration.ofMillis(cfg.get(JobOptions.IDLE_TIMEOUT_MS)));
+        WatermarkStrategy<Either<DeadLetter, PositionedReading>> w =
+                WatermarkStrategy.<Either<DeadLetter, PositionedReading>>forBoundedOutOfOrderness(
+                                Duration.ofMillis(cfg.get(JobOptions.OUT_OF_ORDERNESS_MS)))
+                        // Dead letters carry no event time: MIN_VALUE keeps them from moving the watermark.
+                        .withTimestampAssigner((e, kafkaTime) ->
+                                e.isRight() ? e.right().reading().getEventTime().toEpochMilli() : Long.MIN_VALUE)
+                        .withIdleness(Duration.ofMillis(cfg.get(JobOptions.IDLE_TIMEOUT_MS)));
         long drift = cfg.get(JobOptions.WATERMARK_MAX_DRIFT_MS);
         if (drift < 0) {
             throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.WATERMARK_MAX_DRIFT_MS)
@@ -143,19 +162,25 @@ public final class SensorAnomalyJob {
         if (drift > 0 && cfg.get(JobOptions.BOUNDED)) {
             // flink-connector-kafka 5.0.0 fails the source when alignment pauses or resumes a split that has just
             // finished (FLINK-39728: "No current assignment for partition"), which bounded input does at its end.
-            LOG.info("bounded input: no watermark alignment (--{} is for unbounded input); --{} bounds the readings "
-                    + "that wait for the watermark all the same", JobOptions.argName(JobOptions.WATERMARK_MAX_DRIFT_MS),
+            LOG.info(
+                    "bounded input: no watermark alignment (--{} is for unbounded input); --{} bounds the readings "
+                            + "that wait for the watermark all the same",
+                    JobOptions.argName(JobOptions.WATERMARK_MAX_DRIFT_MS),
                     JobOptions.argName(JobOptions.MAX_WAITING_READINGS));
         } else if (drift > 0 && idle < ALIGNMENT_MIN_IDLE_TIMEOUT_MS) {
             // Flink 2.2: a split paused by alignment just as it turns idle may never be resumed (FLINK-40093); the
             // race needs an idle timeout about as short as alignment's reaction time.
-            LOG.info("--{} {} ms is under {} ms: no watermark alignment (a partition paused just as it turned idle "
-                    + "could stay paused, FLINK-40093); --{} bounds the readings that wait for the watermark all the "
-                    + "same", JobOptions.argName(JobOptions.IDLE_TIMEOUT_MS), idle, ALIGNMENT_MIN_IDLE_TIMEOUT_MS,
+            LOG.info(
+                    "--{} {} ms is under {} ms: no watermark alignment (a partition paused just as it turned idle "
+                            + "could stay paused, FLINK-40093); --{} bounds the readings that wait for the watermark all the "
+                            + "same",
+                    JobOptions.argName(JobOptions.IDLE_TIMEOUT_MS),
+                    idle,
+                    ALIGNMENT_MIN_IDLE_TIMEOUT_MS,
                     JobOptions.argName(JobOptions.MAX_WAITING_READINGS));
         } else if (drift > 0) {
-            w = w.withWatermarkAlignment("exitflow-" + NAME + "-" + topic, Duration.ofMillis(drift),
-                    ALIGNMENT_UPDATE_INTERVAL);
+            w = w.withWatermarkAlignment(
+                    "exitflow-" + NAME + "-" + topic, Duration.ofMillis(drift), ALIGNMENT_UPDATE_INTERVAL);
         }
         return w;
     }
@@ -163,7 +188,10 @@ public final class SensorAnomalyJob {
     /** Window cut from the manifest ({@code input.shape = [C, T]}, {@code input.window}) and the settings. */
     static WindowSpec windowSpec(Manifest manifest, JobConfig cfg) {
         Manifest.Input in = manifest.input();
-        if (in == null || in.window() == null || in.shape() == null || in.shape().size() != 2) {
+        if (in == null
+                || in.window() == null
+                || in.shape() == null
+                || in.shape().size() != 2) {
             throw new IllegalArgumentException("bundle " + manifest.modelId() + " is not a sensor-window model: the "
                     + "anomaly job needs input.shape [channels, time] and input.window in manifest.json");
         }
@@ -174,26 +202,31 @@ public final class SensorAnomalyJob {
         }
         double period = w.samplePeriodMs(); // may be fractional (format 2)
         if (!(period > 0) || Double.isInfinite(period)) {
-            throw new IllegalArgumentException("manifest input.window.sample_period_ms must be a positive number, got "
-                    + period);
+            throw new IllegalArgumentException(
+                    "manifest input.window.sample_period_ms must be a positive number, got " + period);
         }
         // The gap the toolkit cut the training windows with (format 2 manifests; its default is the same tolerance
         // of the period), else that tolerance of the period.
         long gap = cfg.get(JobOptions.MAX_GAP_MS, w.maxGapMillis().orElse(WindowSpec.defaultMaxGapMillis(period)));
         if (gap <= 0) {
-            throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.MAX_GAP_MS) + " must be > 0, got "
-                    + gap);
+            throw new IllegalArgumentException(
+                    "--" + JobOptions.argName(JobOptions.MAX_GAP_MS) + " must be > 0, got " + gap);
         }
         long lateness = cfg.get(JobOptions.ALLOWED_LATENESS_MS);
         if (lateness < 0) {
-            throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.ALLOWED_LATENESS_MS)
-                    + " must be >= 0, got " + lateness);
+            throw new IllegalArgumentException(
+                    "--" + JobOptions.argName(JobOptions.ALLOWED_LATENESS_MS) + " must be >= 0, got " + lateness);
         }
-        int waiting = cfg.get(JobOptions.MAX_WAITING_READINGS, WindowSpec.defaultMaxWaitingReadings(w.size(), period,
-                cfg.get(JobOptions.OUT_OF_ORDERNESS_MS), cfg.get(JobOptions.WATERMARK_MAX_DRIFT_MS)));
+        int waiting = cfg.get(
+                JobOptions.MAX_WAITING_READINGS,
+                WindowSpec.defaultMaxWaitingReadings(
+                        w.size(),
+                        period,
+                        cfg.get(JobOptions.OUT_OF_ORDERNESS_MS),
+                        cfg.get(JobOptions.WATERMARK_MAX_DRIFT_MS)));
         if (waiting <= 0) {
-            throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.MAX_WAITING_READINGS)
-                    + " must be > 0, got " + waiting);
+            throw new IllegalArgumentException(
+                    "--" + JobOptions.argName(JobOptions.MAX_WAITING_READINGS) + " must be > 0, got " + waiting);
         }
         return new WindowSpec(w.size(), w.slide(), in.shape().get(0), period, gap, lateness, waiting);
     }

@@ -46,8 +46,12 @@ public final class SensorReadingSerializer extends TypeSerializerSingleton<Senso
     @Override
     public SensorReading copy(SensorReading from) {
         List<Float> values = from.getValues();
-        return of(from.getSensorId(), from.getEventTime(), values == null ? null : new ArrayList<>(values),
-                from.getLabel(), from.getSeverity());
+        return of(
+                from.getSensorId(),
+                from.getEventTime(),
+                values == null ? null : new ArrayList<>(values),
+                from.getLabel(),
+                from.getSeverity());
     }
 
     @Override

@@ -114,8 +114,11 @@ public final class WindowAssembler extends KeyedProcessFunction<String, Position
                 reject(positioned, ctx, "late: duplicate event time " + time + " for sensor " + reading.getSensorId());
                 return;
             } else if (time <= queue.usedAheadUpTo) {
-                reject(positioned, ctx, "late: event time " + time + " not after the sensor's last used reading "
-                        + queue.usedAheadUpTo + ", " + usedAheadNote());
+                reject(
+                        positioned,
+                        ctx,
+                        "late: event time " + time + " not after the sensor's last used reading " + queue.usedAheadUpTo
+                                + ", " + usedAheadNote());
                 return;
             }
             if (queue.add(time, scratch, reading.getLabel())) {
@@ -133,11 +136,17 @@ public final class WindowAssembler extends KeyedProcessFunction<String, Position
         // the others), so appending now keeps time order as long as the reading is newer than the last one used.
         WindowBuffer state = window.value();
         if (time < watermark - spec.allowedLatenessMillis()) {
-            reject(positioned, ctx, "late: event time " + time + " is " + (watermark - time)
-                    + " ms behind the watermark (allowed lateness " + spec.allowedLatenessMillis() + " ms)");
+            reject(
+                    positioned,
+                    ctx,
+                    "late: event time " + time + " is " + (watermark - time)
+                            + " ms behind the watermark (allowed lateness " + spec.allowedLatenessMillis() + " ms)");
         } else if (state != null && state.count > 0 && time <= state.lastTime) {
-            reject(positioned, ctx, "late: event time " + time + " not after the sensor's last used reading "
-                    + state.lastTime + (state.lastTime > watermark ? ", " + usedAheadNote() : ""));
+            reject(
+                    positioned,
+                    ctx,
+                    "late: event time " + time + " not after the sensor's last used reading " + state.lastTime
+                            + (state.lastTime > watermark ? ", " + usedAheadNote() : ""));
         } else {
             if (state == null) {
                 state = new WindowBuffer(spec.size(), spec.channels());
@@ -164,13 +173,17 @@ public final class WindowAssembler extends KeyedProcessFunction<String, Position
             readingsReleasedEarly.inc();
         }
         window.update(state);
-        releasedEarlyWarning.warn(() -> String.format(Locale.ROOT,
+        releasedEarlyWarning.warn(() -> String.format(
+                Locale.ROOT,
                 "sensor %s: more than %d readings wait for the watermark (%s): using the earliest without waiting "
                         + "(--max-waiting-readings %d). Its readings that arrive older than one used so go to the "
                         + "dead-letter topic as late. An input partition read far ahead of another (a replay, a "
                         + "backlog) or a sensor clock ahead of the others does this; --watermark-max-drift-ms keeps "
                         + "partitions together, --max-waiting-readings lets more wait.",
-                sensorId, spec.maxWaitingReadings(), watermark == Long.MIN_VALUE ? "none yet"
+                sensorId,
+                spec.maxWaitingReadings(),
+                watermark == Long.MIN_VALUE
+                        ? "none yet"
                         : (newest - watermark) + " ms behind the sensor's newest reading",
                 spec.maxWaitingReadings()));
     }
@@ -199,7 +212,13 @@ public final class WindowAssembler extends KeyedProcessFunction<String, Position
         }
         String sensorId = ctx.getCurrentKey();
         while (!queue.isEmpty() && queue.firstTime() <= watermark) {
-            append(state, sensorId, queue.firstTime(), queue.values, queue.firstValuesOffset(), queue.firstLabel(),
+            append(
+                    state,
+                    sensorId,
+                    queue.firstTime(),
+                    queue.values,
+                    queue.firstValuesOffset(),
+                    queue.firstLabel(),
                     out);
             queue.removeFirst();
         }
@@ -211,7 +230,13 @@ public final class WindowAssembler extends KeyedProcessFunction<String, Position
     }
 
     /** Appends one reading ({@code channels} values from {@code values[offset]}) and emits a window when one is due. */
-    private void append(WindowBuffer state, String sensorId, long time, float[] values, int offset, String label,
+    private void append(
+            WindowBuffer state,
+            String sensorId,
+            long time,
+            float[] values,
+            int offset,
+            String label,
             Collector<InferenceRequest> out) {
         int size = spec.size();
         int channels = spec.channels();
@@ -261,14 +286,20 @@ public final class WindowAssembler extends KeyedProcessFunction<String, Position
         String period = spec.samplePeriodMs() > 0
                 ? String.format(Locale.ROOT, "the bundle's sample period is %s ms, ", formatMs(spec.samplePeriodMs()))
                 : "";
-        return String.format(Locale.ROOT,
+        return String.format(
+                Locale.ROOT,
                 "sensor %s: %d readings since its last window and none made a window: its window restarted %d "
                         + "times on steps of up to %d ms (last %d ms) between readings, above --max-gap-ms %d ms "
                         + "(%sthe default max gap is 3 x that period + jitter). If the sensor samples slower than "
                         + "that, set --max-gap-ms above its real step, or export the bundle with the sensor's real "
                         + "sample period. Counted in the metrics sensorsWithoutWindows and readingsInNoWindow.",
-                sensorId, state.sinceWindow, state.resetsSinceWindow, state.largestGapSinceWindow, state.lastGap,
-                spec.maxGapMillis(), period);
+                sensorId,
+                state.sinceWindow,
+                state.resetsSinceWindow,
+                state.largestGapSinceWindow,
+                state.lastGap,
+                spec.maxGapMillis(),
+                period);
     }
 
     private static String formatMs(double ms) {
@@ -292,8 +323,15 @@ public final class WindowAssembler extends KeyedProcessFunction<String, Position
     private void reject(PositionedReading positioned, Context ctx, String reason) {
         lateReadings.inc();
         SensorReading reading = positioned.reading();
-        ctx.output(DeadLetters.TAG, DeadLetters.of(sourceTopic, positioned.partition(), positioned.offset(), reason,
-                codec.encode(reading), reading.getEventTime().toEpochMilli()));
+        ctx.output(
+                DeadLetters.TAG,
+                DeadLetters.of(
+                        sourceTopic,
+                        positioned.partition(),
+                        positioned.offset(),
+                        reason,
+                        codec.encode(reading),
+                        reading.getEventTime().toEpochMilli()));
     }
 
     /** Lines of the "makes no windows" warning (tests). */

@@ -17,8 +17,15 @@ import java.io.Serializable;
  * @param maxWaitingReadings most readings of one sensor that wait for the watermark; past it the earliest is used
  *     without waiting ({@link WindowAssembler})
  */
-public record WindowSpec(int size, int slide, int channels, double samplePeriodMs, long maxGapMillis,
-        long allowedLatenessMillis, int maxWaitingReadings) implements Serializable {
+public record WindowSpec(
+        int size,
+        int slide,
+        int channels,
+        double samplePeriodMs,
+        long maxGapMillis,
+        long allowedLatenessMillis,
+        int maxWaitingReadings)
+        implements Serializable {
 
     /** Floor of the default {@link #defaultMaxGapMillis jitter tolerance}: timestamps rounded to whole ms. */
     static final double MIN_JITTER_MS = 2;

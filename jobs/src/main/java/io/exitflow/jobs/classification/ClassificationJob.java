@@ -7,9 +7,9 @@ import io.exitflow.jobs.common.JobConfig;
 import io.exitflow.jobs.common.JobLauncher;
 import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.common.KafkaIo;
-import io.exitflow.runtime.record.InferenceRequest;
-import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
+import io.exitflow.runtime.manifest.Manifest;
+import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.schemas.FeatureEvent;
 import java.nio.file.Path;
 import java.util.List;
@@ -53,15 +53,18 @@ public final class ClassificationJob {
         }
         KafkaIo io = new KafkaIo(cfg, NAME);
         String topic = cfg.get(JobOptions.INPUT_TOPIC, DEFAULT_INPUT_TOPIC);
-        SingleOutputStreamOperator<FeatureEvent> events = env
-                .fromSource(io.decodingSource(topic, FeatureEvent.class, new FeatureEventValidator(shape.get(0))),
-                        WatermarkStrategy.noWatermarks(), "events: " + topic)
+        SingleOutputStreamOperator<FeatureEvent> events = env.fromSource(
+                        io.decodingSource(topic, FeatureEvent.class, new FeatureEventValidator(shape.get(0))),
+                        WatermarkStrategy.noWatermarks(),
+                        "events: " + topic)
                 .uid("events-source")
                 .process(new DeadLetterSplitter<FeatureEvent>(), new AvroTypeInfo<>(FeatureEvent.class))
-                .name("decode events").uid("decode-events");
-        DataStream<InferenceRequest> requests = events
-                .map(ClassificationJob::toRequest, TypeInformation.of(InferenceRequest.class))
-                .name("to requests").uid("to-requests");
+                .name("decode events")
+                .uid("decode-events");
+        DataStream<InferenceRequest> requests = events.map(
+                        ClassificationJob::toRequest, TypeInformation.of(InferenceRequest.class))
+                .name("to requests")
+                .uid("to-requests");
         new InferencePipeline(env, cfg, io, bundle, topic, 1).attach(requests, events.getSideOutput(DeadLetters.TAG));
     }
 

@@ -83,8 +83,8 @@ public final class AvroCodec<T extends SpecificRecord> implements Serializable {
         try {
             T record = reader.read(null, decoder.reset(bytes));
             if (!decoder.isEnd()) {
-                throw new InvalidRecordException("not a " + type.getSimpleName() + " record: "
-                        + decoder.remaining() + " bytes left over after decoding (another schema?)");
+                throw new InvalidRecordException("not a " + type.getSimpleName() + " record: " + decoder.remaining()
+                        + " bytes left over after decoding (another schema?)");
             }
             return record;
         } catch (IOException | RuntimeException e) {
@@ -95,8 +95,8 @@ public final class AvroCodec<T extends SpecificRecord> implements Serializable {
             // The reader and decoder may be half-way through: start the next record with new ones.
             reader = null;
             decoder = null;
-            throw new InvalidRecordException("cannot decode a " + type.getSimpleName() + " record of " + bytes.length
-                    + " bytes: " + e, e);
+            throw new InvalidRecordException(
+                    "cannot decode a " + type.getSimpleName() + " record of " + bytes.length + " bytes: " + e, e);
         }
     }
 }

@@ -26,17 +26,19 @@ public record BudgetSizing(double cheapestNanos, double unconstrainedNanos, doub
      */
     public static BudgetSizing of(ModelBundle bundle, double eventsPerSecond, int workers, double position) {
         if (!(position >= 0 && position <= 1) || !(eventsPerSecond > 0) || workers <= 0) {
-            throw new IllegalArgumentException("need 0 <= position <= 1, a positive rate and workers; got "
-                    + position + ", " + eventsPerSecond + ", " + workers);
+            throw new IllegalArgumentException("need 0 <= position <= 1, a positive rate and workers; got " + position
+                    + ", " + eventsPerSecond + ", " + workers);
         }
         ControllerSeed seed = ControllerSeed.fromBundle(bundle, 4000);
         BudgetSolver solver = new BudgetSolver();
         int stages = seed.stageCostNanos().length;
-        double cheapest = solver.evaluate(seed.samples(), seed.stageCostNanos(), new double[stages]).expectedCost();
-        double fullDepth = solver.evaluate(seed.samples(), seed.stageCostNanos(),
-                BudgetSolver.fullDepthThresholds(stages)).expectedCost();
-        double unconstrained = solver.solve(seed.samples(), seed.stageCostNanos(), fullDepth,
-                seed.initialThresholds()).expectedCost();
+        double cheapest = solver.evaluate(seed.samples(), seed.stageCostNanos(), new double[stages])
+                .expectedCost();
+        double fullDepth = solver.evaluate(
+                        seed.samples(), seed.stageCostNanos(), BudgetSolver.fullDepthThresholds(stages))
+                .expectedCost();
+        double unconstrained = solver.solve(seed.samples(), seed.stageCostNanos(), fullDepth, seed.initialThresholds())
+                .expectedCost();
         double allowed = cheapest + position * (unconstrained - cheapest);
         return new BudgetSizing(cheapest, unconstrained, allowed, allowed * eventsPerSecond / (workers * 1e9));
     }

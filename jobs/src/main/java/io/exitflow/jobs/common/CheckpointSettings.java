@@ -75,10 +75,11 @@ public final class CheckpointSettings {
         if (!inJobManagerMemory(effective) || cfg.get(JobOptions.ALLOW_JOBMANAGER_CHECKPOINTS)) {
             return;
         }
-        String why = effective.getOptional(CheckpointingOptions.CHECKPOINT_STORAGE).isPresent()
-                ? CheckpointingOptions.CHECKPOINT_STORAGE.key() + " is " + JOBMANAGER_STORAGE
-                : "no checkpoint directory is set (--" + JobOptions.argName(JobOptions.CHECKPOINT_DIR) + ", or "
-                        + CheckpointingOptions.CHECKPOINTS_DIRECTORY.key() + " in Flink's config.yaml)";
+        String why =
+                effective.getOptional(CheckpointingOptions.CHECKPOINT_STORAGE).isPresent()
+                        ? CheckpointingOptions.CHECKPOINT_STORAGE.key() + " is " + JOBMANAGER_STORAGE
+                        : "no checkpoint directory is set (--" + JobOptions.argName(JobOptions.CHECKPOINT_DIR) + ", or "
+                                + CheckpointingOptions.CHECKPOINTS_DIRECTORY.key() + " in Flink's config.yaml)";
         throw new IllegalArgumentException("checkpoints would live in the JobManager's memory: " + why + ". That "
                 + "storage holds at most 5 MB of state; past it every checkpoint fails, the job restarts and no output "
                 + "is ever committed. Set --" + JobOptions.argName(JobOptions.CHECKPOINT_DIR) + " (e.g. "

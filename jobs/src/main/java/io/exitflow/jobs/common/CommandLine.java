@@ -132,7 +132,9 @@ public final class CommandLine {
                 }
                 c.setString(millisOf.key(), v.trim() + "ms");
             } else {
-                if (type(o) == Duration.class && !v.trim().matches(".*[a-zA-Z]") && !v.trim().equals("0")) {
+                if (type(o) == Duration.class
+                        && !v.trim().matches(".*[a-zA-Z]")
+                        && !v.trim().equals("0")) {
                     // on the command line a duration names its unit (but 0): --duration 60 is not 60 ms by surprise
                     throw new IllegalArgumentException("--" + name + " must be " + accepted(o) + ", got '" + v + "'");
                 }
@@ -169,8 +171,10 @@ public final class CommandLine {
 
     /** An on/off option ({@link Switch}), shown in lower case. */
     public static ConfigOption<Switch> onOff(String key, boolean on, String description) {
-        return lowerCase(org.apache.flink.configuration.ConfigOptions.key(key).enumType(Switch.class)
-                .defaultValue(on ? Switch.ON : Switch.OFF).withDescription(description));
+        return lowerCase(org.apache.flink.configuration.ConfigOptions.key(key)
+                .enumType(Switch.class)
+                .defaultValue(on ? Switch.ON : Switch.OFF)
+                .withDescription(description));
     }
 
     /**
@@ -192,8 +196,10 @@ public final class CommandLine {
             c.getOptional(option);
         } catch (IllegalArgumentException e) {
             Object given = c.toMap().get(option.key());
-            throw new IllegalArgumentException("--" + name(option) + " must be " + accepted(option) + ", got '"
-                    + (given == null ? "?" : given) + "'", e);
+            throw new IllegalArgumentException(
+                    "--" + name(option) + " must be " + accepted(option) + ", got '" + (given == null ? "?" : given)
+                            + "'",
+                    e);
         }
     }
 
@@ -216,9 +222,10 @@ public final class CommandLine {
             return "a memory size like 512m or 1g";
         }
         if (type.isEnum()) {
-            List<String> values = Arrays.stream(type.getEnumConstants()).map(v -> text(option, v)).toList();
-            return values.size() == 2 ? values.get(0) + " or " + values.get(1)
-                    : "one of " + String.join(", ", values);
+            List<String> values = Arrays.stream(type.getEnumConstants())
+                    .map(v -> text(option, v))
+                    .toList();
+            return values.size() == 2 ? values.get(0) + " or " + values.get(1) : "one of " + String.join(", ", values);
         }
         return "a " + type.getSimpleName().toLowerCase(Locale.ROOT);
     }
@@ -257,8 +264,12 @@ public final class CommandLine {
     public String help() {
         StringBuilder sb = new StringBuilder();
         for (ConfigOption<?> o : options) {
-            String names = "--" + name(o) + millisSpelling(o).map(ms -> " (or --" + ms + " MILLIS)").orElse("");
-            sb.append(String.format(Locale.ROOT, "  %-28s %s%n", names,
+            String names = "--" + name(o)
+                    + millisSpelling(o).map(ms -> " (or --" + ms + " MILLIS)").orElse("");
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "  %-28s %s%n",
+                    names,
                     (o.hasDefaultValue() ? "[default " + text(o, o.defaultValue()) + "] " : "") + describe(o)));
         }
         return sb.toString();

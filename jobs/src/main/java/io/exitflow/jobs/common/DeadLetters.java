@@ -16,7 +16,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  */
 public final class DeadLetters {
     /** Side output of every operator that rejects records; the job unions them into the dead-letter sink. */
-    public static final OutputTag<DeadLetter> TAG = new OutputTag<>("dead-letters", new AvroTypeInfo<>(DeadLetter.class));
+    public static final OutputTag<DeadLetter> TAG =
+            new OutputTag<>("dead-letters", new AvroTypeInfo<>(DeadLetter.class));
 
     /** Name of the counter (in each rejecting operator's metric group) of records sent to the dead-letter topic. */
     public static final String METRIC = "deadLetters";
@@ -49,8 +50,8 @@ public final class DeadLetters {
      *
      * @param payload the record value as read; null for none (an empty payload)
      */
-    public static DeadLetter of(String topic, int partition, long offset, String reason, byte[] payload,
-            long timestampMillis) {
+    public static DeadLetter of(
+            String topic, int partition, long offset, String reason, byte[] payload, long timestampMillis) {
         byte[] value = payload == null ? new byte[0] : payload;
         return DeadLetter.newBuilder()
                 .setSourceTopic(topic)
@@ -72,7 +73,8 @@ public final class DeadLetters {
      * Returns {@code d} itself when nothing needs cutting.
      */
     public static DeadLetter bounded(DeadLetter d, int maxPayloadBytes) {
-        ByteBuffer payload = d.getPayload() == null ? ByteBuffer.allocate(0) : d.getPayload().duplicate();
+        ByteBuffer payload =
+                d.getPayload() == null ? ByteBuffer.allocate(0) : d.getPayload().duplicate();
         String topic = cut(d.getSourceTopic(), MAX_TOPIC_CHARS, "");
         String reason = cut(d.getReason(), MAX_REASON_CHARS, "...");
         boolean unknownPayload = d.getPayloadSize() < 0 || d.getPayloadSha256() == null;
@@ -136,10 +138,15 @@ public final class DeadLetters {
         int max = maxPayloadBytes(cfg.get(JobOptions.DEAD_LETTER_MAX_PAYLOAD_BYTES), io.producerMaxRequestSize());
         deadLetters
                 .map(new Bound(max), new AvroTypeInfo<>(DeadLetter.class))
-                .name("bound dead letters").uid("bound-dead-letters")
-                .sinkTo(io.dataSink(cfg.get(JobOptions.DEAD_LETTER_TOPIC), DeadLetter.class,
-                        DeadLetter::getSourceTopic, "dead-letters"))
-                .name("dead-letter sink").uid("dead-letter-sink");
+                .name("bound dead letters")
+                .uid("bound-dead-letters")
+                .sinkTo(io.dataSink(
+                        cfg.get(JobOptions.DEAD_LETTER_TOPIC),
+                        DeadLetter.class,
+                        DeadLetter::getSourceTopic,
+                        "dead-letters"))
+                .name("dead-letter sink")
+                .uid("dead-letter-sink");
     }
 
     /** {@link #bounded} as a map step. */

@@ -78,8 +78,13 @@ public final class DecodingDeserializer<T extends org.apache.avro.specific.Speci
                 throw t;
             }
             if (t instanceof Error) {
-                LOG.warn("{} while decoding {} partition {} offset {} ({} bytes): dead-lettered", t, record.topic(),
-                        record.partition(), record.offset(), record.value() == null ? 0 : record.value().length);
+                LOG.warn(
+                        "{} while decoding {} partition {} offset {} ({} bytes): dead-lettered",
+                        t,
+                        record.topic(),
+                        record.partition(),
+                        record.offset(),
+                        record.value() == null ? 0 : record.value().length);
             }
             return Either.Left(DeadLetters.of(record, "undecodable: " + t));
         }
@@ -112,7 +117,8 @@ public final class DecodingDeserializer<T extends org.apache.avro.specific.Speci
      */
     static boolean isFatal(Throwable t) {
         return t instanceof LinkageError
-                || (t instanceof VirtualMachineError && !(t instanceof OutOfMemoryError)
+                || (t instanceof VirtualMachineError
+                        && !(t instanceof OutOfMemoryError)
                         && !(t instanceof StackOverflowError));
     }
 

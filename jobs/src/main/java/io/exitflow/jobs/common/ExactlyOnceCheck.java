@@ -63,6 +63,7 @@ public final class ExactlyOnceCheck {
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(15);
     /** Longest probe window for a prefix in use. */
     static final Duration MAX_PROBE = Duration.ofSeconds(20);
+
     private static final Pattern SUBTASK_AND_NUMBER = Pattern.compile("\\d+-\\d+");
 
     private ExactlyOnceCheck() {}
@@ -104,7 +105,8 @@ public final class ExactlyOnceCheck {
                 + interval + " + --" + arg(JobOptions.CHECKPOINT_TIMEOUT_MS) + " " + ckptTimeout + ") = " + open + " ms"
                 + (tolerated > 0 ? " (execution.checkpointing.tolerable-failed-checkpoints " + tolerated + ")" : "")
                 + ", and the timeout needs a margin of max(1 min, half of that) on top, for checkpoints queued behind a "
-                + "slow one, the commit and a restart. Set --" + arg(JobOptions.TRANSACTION_TIMEOUT_MS) + " to at least "
+                + "slow one, the commit and a restart. Set --" + arg(JobOptions.TRANSACTION_TIMEOUT_MS)
+                + " to at least "
                 + min + " (and at most the broker's " + BROKER_MAX_TIMEOUT + ", 15 min by default), or lower --"
                 + arg(JobOptions.CHECKPOINT_INTERVAL_MS) + " or --" + arg(JobOptions.CHECKPOINT_TIMEOUT_MS) + ".");
     }
@@ -119,8 +121,8 @@ public final class ExactlyOnceCheck {
      * @param probe how long to watch transactions that already use a prefix (capped at {@link #MAX_PROBE})
      * @throws IllegalArgumentException naming the setting to change, when a check refuses
      */
-    public static void checkBroker(Properties adminProperties, long transactionTimeoutMs, Collection<String> prefixes,
-            Duration probe) {
+    public static void checkBroker(
+            Properties adminProperties, long transactionTimeoutMs, Collection<String> prefixes, Duration probe) {
         Properties p = new Properties();
         p.putAll(adminProperties);
         p.putIfAbsent(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(REQUEST_TIMEOUT.toMillis()));
@@ -138,25 +140,32 @@ public final class ExactlyOnceCheck {
             if (nodes.isEmpty()) {
                 throw new IllegalStateException("the cluster named no broker");
             }
-            ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER,
+            ConfigResource broker = new ConfigResource(
+                    ConfigResource.Type.BROKER,
                     String.valueOf(nodes.iterator().next().id()));
-            Map<ConfigResource, Config> configs = get(admin.describeConfigs(List.of(broker)).all());
+            Map<ConfigResource, Config> configs =
+                    get(admin.describeConfigs(List.of(broker)).all());
             ConfigEntry e = configs.get(broker).get(BROKER_MAX_TIMEOUT);
             if (e == null || e.value() == null) {
                 throw new IllegalStateException("the broker did not report " + BROKER_MAX_TIMEOUT);
             }
             max = Long.parseLong(e.value().trim());
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            LOG.warn("Could not read the broker's {} ({}): --{} {} is not checked against it. A timeout above it makes "
-                    + "every transaction fail (InvalidTxnTimeoutException) and the job restart until it is lowered.",
-                    BROKER_MAX_TIMEOUT, cause(e), arg(JobOptions.TRANSACTION_TIMEOUT_MS), transactionTimeoutMs);
+            LOG.warn(
+                    "Could not read the broker's {} ({}): --{} {} is not checked against it. A timeout above it makes "
+                            + "every transaction fail (InvalidTxnTimeoutException) and the job restart until it is lowered.",
+                    BROKER_MAX_TIMEOUT,
+                    cause(e),
+                    arg(JobOptions.TRANSACTION_TIMEOUT_MS),
+                    transactionTimeoutMs);
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while reading the broker's " + BROKER_MAX_TIMEOUT, e);
         }
         if (transactionTimeoutMs > max) {
-            throw new IllegalArgumentException("--" + arg(JobOptions.TRANSACTION_TIMEOUT_MS) + " " + transactionTimeoutMs
+            throw new IllegalArgumentException("--" + arg(JobOptions.TRANSACTION_TIMEOUT_MS) + " "
+                    + transactionTimeoutMs
                     + " is above the broker's " + BROKER_MAX_TIMEOUT + " " + max + ": the broker refuses every "
                     + "transaction of the exactly-once sinks and the job would restart forever. Set --"
                     + arg(JobOptions.TRANSACTION_TIMEOUT_MS) + " to at most " + max + " (and lower --"
@@ -196,20 +205,27 @@ public final class ExactlyOnceCheck {
                         + "and consumer group).");
             }
             if (!open.isEmpty()) {
-                LOG.warn("Open transactions with this job's transactional-id prefix {} that nobody touched for {} ms: "
-                        + "{}. Left by a previous run of this job (the sink aborts them as it starts, or the broker "
-                        + "when they time out) or by another job that is stuck or does not checkpoint. If another job "
-                        + "uses this prefix, stop it or give this job its own --{}: two jobs with one prefix fence "
-                        + "each other and lose output.", prefixes, probe.toMillis(), open,
+                LOG.warn(
+                        "Open transactions with this job's transactional-id prefix {} that nobody touched for {} ms: "
+                                + "{}. Left by a previous run of this job (the sink aborts them as it starts, or the broker "
+                                + "when they time out) or by another job that is stuck or does not checkpoint. If another job "
+                                + "uses this prefix, stop it or give this job its own --{}: two jobs with one prefix fence "
+                                + "each other and lose output.",
+                        prefixes,
+                        probe.toMillis(),
+                        open,
                         arg(JobOptions.TRANSACTIONAL_ID_PREFIX));
             }
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
             if (e instanceof IllegalArgumentException) {
                 throw (IllegalArgumentException) e;
             }
-            LOG.warn("Could not list the broker's transactions ({}): not checked whether another job uses the "
-                    + "transactional-id prefix {} (needs DESCRIBE on those transactional ids). Two jobs with one "
-                    + "prefix fence each other; the fenced commits then fail the job.", cause(e), prefixes);
+            LOG.warn(
+                    "Could not list the broker's transactions ({}): not checked whether another job uses the "
+                            + "transactional-id prefix {} (needs DESCRIBE on those transactional ids). Two jobs with one "
+                            + "prefix fence each other; the fenced commits then fail the job.",
+                    cause(e),
+                    prefixes);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while checking transactional-id prefix " + prefixes, e);
@@ -219,7 +235,10 @@ public final class ExactlyOnceCheck {
     /** Whether {@code id} is one of the sink transactional ids {@code <prefix>-<subtask>-<n>} of a prefix. */
     static boolean usesPrefix(String id, Collection<String> prefixes) {
         for (String prefix : prefixes) {
-            if (id.startsWith(prefix + "-") && SUBTASK_AND_NUMBER.matcher(id.substring(prefix.length() + 1)).matches()) {
+            if (id.startsWith(prefix + "-")
+                    && SUBTASK_AND_NUMBER
+                            .matcher(id.substring(prefix.length() + 1))
+                            .matches()) {
                 return true;
             }
         }
@@ -258,10 +277,11 @@ public final class ExactlyOnceCheck {
                 return true;
             }
             boolean changed = !equals(then);
-            return changed && switch (state) {
-                case ONGOING, PREPARE_COMMIT, COMPLETE_COMMIT, EMPTY, PREPARE_EPOCH_FENCE -> true;
-                default -> false;
-            };
+            return changed
+                    && switch (state) {
+                        case ONGOING, PREPARE_COMMIT, COMPLETE_COMMIT, EMPTY, PREPARE_EPOCH_FENCE -> true;
+                        default -> false;
+                    };
         }
     }
 

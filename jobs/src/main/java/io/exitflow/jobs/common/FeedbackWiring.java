@@ -76,8 +76,13 @@ public final class FeedbackWiring {
      *     ({@code --source-lag})
      * @param recordsPerEvent input records per event entering stage 0
      */
-    static void attach(JobConfig cfg, KafkaIo io, ModelBundle bundle, DataStream<StageStats> stats,
-            String inputTopic, double recordsPerEvent) {
+    static void attach(
+            JobConfig cfg,
+            KafkaIo io,
+            ModelBundle bundle,
+            DataStream<StageStats> stats,
+            String inputTopic,
+            double recordsPerEvent) {
         Optional<Budget> budget = budget(cfg);
         if (budget.isEmpty()) {
             return;
@@ -86,16 +91,15 @@ public final class FeedbackWiring {
         if (controlTopic.isEmpty()) {
             throw new IllegalArgumentException("a budget needs a --control-topic to publish threshold updates on");
         }
-        FeedbackLoop.Builder loop = FeedbackLoop.builder()
-                .bundle(bundle)
-                .budget(budget.get())
-                .config(controllerConfig(cfg));
+        FeedbackLoop.Builder loop =
+                FeedbackLoop.builder().bundle(bundle).budget(budget.get()).config(controllerConfig(cfg));
         if (cfg.get(JobOptions.SOURCE_LAG)) {
             loop.sourceLag(io.lagProbe(inputTopic, recordsPerEvent));
         }
         DataStream<ThresholdUpdate> updates = loop.build().apply(stats).updates();
-        updates
-                .sinkTo(io.atLeastOnceSink(controlTopic, ThresholdUpdate.class, ThresholdUpdate::getModelId))
-                .name("threshold update sink").uid("control-sink").setParallelism(1);
+        updates.sinkTo(io.atLeastOnceSink(controlTopic, ThresholdUpdate.class, ThresholdUpdate::getModelId))
+                .name("threshold update sink")
+                .uid("control-sink")
+                .setParallelism(1);
     }
 }

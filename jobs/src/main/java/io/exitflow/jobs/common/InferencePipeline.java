@@ -1,9 +1,9 @@
 package io.exitflow.jobs.common;
 
 import io.exitflow.runtime.api.EarlyExit;
+import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.runtime.record.RejectedRequest;
-import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.schemas.DeadLetter;
 import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.StageStats;
@@ -14,7 +14,6 @@ import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-
 
 /**
  * The part both jobs share: early-exit inference over a stream of requests, the thresholds read back from
@@ -35,8 +34,13 @@ public final class InferencePipeline {
      * @param recordsPerEvent input records per request (1 when each record is one request; the window hop when
      *     each hop of readings makes a window), for the controller's reading of the topic's lag
      */
-    public InferencePipeline(StreamExecutionEnvironment env, JobConfig cfg, KafkaIo io, ModelBundle bundle,
-            String inputTopic, double recordsPerEvent) {
+    public InferencePipeline(
+            StreamExecutionEnvironment env,
+            JobConfig cfg,
+            KafkaIo io,
+            ModelBundle bundle,
+            String inputTopic,
+            double recordsPerEvent) {
         this.env = env;
         this.cfg = cfg;
         this.io = io;
@@ -53,7 +57,8 @@ public final class InferencePipeline {
         EarlyExit.Mode m = cfg.get(JobOptions.MODE);
         StagePlacement placement = StagePlacement.of(cfg, m, bundle.manifest().numStages());
         placement.registerSlotSharingGroups(env);
-        return placement.applyTo(EarlyExit.builder())
+        return placement
+                .applyTo(EarlyExit.builder())
                 .bundle(bundle)
                 .mode(m)
                 .maxBatchSize(cfg.get(JobOptions.MAX_BATCH_SIZE))
@@ -77,9 +82,10 @@ public final class InferencePipeline {
         DataStream<ThresholdUpdate> control = null;
         String controlTopic = cfg.get(JobOptions.CONTROL_TOPIC);
         if (!controlTopic.isEmpty()) {
-            SingleOutputStreamOperator<ThresholdUpdate> updates = env
-                    .fromSource(io.controlSource(controlTopic, ThresholdUpdate.class, RecordValidator.acceptAll()),
-                            WatermarkStrategy.noWatermarks(), "control: " + controlTopic)
+            SingleOutputStreamOperator<ThresholdUpdate> updates = env.fromSource(
+                            io.controlSource(controlTopic, ThresholdUpdate.class, RecordValidator.acceptAll()),
+                            WatermarkStrategy.noWatermarks(),
+                            "control: " + controlTopic)
                     .uid("control-source")
                     .setParallelism(1)
                     .process(new DeadLetterSplitter<ThresholdUpdate>(), new AvroTypeInfo<>(ThresholdUpdate.class))
@@ -92,20 +98,26 @@ public final class InferencePipeline {
 
         EarlyExit.Result out = earlyExit.apply(requests, control);
 
-        out.predictions().sinkTo(io.dataSink(cfg.get(JobOptions.PREDICTION_TOPIC), Prediction.class,
-                Prediction::getKey, "predictions")).name("predictions sink").uid("predictions-sink");
+        out.predictions()
+                .sinkTo(io.dataSink(
+                        cfg.get(JobOptions.PREDICTION_TOPIC), Prediction.class, Prediction::getKey, "predictions"))
+                .name("predictions sink")
+                .uid("predictions-sink");
 
         String statsTopic = cfg.get(JobOptions.STATS_TOPIC);
         if (!statsTopic.isEmpty()) {
-            out.stageStats().sinkTo(io.atLeastOnceSink(statsTopic, StageStats.class, StageStats::getModelId))
-                    .name("stage stats sink").uid("stats-sink");
+            out.stageStats()
+                    .sinkTo(io.atLeastOnceSink(statsTopic, StageStats.class, StageStats::getModelId))
+                    .name("stage stats sink")
+                    .uid("stats-sink");
         }
         FeedbackWiring.attach(cfg, io, bundle, out.stageStats(), inputTopic, recordsPerEvent);
 
         String topic = inputTopic; // a local, so the lambda does not capture this (unserialisable) pipeline
         DataStream<DeadLetter> rejected = out.rejected()
                 .map(r -> rejectedToDeadLetter(r, topic), new AvroTypeInfo<>(DeadLetter.class))
-                .name("rejected to dead letters").uid("rejected-dead-letters");
+                .name("rejected to dead letters")
+                .uid("rejected-dead-letters");
         DeadLetters.sinkTo(deadLetters.union(rejected), cfg, io);
         return out.predictions();
     }
@@ -114,8 +126,13 @@ public final class InferencePipeline {
     static DeadLetter rejectedToDeadLetter(RejectedRequest r, String topic) {
         String id = r.request == null ? "" : r.request.eventId;
         long time = r.request == null ? 0L : r.request.eventTime;
-        return DeadLetters.of(topic, -1, -1L, "rejected by the runtime: " + r.reason,
-                id == null ? new byte[0] : id.getBytes(StandardCharsets.UTF_8), time);
+        return DeadLetters.of(
+                topic,
+                -1,
+                -1L,
+                "rejected by the runtime: " + r.reason,
+                id == null ? new byte[0] : id.getBytes(StandardCharsets.UTF_8),
+                time);
     }
 
     /**
@@ -136,5 +153,4 @@ public final class InferencePipeline {
         CheckpointSettings.apply(env, cfg);
         env.getConfig().enableObjectReuse();
     }
-
 }

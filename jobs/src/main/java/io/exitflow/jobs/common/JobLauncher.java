@@ -35,8 +35,8 @@ public final class JobLauncher {
      *
      * @throws IllegalArgumentException naming the setting to change, when a setting or a check refuses the job
      */
-    public static void prepare(StreamExecutionEnvironment env, JobConfig cfg,
-            BiConsumer<StreamExecutionEnvironment, JobConfig> build) {
+    public static void prepare(
+            StreamExecutionEnvironment env, JobConfig cfg, BiConsumer<StreamExecutionEnvironment, JobConfig> build) {
         build.accept(env, cfg);
         cfg.runStartChecks();
     }

@@ -45,7 +45,8 @@ public final class KafkaClientProperties {
         try (Reader r = Files.newBufferedReader(file)) {
             p.load(r);
         } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("--kafka-properties: cannot read " + file.toAbsolutePath() + ": " + e, e);
+            throw new IllegalArgumentException(
+                    "--kafka-properties: cannot read " + file.toAbsolutePath() + ": " + e, e);
         }
         for (String key : p.stringPropertyNames()) {
             String instead = OWNED_BY_THE_JOB.get(key);

@@ -132,8 +132,8 @@ public final class KafkaIo {
      * A source of the control topic: every update from the beginning, so a (re)started job applies the newest
      * thresholds (operators reject updates not newer than the one in force). Bounded like the input in bounded mode.
      */
-    public <T extends SpecificRecordBase> KafkaSource<Either<DeadLetter, T>> controlSource(String topic, Class<T> type,
-            RecordValidator<T> validator) {
+    public <T extends SpecificRecordBase> KafkaSource<Either<DeadLetter, T>> controlSource(
+            String topic, Class<T> type, RecordValidator<T> validator) {
         KafkaSourceBuilder<Either<DeadLetter, T>> b = KafkaSource.<Either<DeadLetter, T>>builder()
                 .setProperties(clientProperties)
                 .setBootstrapServers(bootstrapServers())
@@ -186,8 +186,8 @@ public final class KafkaIo {
      *
      * @param role short unique name of this sink within the job (part of its transactional ids)
      */
-    public <T extends SpecificRecord> StrictKafkaSink<T> exactlyOnceSink(String topic, Class<T> type,
-            RecordKey<T> key, String role) {
+    public <T extends SpecificRecord> StrictKafkaSink<T> exactlyOnceSink(
+            String topic, Class<T> type, RecordKey<T> key, String role) {
         String prefix = transactionalIdPrefix() + "-" + role;
         long timeout = cfg.get(JobOptions.TRANSACTION_TIMEOUT_MS);
         exactlyOncePrefixes.add(prefix);
@@ -200,14 +200,17 @@ public final class KafkaIo {
             Duration probe = Duration.ofMillis(cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS) + 2_000);
             ExactlyOnceCheck.checkBroker(admin, timeout, Set.copyOf(exactlyOncePrefixes), probe);
         });
-        return new StrictKafkaSink<>(KafkaSink.<T>builder()
-                .setKafkaProducerConfig(clientProperties)
-                .setBootstrapServers(bootstrapServers())
-                .setRecordSerializer(serializer(topic, type, key))
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(prefix)
-                .setProperty("transaction.timeout.ms", String.valueOf(timeout))
-                .build(), prefix, timeout);
+        return new StrictKafkaSink<>(
+                KafkaSink.<T>builder()
+                        .setKafkaProducerConfig(clientProperties)
+                        .setBootstrapServers(bootstrapServers())
+                        .setRecordSerializer(serializer(topic, type, key))
+                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                        .setTransactionalIdPrefix(prefix)
+                        .setProperty("transaction.timeout.ms", String.valueOf(timeout))
+                        .build(),
+                prefix,
+                timeout);
     }
 
     /**
@@ -231,8 +234,8 @@ public final class KafkaIo {
             readable = readable.substring(0, 40);
         }
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(
-                    (jobName + "\0" + topic + "\0" + groupId).getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest((jobName + "\0" + topic + "\0" + groupId).getBytes(StandardCharsets.UTF_8));
             return "exitflow-" + jobName + "-" + readable + "-" + HexFormat.of().formatHex(digest, 0, 4);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
@@ -252,8 +255,8 @@ public final class KafkaIo {
                 .build();
     }
 
-    private <T extends SpecificRecord> KafkaRecordSerializationSchema<T> serializer(String topic, Class<T> type,
-            RecordKey<T> key) {
+    private <T extends SpecificRecord> KafkaRecordSerializationSchema<T> serializer(
+            String topic, Class<T> type, RecordKey<T> key) {
         return KafkaRecordSerializationSchema.<T>builder()
                 .setTopic(topic)
                 .setKeySerializationSchema(record -> {

@@ -67,6 +67,7 @@ public final class KafkaLagProbe implements SourceLagProbe {
     private transient CompletableFuture<Offsets> pending;
     /** The last two readings of committed offsets (for the read rate); null until there are. */
     private transient Offsets previous, latest;
+
     private transient long failures;
     private transient String lastFailure;
 
@@ -112,13 +113,16 @@ public final class KafkaLagProbe implements SourceLagProbe {
             return; // one query at a time: the next checkpoint asks again
         }
         CompletableFuture<Offsets> query = new CompletableFuture<>();
-        queries.schedule(() -> {
-            try {
-                query.complete(read(triggerMillis));
-            } catch (Exception e) {
-                query.completeExceptionally(e);
-            }
-        }, commitGrace.toMillis(), TimeUnit.MILLISECONDS);
+        queries.schedule(
+                () -> {
+                    try {
+                        query.complete(read(triggerMillis));
+                    } catch (Exception e) {
+                        query.completeExceptionally(e);
+                    }
+                },
+                commitGrace.toMillis(),
+                TimeUnit.MILLISECONDS);
         // collect a finished query first, so `previous` stays the reading before this one
         collect();
         pending = query;
@@ -165,8 +169,13 @@ public final class KafkaLagProbe implements SourceLagProbe {
             // A broker that refuses (ACLs, security settings) refuses every checkpoint: say so once, then every 100th.
             String why = e.getCause() != null ? e.getCause().toString() : e.toString();
             if (failures++ % 100 == 0 || !why.equals(lastFailure)) {
-                LOG.warn("lag of topic {} for group {} unknown until a query succeeds ({} failed so far; the probe "
-                        + "needs Describe on the topic and the group): {}", topic, groupId, failures, why);
+                LOG.warn(
+                        "lag of topic {} for group {} unknown until a query succeeds ({} failed so far; the probe "
+                                + "needs Describe on the topic and the group): {}",
+                        topic,
+                        groupId,
+                        failures,
+                        why);
             }
             lastFailure = why;
         }
@@ -176,13 +185,20 @@ public final class KafkaLagProbe implements SourceLagProbe {
     private Offsets read(long triggerMillis) throws InterruptedException, ExecutionException, TimeoutException {
         long timeout = queryTimeout.toMillis();
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(groupId)
-                .partitionsToOffsetAndMetadata().get(timeout, TimeUnit.MILLISECONDS);
-        TopicDescription description = admin.describeTopics(java.util.List.of(topic)).allTopicNames()
-                .get(timeout, TimeUnit.MILLISECONDS).get(topic);
+                .partitionsToOffsetAndMetadata()
+                .get(timeout, TimeUnit.MILLISECONDS);
+        TopicDescription description = admin.describeTopics(java.util.List.of(topic))
+                .allTopicNames()
+                .get(timeout, TimeUnit.MILLISECONDS)
+                .get(topic);
         Map<TopicPartition, OffsetSpec> latestSpec = new HashMap<>();
-        description.partitions().forEach(p -> latestSpec.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
-        Map<TopicPartition, ListOffsetsResultInfo> ends = admin.listOffsets(latestSpec,
-                new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get(timeout, TimeUnit.MILLISECONDS);
+        description
+                .partitions()
+                .forEach(p -> latestSpec.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+        Map<TopicPartition, ListOffsetsResultInfo> ends = admin.listOffsets(
+                        latestSpec, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                .all()
+                .get(timeout, TimeUnit.MILLISECONDS);
         long queryMillis = clock.getAsLong();
         long committedSum = 0, endSum = 0;
         for (TopicPartition tp : latestSpec.keySet()) {

@@ -132,8 +132,8 @@ public final class RecordDecoder<T extends SpecificRecord> implements Serializab
             decoder = new BoundedDecoder();
             byId = new LinkedHashMap<>(64, 0.75f, true);
         }
-        boolean singleObject = bytes.length >= 10 && bytes[0] == SINGLE_OBJECT_MARKER[0]
-                && bytes[1] == SINGLE_OBJECT_MARKER[1];
+        boolean singleObject =
+                bytes.length >= 10 && bytes[0] == SINGLE_OBJECT_MARKER[0] && bytes[1] == SINGLE_OBJECT_MARKER[1];
         if (singleObject) {
             long fingerprint = littleEndianLong(bytes, 2);
             if (fingerprint == readerFingerprint) {
@@ -147,9 +147,12 @@ public final class RecordDecoder<T extends SpecificRecord> implements Serializab
             try {
                 return plain.decode(bytes); // a plain record may start with the same two bytes
             } catch (InvalidRecordException e) {
-                throw new InvalidRecordException("Avro single-object encoding with schema fingerprint "
-                        + Long.toHexString(fingerprint) + ", not that of the job's " + type.getSimpleName() + " ("
-                        + Long.toHexString(readerFingerprint) + "), nor a plain record: " + e.getMessage(), e);
+                throw new InvalidRecordException(
+                        "Avro single-object encoding with schema fingerprint "
+                                + Long.toHexString(fingerprint) + ", not that of the job's " + type.getSimpleName()
+                                + " ("
+                                + Long.toHexString(readerFingerprint) + "), nor a plain record: " + e.getMessage(),
+                        e);
             }
         }
         if (registry == null) {
@@ -157,8 +160,9 @@ public final class RecordDecoder<T extends SpecificRecord> implements Serializab
         }
         if (bytes.length < 5 || bytes[0] != REGISTRY_MAGIC) {
             throw new InvalidRecordException("not in the schema registry wire format (magic byte 0, 4-byte schema id): "
-                    + (bytes.length == 0 ? "empty value" : String.format("first byte 0x%02x of %d", bytes[0] & 0xff,
-                            bytes.length)));
+                    + (bytes.length == 0
+                            ? "empty value"
+                            : String.format("first byte 0x%02x of %d", bytes[0] & 0xff, bytes.length)));
         }
         int id = ((bytes[1] & 0xff) << 24) | ((bytes[2] & 0xff) << 16) | ((bytes[3] & 0xff) << 8) | (bytes[4] & 0xff);
         SpecificDatumReader<T> resolving = readerFor(id);
@@ -174,8 +178,8 @@ public final class RecordDecoder<T extends SpecificRecord> implements Serializab
         } catch (OutOfMemoryError | StackOverflowError e) {
             decoder = new BoundedDecoder();
             byId.remove(id);
-            throw new InvalidRecordException("schema id " + id + ": cannot decode a record of " + bytes.length
-                    + " bytes: " + e, e);
+            throw new InvalidRecordException(
+                    "schema id " + id + ": cannot decode a record of " + bytes.length + " bytes: " + e, e);
         }
     }
 
@@ -194,7 +198,9 @@ public final class RecordDecoder<T extends SpecificRecord> implements Serializab
         }
         Object entry;
         try {
-            Schema writer = writerSchemas != null ? writerSchemas.byId(id) : connection().schemaById(id);
+            Schema writer = writerSchemas != null
+                    ? writerSchemas.byId(id)
+                    : connection().schemaById(id);
             SchemaCompatibility.SchemaPairCompatibility c =
                     SchemaCompatibility.checkReaderWriterCompatibility(reader, writer);
             if (c.getType() == SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
@@ -203,12 +209,15 @@ public final class RecordDecoder<T extends SpecificRecord> implements Serializab
                 String why = c.getResult().getIncompatibilities().stream()
                         .map(i -> i.getType() + " at " + i.getLocation() + ": " + i.getMessage())
                         .collect(Collectors.joining("; "));
-                entry = new Refusal("schema id " + id + " (" + writer.getFullName() + ") cannot be resolved into the "
-                        + "job's " + reader.getFullName() + ": " + why, 0);
+                entry = new Refusal(
+                        "schema id " + id + " (" + writer.getFullName() + ") cannot be resolved into the " + "job's "
+                                + reader.getFullName() + ": " + why,
+                        0);
             }
         } catch (SchemaRegistryConnection.Refused e) {
             boolean notFound = e.errorCode() == 40403 || e.errorCode() == 404;
-            entry = new Refusal((notFound ? "schema id " + id + " unknown to the registry: " : "") + e.getMessage(),
+            entry = new Refusal(
+                    (notFound ? "schema id " + id + " unknown to the registry: " : "") + e.getMessage(),
                     notFound ? System.currentTimeMillis() + UNKNOWN_ID_RETRY_MS : 0);
         }
         byId.put(id, entry);

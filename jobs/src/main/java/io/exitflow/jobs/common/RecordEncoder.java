@@ -41,13 +41,17 @@ public final class RecordEncoder<T extends SpecificRecord> implements Serializab
      */
     static <T extends SpecificRecord> RecordEncoder<T> withSchemaId(Class<T> type, String topic, int id) {
         RecordEncoder<T> e = new RecordEncoder<>(type, topic, SchemaRegistrySettings.of("http://registry.invalid"));
-        e.header = ByteBuffer.allocate(5).put(RecordDecoder.REGISTRY_MAGIC).putInt(id).array();
+        e.header = ByteBuffer.allocate(5)
+                .put(RecordDecoder.REGISTRY_MAGIC)
+                .putInt(id)
+                .array();
         return e;
     }
 
     /** The subject this encoder's schema is registered under; null without a registry. */
     public String subject() {
-        return registry == null ? null
+        return registry == null
+                ? null
                 : registry.subjectStrategy().subject(topic, SpecificData.get().getSchema(codec.type()));
     }
 
@@ -67,12 +71,21 @@ public final class RecordEncoder<T extends SpecificRecord> implements Serializab
             try (SchemaRegistryConnection c = new SchemaRegistryConnection(registry, metrics)) {
                 id = c.idOf(subject, schema);
             } catch (SchemaRegistryConnection.Refused e) {
-                throw new IllegalStateException("schema registry " + String.join(",", registry.urls()) + " refused "
-                        + schema.getFullName() + " for topic " + topic + " (subject " + subject + "): "
-                        + e.getMessage() + (registry.autoRegister() ? "" : "; register it, or set --"
-                                + JobOptions.argName(JobOptions.SCHEMA_REGISTRY_AUTO_REGISTER) + " true"), e);
+                throw new IllegalStateException(
+                        "schema registry " + String.join(",", registry.urls()) + " refused "
+                                + schema.getFullName() + " for topic " + topic + " (subject " + subject + "): "
+                                + e.getMessage()
+                                + (registry.autoRegister()
+                                        ? ""
+                                        : "; register it, or set --"
+                                                + JobOptions.argName(JobOptions.SCHEMA_REGISTRY_AUTO_REGISTER)
+                                                + " true"),
+                        e);
             }
-            header = ByteBuffer.allocate(5).put(RecordDecoder.REGISTRY_MAGIC).putInt(id).array();
+            header = ByteBuffer.allocate(5)
+                    .put(RecordDecoder.REGISTRY_MAGIC)
+                    .putInt(id)
+                    .array();
         }
     }
 

@@ -136,10 +136,12 @@ public final class SchemaRegistryConnection implements AutoCloseable {
     public int idOf(String subject, Schema schema) throws Refused {
         AvroSchema avro = new AvroSchema(schema.toString());
         if (settings.autoRegister()) {
-            return call("registering " + schema.getFullName() + " under subject " + subject,
+            return call(
+                    "registering " + schema.getFullName() + " under subject " + subject,
                     () -> client.register(subject, avro));
         }
-        return call("looking up " + schema.getFullName() + " under subject " + subject, () -> client.getId(subject, avro));
+        return call(
+                "looking up " + schema.getFullName() + " under subject " + subject, () -> client.getId(subject, avro));
     }
 
     private interface Request<R> {
@@ -172,9 +174,15 @@ public final class SchemaRegistryConnection implements AutoCloseable {
             }
             if (lastWarn == 0 || now - lastWarn >= WARN_EVERY_MS) {
                 lastWarn = now;
-                LOG.warn("schema registry {} failed ({}): {}; retrying every {} ms at most, for as long as it takes "
-                        + "(metric {}: {} so far)", String.join(",", settings.urls()), what, failure,
-                        MAX_BACKOFF_MS, RETRIES_METRIC, retries.getCount());
+                LOG.warn(
+                        "schema registry {} failed ({}): {}; retrying every {} ms at most, for as long as it takes "
+                                + "(metric {}: {} so far)",
+                        String.join(",", settings.urls()),
+                        what,
+                        failure,
+                        MAX_BACKOFF_MS,
+                        RETRIES_METRIC,
+                        retries.getCount());
             }
             retries.inc();
             try {
@@ -189,8 +197,11 @@ public final class SchemaRegistryConnection implements AutoCloseable {
 
     private void recovered(String what) {
         if (outageSince != 0) {
-            LOG.info("schema registry {} answers again ({}) after {} ms ({} retries in all)",
-                    String.join(",", settings.urls()), what, System.currentTimeMillis() - outageSince,
+            LOG.info(
+                    "schema registry {} answers again ({}) after {} ms ({} retries in all)",
+                    String.join(",", settings.urls()),
+                    what,
+                    System.currentTimeMillis() - outageSince,
                     retries.getCount());
             outageSince = 0;
             lastWarn = 0;

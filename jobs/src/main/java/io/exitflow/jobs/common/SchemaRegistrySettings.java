@@ -60,9 +60,10 @@ public final class SchemaRegistrySettings implements Serializable {
                 case "topic-record":
                     return TOPIC_RECORD;
                 default:
-                    throw new IllegalArgumentException("--" + JobOptions.argName(
-                            JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY) + " must be topic, record or topic-record, got '"
-                            + s + "'");
+                    throw new IllegalArgumentException(
+                            "--" + JobOptions.argName(JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY)
+                                    + " must be topic, record or topic-record, got '"
+                                    + s + "'");
             }
         }
     }
@@ -78,16 +79,19 @@ public final class SchemaRegistrySettings implements Serializable {
      * @param subjectStrategy how subjects are named
      * @param autoRegister whether output schemas are registered on first use (else they must exist)
      */
-    public SchemaRegistrySettings(List<String> urls, Map<String, String> clientConfig, SubjectStrategy subjectStrategy,
+    public SchemaRegistrySettings(
+            List<String> urls,
+            Map<String, String> clientConfig,
+            SubjectStrategy subjectStrategy,
             boolean autoRegister) {
         if (urls.isEmpty()) {
-            throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.SCHEMA_REGISTRY_URL)
-                    + " names no URL");
+            throw new IllegalArgumentException(
+                    "--" + JobOptions.argName(JobOptions.SCHEMA_REGISTRY_URL) + " names no URL");
         }
         for (String u : urls) {
             if (!u.startsWith("http://") && !u.startsWith("https://")) {
-                throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.SCHEMA_REGISTRY_URL)
-                        + ": '" + u + "' is not an http:// or https:// URL");
+                throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.SCHEMA_REGISTRY_URL) + ": '" + u
+                        + "' is not an http:// or https:// URL");
             }
         }
         this.urls = List.copyOf(urls);
@@ -109,8 +113,11 @@ public final class SchemaRegistrySettings implements Serializable {
      * @throws IllegalArgumentException naming the setting to fix
      */
     public static Optional<SchemaRegistrySettings> from(JobConfig cfg, Properties kafkaProperties) {
-        return from(cfg.optional(JobOptions.SCHEMA_REGISTRY_URL), cfg.optional(JobOptions.SCHEMA_REGISTRY_PROPERTIES),
-                cfg.get(JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY), cfg.get(JobOptions.SCHEMA_REGISTRY_AUTO_REGISTER),
+        return from(
+                cfg.optional(JobOptions.SCHEMA_REGISTRY_URL),
+                cfg.optional(JobOptions.SCHEMA_REGISTRY_PROPERTIES),
+                cfg.get(JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY),
+                cfg.get(JobOptions.SCHEMA_REGISTRY_AUTO_REGISTER),
                 kafkaProperties);
     }
 
@@ -122,13 +129,20 @@ public final class SchemaRegistrySettings implements Serializable {
      * @throws IllegalArgumentException naming the setting to fix
      */
     public static Optional<SchemaRegistrySettings> from(ReadableConfig c, Properties kafkaProperties) {
-        return from(c.getOptional(JobOptions.SCHEMA_REGISTRY_URL), c.getOptional(JobOptions.SCHEMA_REGISTRY_PROPERTIES),
-                c.get(JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY), c.get(JobOptions.SCHEMA_REGISTRY_AUTO_REGISTER),
+        return from(
+                c.getOptional(JobOptions.SCHEMA_REGISTRY_URL),
+                c.getOptional(JobOptions.SCHEMA_REGISTRY_PROPERTIES),
+                c.get(JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY),
+                c.get(JobOptions.SCHEMA_REGISTRY_AUTO_REGISTER),
                 kafkaProperties);
     }
 
-    private static Optional<SchemaRegistrySettings> from(Optional<String> url, Optional<String> propertiesFile,
-            String subjectStrategy, boolean autoRegister, Properties kafkaProperties) {
+    private static Optional<SchemaRegistrySettings> from(
+            Optional<String> url,
+            Optional<String> propertiesFile,
+            String subjectStrategy,
+            boolean autoRegister,
+            Properties kafkaProperties) {
         Optional<String> given = url.filter(u -> !u.isBlank());
         if (given.isEmpty()) {
             return Optional.empty();
@@ -146,8 +160,8 @@ public final class SchemaRegistrySettings implements Serializable {
             }
         }
         propertiesFile.ifPresent(f -> client.putAll(load(Path.of(f))));
-        return Optional.of(new SchemaRegistrySettings(urls, client, SubjectStrategy.parse(subjectStrategy),
-                autoRegister));
+        return Optional.of(
+                new SchemaRegistrySettings(urls, client, SubjectStrategy.parse(subjectStrategy), autoRegister));
     }
 
     private static Map<String, String> load(Path file) {
@@ -155,8 +169,10 @@ public final class SchemaRegistrySettings implements Serializable {
         try (Reader r = Files.newBufferedReader(file)) {
             p.load(r);
         } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.SCHEMA_REGISTRY_PROPERTIES)
-                    + ": cannot read " + file.toAbsolutePath() + ": " + e, e);
+            throw new IllegalArgumentException(
+                    "--" + JobOptions.argName(JobOptions.SCHEMA_REGISTRY_PROPERTIES) + ": cannot read "
+                            + file.toAbsolutePath() + ": " + e,
+                    e);
         }
         Map<String, String> m = new LinkedHashMap<>();
         p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k)));
@@ -190,7 +206,8 @@ public final class SchemaRegistrySettings implements Serializable {
 
     @Override
     public String toString() {
-        return "schema registry " + String.join(",", urls) + " (subjects " + subjectStrategy.name().toLowerCase(Locale.ROOT)
+        return "schema registry " + String.join(",", urls) + " (subjects "
+                + subjectStrategy.name().toLowerCase(Locale.ROOT)
                 + (autoRegister ? ", auto-register" : ", schemas must be registered") + ")";
     }
 }

@@ -40,8 +40,12 @@ public final class StagePlacement {
     private final int[] parallelism;
     private final List<SlotSharingGroup> gpuGroups;
 
-    private StagePlacement(EarlyExit.Mode mode, OrtConfig.Device[] devices, String[] groups, int[] parallelism,
-                           List<SlotSharingGroup> gpuGroups) {
+    private StagePlacement(
+            EarlyExit.Mode mode,
+            OrtConfig.Device[] devices,
+            String[] groups,
+            int[] parallelism,
+            List<SlotSharingGroup> gpuGroups) {
         this.mode = mode;
         this.devices = devices;
         this.groups = groups;
@@ -59,9 +63,11 @@ public final class StagePlacement {
     public static StagePlacement of(JobConfig cfg, EarlyExit.Mode mode, int numStages) {
         OrtConfig.Device device = cfg.get(JobOptions.DEVICE);
         boolean split = mode == EarlyExit.Mode.SPLIT;
-        for (var perStage : List.of(JobOptions.GPU_STAGES, JobOptions.STAGE_SLOT_GROUPS, JobOptions.STAGE_PARALLELISM)) {
+        for (var perStage :
+                List.of(JobOptions.GPU_STAGES, JobOptions.STAGE_SLOT_GROUPS, JobOptions.STAGE_PARALLELISM)) {
             if (!split && cfg.optional(perStage).isPresent()) {
-                throw new IllegalArgumentException("--" + JobOptions.argName(perStage) + " needs --mode SPLIT (there each "
+                throw new IllegalArgumentException("--" + JobOptions.argName(perStage)
+                        + " needs --mode SPLIT (there each "
                         + "stage is its own operator); --mode " + mode + " runs every stage in one operator"
                         + (perStage == JobOptions.GPU_STAGES ? ": use --device cuda to run them all on CUDA" : ""));
             }
@@ -104,9 +110,11 @@ public final class StagePlacement {
         }
         String[] groups = new String[devices.length];
         Arrays.fill(groups, DEFAULT_GROUP);
-        cfg.optional(JobOptions.STAGE_SLOT_GROUPS).ifPresentOrElse(
-                text -> StageRanges.parseMap(setting, text, devices.length).forEach((k, g) -> groups[k] = g),
-                () -> gpuStages.forEach(k -> groups[k] = GPU_GROUP));
+        cfg.optional(JobOptions.STAGE_SLOT_GROUPS)
+                .ifPresentOrElse(
+                        text -> StageRanges.parseMap(setting, text, devices.length)
+                                .forEach((k, g) -> groups[k] = g),
+                        () -> gpuStages.forEach(k -> groups[k] = GPU_GROUP));
         for (int k = 0; k < devices.length; k++) {
             if (devices[k] == OrtConfig.Device.CUDA && groups[k].equals(DEFAULT_GROUP)) {
                 throw new IllegalArgumentException("stage " + k + " runs on CUDA but --" + setting + " leaves it in "
@@ -130,11 +138,12 @@ public final class StagePlacement {
             try {
                 out[k] = Integer.parseInt(p);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--" + setting + ": '" + p + "' (stage " + k + ") is not a number", e);
+                throw new IllegalArgumentException(
+                        "--" + setting + ": '" + p + "' (stage " + k + ") is not a number", e);
             }
             if (out[k] < 1) {
-                throw new IllegalArgumentException("--" + setting + ": stage " + k + " needs a parallelism >= 1, got "
-                        + out[k]);
+                throw new IllegalArgumentException(
+                        "--" + setting + ": stage " + k + " needs a parallelism >= 1, got " + out[k]);
             }
         });
         return out;
@@ -176,7 +185,8 @@ public final class StagePlacement {
     /** The parallelism {@code --stage-parallelism} gives stage {@code k}; empty when it takes the job's. */
     public OptionalInt parallelism(int k) {
         return parallelism == null || parallelism[k] == ExecutionConfig.PARALLELISM_DEFAULT
-                ? OptionalInt.empty() : OptionalInt.of(parallelism[k]);
+                ? OptionalInt.empty()
+                : OptionalInt.of(parallelism[k]);
     }
 
     /** The groups that hold a CUDA stage, with the resources they ask for. */

@@ -22,7 +22,8 @@ final class StageRanges {
         for (String part : text.split(",", -1)) {
             for (int k : range(setting, part.trim(), numStages)) {
                 if (!out.add(k)) {
-                    throw new IllegalArgumentException("--" + setting + ": stage " + k + " is named twice in '" + text + "'");
+                    throw new IllegalArgumentException(
+                            "--" + setting + ": stage " + k + " is named twice in '" + text + "'");
                 }
             }
         }
@@ -44,7 +45,8 @@ final class StageRanges {
             }
             for (int k : range(setting, entry.substring(0, colon).trim(), numStages)) {
                 if (out.put(k, value) != null) {
-                    throw new IllegalArgumentException("--" + setting + ": stage " + k + " is named twice in '" + text + "'");
+                    throw new IllegalArgumentException(
+                            "--" + setting + ": stage " + k + " is named twice in '" + text + "'");
                 }
             }
         }
@@ -71,8 +73,10 @@ final class StageRanges {
         try {
             k = Integer.parseInt(text.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--" + setting + ": '" + text.trim() + "' is not a stage index "
-                    + "(stages are 0.." + (numStages - 1) + ")", e);
+            throw new IllegalArgumentException(
+                    "--" + setting + ": '" + text.trim() + "' is not a stage index " + "(stages are 0.."
+                            + (numStages - 1) + ")",
+                    e);
         }
         if (k < 0 || k >= numStages) {
             throw new IllegalArgumentException("--" + setting + ": stage " + k + " is out of range; the model has "

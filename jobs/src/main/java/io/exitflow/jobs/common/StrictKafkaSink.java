@@ -50,8 +50,12 @@ import org.slf4j.LoggerFactory;
  * {@value #UNCONFIRMED_RECOVERY_COMMITS} and not thrown; a live commit that fails still fails the job, which
  * surfaces in Flink's exception history.
  */
-public final class StrictKafkaSink<T> implements Sink<T>, SupportsWriterState<T, KafkaWriterState>,
-        SupportsCommitter<KafkaCommittable>, SupportsPostCommitTopology<KafkaCommittable>, LineageVertexProvider {
+public final class StrictKafkaSink<T>
+        implements Sink<T>,
+                SupportsWriterState<T, KafkaWriterState>,
+                SupportsCommitter<KafkaCommittable>,
+                SupportsPostCommitTopology<KafkaCommittable>,
+                LineageVertexProvider {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(StrictKafkaSink.class);
     /** Committer metric: restored transactions whose re-commit after a restore failed with a known reason. */
@@ -83,8 +87,8 @@ public final class StrictKafkaSink<T> implements Sink<T>, SupportsWriterState<T,
     }
 
     @Override
-    public StatefulSinkWriter<T, KafkaWriterState> restoreWriter(WriterInitContext context,
-            Collection<KafkaWriterState> recoveredState) throws IOException {
+    public StatefulSinkWriter<T, KafkaWriterState> restoreWriter(
+            WriterInitContext context, Collection<KafkaWriterState> recoveredState) throws IOException {
         return delegate.restoreWriter(context, recoveredState);
     }
 
@@ -95,7 +99,10 @@ public final class StrictKafkaSink<T> implements Sink<T>, SupportsWriterState<T,
 
     @Override
     public Committer<KafkaCommittable> createCommitter(CommitterInitContext context) throws IOException {
-        return new FailingCommitter(delegate.createCommitter(context), transactionalIdPrefix, transactionTimeoutMs,
+        return new FailingCommitter(
+                delegate.createCommitter(context),
+                transactionalIdPrefix,
+                transactionTimeoutMs,
                 context.getRestoredCheckpointId().isPresent(),
                 context.metricGroup().counter(UNCONFIRMED_RECOVERY_COMMITS));
     }
@@ -134,8 +141,12 @@ public final class StrictKafkaSink<T> implements Sink<T>, SupportsWriterState<T,
         /** True until the first commit round of a restored committer: the restored checkpoint's re-commits. */
         private boolean recoveryRound;
 
-        FailingCommitter(Committer<KafkaCommittable> delegate, String prefix, long transactionTimeoutMs,
-                boolean restored, Counter unconfirmedRecoveryCommits) {
+        FailingCommitter(
+                Committer<KafkaCommittable> delegate,
+                String prefix,
+                long transactionTimeoutMs,
+                boolean restored,
+                Counter unconfirmedRecoveryCommits) {
             this.delegate = delegate;
             this.prefix = prefix;
             this.transactionTimeoutMs = transactionTimeoutMs;
@@ -144,8 +155,8 @@ public final class StrictKafkaSink<T> implements Sink<T>, SupportsWriterState<T,
         }
 
         @Override
-        public void commit(Collection<CommitRequest<KafkaCommittable>> requests) throws IOException,
-                InterruptedException {
+        public void commit(Collection<CommitRequest<KafkaCommittable>> requests)
+                throws IOException, InterruptedException {
             List<Request> watched = new ArrayList<>(requests.size());
             for (CommitRequest<KafkaCommittable> r : requests) {
                 watched.add(new Request(r));
@@ -153,7 +164,8 @@ public final class StrictKafkaSink<T> implements Sink<T>, SupportsWriterState<T,
             boolean recovery = recoveryRound;
             recoveryRound = false;
             delegate.commit(new ArrayList<>(watched));
-            List<Request> failed = watched.stream().filter(r -> r.failure != null).toList();
+            List<Request> failed =
+                    watched.stream().filter(r -> r.failure != null).toList();
             if (failed.isEmpty()) {
                 return;
             }
@@ -161,11 +173,17 @@ public final class StrictKafkaSink<T> implements Sink<T>, SupportsWriterState<T,
             KafkaCommittable c = first.getCommittable();
             if (recovery) {
                 unconfirmedRecoveryCommits.inc(failed.size());
-                LOG.warn("{} restored transaction(s) of the exactly-once sink with transactional-id prefix {} could "
-                        + "not be re-committed after the restore, first {} (producer id {}, epoch {}): {}. They were "
-                        + "either committed before the failure (usual after a lost TaskManager) or lost; Kafka does "
-                        + "not tell which. Counted in the committer metric {}; the job goes on.", failed.size(),
-                        prefix, c.getTransactionalId(), c.getProducerId(), c.getEpoch(), first.failure,
+                LOG.warn(
+                        "{} restored transaction(s) of the exactly-once sink with transactional-id prefix {} could "
+                                + "not be re-committed after the restore, first {} (producer id {}, epoch {}): {}. They were "
+                                + "either committed before the failure (usual after a lost TaskManager) or lost; Kafka does "
+                                + "not tell which. Counted in the committer metric {}; the job goes on.",
+                        failed.size(),
+                        prefix,
+                        c.getTransactionalId(),
+                        c.getProducerId(),
+                        c.getEpoch(),
+                        first.failure,
                         UNCONFIRMED_RECOVERY_COMMITS);
                 return;
             }

@@ -51,8 +51,13 @@ final class DemoMonitor implements AutoCloseable {
      *     removed as their predictions arrive
      * @param registry the job's schema registry (its outputs are in the registry wire format), or null
      */
-    DemoMonitor(String bootstrap, Map<String, String> topics, Map<String, Long> sendNanos, int stages,
-            float[] defaultThresholds, SchemaRegistrySettings registry) {
+    DemoMonitor(
+            String bootstrap,
+            Map<String, String> topics,
+            Map<String, Long> sendNanos,
+            int stages,
+            float[] defaultThresholds,
+            SchemaRegistrySettings registry) {
         this.predictions = new TopicReader<>(bootstrap, topics.get("predictions"), Prediction.class, registry);
         this.deadLetters = new TopicReader<>(bootstrap, topics.get("dead-letters"), DeadLetter.class, registry);
         this.alerts = new TopicReader<>(bootstrap, topics.get("alerts"), Alert.class, registry);

@@ -57,9 +57,17 @@ final class DemoTimeSeries {
         for (int k = 0; k < stages; k++) {
             exits[k] = m.intervalExits[k] / seconds;
         }
-        add(new Row(elapsedMillis / 1000.0, sentRate, targetRate, m.intervalWindows / seconds,
-                m.intervalLabelled == 0 ? Double.NaN : (double) m.intervalCorrect / m.intervalLabelled, exits,
-                m.thresholds.clone(), m.thresholdVersion, m.intervalE2e.quantile(0.5), m.intervalE2e.quantile(0.99),
+        add(new Row(
+                elapsedMillis / 1000.0,
+                sentRate,
+                targetRate,
+                m.intervalWindows / seconds,
+                m.intervalLabelled == 0 ? Double.NaN : (double) m.intervalCorrect / m.intervalLabelled,
+                exits,
+                m.thresholds.clone(),
+                m.thresholdVersion,
+                m.intervalE2e.quantile(0.5),
+                m.intervalE2e.quantile(0.99),
                 m.deadLetterCount));
     }
 
@@ -69,9 +77,18 @@ final class DemoTimeSeries {
      * @param exitsPerSecond one value per stage
      * @param thresholds the thresholds in force, one per stage (the last is not written)
      */
-    record Row(double seconds, double inputRate, double targetRate, double windowsPerSecond, double accuracy,
-               double[] exitsPerSecond, float[] thresholds, long thresholdVersion, double e2eP50Ms, double e2eP99Ms,
-               long deadLetters) {}
+    record Row(
+            double seconds,
+            double inputRate,
+            double targetRate,
+            double windowsPerSecond,
+            double accuracy,
+            double[] exitsPerSecond,
+            float[] thresholds,
+            long thresholdVersion,
+            double e2eP50Ms,
+            double e2eP99Ms,
+            long deadLetters) {}
 
     /** Adds one interval; fails when its exits or thresholds do not have one value per stage. */
     void add(Row row) {
@@ -80,16 +97,29 @@ final class DemoTimeSeries {
                     + row.exitsPerSecond().length + " and " + row.thresholds().length);
         }
         StringBuilder r = new StringBuilder();
-        r.append(num(row.seconds())).append(',').append(num(row.inputRate())).append(',').append(num(row.targetRate()))
-                .append(',').append(num(row.windowsPerSecond())).append(',').append(num(row.accuracy()));
+        r.append(num(row.seconds()))
+                .append(',')
+                .append(num(row.inputRate()))
+                .append(',')
+                .append(num(row.targetRate()))
+                .append(',')
+                .append(num(row.windowsPerSecond()))
+                .append(',')
+                .append(num(row.accuracy()));
         for (int k = 0; k < stages; k++) {
             r.append(',').append(num(row.exitsPerSecond()[k]));
         }
         for (int k = 0; k < stages - 1; k++) {
             r.append(',').append(num(row.thresholds()[k]));
         }
-        r.append(',').append(row.thresholdVersion()).append(',').append(num(row.e2eP50Ms())).append(',')
-                .append(num(row.e2eP99Ms())).append(',').append(row.deadLetters());
+        r.append(',')
+                .append(row.thresholdVersion())
+                .append(',')
+                .append(num(row.e2eP50Ms()))
+                .append(',')
+                .append(num(row.e2eP99Ms()))
+                .append(',')
+                .append(row.deadLetters());
         rows.add(r.toString());
     }
 

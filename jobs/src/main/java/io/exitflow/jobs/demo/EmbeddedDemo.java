@@ -2,6 +2,7 @@ package io.exitflow.jobs.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.exitflow.data.SensorClasses;
 import io.exitflow.jobs.anomaly.SensorAnomalyJob;
 import io.exitflow.jobs.common.BudgetSizing;
 import io.exitflow.jobs.common.CommandLine;
@@ -10,13 +11,12 @@ import io.exitflow.jobs.common.JobLauncher;
 import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.common.KafkaIo;
 import io.exitflow.jobs.common.SchemaRegistrySettings;
-import io.exitflow.data.SensorClasses;
 import io.exitflow.jobs.simulator.RateSchedule;
 import io.exitflow.jobs.simulator.RecordedReadings;
 import io.exitflow.jobs.simulator.SimulatorOptions;
 import io.exitflow.jobs.simulator.StreamSimulator;
-import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
+import io.exitflow.runtime.manifest.Manifest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,8 +49,18 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public final class EmbeddedDemo {
     private static final Map<String, String> TOPICS = Map.of(
-            "readings", "sensor-readings", "predictions", "predictions", "alerts", "alerts",
-            "dead-letters", "dead-letters", "stats", "stage-stats", "control", "threshold-updates");
+            "readings",
+            "sensor-readings",
+            "predictions",
+            "predictions",
+            "alerts",
+            "alerts",
+            "dead-letters",
+            "dead-letters",
+            "stats",
+            "stage-stats",
+            "control",
+            "threshold-updates");
 
     /** Demo settings (job settings pass through to the job), starting from the defaults of {@link DemoOptions}. */
     static final class Settings {
@@ -63,17 +73,20 @@ public final class EmbeddedDemo {
         Path readings;
         /** Replay the recordings again (as new passes) until the schedule ends; off: once, then drain. */
         boolean loop = SimulatorOptions.LOOP.defaultValue().on();
+
         double badShare = SimulatorOptions.BAD_SHARE.defaultValue();
         String bundle = DemoOptions.BUNDLE.defaultValue();
         Path summaryJson;
         /** The report lines as a time series CSV (DemoTimeSeries), for ./exitflow-demo --plot. */
         Path timeseriesCsv;
+
         long reportEveryMillis = DemoOptions.REPORT_EVERY.defaultValue().toMillis();
         int parallelism = DemoOptions.PARALLELISM.defaultValue();
         /** Run the feedback loop with a budget sized for the schedule's first rate (unless a budget is given). */
         boolean feedback = DemoOptions.FEEDBACK.defaultValue().on();
         /** Start an embedded schema registry and run everything in the registry wire format. */
         boolean schemaRegistry = DemoOptions.SCHEMA_REGISTRY.defaultValue().on();
+
         final Map<ConfigOption<?>, Object> job = new LinkedHashMap<>();
     }
 
@@ -115,8 +128,13 @@ public final class EmbeddedDemo {
                 EmbeddedSchemaRegistry registry = s.schemaRegistry ? startSchemaRegistry() : null) {
             Started started = start(s, in, kafka, registry, checkpointDir);
             Map<String, Object> summary;
-            try (DemoMonitor monitor = new DemoMonitor(kafka.bootstrapServers(), TOPICS, started.sendTimes(),
-                    in.manifest().numStages(), in.manifest().exit().thresholds(), started.registry())) {
+            try (DemoMonitor monitor = new DemoMonitor(
+                    kafka.bootstrapServers(),
+                    TOPICS,
+                    started.sendTimes(),
+                    in.manifest().numStages(),
+                    in.manifest().exit().thresholds(),
+                    started.registry())) {
                 Outcome outcome = monitor(s, in, started, monitor, kafka);
                 summary = summarise(s, in, started, monitor, outcome);
             } finally {
@@ -140,8 +158,14 @@ public final class EmbeddedDemo {
     }
 
     /** The job running on the local cluster and the simulator ready to send (its thread not started yet). */
-    private record Started(JobConfig cfg, JobClient job, StreamSimulator sim, Thread simThread,
-            AtomicReference<Throwable> simError, Map<String, Long> sendTimes, SchemaRegistrySettings registry) {}
+    private record Started(
+            JobConfig cfg,
+            JobClient job,
+            StreamSimulator sim,
+            Thread simThread,
+            AtomicReference<Throwable> simError,
+            Map<String, Long> sendTimes,
+            SchemaRegistrySettings registry) {}
 
     /** How the run ended: how long it took, why it failed (null: it did not), and its report lines. */
     private record Outcome(double seconds, String failure, DemoTimeSeries series) {}
@@ -154,7 +178,8 @@ public final class EmbeddedDemo {
         RecordedReadings recorded = s.readings == null ? null : RecordedReadings.load(s.readings);
         checkInputFitsBundle(bundle.manifest(), s.bundle, recorded);
         RateSchedule schedule = RateSchedule.parse(s.schedule);
-        long sendMillis = s.durationMillis > 0 ? Math.min(s.durationMillis, schedule.totalMillis()) : schedule.totalMillis();
+        long sendMillis =
+                s.durationMillis > 0 ? Math.min(s.durationMillis, schedule.totalMillis()) : schedule.totalMillis();
         if (sendMillis == Long.MAX_VALUE && s.maxEvents == Long.MAX_VALUE) {
             throw new IllegalArgumentException("an endless schedule needs --duration or --max-events");
         }
@@ -165,11 +190,12 @@ public final class EmbeddedDemo {
      * Creates the topics, starts the anomaly job on a local Flink cluster and prepares the simulator; with a registry
      * (the embedded one, or one named with {@code --schema-registry-url}) the simulator writes its wire format too.
      */
-    private static Started start(Settings s, Input in, EmbeddedKafka kafka, EmbeddedSchemaRegistry registry,
-            Path checkpointDir) throws Exception {
+    private static Started start(
+            Settings s, Input in, EmbeddedKafka kafka, EmbeddedSchemaRegistry registry, Path checkpointDir)
+            throws Exception {
         kafka.createTopics(4, TOPICS.get("readings"));
-        kafka.createTopics(2, TOPICS.get("predictions"), TOPICS.get("alerts"), TOPICS.get("dead-letters"),
-                TOPICS.get("stats"));
+        kafka.createTopics(
+                2, TOPICS.get("predictions"), TOPICS.get("alerts"), TOPICS.get("dead-letters"), TOPICS.get("stats"));
         kafka.createTopics(1, TOPICS.get("control"));
         log("Kafka at " + kafka.bootstrapServers());
         Manifest manifest = in.manifest();
@@ -191,9 +217,13 @@ public final class EmbeddedDemo {
         Map<String, Long> sendTimes = DemoMonitor.newSendTimes();
         Map<String, Integer> perSensor = new HashMap<>(); // used on the simulator thread only
         StreamSimulator.Settings simSettings = new StreamSimulator.Settings()
-                .bootstrapServers(kafka.bootstrapServers()).topic(TOPICS.get("readings"))
-                .schedule(in.schedule()).badShare(s.badShare).maxEvents(s.maxEvents)
-                .startTime("now").schemaRegistry(registrySettings);
+                .bootstrapServers(kafka.bootstrapServers())
+                .topic(TOPICS.get("readings"))
+                .schedule(in.schedule())
+                .badShare(s.badShare)
+                .maxEvents(s.maxEvents)
+                .startTime("now")
+                .schemaRegistry(registrySettings);
         if (in.recorded() != null) {
             // One pass ends with the end flush (sent below, once the job has read the rest), so that the
             // watermark releases every recording's last windows.
@@ -201,14 +231,14 @@ public final class EmbeddedDemo {
         } else {
             simSettings.sensors(s.sensors);
         }
-        StreamSimulator sim = new StreamSimulator(simSettings,
-                (reading, nanos) -> {
-                    // Remember when each window's last reading left, to time the window end to end.
-                    int n = perSensor.merge(reading.getSensorId(), 1, Integer::sum);
-                    if (n >= window.size() && (n - window.size()) % window.slide() == 0) {
-                        sendTimes.put(reading.getSensorId() + "@" + reading.getEventTime().toEpochMilli(), nanos);
-                    }
-                });
+        StreamSimulator sim = new StreamSimulator(simSettings, (reading, nanos) -> {
+            // Remember when each window's last reading left, to time the window end to end.
+            int n = perSensor.merge(reading.getSensorId(), 1, Integer::sum);
+            if (n >= window.size() && (n - window.size()) % window.slide() == 0) {
+                sendTimes.put(
+                        reading.getSensorId() + "@" + reading.getEventTime().toEpochMilli(), nanos);
+            }
+        });
         AtomicReference<Throwable> simError = new AtomicReference<>();
         Thread simThread = new Thread(sim, "simulator");
         simThread.setUncaughtExceptionHandler((t, e) -> simError.set(e));
@@ -216,7 +246,8 @@ public final class EmbeddedDemo {
     }
 
     /** The job's settings: the demo's topics and checkpoints, the user's settings, alerts and the feedback budget. */
-    private static Map<ConfigOption<?>, Object> jobSettings(Settings s, Input in, String bootstrap, Path checkpointDir) {
+    private static Map<ConfigOption<?>, Object> jobSettings(
+            Settings s, Input in, String bootstrap, Path checkpointDir) {
         Manifest manifest = in.manifest();
         Map<ConfigOption<?>, Object> job = new LinkedHashMap<>();
         job.put(JobOptions.BOOTSTRAP_SERVERS, bootstrap);
@@ -230,14 +261,16 @@ public final class EmbeddedDemo {
         // File checkpoints: the window assembler's state can outgrow the 5 MB in-memory checkpoint limit.
         job.put(JobOptions.CHECKPOINT_DIR, checkpointDir.toUri().toString());
         job.putAll(s.job);
-        if (!manifest.classes().contains("normal") && !job.containsKey(JobOptions.NORMAL_CLASS)
+        if (!manifest.classes().contains("normal")
+                && !job.containsKey(JobOptions.NORMAL_CLASS)
                 && !job.containsKey(JobOptions.ALERT_CLASSES)) {
             job.put(JobOptions.ALERT_CLASSES, "none");
             log("bundle " + manifest.modelId() + " has no class named normal: alerts off (--normal-class C or"
                     + " --alert-classes a,b to raise them)");
         }
         if (s.feedback && !job.containsKey(JobOptions.BUDGET_RATE) && !job.containsKey(JobOptions.BUDGET_COST)) {
-            addFeedbackBudget(job, in.bundle(), in.schedule(), manifest.input().window().slide(), s.parallelism);
+            addFeedbackBudget(
+                    job, in.bundle(), in.schedule(), manifest.input().window().slide(), s.parallelism);
         }
         return job;
     }
@@ -253,10 +286,16 @@ public final class EmbeddedDemo {
         StreamSimulator sim = run.sim();
         long start = System.nanoTime();
         run.simThread().start();
-        String input = in.recorded() == null ? s.sensors + " simulated sensors"
+        String input = in.recorded() == null
+                ? s.sensors + " simulated sensors"
                 : "replaying " + in.recorded() + (s.loop ? " in a loop" : " once");
-        log(String.format(Locale.ROOT, "%s, schedule %s, %.1f%% bad records%s", input,
-                s.schedule, 100 * s.badShare, s.durationMillis > 0 ? ", for " + s.durationMillis / 1000 + " s" : ""));
+        log(String.format(
+                Locale.ROOT,
+                "%s, schedule %s, %.1f%% bad records%s",
+                input,
+                s.schedule,
+                100 * s.badShare,
+                s.durationMillis > 0 ? ", for " + s.durationMillis / 1000 + " s" : ""));
         long lastReport = start;
         DemoTimeSeries series = new DemoTimeSeries(in.manifest().numStages());
         long lastSent = 0;
@@ -280,8 +319,10 @@ public final class EmbeddedDemo {
                 run.simThread().join();
                 sending = false;
                 stopSendingAt = now;
-                log(sim.exhausted() ? "every reading of " + in.recorded().file() + " sent; draining the job ..."
-                        : "simulator stopped; draining the job ...");
+                log(
+                        sim.exhausted()
+                                ? "every reading of " + in.recorded().file() + " sent; draining the job ..."
+                                : "simulator stopped; draining the job ...");
             }
             failure = failure(run);
             if (failure != null) {
@@ -340,10 +381,10 @@ public final class EmbeddedDemo {
     }
 
     /** The run's summary, and its time series written when {@code --timeseries-csv} asks for it. */
-    private static Map<String, Object> summarise(Settings s, Input in, Started run, DemoMonitor monitor, Outcome outcome)
-            throws IOException {
-        Map<String, Object> summary = summary(s, in.manifest(), run.cfg(), monitor, run.sim(), outcome.seconds(),
-                in.sendMillis(), outcome.failure());
+    private static Map<String, Object> summarise(
+            Settings s, Input in, Started run, DemoMonitor monitor, Outcome outcome) throws IOException {
+        Map<String, Object> summary = summary(
+                s, in.manifest(), run.cfg(), monitor, run.sim(), outcome.seconds(), in.sendMillis(), outcome.failure());
         if (s.timeseriesCsv != null) {
             outcome.series().write(s.timeseriesCsv);
             log("time series (" + outcome.series().size() + " intervals) written to " + s.timeseriesCsv);
@@ -384,7 +425,8 @@ public final class EmbeddedDemo {
                     + "bundle " + bundle + " reads " + channels + " channels (input.shape): convert the readings with "
                     + "--channels naming the bundle's channels in the order it was built with");
         }
-        List<String> unknown = recorded.labels().stream().filter(l -> !classes.contains(l)).toList();
+        List<String> unknown =
+                recorded.labels().stream().filter(l -> !classes.contains(l)).toList();
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException(recorded.file() + " has labels " + unknown + " that are not classes of "
                     + "bundle " + bundle + " " + classes + ": give the label column the bundle was built from "
@@ -397,8 +439,8 @@ public final class EmbeddedDemo {
      * room at that rate half-way between "every window leaves at stage 0" and the most accurate plan; when the
      * simulator doubles the rate the controller must move the thresholds towards stage 0, and back afterwards.
      */
-    private static void addFeedbackBudget(Map<ConfigOption<?>, Object> job, ModelBundle bundle, RateSchedule schedule,
-            int slide, int parallelism) {
+    private static void addFeedbackBudget(
+            Map<ConfigOption<?>, Object> job, ModelBundle bundle, RateSchedule schedule, int slide, int parallelism) {
         double windowsPerSecond = schedule.rateAt(0) / slide;
         if (!(windowsPerSecond > 0)) {
             return; // an idle first phase gives nothing to size a budget for
@@ -407,10 +449,15 @@ public final class EmbeddedDemo {
         job.put(JobOptions.BUDGET_RATE, windowsPerSecond);
         job.put(JobOptions.BUDGET_STAGE_COSTS, "bundle");
         job.put(JobOptions.BUDGET_UTILISATION, sizing.utilisation());
-        log(String.format(Locale.ROOT, "feedback loop: budget %.0f windows/s (the first rate), planned in the bundle's"
-                + " costs: %.1f us per window allowed at that rate (stage 0 only %.1f, most accurate plan %.1f);"
-                + " --feedback off to run on the bundle's thresholds", windowsPerSecond, sizing.allowedNanos() / 1e3,
-                sizing.cheapestNanos() / 1e3, sizing.unconstrainedNanos() / 1e3));
+        log(String.format(
+                Locale.ROOT,
+                "feedback loop: budget %.0f windows/s (the first rate), planned in the bundle's"
+                        + " costs: %.1f us per window allowed at that rate (stage 0 only %.1f, most accurate plan %.1f);"
+                        + " --feedback off to run on the bundle's thresholds",
+                windowsPerSecond,
+                sizing.allowedNanos() / 1e3,
+                sizing.cheapestNanos() / 1e3,
+                sizing.unconstrainedNanos() / 1e3));
     }
 
     /**
@@ -458,8 +505,8 @@ public final class EmbeddedDemo {
             log("schema registry at " + r.url() + ": every topic in the registry wire format");
             return r;
         } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("--schema-registry: cannot start the embedded schema registry: "
-                    + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "--schema-registry: cannot start the embedded schema registry: " + e.getMessage(), e);
         }
     }
 
@@ -498,24 +545,41 @@ public final class EmbeddedDemo {
         }
     }
 
-    private static void report(DemoMonitor m, long elapsedMillis, double targetRate, double sentRate, long sent, long bad,
-            double secs) {
-        String acc = m.intervalLabelled == 0 ? "  -  "
+    private static void report(
+            DemoMonitor m, long elapsedMillis, double targetRate, double sentRate, long sent, long bad, double secs) {
+        String acc = m.intervalLabelled == 0
+                ? "  -  "
                 : String.format(Locale.ROOT, "%5.1f%%", 100.0 * m.intervalCorrect / m.intervalLabelled);
-        System.out.printf(Locale.ROOT,
+        System.out.printf(
+                Locale.ROOT,
                 "t=%4ds | in %5.0f/s (target %4.0f) | windows %4.0f/s | acc %s | exits %s | thresholds %s"
                         + " | e2e p50 %s p99 %s | dead letters %d | alerts %d%n",
-                elapsedMillis / 1000, sentRate, targetRate, m.intervalWindows / secs, acc,
-                DemoMonitor.shares(m.intervalExits), m.thresholdText(), ms(m.intervalE2e.quantile(0.5)),
-                ms(m.intervalE2e.quantile(0.99)), m.deadLetterCount, m.alertCount);
+                elapsedMillis / 1000,
+                sentRate,
+                targetRate,
+                m.intervalWindows / secs,
+                acc,
+                DemoMonitor.shares(m.intervalExits),
+                m.thresholdText(),
+                ms(m.intervalE2e.quantile(0.5)),
+                ms(m.intervalE2e.quantile(0.99)),
+                m.deadLetterCount,
+                m.alertCount);
     }
 
     private static String ms(double v) {
         return Double.isNaN(v) ? "   -  " : String.format(Locale.ROOT, "%4.0fms", v);
     }
 
-    private static Map<String, Object> summary(Settings s, Manifest manifest, JobConfig cfg, DemoMonitor m,
-            StreamSimulator sim, double seconds, long sendMillis, String failure) {
+    private static Map<String, Object> summary(
+            Settings s,
+            Manifest manifest,
+            JobConfig cfg,
+            DemoMonitor m,
+            StreamSimulator sim,
+            double seconds,
+            long sendMillis,
+            String failure) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("ok", failure == null);
         if (failure != null) {
@@ -546,9 +610,12 @@ public final class EmbeddedDemo {
         e2e.put("p50", round(m.e2eLatencyMs.quantile(0.5), 1));
         e2e.put("p99", round(m.e2eLatencyMs.quantile(0.99), 1));
         e2e.put("samples", m.e2eLatencyMs.size());
-        e2e.put("what", "send of a window's last reading -> its prediction visible to a read_committed consumer "
-                + "(includes the exactly-once commit at checkpoints every " + cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS)
-                + " ms)");
+        e2e.put(
+                "what",
+                "send of a window's last reading -> its prediction visible to a read_committed consumer "
+                        + "(includes the exactly-once commit at checkpoints every "
+                        + cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS)
+                        + " ms)");
         out.put("latency_ms", e2e);
         Map<String, Object> op = new LinkedHashMap<>();
         op.put("p50", round(m.operatorLatencyMs.quantile(0.5), 2));
@@ -574,9 +641,9 @@ public final class EmbeddedDemo {
         System.out.println("==== ExitFlow demo summary ====");
         for (Map.Entry<String, Object> e : s.entrySet()) {
             Object v = e.getValue();
-            String text = v instanceof long[] l ? java.util.Arrays.toString(l)
-                    : v instanceof float[] f ? java.util.Arrays.toString(f)
-                    : String.valueOf(v);
+            String text = v instanceof long[] l
+                    ? java.util.Arrays.toString(l)
+                    : v instanceof float[] f ? java.util.Arrays.toString(f) : String.valueOf(v);
             System.out.printf(Locale.ROOT, "  %-22s %s%n", e.getKey(), text);
         }
     }
@@ -600,8 +667,9 @@ public final class EmbeddedDemo {
 
     /** Usage, with every setting's default and meaning. */
     static String usage() {
-        return "usage: ./exitflow-demo [--name value ...]\n\ndemo settings:\n" + CommandLine.of(DemoOptions.own()).help()
-                + "\njob settings (passed to the anomaly job):\n" + CommandLine.of(DemoOptions.jobSettings()).help();
+        return "usage: ./exitflow-demo [--name value ...]\n\ndemo settings:\n"
+                + CommandLine.of(DemoOptions.own()).help() + "\njob settings (passed to the anomaly job):\n"
+                + CommandLine.of(DemoOptions.jobSettings()).help();
     }
 
     /**
@@ -627,7 +695,8 @@ public final class EmbeddedDemo {
         s.badShare = c.get(SimulatorOptions.BAD_SHARE);
         s.bundle = c.get(DemoOptions.BUNDLE);
         s.summaryJson = c.getOptional(DemoOptions.SUMMARY_JSON).map(Path::of).orElse(null);
-        s.timeseriesCsv = c.getOptional(DemoOptions.TIMESERIES_CSV).map(Path::of).orElse(null);
+        s.timeseriesCsv =
+                c.getOptional(DemoOptions.TIMESERIES_CSV).map(Path::of).orElse(null);
         s.reportEveryMillis = c.get(DemoOptions.REPORT_EVERY).toMillis();
         s.parallelism = c.get(DemoOptions.PARALLELISM);
         s.feedback = c.get(DemoOptions.FEEDBACK).on();
@@ -644,8 +713,9 @@ public final class EmbeddedDemo {
                     + "recordings are sent (drop --sensors)");
         }
         if (s.schemaRegistry && s.job.containsKey(JobOptions.SCHEMA_REGISTRY_URL)) {
-            throw new IllegalArgumentException("--schema-registry starts an embedded registry and --schema-registry-url "
-                    + "names another: give one of them");
+            throw new IllegalArgumentException(
+                    "--schema-registry starts an embedded registry and --schema-registry-url "
+                            + "names another: give one of them");
         }
         if (s.readings == null && s.loop) {
             throw new IllegalArgumentException("--loop applies to --readings only");

@@ -43,6 +43,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
     static final int MIN_JAVA = 21;
     /** Path of Apicurio's Confluent-compatible API under its root. */
     public static final String CCOMPAT_PATH = "/apis/ccompat/v7";
+
     private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
 
     private final Path home;
@@ -63,8 +64,8 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
-        EmbeddedSchemaRegistry r = new EmbeddedSchemaRegistry(home, Files.createTempDirectory("exitflow-registry"),
-                port);
+        EmbeddedSchemaRegistry r =
+                new EmbeddedSchemaRegistry(home, Files.createTempDirectory("exitflow-registry"), port);
         try {
             r.launch();
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -104,20 +105,31 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
     private void launch() throws IOException, InterruptedException {
         Path jar = runnerJar(home);
         String java = registryJava().toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + port,
-                "-Dquarkus.management.host=127.0.0.1", "-Dquarkus.management.port=0",
+        List<String> cmd = new ArrayList<>(List.of(
+                java,
+                "-Xmx256m",
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-Dquarkus.http.host=127.0.0.1",
+                "-Dquarkus.http.port=" + port,
+                "-Dquarkus.management.host=127.0.0.1",
+                "-Dquarkus.management.port=0",
                 "-Dquarkus.http.access-log.enabled=false",
-                "-Dapicurio.datasource.url=jdbc:h2:file:" + data.resolve("registry").toAbsolutePath(),
-                "-jar", jar.toString()));
+                "-Dapicurio.datasource.url=jdbc:h2:file:"
+                        + data.resolve("registry").toAbsolutePath(),
+                "-jar",
+                jar.toString()));
         Path log = data.resolve("registry.log");
-        process = new ProcessBuilder(cmd).directory(data.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        process = new ProcessBuilder(cmd)
+                .directory(data.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (!answers()) {
             if (!process.isAlive()) {
-                throw new IOException("schema registry (" + jar + ") exited with " + process.exitValue() + "; its log:\n"
-                        + tail(log));
+                throw new IOException("schema registry (" + jar + ") exited with " + process.exitValue()
+                        + "; its log:\n" + tail(log));
             }
             if (System.nanoTime() > deadline) {
                 stop();
@@ -131,7 +143,8 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
 
     private boolean answers() {
         try {
-            HttpURLConnection c = (HttpURLConnection) URI.create(url() + "/subjects").toURL().openConnection();
+            HttpURLConnection c =
+                    (HttpURLConnection) URI.create(url() + "/subjects").toURL().openConnection();
             c.setConnectTimeout(1000);
             c.setReadTimeout(2000);
             try {
@@ -229,7 +242,8 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
         Files.createDirectories(cache.getParent());
         Path tmp = Files.createTempDirectory(cache.getParent(), "unpacking-");
         Process tar = new ProcessBuilder("tar", "xzf", dist.toString(), "-C", tmp.toString())
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         String out = new String(tar.getInputStream().readAllBytes());
         if (tar.waitFor() != 0) {
             deleteTree(tmp);
@@ -253,9 +267,15 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
         if (given != null) {
             return existing(Path.of(given), "-Dexitflow.schema-registry.dist");
         }
-        String repo = System.getProperty("exitflow.mvn.repo",
+        String repo = System.getProperty(
+                "exitflow.mvn.repo",
                 Path.of(System.getProperty("user.home"), ".m2", "repository").toString());
-        Path p = Path.of(repo, "io", "apicurio", "apicurio-registry-app", version,
+        Path p = Path.of(
+                repo,
+                "io",
+                "apicurio",
+                "apicurio-registry-app",
+                version,
                 "apicurio-registry-app-" + version + "-all.tar.gz");
         return existing(p, "the jobs build (mvn -pl jobs -am test-compile fetches it)");
     }

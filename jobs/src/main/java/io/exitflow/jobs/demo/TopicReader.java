@@ -71,8 +71,8 @@ public final class TopicReader<T extends SpecificRecord> implements AutoCloseabl
             try {
                 out.add(codec.decode(r.value()));
             } catch (InvalidRecordException e) {
-                throw new IllegalStateException(topic + " partition " + r.partition() + " offset " + r.offset()
-                        + ": " + e.getMessage(), e);
+                throw new IllegalStateException(
+                        topic + " partition " + r.partition() + " offset " + r.offset() + ": " + e.getMessage(), e);
             }
         }
         return out;

@@ -14,7 +14,14 @@ import java.util.SplittableRandom;
  */
 public final class BadRecords {
     /** The kinds of bad record, in the order they are drawn. */
-    public enum Kind { GARBAGE, TRUNCATED, WRONG_CHANNELS, NAN, INFINITE, FOREIGN_SCHEMA }
+    public enum Kind {
+        GARBAGE,
+        TRUNCATED,
+        WRONG_CHANNELS,
+        NAN,
+        INFINITE,
+        FOREIGN_SCHEMA
+    }
 
     private final SplittableRandom random;
     private final AvroCodec<SensorReading> readings = AvroCodec.of(SensorReading.class);
@@ -58,7 +65,9 @@ public final class BadRecords {
             }
             case INFINITE: {
                 List<Float> v = new ArrayList<>(good.getValues());
-                v.set(random.nextInt(v.size()), random.nextBoolean() ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY);
+                v.set(
+                        random.nextInt(v.size()),
+                        random.nextBoolean() ? Float.POSITIVE_INFINITY : Float.NEGATIVE_INFINITY);
                 return readings.encode(copyWith(good, v));
             }
             case FOREIGN_SCHEMA:
@@ -67,7 +76,8 @@ public final class BadRecords {
                         .setEventId("not-a-reading")
                         .setKey(good.getSensorId())
                         .setEventTime(good.getEventTime())
-                        .setFeatures(List.of(1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f, 11f, 12f, 13f, 14f, 15f, 16f, 17f))
+                        .setFeatures(
+                                List.of(1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f, 11f, 12f, 13f, 14f, 15f, 16f, 17f))
                         .setLabel(null)
                         .build());
         }

@@ -29,8 +29,8 @@ public final class ExpectedWindows {
      * @param slide readings between window starts (the bundle's {@code input.window.slide})
      * @throws IllegalArgumentException when a count is not positive or {@code readings} is negative
      */
-    public static Map<String, String> labels(String split, int sensors, long seed, long startMillis, long readings,
-            int size, int slide) {
+    public static Map<String, String> labels(
+            String split, int sensors, long seed, long startMillis, long readings, int size, int slide) {
         if (size <= 0 || slide <= 0) {
             throw new IllegalArgumentException("window size and slide must be positive, got " + size + "/" + slide);
         }

@@ -37,8 +37,8 @@ public final class FixedRatePacer {
         long due = (long) scheduled - shortfall;
         // at most maxCatchUp of the schedule at once, and never less than one reading, so a sender that is due one
         // reading may send it whatever the rate
-        long catchUp = Math.max(1, (long) Math.ceil(
-                scheduled - schedule.eventsDueAt(Math.max(0, elapsedMillis - maxCatchUpMillis))));
+        long catchUp = Math.max(1, (long)
+                Math.ceil(scheduled - schedule.eventsDueAt(Math.max(0, elapsedMillis - maxCatchUpMillis))));
         long behind = due - sent;
         if (behind > catchUp) {
             shortfall += behind - catchUp;

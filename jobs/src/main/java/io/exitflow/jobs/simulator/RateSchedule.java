@@ -73,8 +73,8 @@ public final class RateSchedule {
             unit = 60_000;
             number = d.substring(0, d.length() - 1);
         } else {
-            throw new IllegalArgumentException("bad duration '" + s + "' in rate schedule '" + spec
-                    + "'; expected a number with ms, s or m");
+            throw new IllegalArgumentException(
+                    "bad duration '" + s + "' in rate schedule '" + spec + "'; expected a number with ms, s or m");
         }
         try {
             double v = Double.parseDouble(number);

@@ -66,8 +66,8 @@ public final class ReadingsReplay implements ReadingSource {
         if (c == null) {
             return null;
         }
-        SensorReading out = c.recording.reading(c.position, sensorId(c.recording.sensorId(), c.pass), c.nextTime,
-                readings.labelTable());
+        SensorReading out = c.recording.reading(
+                c.position, sensorId(c.recording.sensorId(), c.pass), c.nextTime, readings.labelTable());
         c.position++;
         if (c.position == c.recording.size()) {
             if (!loop) {

@@ -110,8 +110,8 @@ public final class RecordedReadings {
     private final int channels;
     private final long readings;
 
-    private RecordedReadings(Path file, List<Recording> recordings, List<String> labelTable, int channels,
-            long readings) {
+    private RecordedReadings(
+            Path file, List<Recording> recordings, List<String> labelTable, int channels, long readings) {
         this.file = file;
         this.recordings = recordings;
         this.labelTable = labelTable;
@@ -142,24 +142,28 @@ public final class RecordedReadings {
         }
         try (in) {
             Schema writer = in.getSchema();
-            SchemaCompatibility.SchemaPairCompatibility compat = SchemaCompatibility.checkReaderWriterCompatibility(
-                    SensorReading.getClassSchema(), writer);
+            SchemaCompatibility.SchemaPairCompatibility compat =
+                    SchemaCompatibility.checkReaderWriterCompatibility(SensorReading.getClassSchema(), writer);
             if (compat.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
-                throw notAContainer(file, "its schema " + writer.getFullName() + " cannot be read as SensorReading ("
-                        + compat.getDescription() + ")");
+                throw notAContainer(
+                        file,
+                        "its schema " + writer.getFullName() + " cannot be read as SensorReading ("
+                                + compat.getDescription() + ")");
             }
             SensorReading r = null;
             while (in.hasNext()) {
                 try {
                     r = in.next(r);
                 } catch (RuntimeException e) {
-                    throw new IllegalArgumentException("readings file " + file + ": reading " + n
-                            + " cannot be decoded (the file is corrupt or truncated): " + e.getMessage(), e);
+                    throw new IllegalArgumentException(
+                            "readings file " + file + ": reading " + n
+                                    + " cannot be decoded (the file is corrupt or truncated): " + e.getMessage(),
+                            e);
                 }
                 String id = r.getSensorId();
                 if (id == null || id.isBlank()) {
-                    throw new IllegalArgumentException(at(file, n, id) + "the sensor id is empty; every reading needs "
-                            + "its recording's id");
+                    throw new IllegalArgumentException(
+                            at(file, n, id) + "the sensor id is empty; every reading needs " + "its recording's id");
                 }
                 List<Float> v = r.getValues();
                 if (channels < 0) {

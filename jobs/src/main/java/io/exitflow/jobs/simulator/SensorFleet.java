@@ -15,6 +15,7 @@ import java.util.List;
 public final class SensorFleet implements ReadingSource {
     /** Dataset defaults (data/dataset.json): seed 7, start 2026-01-01T00:00:00Z. */
     public static final long DATASET_SEED = 7;
+
     public static final long DATASET_START_MILLIS = 1_767_225_600_000L;
 
     private final List<SensorSignalGenerator> sensors = new ArrayList<>();

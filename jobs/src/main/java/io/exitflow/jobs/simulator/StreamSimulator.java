@@ -78,50 +78,102 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         Duration maxCatchUp = SimulatorOptions.MAX_CATCH_UP.defaultValue();
         SchemaRegistrySettings schemaRegistry;
 
-        public Settings bootstrapServers(String s) { this.bootstrapServers = s; return this; }
+        public Settings bootstrapServers(String s) {
+            this.bootstrapServers = s;
+            return this;
+        }
         /** Producer settings (security, tuning) besides the simulator's own, as from {@code --kafka-properties}. */
-        public Settings clientProperties(Properties p) { this.clientProperties = p; return this; }
-        public Settings topic(String s) { this.topic = s; return this; }
-        public Settings schedule(RateSchedule s) { this.schedule = s; return this; }
-        public Settings sensors(int n) { this.sensors = n; return this; }
-        public Settings split(String s) { this.split = s; return this; }
-        public Settings seed(long s) { this.seed = s; return this; }
+        public Settings clientProperties(Properties p) {
+            this.clientProperties = p;
+            return this;
+        }
+
+        public Settings topic(String s) {
+            this.topic = s;
+            return this;
+        }
+
+        public Settings schedule(RateSchedule s) {
+            this.schedule = s;
+            return this;
+        }
+
+        public Settings sensors(int n) {
+            this.sensors = n;
+            return this;
+        }
+
+        public Settings split(String s) {
+            this.split = s;
+            return this;
+        }
+
+        public Settings seed(long s) {
+            this.seed = s;
+            return this;
+        }
         /** Share of extra bad records per good one, in [0, 1). */
-        public Settings badShare(double s) { this.badShare = s; return this; }
+        public Settings badShare(double s) {
+            this.badShare = s;
+            return this;
+        }
         /** Stop after this many good readings. */
-        public Settings maxEvents(long n) { this.maxEvents = n; return this; }
+        public Settings maxEvents(long n) {
+            this.maxEvents = n;
+            return this;
+        }
         /**
          * {@code dataset} (the dataset files' times; with readings, every recording rebased to the file's earliest
          * time), {@code now} (rebased to the wall clock at start) or epoch millis (rebased to it).
          */
-        public Settings startTime(String s) { this.startTime = s; return this; }
+        public Settings startTime(String s) {
+            this.startTime = s;
+            return this;
+        }
         /** Replay these recordings instead of the generator's sensors ({@code --readings FILE.avro}). */
-        public Settings readings(RecordedReadings r) { this.readings = r; return this; }
+        public Settings readings(RecordedReadings r) {
+            this.readings = r;
+            return this;
+        }
         /** With readings: start each recording again, as a new pass, when it ends (until the schedule ends). */
-        public Settings loop(boolean b) { this.loop = b; return this; }
+        public Settings loop(boolean b) {
+            this.loop = b;
+            return this;
+        }
         /** With readings, after the last one: {@link #sendEndFlush()} (releases the recordings' last windows). */
-        public Settings endFlush(boolean b) { this.endFlush = b; return this; }
+        public Settings endFlush(boolean b) {
+            this.endFlush = b;
+            return this;
+        }
         /**
          * Most of the schedule's time a sender that fell behind sends at once to catch up; further behind, the
          * readings it could not send on time are given up ({@link FixedRatePacer}), so the rate holds.
          */
-        public Settings maxCatchUp(Duration d) { this.maxCatchUp = d; return this; }
+        public Settings maxCatchUp(Duration d) {
+            this.maxCatchUp = d;
+            return this;
+        }
         /**
          * Write the schema registry wire format with this registry ({@code --schema-registry-url}); null (the
          * default) for plain Avro binary.
          */
-        public Settings schemaRegistry(SchemaRegistrySettings r) { this.schemaRegistry = r; return this; }
+        public Settings schemaRegistry(SchemaRegistrySettings r) {
+            this.schemaRegistry = r;
+            return this;
+        }
 
         long startMillis() {
             switch (startTime) {
-                case "dataset": return readings != null ? readings.earliestStartMillis() : SensorFleet.DATASET_START_MILLIS;
-                case "now": return System.currentTimeMillis();
+                case "dataset":
+                    return readings != null ? readings.earliestStartMillis() : SensorFleet.DATASET_START_MILLIS;
+                case "now":
+                    return System.currentTimeMillis();
                 default:
                     try {
                         return Long.parseLong(startTime);
                     } catch (NumberFormatException e) {
-                        throw new IllegalArgumentException("--start-time must be dataset, now or epoch milliseconds, got '"
-                                + startTime + "'");
+                        throw new IllegalArgumentException(
+                                "--start-time must be dataset, now or epoch milliseconds, got '" + startTime + "'");
                     }
             }
         }
@@ -153,6 +205,7 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
     private final AtomicLong bad = new AtomicLong();
     /** Readings the schedule asked for that the sender could not send on time and gave up ({@link FixedRatePacer}). */
     private final AtomicLong shortfall = new AtomicLong();
+
     private final Map<BadRecords.Kind, AtomicLong> badByKind = new EnumMap<>(BadRecords.Kind.class);
     private final AtomicReference<Exception> sendError = new AtomicReference<>();
     private volatile boolean stopped;
@@ -171,7 +224,7 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         settings.validate();
         this.settings = settings;
         this.producer = producer;
-        this.listener = listener == null ? (r, t) -> { } : listener;
+        this.listener = listener == null ? (r, t) -> {} : listener;
         for (BadRecords.Kind k : BadRecords.Kind.values()) {
             badByKind.put(k, new AtomicLong());
         }
@@ -207,12 +260,22 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         long start = System.nanoTime();
         long shortfallLoggedNanos = start;
         if (settings.readings != null) {
-            LOG.info("simulator: replaying {}{}, rebased to start at {}, schedule {}, bad share {}, to topic {}",
-                    settings.readings, settings.loop ? " in a loop" : "", Instant.ofEpochMilli(settings.startMillis()),
-                    schedule, settings.badShare, settings.topic);
+            LOG.info(
+                    "simulator: replaying {}{}, rebased to start at {}, schedule {}, bad share {}, to topic {}",
+                    settings.readings,
+                    settings.loop ? " in a loop" : "",
+                    Instant.ofEpochMilli(settings.startMillis()),
+                    schedule,
+                    settings.badShare,
+                    settings.topic);
         } else {
-            LOG.info("simulator: {} sensors of split {}, schedule {}, bad share {}, to topic {}", settings.sensors,
-                    settings.split, schedule, settings.badShare, settings.topic);
+            LOG.info(
+                    "simulator: {} sensors of split {}, schedule {}, bad share {}, to topic {}",
+                    settings.sensors,
+                    settings.split,
+                    schedule,
+                    settings.badShare,
+                    settings.topic);
         }
         while (!stopped && !exhausted && sent.get() < settings.maxEvents) {
             checkSendError();
@@ -227,9 +290,12 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
                 long now = System.nanoTime();
                 if (now - shortfallLoggedNanos > 10_000_000_000L) {
                     shortfallLoggedNanos = now;
-                    LOG.warn("simulator: behind the schedule's {} readings/s by more than --max-catch-up {}; {} "
-                            + "readings given up so far (sent {}); the sender or the broker is too slow for the rate",
-                            String.format(Locale.ROOT, "%.0f", currentRate), settings.maxCatchUp, shortfall.get(),
+                    LOG.warn(
+                            "simulator: behind the schedule's {} readings/s by more than --max-catch-up {}; {} "
+                                    + "readings given up so far (sent {}); the sender or the broker is too slow for the rate",
+                            String.format(Locale.ROOT, "%.0f", currentRate),
+                            settings.maxCatchUp,
+                            shortfall.get(),
                             sent.get());
                 }
             }
@@ -250,8 +316,12 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
                 sent.incrementAndGet();
                 if (settings.badShare > 0 && coin.nextDouble() < settings.badShare) {
                     byte[] badValue = badRecords.next(r, kind);
-                    producer.send(new ProducerRecord<>(settings.topic, key,
-                            kind[0] == BadRecords.Kind.GARBAGE ? badValue : codec.frame(badValue)), this::onCompletion);
+                    producer.send(
+                            new ProducerRecord<>(
+                                    settings.topic,
+                                    key,
+                                    kind[0] == BadRecords.Kind.GARBAGE ? badValue : codec.frame(badValue)),
+                            this::onCompletion);
                     bad.incrementAndGet();
                     badByKind.get(kind[0]).incrementAndGet();
                 }
@@ -263,9 +333,13 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         }
         producer.flush();
         checkSendError();
-        LOG.info("simulator: done, {} readings and {} bad records sent{}; {} readings of the schedule given up "
-                + "(sender behind by more than --max-catch-up {})", sent.get(), bad.get(),
-                exhausted ? " (every reading of " + settings.readings.file() + ")" : "", shortfall.get(),
+        LOG.info(
+                "simulator: done, {} readings and {} bad records sent{}; {} readings of the schedule given up "
+                        + "(sender behind by more than --max-catch-up {})",
+                sent.get(),
+                bad.get(),
+                exhausted ? " (every reading of " + settings.readings.file() + ")" : "",
+                shortfall.get(),
                 settings.maxCatchUp);
     }
 
@@ -302,15 +376,24 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         int partitions = producer.partitionsFor(settings.topic).size();
         for (int p = 0; p < partitions; p++) {
             String id = endFlushSensorId(p);
-            SensorReading r = SensorReading.newBuilder().setSensorId(id).setEventTime(Instant.ofEpochMilli(time))
-                    .setValues(zeros).setLabel(null).setSeverity(null).build();
-            producer.send(new ProducerRecord<>(settings.topic, p, id.getBytes(StandardCharsets.UTF_8), codec.encode(r)),
+            SensorReading r = SensorReading.newBuilder()
+                    .setSensorId(id)
+                    .setEventTime(Instant.ofEpochMilli(time))
+                    .setValues(zeros)
+                    .setLabel(null)
+                    .setSeverity(null)
+                    .build();
+            producer.send(
+                    new ProducerRecord<>(settings.topic, p, id.getBytes(StandardCharsets.UTF_8), codec.encode(r)),
                     this::onCompletion);
         }
         producer.flush();
         checkSendError();
-        LOG.info("simulator: end flush, one reading at {} to each of the {} partitions of {}", Instant.ofEpochMilli(time),
-                partitions, settings.topic);
+        LOG.info(
+                "simulator: end flush, one reading at {} to each of the {} partitions of {}",
+                Instant.ofEpochMilli(time),
+                partitions,
+                settings.topic);
     }
 
     /**
@@ -319,12 +402,15 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
      */
     private RecordEncoder<SensorReading> encoder() {
         if (encoder == null) {
-            RecordEncoder<SensorReading> e = new RecordEncoder<>(SensorReading.class, settings.topic,
-                    settings.schemaRegistry);
+            RecordEncoder<SensorReading> e =
+                    new RecordEncoder<>(SensorReading.class, settings.topic, settings.schemaRegistry);
             e.open(null);
             if (settings.schemaRegistry != null) {
-                LOG.info("simulator: schema registry wire format, {} schema id {} (subject {}) at {}",
-                        SensorReading.class.getSimpleName(), e.schemaId(), e.subject(),
+                LOG.info(
+                        "simulator: schema registry wire format, {} schema id {} (subject {}) at {}",
+                        SensorReading.class.getSimpleName(),
+                        e.schemaId(),
+                        e.subject(),
                         String.join(",", settings.schemaRegistry.urls()));
             }
             encoder = e;
@@ -421,8 +507,14 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
             long t0 = System.nanoTime();
             sim.run();
             double seconds = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(Locale.ROOT, "sent %d readings and %d bad records in %.1f s (%.0f readings/s); %d "
-                    + "readings of the schedule given up%n", sim.sent(), sim.badSent(), seconds, sim.sent() / seconds,
+            System.out.printf(
+                    Locale.ROOT,
+                    "sent %d readings and %d bad records in %.1f s (%.0f readings/s); %d "
+                            + "readings of the schedule given up%n",
+                    sim.sent(),
+                    sim.badSent(),
+                    seconds,
+                    sim.sent() / seconds,
                     sim.shortfall());
         }
     }
@@ -462,7 +554,8 @@ public final class StreamSimulator implements Runnable, AutoCloseable {
         c.getOptional(SimulatorOptions.MAX_EVENTS).ifPresent(s::maxEvents);
         s.startTime(c.get(SimulatorOptions.START_TIME));
         s.maxCatchUp(c.get(SimulatorOptions.MAX_CATCH_UP));
-        String generatorFlag = c.containsKey(SimulatorOptions.SENSORS.key()) ? "--sensors"
+        String generatorFlag = c.containsKey(SimulatorOptions.SENSORS.key())
+                ? "--sensors"
                 : c.containsKey(SimulatorOptions.SPLIT.key()) ? "--split" : null;
         if (s.readings != null && generatorFlag != null) {
             throw new IllegalArgumentException(generatorFlag + " chooses the generator's sensors; with --readings the"

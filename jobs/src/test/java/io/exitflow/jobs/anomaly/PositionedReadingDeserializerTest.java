@@ -43,7 +43,8 @@ class PositionedReadingDeserializerTest {
         assertEquals(99L, bad.getOffset());
         assertTrue(bad.getReason().startsWith("undecodable"), bad.getReason());
         assertEquals(new PositionedReading(good, 0, 7L), out.get(2).right());
-        assertEquals(PositionedReadingTypeInfo.INSTANCE, ((org.apache.flink.api.java.typeutils.EitherTypeInfo<?, ?>)
-                d.getProducedType()).getRightType());
+        assertEquals(
+                PositionedReadingTypeInfo.INSTANCE,
+                ((org.apache.flink.api.java.typeutils.EitherTypeInfo<?, ?>) d.getProducedType()).getRightType());
     }
 }

@@ -63,7 +63,10 @@ class PositionedReadingSerializerTest {
         TypeSerializerSnapshot<PositionedReading> back = TypeSerializerSnapshot.readVersionedSnapshot(
                 new DataInputDeserializer(out.getCopyOfBuffer()), getClass().getClassLoader());
         assertSame(SERIALIZER, back.restoreSerializer());
-        assertTrue(SERIALIZER.snapshotConfiguration().resolveSchemaCompatibility(back).isCompatibleAsIs());
+        assertTrue(SERIALIZER
+                .snapshotConfiguration()
+                .resolveSchemaCompatibility(back)
+                .isCompatibleAsIs());
         SerializerConfigImpl noKryo = new SerializerConfigImpl();
         noKryo.setGenericTypes(false);
         assertSame(SERIALIZER, PositionedReadingTypeInfo.INSTANCE.createSerializer(noKryo));

@@ -24,7 +24,8 @@ class RateLimitedWarningTest {
         nanos.addAndGet(30_000_000_000L);
         assertTrue(w.warn(() -> "later"));
         assertEquals(2, w.logged());
-        assertTrue(w.lastMessage().startsWith("later [5 more warning(s) like this held back in the last 35 s]"),
+        assertTrue(
+                w.lastMessage().startsWith("later [5 more warning(s) like this held back in the last 35 s]"),
                 w.lastMessage());
     }
 }

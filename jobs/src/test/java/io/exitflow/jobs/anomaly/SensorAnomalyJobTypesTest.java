@@ -21,12 +21,26 @@ class SensorAnomalyJobTypesTest {
             Configuration noKryo = new Configuration();
             noKryo.set(PipelineOptions.GENERIC_TYPES, false);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(noKryo);
-            SensorAnomalyJob.build(env, JobConfig.parse(new String[] {"--bootstrap-servers", "localhost:9",
-                    "--bundle", RepoPaths.resolve("models/sensor-cnn").toString(), "--mode", mode,
-                    "--allow-jobmanager-checkpoints", "true"},
-                    new Configuration()));
+            SensorAnomalyJob.build(
+                    env,
+                    JobConfig.parse(
+                            new String[] {
+                                "--bootstrap-servers",
+                                "localhost:9",
+                                "--bundle",
+                                RepoPaths.resolve("models/sensor-cnn").toString(),
+                                "--mode",
+                                mode,
+                                "--allow-jobmanager-checkpoints",
+                                "true"
+                            },
+                            new Configuration()));
             StreamGraph graph = env.getStreamGraph();
-            assertFalse(graph.getJobGraph().getVerticesSortedTopologicallyFromSources().isEmpty(), mode);
+            assertFalse(
+                    graph.getJobGraph()
+                            .getVerticesSortedTopologicallyFromSources()
+                            .isEmpty(),
+                    mode);
         }
     }
 }

@@ -31,10 +31,20 @@ class SensorReadingSerializerTest {
         for (int i = 0; i < 50; i++) {
             out.add(gen.next());
         }
-        out.add(SensorReading.newBuilder().setSensorId("s").setEventTime(Instant.ofEpochMilli(-5))
-                .setValues(List.of(Float.NaN, -0f, Float.MAX_VALUE)).setLabel(null).setSeverity(null).build());
-        out.add(SensorReading.newBuilder().setSensorId("").setEventTime(Instant.ofEpochMilli(0))
-                .setValues(List.of()).setLabel("ä-label").setSeverity(0.25f).build());
+        out.add(SensorReading.newBuilder()
+                .setSensorId("s")
+                .setEventTime(Instant.ofEpochMilli(-5))
+                .setValues(List.of(Float.NaN, -0f, Float.MAX_VALUE))
+                .setLabel(null)
+                .setSeverity(null)
+                .build());
+        out.add(SensorReading.newBuilder()
+                .setSensorId("")
+                .setEventTime(Instant.ofEpochMilli(0))
+                .setValues(List.of())
+                .setLabel("ä-label")
+                .setSeverity(0.25f)
+                .build());
         SensorReading empty = new SensorReading(); // what no decoded record is, but the serializer keeps
         out.add(empty);
         return out;
@@ -48,8 +58,12 @@ class SensorReadingSerializerTest {
 
     @Test
     void writesEveryFieldOfTheSchema() {
-        List<String> schemaFields = SensorReading.getClassSchema().getFields().stream().map(Schema.Field::name).toList();
-        assertEquals(schemaFields, SensorReadingSerializer.FIELDS,
+        List<String> schemaFields = SensorReading.getClassSchema().getFields().stream()
+                .map(Schema.Field::name)
+                .toList();
+        assertEquals(
+                schemaFields,
+                SensorReadingSerializer.FIELDS,
                 "SensorReading's schema changed: update SensorReadingSerializer (serialize, deserialize, copy) and FIELDS");
     }
 
@@ -97,7 +111,10 @@ class SensorReadingSerializerTest {
         TypeSerializerSnapshot<SensorReading> back = TypeSerializerSnapshot.readVersionedSnapshot(
                 new DataInputDeserializer(out.getCopyOfBuffer()), getClass().getClassLoader());
         assertSame(SERIALIZER, back.restoreSerializer());
-        assertTrue(SERIALIZER.snapshotConfiguration().resolveSchemaCompatibility(back).isCompatibleAsIs());
+        assertTrue(SERIALIZER
+                .snapshotConfiguration()
+                .resolveSchemaCompatibility(back)
+                .isCompatibleAsIs());
     }
 
     @Test

@@ -40,8 +40,8 @@ class WindowAssemblerTest {
 
     private static KeyedOneInputStreamOperatorTestHarness<String, PositionedReading, InferenceRequest> harness(
             WindowAssembler assembler) throws Exception {
-        return ProcessFunctionTestHarnesses.forKeyedProcessFunction(assembler, PositionedReading::sensorId,
-                Types.STRING);
+        return ProcessFunctionTestHarnesses.forKeyedProcessFunction(
+                assembler, PositionedReading::sensorId, Types.STRING);
     }
 
     /**
@@ -53,13 +53,21 @@ class WindowAssemblerTest {
     }
 
     private static PositionedReading reading(String sensor, long time, int i) {
-        return new PositionedReading(SensorReading.newBuilder().setSensorId(sensor)
-                .setEventTime(Instant.ofEpochMilli(time)).setValues(List.of((float) i, 100f + i)).setLabel("l" + i)
-                .setSeverity(null).build(), 3, 1000L + i);
+        return new PositionedReading(
+                SensorReading.newBuilder()
+                        .setSensorId(sensor)
+                        .setEventTime(Instant.ofEpochMilli(time))
+                        .setValues(List.of((float) i, 100f + i))
+                        .setLabel("l" + i)
+                        .setSeverity(null)
+                        .build(),
+                3,
+                1000L + i);
     }
 
-    private static void send(KeyedOneInputStreamOperatorTestHarness<String, PositionedReading, InferenceRequest> h,
-            PositionedReading r) throws Exception {
+    private static void send(
+            KeyedOneInputStreamOperatorTestHarness<String, PositionedReading, InferenceRequest> h, PositionedReading r)
+            throws Exception {
         h.processElement(r, r.reading().getEventTime().toEpochMilli());
     }
 
@@ -162,8 +170,11 @@ class WindowAssemblerTest {
 
         List<DeadLetter> dead = deadLetters(h);
         assertEquals(2, dead.size());
-        assertTrue(dead.get(0).getReason().startsWith("late: event time 30 is 170 ms behind"), dead.get(0).getReason());
-        assertTrue(dead.get(1).getReason().contains("not after the sensor's last used reading 120"),
+        assertTrue(
+                dead.get(0).getReason().startsWith("late: event time 30 is 170 ms behind"),
+                dead.get(0).getReason());
+        assertTrue(
+                dead.get(1).getReason().contains("not after the sensor's last used reading 120"),
                 dead.get(1).getReason());
         int[] sentAs = {3, 9}; // reading 3 was sent as reading(s, 3), the later one as reading(s, 110, 9)
         for (int k = 0; k < dead.size(); k++) {
@@ -173,7 +184,8 @@ class WindowAssemblerTest {
             assertEquals(3, d.getPartition());
             assertEquals(1000L + sentAs[k], d.getOffset());
             // The payload is the reading itself, so nothing is lost.
-            SensorReading back = AvroCodec.of(SensorReading.class).decode(d.getPayload().array());
+            SensorReading back =
+                    AvroCodec.of(SensorReading.class).decode(d.getPayload().array());
             assertEquals("s", back.getSensorId());
         }
         assertEquals(Long.valueOf(30), Long.valueOf(dead.get(0).getTimestampMillis()));
@@ -223,7 +235,9 @@ class WindowAssemblerTest {
         h.processWatermark(100);
         List<DeadLetter> dead = deadLetters(h);
         assertEquals(1, dead.size());
-        assertTrue(dead.get(0).getReason().contains("duplicate event time 0"), dead.get(0).getReason());
+        assertTrue(
+                dead.get(0).getReason().contains("duplicate event time 0"),
+                dead.get(0).getReason());
         assertEquals(3, dead.get(0).getPartition());
         assertEquals(1000L, dead.get(0).getOffset());
         h.close();
@@ -297,7 +311,9 @@ class WindowAssemblerTest {
         h.close();
 
         var restored = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new WindowAssembler(SMALL, TOPIC)), PositionedReading::sensorId, Types.STRING);
+                new KeyedProcessOperator<>(new WindowAssembler(SMALL, TOPIC)),
+                PositionedReading::sensorId,
+                Types.STRING);
         restored.initializeState(snapshot);
         restored.open();
         send(restored, reading("s", 20)); // a duplicate of a waiting reading
@@ -309,7 +325,9 @@ class WindowAssemblerTest {
         }
         List<DeadLetter> dead = deadLetters(restored);
         assertEquals(1, dead.size());
-        assertTrue(dead.get(0).getReason().contains("duplicate event time 200"), dead.get(0).getReason());
+        assertTrue(
+                dead.get(0).getReason().contains("duplicate event time 200"),
+                dead.get(0).getReason());
         restored.close();
     }
 
@@ -390,8 +408,11 @@ class WindowAssemblerTest {
         List<DeadLetter> dead = deadLetters(h);
         assertEquals(2, dead.size());
         for (DeadLetter d : dead) {
-            assertTrue(d.getReason().startsWith("late: event time ") && d.getReason().contains("--max-waiting-readings")
-                    && d.getReason().contains("more than 6 readings"), d.getReason());
+            assertTrue(
+                    d.getReason().startsWith("late: event time ")
+                            && d.getReason().contains("--max-waiting-readings")
+                            && d.getReason().contains("more than 6 readings"),
+                    d.getReason());
             assertEquals(3, d.getPartition());
         }
         assertEquals(1077L, dead.get(0).getOffset());
@@ -404,7 +425,9 @@ class WindowAssemblerTest {
         // Behind that watermark, within the allowed lateness, but older than a reading used early: late.
         send(h, reading("s", 90, 9));
         assertEquals(3, deadLetters(h).size());
-        assertTrue(deadLetters(h).get(2).getReason().contains("--max-waiting-readings"), deadLetters(h).get(2).getReason());
+        assertTrue(
+                deadLetters(h).get(2).getReason().contains("--max-waiting-readings"),
+                deadLetters(h).get(2).getReason());
         // The watermark passes everything: the six that waited are used, the sensor's timer still fires.
         h.processWatermark(10_000);
         assertWindowsUpTo(59, h.extractOutputValues());
@@ -427,15 +450,16 @@ class WindowAssemblerTest {
         h.close();
 
         WindowAssembler again = new WindowAssembler(capped(10), TOPIC);
-        var restored = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(again),
-                PositionedReading::sensorId, Types.STRING);
+        var restored = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(again), PositionedReading::sensorId, Types.STRING);
         restored.initializeState(snapshot);
         restored.open();
         send(restored, reading("a", 15)); // used early before the snapshot: still known to be late
         assertEquals(1, deadLetters(restored).size());
         restored.processWatermark(1_000);
         List<InferenceRequest> out = restored.extractOutputValues();
-        assertEquals(List.of("a@210", "a@230", "a@250", "a@270", "a@290", "b@30", "b@50", "b@70"),
+        assertEquals(
+                List.of("a@210", "a@230", "a@250", "a@270", "a@290", "b@30", "b@50", "b@70"),
                 out.stream().map(w -> w.eventId).sorted().toList());
         restored.close();
     }
@@ -463,8 +487,11 @@ class WindowAssemblerTest {
     }
 
     /** Readings of one sensor at the given times (values i, 100+i). */
-    private static void sendAt(KeyedOneInputStreamOperatorTestHarness<String, PositionedReading, InferenceRequest> h,
-            String sensor, long[] times) throws Exception {
+    private static void sendAt(
+            KeyedOneInputStreamOperatorTestHarness<String, PositionedReading, InferenceRequest> h,
+            String sensor,
+            long[] times)
+            throws Exception {
         for (int i = 0; i < times.length; i++) {
             send(h, reading(sensor, times[i], i));
         }
@@ -509,8 +536,9 @@ class WindowAssemblerTest {
         // Shown: the sensor, the steps seen, the setting to change; once per interval however long it lasts.
         assertEquals(1, assembler.noWindowWarning().logged());
         String warning = assembler.noWindowWarning().lastMessage();
-        for (String part : new String[] {"sensor wrist-7", "none made a window", "up to 35 ms", "--max-gap-ms 32 ms",
-                "sample period is 10 ms"}) {
+        for (String part : new String[] {
+            "sensor wrist-7", "none made a window", "up to 35 ms", "--max-gap-ms 32 ms", "sample period is 10 ms"
+        }) {
             assertTrue(warning.contains(part), "'" + part + "' in: " + warning);
         }
 

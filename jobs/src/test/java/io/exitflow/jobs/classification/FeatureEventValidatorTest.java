@@ -13,8 +13,13 @@ import org.junit.jupiter.api.Test;
 
 class FeatureEventValidatorTest {
     private static FeatureEvent event(Float... features) {
-        return FeatureEvent.newBuilder().setEventId("e-1").setKey("k").setEventTime(Instant.ofEpochMilli(42))
-                .setFeatures(Arrays.asList(features)).setLabel("normal").build();
+        return FeatureEvent.newBuilder()
+                .setEventId("e-1")
+                .setKey("k")
+                .setEventTime(Instant.ofEpochMilli(42))
+                .setFeatures(Arrays.asList(features))
+                .setLabel("normal")
+                .build();
     }
 
     @Test
@@ -24,7 +29,11 @@ class FeatureEventValidatorTest {
         assertEquals("expected 3 features, got 2", v.problem(event(1f, 2f)));
         assertEquals("feature 2 is NaN", v.problem(event(1f, 2f, Float.NaN)));
         assertEquals("feature 0 is -Infinity", v.problem(event(Float.NEGATIVE_INFINITY, 2f, 3f)));
-        assertEquals("empty eventId", v.problem(FeatureEvent.newBuilder(event(1f, 2f, 3f)).setEventId("").build()));
+        assertEquals(
+                "empty eventId",
+                v.problem(FeatureEvent.newBuilder(event(1f, 2f, 3f))
+                        .setEventId("")
+                        .build()));
     }
 
     @Test

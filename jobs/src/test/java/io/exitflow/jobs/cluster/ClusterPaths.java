@@ -12,7 +12,8 @@ final class ClusterPaths {
     static Path repositoryRoot() {
         Path dir = Path.of("").toAbsolutePath();
         for (Path p = dir; p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("deploy/local")) && Files.isRegularFile(p.resolve("pom.xml"))
+            if (Files.isDirectory(p.resolve("deploy/local"))
+                    && Files.isRegularFile(p.resolve("pom.xml"))
                     && Files.isDirectory(p.resolve("jobs"))) {
                 return p;
             }
@@ -26,7 +27,11 @@ final class ClusterPaths {
      */
     static Path buildDirectory() {
         try {
-            Path testClasses = Path.of(ClusterPaths.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path testClasses = Path.of(ClusterPaths.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
             return testClasses.getParent();
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);

@@ -73,7 +73,8 @@ class KubernetesManifestsTest {
         assertFalse(spec.path("image").asText().isBlank(), "spec.image");
         for (String component : List.of("jobManager", "taskManager")) {
             JsonNode resource = spec.path(component).path("resource");
-            assertTrue(MemorySize.parse(resource.path("memory").asText()).getMebiBytes() >= 1024,
+            assertTrue(
+                    MemorySize.parse(resource.path("memory").asText()).getMebiBytes() >= 1024,
                     component + ".resource.memory");
             assertTrue(resource.path("cpu").asDouble() > 0, component + ".resource.cpu");
         }
@@ -86,20 +87,24 @@ class KubernetesManifestsTest {
         String jarUri = job.path("jarURI").asText();
         assertTrue(jarUri.startsWith("local:///opt/flink/usrlib/"), "jarURI must be in the image's usrlib: " + jarUri);
         String jarName = jarUri.substring(jarUri.lastIndexOf('/') + 1);
-        assertTrue(read("deploy/k8s/image/build.sh").contains("usrlib/" + jarName),
+        assertTrue(
+                read("deploy/k8s/image/build.sh").contains("usrlib/" + jarName),
                 "build.sh must stage the job jar as usrlib/" + jarName);
         Class<?> entry = Class.forName(job.path("entryClass").asText());
         entry.getMethod("main", String[].class);
         assertTrue(job.path("parallelism").asInt() >= 1, "job.parallelism");
-        assertTrue(Set.of("stateless", "savepoint", "last-state").contains(job.path("upgradeMode").asText()));
+        assertTrue(Set.of("stateless", "savepoint", "last-state")
+                .contains(job.path("upgradeMode").asText()));
     }
 
     @Test
     void jobArgumentsNameABundleThatShipsInTheImage() {
         String bundle = jobConfig.require(JobOptions.BUNDLE);
-        assertTrue(bundle.startsWith("/opt/exitflow/models/"), "bundle must be under the image's models dir: " + bundle);
+        assertTrue(
+                bundle.startsWith("/opt/exitflow/models/"), "bundle must be under the image's models dir: " + bundle);
         String modelId = bundle.substring("/opt/exitflow/models/".length());
-        assertTrue(Files.isRegularFile(root.resolve("models").resolve(modelId).resolve("manifest.json")),
+        assertTrue(
+                Files.isRegularFile(root.resolve("models").resolve(modelId).resolve("manifest.json")),
                 "models/" + modelId + " must be a bundle in the repository (build.sh copies models/ into the image)");
         assertTrue(read("deploy/k8s/image/Dockerfile").contains("/opt/exitflow/models/"));
     }
@@ -107,27 +112,38 @@ class KubernetesManifestsTest {
     @Test
     void gpuTaskManagersDeclareFlinksGpuResourceAndTheKubernetesLimit() {
         JsonNode conf = deployment.at("/spec/flinkConfiguration");
-        assertTrue(List.of(conf.path("external-resources").asText().split(";")).contains("gpu"),
+        assertTrue(
+                List.of(conf.path("external-resources").asText().split(";")).contains("gpu"),
                 "external-resources must list gpu");
         int amount = Integer.parseInt(conf.path("external-resource.gpu.amount").asText());
         assertTrue(amount >= 1, "external-resource.gpu.amount");
-        assertEquals("org.apache.flink.externalresource.gpu.GPUDriverFactory",
+        assertEquals(
+                "org.apache.flink.externalresource.gpu.GPUDriverFactory",
                 conf.path("external-resource.gpu.driver-factory.class").asText());
-        assertEquals(GPU_LIMIT, conf.path("external-resource.gpu.kubernetes.config-key").asText());
-        String script = conf.path("external-resource.gpu.param.discovery-script.path").asText();
+        assertEquals(
+                GPU_LIMIT,
+                conf.path("external-resource.gpu.kubernetes.config-key").asText());
+        String script =
+                conf.path("external-resource.gpu.param.discovery-script.path").asText();
         assertTrue(script.startsWith("/opt/flink/plugins/external-resource-gpu/"), script);
         String dockerfile = read("deploy/k8s/image/Dockerfile");
         int slash = script.lastIndexOf('/');
-        assertTrue(dockerfile.contains(script.substring(0, slash)) && dockerfile.contains(script.substring(slash)),
+        assertTrue(
+                dockerfile.contains(script.substring(0, slash)) && dockerfile.contains(script.substring(slash)),
                 "the image must provide (and check for) the discovery script " + script);
-        assertEquals("--enable-coordination-mode",
+        assertEquals(
+                "--enable-coordination-mode",
                 conf.path("external-resource.gpu.param.discovery-script.args").asText());
 
         JsonNode container = mainContainer(deployment.at("/spec/taskManager/podTemplate/spec/containers"));
-        assertEquals(amount, container.at("/resources/limits").path(GPU_LIMIT).asInt(),
+        assertEquals(
+                amount,
+                container.at("/resources/limits").path(GPU_LIMIT).asInt(),
                 "the pod's nvidia.com/gpu limit must equal external-resource.gpu.amount");
         assertEquals("1", env(container).get("ORT_DISABLE_TELEMETRY"));
-        assertTrue(conf.path("classloader.parent-first-patterns.additional").asText().contains("ai.onnxruntime."));
+        assertTrue(conf.path("classloader.parent-first-patterns.additional")
+                .asText()
+                .contains("ai.onnxruntime."));
     }
 
     @Test
@@ -147,8 +163,11 @@ class KubernetesManifestsTest {
         for (int k = 0; k < stages; k++) {
             String group = placement.slotSharingGroup(k);
             boolean cuda = placement.device(k) == OrtConfig.Device.CUDA;
-            assertEquals(cuda, gpuGroups.containsKey(group), "stage " + k + " (" + placement.device(k)
-                    + ") in group " + group + ": a group asks for a GPU exactly when it holds a CUDA stage");
+            assertEquals(
+                    cuda,
+                    gpuGroups.containsKey(group),
+                    "stage " + k + " (" + placement.device(k) + ") in group " + group
+                            + ": a group asks for a GPU exactly when it holds a CUDA stage");
             // A group's slots: its widest stage (stages of one group share slots).
             slotsPerGroup.merge(group, placement.parallelism(k).orElse(jobParallelism), Math::max);
         }
@@ -156,23 +175,32 @@ class KubernetesManifestsTest {
         // The GPU TaskManager as Flink sizes it from the FlinkDeployment, and the default slot the spread-out
         // scheduler may put on it (taskmanager.load-balance.mode: SLOTS): what is left must hold its gpu slots.
         JsonNode flinkConf = deployment.at("/spec/flinkConfiguration");
-        assertEquals("SLOTS", flinkConf.path("taskmanager.load-balance.mode").asText(),
+        assertEquals(
+                "SLOTS",
+                flinkConf.path("taskmanager.load-balance.mode").asText(),
                 "spread slots out, so default-group slots do not fill the GPU TaskManagers");
         Configuration tmConf = new Configuration();
-        flinkConf.fields().forEachRemaining(e -> tmConf.setString(e.getKey(), e.getValue().asText()));
-        tmConf.setString("taskmanager.memory.process.size", deployment.at("/spec/taskManager/resource/memory").asText());
-        WorkerResourceSpec gpuWorker = WorkerResourceSpec.fromTaskExecutorProcessSpec(
-                TaskExecutorProcessUtils.processSpecFromConfig(tmConf));
-        int slots = Integer.parseInt(flinkConf.path("taskmanager.numberOfTaskSlots").asText());
+        flinkConf
+                .fields()
+                .forEachRemaining(e -> tmConf.setString(e.getKey(), e.getValue().asText()));
+        tmConf.setString(
+                "taskmanager.memory.process.size",
+                deployment.at("/spec/taskManager/resource/memory").asText());
+        WorkerResourceSpec gpuWorker =
+                WorkerResourceSpec.fromTaskExecutorProcessSpec(TaskExecutorProcessUtils.processSpecFromConfig(tmConf));
+        int slots =
+                Integer.parseInt(flinkConf.path("taskmanager.numberOfTaskSlots").asText());
         ResourceProfile free = SlotManagerUtils.generateTaskManagerTotalResourceProfile(gpuWorker)
                 .subtract(SlotManagerUtils.generateDefaultSlotResourceProfile(gpuWorker, slots));
         int gpuTaskManagers = deployment.at("/spec/taskManager/replicas").asInt();
         for (SlotSharingGroup g : gpuGroups.values()) {
-            ResourceProfile slot = ResourceProfile.fromResourceSpec(SlotSharingGroupUtils.extractResourceSpec(g),
-                    MemorySize.ZERO);
+            ResourceProfile slot =
+                    ResourceProfile.fromResourceSpec(SlotSharingGroupUtils.extractResourceSpec(g), MemorySize.ZERO);
             int perTaskManager = (slotsPerGroup.get(g.getName()) + gpuTaskManagers - 1) / gpuTaskManagers;
-            assertTrue(free.allFieldsNoLessThan(slot.multiply(perTaskManager)), perTaskManager + " slot(s) of group "
-                    + g.getName() + " (" + slot + ") must fit on a GPU TaskManager beside one default slot: " + free);
+            assertTrue(
+                    free.allFieldsNoLessThan(slot.multiply(perTaskManager)),
+                    perTaskManager + " slot(s) of group " + g.getName() + " (" + slot
+                            + ") must fit on a GPU TaskManager beside one default slot: " + free);
         }
     }
 
@@ -182,11 +210,14 @@ class KubernetesManifestsTest {
         assertEquals("apps/v1", cpu.path("apiVersion").asText());
         JsonNode pod = cpu.at("/spec/template");
         JsonNode selector = cpu.at("/spec/selector/matchLabels");
-        selector.fields().forEachRemaining(e ->
-                assertEquals(e.getValue().asText(), pod.at("/metadata/labels").path(e.getKey()).asText(),
+        selector.fields()
+                .forEachRemaining(e -> assertEquals(
+                        e.getValue().asText(),
+                        pod.at("/metadata/labels").path(e.getKey()).asText(),
                         "pod labels must match the selector"));
         JsonNode container = mainContainer(pod.at("/spec/containers"));
-        assertEquals(deployment.at("/spec/image").asText(), container.path("image").asText(), "one image for both pools");
+        assertEquals(
+                deployment.at("/spec/image").asText(), container.path("image").asText(), "one image for both pools");
         assertEquals("taskmanager", container.at("/args/0").asText());
         assertTrue(container.at("/resources/limits").path(GPU_LIMIT).isMissingNode(), "CPU pool asks for no GPU");
         Map<String, String> env = env(container);
@@ -196,8 +227,13 @@ class KubernetesManifestsTest {
         JsonNode properties = new ObjectMapper(new YAMLFactory()).readTree(env.get("FLINK_PROPERTIES"));
         assertEquals(jobManager, properties.path("jobmanager.rpc.address").asText());
         assertTrue(properties.path("external-resources").isMissingNode(), "CPU TaskManagers have no gpu resource");
-        assertTrue(properties.path("classloader.parent-first-patterns.additional").asText().contains("ai.onnxruntime."));
-        assertEquals(deployment.at("/metadata/namespace").asText(), cpu.at("/metadata/namespace").asText());
+        assertTrue(properties
+                .path("classloader.parent-first-patterns.additional")
+                .asText()
+                .contains("ai.onnxruntime."));
+        assertEquals(
+                deployment.at("/metadata/namespace").asText(),
+                cpu.at("/metadata/namespace").asText());
     }
 
     /**
@@ -217,21 +253,30 @@ class KubernetesManifestsTest {
         }
         JsonNode cpu = only(flinkDocs, "Deployment");
         JsonNode cpuContainer = mainContainer(cpu.at("/spec/template/spec/containers"));
-        JsonNode properties = new ObjectMapper(new YAMLFactory()).readTree(env(cpuContainer).get("FLINK_PROPERTIES"));
-        assertEquals(factory, properties.path("metrics.reporter.prom.factory.class").asText());
+        JsonNode properties =
+                new ObjectMapper(new YAMLFactory()).readTree(env(cpuContainer).get("FLINK_PROPERTIES"));
+        assertEquals(
+                factory, properties.path("metrics.reporter.prom.factory.class").asText());
         assertEquals(port, properties.path("metrics.reporter.prom.port").asInt());
         assertEquals(port, containerPort(cpuContainer, "metrics"), "CPU pool: container port metrics");
 
         List<JsonNode> monitoring = readAll(root.resolve("deploy/k8s/monitoring.yaml"));
         JsonNode monitor = only(monitoring, "PodMonitor");
-        assertEquals(deployment.at("/metadata/namespace").asText(), monitor.at("/metadata/namespace").asText());
+        assertEquals(
+                deployment.at("/metadata/namespace").asText(),
+                monitor.at("/metadata/namespace").asText());
         JsonNode selector = monitor.at("/spec/selector/matchLabels");
-        assertEquals(Map.of("app", deployment.at("/metadata/name").asText()),
-                Map.of("app", selector.path("app").asText()), "the operator's pod label app: <deployment name>");
+        assertEquals(
+                Map.of("app", deployment.at("/metadata/name").asText()),
+                Map.of("app", selector.path("app").asText()),
+                "the operator's pod label app: <deployment name>");
         assertEquals(1, selector.size(), "select by app only (both pools and the JobManager)");
-        assertEquals(deployment.at("/metadata/name").asText(), cpu.at("/spec/template/metadata/labels/app").asText());
+        assertEquals(
+                deployment.at("/metadata/name").asText(),
+                cpu.at("/spec/template/metadata/labels/app").asText());
         assertEquals("metrics", monitor.at("/spec/podMetricsEndpoints/0/port").asText());
-        assertTrue(read("deploy/k8s/image/Dockerfile").contains("/opt/flink/plugins/metrics-prometheus/"),
+        assertTrue(
+                read("deploy/k8s/image/Dockerfile").contains("/opt/flink/plugins/metrics-prometheus/"),
                 "the image checks for the reporter plugin");
     }
 
@@ -247,27 +292,44 @@ class KubernetesManifestsTest {
         }
         assertTrue(listener != null, "a plain listener");
         String namespace = kafka.at("/metadata/namespace").asText();
-        assertEquals(cluster + "-kafka-bootstrap." + namespace + ".svc:" + listener.path("port").asInt(),
+        assertEquals(
+                cluster + "-kafka-bootstrap." + namespace + ".svc:"
+                        + listener.path("port").asInt(),
                 jobConfig.require(JobOptions.BOOTSTRAP_SERVERS));
 
         Map<String, JsonNode> topics = new HashMap<>();
         for (JsonNode doc : kafkaDocs) {
             if ("KafkaTopic".equals(doc.path("kind").asText())) {
-                assertEquals(cluster, doc.at("/metadata/labels").path("strimzi.io/cluster").asText());
+                assertEquals(
+                        cluster,
+                        doc.at("/metadata/labels").path("strimzi.io/cluster").asText());
                 assertEquals(namespace, doc.at("/metadata/namespace").asText());
                 topics.put(doc.at("/metadata/name").asText(), doc);
             }
         }
         Set<String> used = new TreeSet<>();
-        for (ConfigOption<String> topic : List.of(JobOptions.INPUT_TOPIC, JobOptions.PREDICTION_TOPIC,
-                JobOptions.ALERT_TOPIC, JobOptions.DEAD_LETTER_TOPIC, JobOptions.STATS_TOPIC, JobOptions.CONTROL_TOPIC)) {
+        for (ConfigOption<String> topic : List.of(
+                JobOptions.INPUT_TOPIC,
+                JobOptions.PREDICTION_TOPIC,
+                JobOptions.ALERT_TOPIC,
+                JobOptions.DEAD_LETTER_TOPIC,
+                JobOptions.STATS_TOPIC,
+                JobOptions.CONTROL_TOPIC)) {
             used.add(jobConfig.require(topic));
         }
         assertEquals(used, new TreeSet<>(topics.keySet()));
         int parallelism = deployment.at("/spec/job/parallelism").asInt();
-        assertTrue(topics.get(jobConfig.require(JobOptions.INPUT_TOPIC)).at("/spec/partitions").asInt() >= parallelism,
+        assertTrue(
+                topics.get(jobConfig.require(JobOptions.INPUT_TOPIC))
+                                .at("/spec/partitions")
+                                .asInt()
+                        >= parallelism,
                 "input partitions bound the source parallelism");
-        assertEquals(1, topics.get(jobConfig.require(JobOptions.CONTROL_TOPIC)).at("/spec/partitions").asInt(),
+        assertEquals(
+                1,
+                topics.get(jobConfig.require(JobOptions.CONTROL_TOPIC))
+                        .at("/spec/partitions")
+                        .asInt(),
                 "threshold updates must stay in order");
         assertEquals(namespace, deployment.at("/metadata/namespace").asText());
     }
@@ -279,7 +341,8 @@ class KubernetesManifestsTest {
         assertTrue(dockerfile.contains("COPY build/usrlib/ /opt/flink/usrlib/"));
         assertTrue(dockerfile.contains("ORT_DISABLE_TELEMETRY=1"));
         String build = read("deploy/k8s/image/build.sh");
-        assertTrue(build.contains("onnxruntime_gpu") && build.contains("$build/lib"),
+        assertTrue(
+                build.contains("onnxruntime_gpu") && build.contains("$build/lib"),
                 "build.sh must stage the ONNX Runtime GPU jar into build/lib");
     }
 
@@ -297,7 +360,8 @@ class KubernetesManifestsTest {
     }
 
     private static JsonNode only(List<JsonNode> docs, String kind) {
-        List<JsonNode> found = docs.stream().filter(d -> kind.equals(d.path("kind").asText())).toList();
+        List<JsonNode> found =
+                docs.stream().filter(d -> kind.equals(d.path("kind").asText())).toList();
         assertEquals(1, found.size(), "exactly one " + kind);
         return found.get(0);
     }
@@ -324,7 +388,9 @@ class KubernetesManifestsTest {
 
     private static Map<String, String> env(JsonNode container) {
         Map<String, String> env = new HashMap<>();
-        container.path("env").forEach(e -> env.put(e.path("name").asText(), e.path("value").asText()));
+        container
+                .path("env")
+                .forEach(e -> env.put(e.path("name").asText(), e.path("value").asText()));
         return env;
     }
 

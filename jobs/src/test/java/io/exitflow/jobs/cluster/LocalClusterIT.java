@@ -10,8 +10,8 @@ import io.exitflow.data.SensorSignalGenerator;
 import io.exitflow.jobs.anomaly.SensorAnomalyJob;
 import io.exitflow.jobs.cluster.SensorStreams.ExpectedWindow;
 import io.exitflow.jobs.common.AvroCodec;
-import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.schemas.Prediction;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -73,12 +73,23 @@ class LocalClusterIT {
         stack.run("stop.sh", "--purge");
         stack.run("start.sh");
         assertEquals(2, stack.rest("/overview").path("taskmanagers").asInt(), "two TaskManagers registered");
-        stack.run("create-topics.sh", "--partitions", String.valueOf(PARTITIONS),
-                "sensor-readings", "predictions", "predictions-split",
-                "sensor-readings-failover", "predictions-failover",
-                "alerts", "dead-letters", "stage-stats", "threshold-updates",
-                "predictions-metrics", "threshold-updates-metrics");
-        sensors = new SensorStreams("sensor", SENSORS, READINGS_PER_SENSOR, 42, manifest.input().window());
+        stack.run(
+                "create-topics.sh",
+                "--partitions",
+                String.valueOf(PARTITIONS),
+                "sensor-readings",
+                "predictions",
+                "predictions-split",
+                "sensor-readings-failover",
+                "predictions-failover",
+                "alerts",
+                "dead-letters",
+                "stage-stats",
+                "threshold-updates",
+                "predictions-metrics",
+                "threshold-updates-metrics");
+        sensors = new SensorStreams(
+                "sensor", SENSORS, READINGS_PER_SENSOR, 42, manifest.input().window());
         sensors.send(stack.bootstrapServers(), "sensor-readings", PARTITIONS, 0, READINGS_PER_SENSOR);
     }
 
@@ -90,8 +101,9 @@ class LocalClusterIT {
         List<Long> pids = stack.recordedPids();
         stack.run("stop.sh");
         for (long pid : pids) {
-            ProcessHandle.of(pid).ifPresent(p -> fail("process " + pid + " (" + p.info().commandLine().orElse("?")
-                    + ") still runs after stop.sh"));
+            ProcessHandle.of(pid)
+                    .ifPresent(p -> fail("process " + pid + " ("
+                            + p.info().commandLine().orElse("?") + ") still runs after stop.sh"));
         }
         assertFalse(Files.exists(stack.work().resolve("flink/web-upload")), "stop.sh cleans web.upload.dir");
     }
@@ -100,14 +112,21 @@ class LocalClusterIT {
     @Order(1)
     void cascadeModePredictsEveryWindowOnce() throws Exception {
         String jobId = submit("sensor-readings", "predictions");
-        checkAll("predictions", awaitPredictions("predictions", sensors,
-                sensors.requiredAfter(READINGS_PER_SENSOR)), sensors.requiredAfter(READINGS_PER_SENSOR));
+        checkAll(
+                "predictions",
+                awaitPredictions("predictions", sensors, sensors.requiredAfter(READINGS_PER_SENSOR)),
+                sensors.requiredAfter(READINGS_PER_SENSOR));
         assertRunningOnBothTaskManagers(jobId);
         // Durable checkpoints under the work dir (start-flink.sh's config.yaml), not in the JobManager's memory.
-        assertEquals("FileSystemCheckpointStorage",
-                stack.rest("/jobs/" + jobId + "/checkpoints/config").path("checkpoint_storage").asText());
-        try (Stream<Path> chk = Files.list(stack.work().resolve("flink/checkpoints").resolve(jobId))) {
-            assertTrue(chk.anyMatch(p -> p.getFileName().toString().startsWith("chk-")),
+        assertEquals(
+                "FileSystemCheckpointStorage",
+                stack.rest("/jobs/" + jobId + "/checkpoints/config")
+                        .path("checkpoint_storage")
+                        .asText());
+        try (Stream<Path> chk =
+                Files.list(stack.work().resolve("flink/checkpoints").resolve(jobId))) {
+            assertTrue(
+                    chk.anyMatch(p -> p.getFileName().toString().startsWith("chk-")),
                     "a completed checkpoint on disk under flink/checkpoints/" + jobId);
         }
     }
@@ -116,10 +135,19 @@ class LocalClusterIT {
     @Test
     @Order(2)
     void splitModePredictsEveryWindowOnce() throws Exception {
-        String jobId = submit("sensor-readings", "predictions-split", "--mode", "SPLIT",
-                "--group-id", "exitflow-anomaly-split", "--transactional-id-prefix", "exitflow-anomaly-split");
-        checkAll("predictions-split", awaitPredictions("predictions-split", sensors,
-                sensors.requiredAfter(READINGS_PER_SENSOR)), sensors.requiredAfter(READINGS_PER_SENSOR));
+        String jobId = submit(
+                "sensor-readings",
+                "predictions-split",
+                "--mode",
+                "SPLIT",
+                "--group-id",
+                "exitflow-anomaly-split",
+                "--transactional-id-prefix",
+                "exitflow-anomaly-split");
+        checkAll(
+                "predictions-split",
+                awaitPredictions("predictions-split", sensors, sensors.requiredAfter(READINGS_PER_SENSOR)),
+                sensors.requiredAfter(READINGS_PER_SENSOR));
         assertRunningOnBothTaskManagers(jobId);
     }
 
@@ -134,9 +162,17 @@ class LocalClusterIT {
     void prometheusReporterServesTheExitFlowMetrics() throws Exception {
         cancelRunningJobs(); // two slots for this one
         double budgetRate = 100;
-        String jobId = submit("sensor-readings", "predictions-metrics", "--group-id", "exitflow-anomaly-metrics",
-                "--transactional-id-prefix", "exitflow-anomaly-metrics", "--control-topic", "threshold-updates-metrics",
-                "--budget-rate", String.valueOf(budgetRate));
+        String jobId = submit(
+                "sensor-readings",
+                "predictions-metrics",
+                "--group-id",
+                "exitflow-anomaly-metrics",
+                "--transactional-id-prefix",
+                "exitflow-anomaly-metrics",
+                "--control-topic",
+                "threshold-updates-metrics",
+                "--budget-rate",
+                String.valueOf(budgetRate));
         awaitPredictions("predictions-metrics", sensors, sensors.requiredAfter(READINGS_PER_SENSOR));
         new PrometheusMetricsCheck(stack, manifest, jobId, 2)
                 .check("predictions-metrics", "threshold-updates-metrics", budgetRate, OUTPUT_TIMEOUT);
@@ -152,9 +188,15 @@ class LocalClusterIT {
     void survivesTheLossOfATaskManager() throws Exception {
         // Room for this job on the TaskManager that survives: the others go.
         cancelRunningJobs();
-        SensorStreams stream = new SensorStreams("failover", SENSORS, READINGS_PER_SENSOR, 7, manifest.input().window());
-        String jobId = submit("sensor-readings-failover", "predictions-failover",
-                "--group-id", "exitflow-anomaly-failover", "--transactional-id-prefix", "exitflow-anomaly-failover");
+        SensorStreams stream = new SensorStreams(
+                "failover", SENSORS, READINGS_PER_SENSOR, 7, manifest.input().window());
+        String jobId = submit(
+                "sensor-readings-failover",
+                "predictions-failover",
+                "--group-id",
+                "exitflow-anomaly-failover",
+                "--transactional-id-prefix",
+                "exitflow-anomaly-failover");
         assertRunningOnBothTaskManagers(jobId);
 
         int half = READINGS_PER_SENSOR / 2;
@@ -168,7 +210,9 @@ class LocalClusterIT {
 
         assertEquals("RUNNING", stack.rest("/jobs/" + jobId).path("state").asText());
         assertEquals(1, stack.rest("/overview").path("taskmanagers").asInt(), "one TaskManager left");
-        JsonNode failures = stack.rest("/jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries");
+        JsonNode failures = stack.rest("/jobs/" + jobId + "/exceptions")
+                .path("exceptionHistory")
+                .path("entries");
         assertTrue(failures.size() >= 1, "the job restarted after losing a TaskManager");
     }
 
@@ -190,14 +234,24 @@ class LocalClusterIT {
     }
 
     private String submit(String inputTopic, String predictionTopic, String... extraArgs) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--jar", jobJar().toString(), SensorAnomalyJob.class.getName(),
-                "--bootstrap-servers", stack.bootstrapServers(),
-                "--bundle", bundle.toString(),
-                "--input-topic", inputTopic,
-                "--prediction-topic", predictionTopic,
-                "--parallelism", String.valueOf(PARTITIONS),
-                "--starting-offsets", "earliest",
-                "--checkpoint-interval-ms", "1000"));
+        List<String> args = new ArrayList<>(List.of(
+                "--jar",
+                jobJar().toString(),
+                SensorAnomalyJob.class.getName(),
+                "--bootstrap-servers",
+                stack.bootstrapServers(),
+                "--bundle",
+                bundle.toString(),
+                "--input-topic",
+                inputTopic,
+                "--prediction-topic",
+                predictionTopic,
+                "--parallelism",
+                String.valueOf(PARTITIONS),
+                "--starting-offsets",
+                "earliest",
+                "--checkpoint-interval-ms",
+                "1000"));
         args.addAll(List.of(extraArgs));
         String submitted = stack.run("submit.sh", args.toArray(String[]::new));
         Matcher m = JOB_ID.matcher(submitted);
@@ -209,8 +263,8 @@ class LocalClusterIT {
      * Reads the topic's committed predictions from the start until every required window has one (or the timeout
      * passes), failing on a prediction for a window the readings do not make, or on a second one for a window.
      */
-    private static Map<String, Prediction> awaitPredictions(String topic, SensorStreams stream,
-            Map<String, ExpectedWindow> required) {
+    private static Map<String, Prediction> awaitPredictions(
+            String topic, SensorStreams stream, Map<String, ExpectedWindow> required) {
         Map<String, ExpectedWindow> known = stream.windows();
         AvroCodec<Prediction> codec = AvroCodec.of(Prediction.class);
         Map<String, Prediction> byEvent = new HashMap<>();
@@ -237,8 +291,10 @@ class LocalClusterIT {
                     }
                     assertTrue(known.containsKey(p.getEventId()), "prediction for a window never produced: " + p);
                     Prediction previous = byEvent.put(p.getEventId(), p);
-                    assertTrue(previous == null, "window " + p.getEventId() + " predicted twice on " + topic
-                            + " (exactly-once sink):\n" + previous + "\n" + p);
+                    assertTrue(
+                            previous == null,
+                            "window " + p.getEventId() + " predicted twice on " + topic + " (exactly-once sink):\n"
+                                    + previous + "\n" + p);
                     if (required.containsKey(p.getEventId())) {
                         found++;
                     }
@@ -246,15 +302,17 @@ class LocalClusterIT {
             }
         }
         for (String id : required.keySet()) {
-            assertTrue(byEvent.containsKey(id), "no prediction for window " + id + " on " + topic + " within "
-                    + OUTPUT_TIMEOUT + "; got " + byEvent.size() + " (logs: " + stack.work().resolve("log") + ")");
+            assertTrue(
+                    byEvent.containsKey(id),
+                    "no prediction for window " + id + " on " + topic + " within " + OUTPUT_TIMEOUT + "; got "
+                            + byEvent.size() + " (logs: " + stack.work().resolve("log") + ")");
         }
         return byEvent;
     }
 
     /** Checks every required window's prediction against the window and the bundle, and logs a summary. */
-    private static void checkAll(String topic, Map<String, Prediction> predictions,
-            Map<String, ExpectedWindow> required) {
+    private static void checkAll(
+            String topic, Map<String, Prediction> predictions, Map<String, ExpectedWindow> required) {
         int[] exits = new int[manifest.numStages()];
         long correct = 0;
         for (Map.Entry<String, ExpectedWindow> e : required.entrySet()) {
@@ -263,8 +321,13 @@ class LocalClusterIT {
             exits[p.getExitStage()]++;
             correct += p.getPredictedClass().equals(p.getLabel()) ? 1 : 0;
         }
-        LOG.info("{}: {} predictions, {} required windows; their exits per stage {}; {} match the generator's label",
-                topic, predictions.size(), required.size(), Arrays.toString(exits), correct);
+        LOG.info(
+                "{}: {} predictions, {} required windows; their exits per stage {}; {} match the generator's label",
+                topic,
+                predictions.size(),
+                required.size(),
+                Arrays.toString(exits),
+                correct);
     }
 
     private static void checkPrediction(Prediction p, ExpectedWindow w) {
@@ -296,8 +359,8 @@ class LocalClusterIT {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                fail("job " + jobId + " not running on both TaskManagers within " + OUTPUT_TIMEOUT + ": "
-                        + waitingFor + "\njob: " + job + "\ntaskmanagers: " + tms);
+                fail("job " + jobId + " not running on both TaskManagers within " + OUTPUT_TIMEOUT + ": " + waitingFor
+                        + "\njob: " + job + "\ntaskmanagers: " + tms);
             }
             Thread.sleep(200);
         }
@@ -310,7 +373,8 @@ class LocalClusterIT {
         }
         for (JsonNode vertex : job.path("vertices")) {
             if (!"RUNNING".equals(vertex.path("status").asText())) {
-                return "vertex " + vertex.path("name").asText() + " is " + vertex.path("status").asText();
+                return "vertex " + vertex.path("name").asText() + " is "
+                        + vertex.path("status").asText();
             }
         }
         if (tms.size() != 2) {

@@ -34,7 +34,8 @@ public final class LocalStack {
     private final Path root;
     private final Path work;
     private final Map<String, String> env = new HashMap<>();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final ObjectMapper json = new ObjectMapper();
 
     /**
@@ -46,7 +47,9 @@ public final class LocalStack {
         this.work = work;
         env.put("EXITFLOW_WORK", work.toString());
         // Beside the work dir, so a purge between runs keeps the resolved classpaths.
-        env.put("EXITFLOW_CLASSPATH_DIR", work.resolveSibling(work.getFileName() + "-classpath").toString());
+        env.put(
+                "EXITFLOW_CLASSPATH_DIR",
+                work.resolveSibling(work.getFileName() + "-classpath").toString());
         int[] ports = freePorts(4);
         env.put("KAFKA_PORT", String.valueOf(ports[0]));
         env.put("KAFKA_CONTROLLER_PORT", String.valueOf(ports[1]));
@@ -97,8 +100,8 @@ public final class LocalStack {
         Process p = pb.start();
         if (!p.waitFor(SCRIPT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new IllegalStateException(script + " did not finish within " + SCRIPT_TIMEOUT_SECONDS + " s:\n"
-                    + Files.readString(output));
+            throw new IllegalStateException(
+                    script + " did not finish within " + SCRIPT_TIMEOUT_SECONDS + " s:\n" + Files.readString(output));
         }
         String text = Files.readString(output, StandardCharsets.UTF_8);
         Files.delete(output);
@@ -112,10 +115,13 @@ public final class LocalStack {
     /** GET on the Flink REST API, parsed. */
     public JsonNode rest(String path) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + env.get("FLINK_REST_PORT") + path)).timeout(Duration.ofSeconds(10)).build();
+                        URI.create("http://127.0.0.1:" + env.get("FLINK_REST_PORT") + path))
+                .timeout(Duration.ofSeconds(10))
+                .build();
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
-            throw new IllegalStateException("GET " + path + " answered " + response.statusCode() + ": " + response.body());
+            throw new IllegalStateException(
+                    "GET " + path + " answered " + response.statusCode() + ": " + response.body());
         }
         return json.readTree(response.body());
     }
@@ -124,11 +130,13 @@ public final class LocalStack {
     public void cancel(String jobId) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create(
                         "http://127.0.0.1:" + env.get("FLINK_REST_PORT") + "/jobs/" + jobId + "?mode=cancel"))
-                .method("PATCH", HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build();
+                .method("PATCH", HttpRequest.BodyPublishers.noBody())
+                .timeout(Duration.ofSeconds(10))
+                .build();
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 202) {
-            throw new IllegalStateException("cancel " + jobId + " answered " + response.statusCode() + ": "
-                    + response.body());
+            throw new IllegalStateException(
+                    "cancel " + jobId + " answered " + response.statusCode() + ": " + response.body());
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!"CANCELED".equals(rest("/jobs/" + jobId).path("state").asText())) {
@@ -155,7 +163,8 @@ public final class LocalStack {
 
     /** The pid the scripts recorded for {@code role} (kafka, jobmanager, taskmanager-N). */
     public long pid(String role) throws IOException {
-        return Long.parseLong(Files.readString(work.resolve("pids").resolve(role + ".pid")).trim());
+        return Long.parseLong(
+                Files.readString(work.resolve("pids").resolve(role + ".pid")).trim());
     }
 
     /** Pids recorded by the scripts for the processes they started. */
@@ -180,7 +189,8 @@ public final class LocalStack {
         if (index < 0 || index > MAX_TASKMANAGERS) {
             throw new IllegalArgumentException("process index 0.." + MAX_TASKMANAGERS + ", got " + index);
         }
-        return URI.create("http://127.0.0.1:" + (Integer.parseInt(env.get("FLINK_PROMETHEUS_PORT")) + index) + "/metrics");
+        return URI.create(
+                "http://127.0.0.1:" + (Integer.parseInt(env.get("FLINK_PROMETHEUS_PORT")) + index) + "/metrics");
     }
 
     /** The first of {@code n} consecutive ports that are free now and hold none of {@code taken}. */

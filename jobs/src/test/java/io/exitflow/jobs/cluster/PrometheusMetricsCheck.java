@@ -56,7 +56,8 @@ final class PrometheusMetricsCheck {
     private final Manifest manifest;
     private final String jobId;
     private final int taskManagers;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     PrometheusMetricsCheck(LocalStack stack, Manifest manifest, String jobId, int taskManagers) {
         this.stack = stack;
@@ -69,7 +70,8 @@ final class PrometheusMetricsCheck {
     PrometheusScrape scrape() throws IOException, InterruptedException {
         StringBuilder all = new StringBuilder();
         for (int i = 0; i <= taskManagers; i++) {
-            all.append(PrometheusScrape.fetch(http, stack.prometheusUri(i)).text()).append('\n');
+            all.append(PrometheusScrape.fetch(http, stack.prometheusUri(i)).text())
+                    .append('\n');
         }
         return PrometheusScrape.parse(all.toString());
     }
@@ -100,15 +102,22 @@ final class PrometheusMetricsCheck {
                 break;
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("the scrape does not agree with the job within " + timeout + ": "
-                        + waitingFor);
+                throw new AssertionError(
+                        "the scrape does not agree with the job within " + timeout + ": " + waitingFor);
             }
             Thread.sleep(1000);
         }
         long exits = (long) scrape.sum(EXITS, ours);
-        LOG.info("scrape of job {}: {} exits per stage {}, {} windows emitted, {} predictions committed, "
-                + "{} threshold updates on {}", jobId, exits, exitsPerStage(scrape, ours),
-                (long) scrape.sum(WINDOWS, ours), committed, updates.size(), controlTopic);
+        LOG.info(
+                "scrape of job {}: {} exits per stage {}, {} windows emitted, {} predictions committed, "
+                        + "{} threshold updates on {}",
+                jobId,
+                exits,
+                exitsPerStage(scrape, ours),
+                (long) scrape.sum(WINDOWS, ours),
+                committed,
+                updates.size(),
+                controlTopic);
         assertTrue(exits > 0, "the job answered windows");
 
         // The stage index is a label, every stage has its series, and none is in a metric name.
@@ -123,7 +132,8 @@ final class PrometheusMetricsCheck {
 
         checkThresholds(scrape, ours, updates);
 
-        List<PrometheusScrape.Sample> budget = scrape.samples(BUDGET_RATE).stream().filter(ours).toList();
+        List<PrometheusScrape.Sample> budget =
+                scrape.samples(BUDGET_RATE).stream().filter(ours).toList();
         assertEquals(1, budget.size(), "one controller");
         assertEquals(budgetRate, budget.get(0).value(), "budgetTargetRate is the --budget-rate");
         for (String gauge : List.of("budgetInfeasible", "warmingUp")) {
@@ -135,19 +145,25 @@ final class PrometheusMetricsCheck {
         }
 
         Path listFile = ClusterPaths.repositoryRoot().resolve("deploy/grafana/dashboard-metrics.txt");
-        Set<String> dashboardMetrics = Files.readAllLines(listFile).stream().map(String::strip)
-                .filter(l -> !l.isEmpty() && !l.startsWith("#")).collect(Collectors.toCollection(LinkedHashSet::new));
+        Set<String> dashboardMetrics = Files.readAllLines(listFile).stream()
+                .map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                .collect(Collectors.toCollection(LinkedHashSet::new));
         assertFalse(dashboardMetrics.isEmpty(), listFile + " lists the dashboard's metrics");
         Set<String> missing = new TreeSet<>(dashboardMetrics);
         missing.removeAll(scrape.names());
-        assertTrue(missing.isEmpty(), "metrics the Grafana dashboard queries that the reporter does not serve: "
-                + missing);
+        assertTrue(
+                missing.isEmpty(),
+                "metrics the Grafana dashboard queries that the reporter does not serve: " + missing);
         save(scrape);
         return scrape;
     }
 
     /** Why the scrape does not agree with the outputs yet, or null when it does. */
-    private String waitingFor(PrometheusScrape scrape, Predicate<PrometheusScrape.Sample> ours, long committed,
+    private String waitingFor(
+            PrometheusScrape scrape,
+            Predicate<PrometheusScrape.Sample> ours,
+            long committed,
             Map<Long, List<Float>> updates) {
         long exits = (long) scrape.sum(EXITS, ours);
         long windows = (long) scrape.sum(WINDOWS, ours);
@@ -180,8 +196,8 @@ final class PrometheusMetricsCheck {
     }
 
     /** Each subtask's threshold gauges against the thresholds of the version it reports. */
-    private void checkThresholds(PrometheusScrape scrape, Predicate<PrometheusScrape.Sample> ours,
-            Map<Long, List<Float>> updates) {
+    private void checkThresholds(
+            PrometheusScrape scrape, Predicate<PrometheusScrape.Sample> ours, Map<Long, List<Float>> updates) {
         float[] defaults = manifest.exit().thresholds();
         long newest = updates.keySet().stream().mapToLong(Long::longValue).max().orElse(0L);
         int checked = 0;
@@ -200,17 +216,23 @@ final class PrometheusMetricsCheck {
                     expected.add(t);
                 }
             } else {
-                assertTrue(updates.containsKey(version), "operator " + v.labels() + " reports version " + version
-                        + ", which is not on the control topic: " + updates.keySet());
+                assertTrue(
+                        updates.containsKey(version),
+                        "operator " + v.labels() + " reports version " + version
+                                + ", which is not on the control topic: " + updates.keySet());
                 expected = updates.get(version);
             }
             for (PrometheusScrape.Sample t : scrape.samples(THRESHOLD)) {
-                if (ours.test(t) && t.label("operator_name").equals(v.label("operator_name"))
+                if (ours.test(t)
+                        && t.label("operator_name").equals(v.label("operator_name"))
                         && t.label("subtask_index").equals(v.label("subtask_index"))) {
                     int stage = Integer.parseInt(t.label("stage"));
-                    assertEquals((double) expected.get(stage), t.value(), "threshold of stage " + stage + " of "
-                            + v.label("operator_name") + " subtask " + v.label("subtask_index") + " (version "
-                            + version + ")");
+                    assertEquals(
+                            (double) expected.get(stage),
+                            t.value(),
+                            "threshold of stage " + stage + " of "
+                                    + v.label("operator_name") + " subtask " + v.label("subtask_index") + " (version "
+                                    + version + ")");
                     checked++;
                 }
             }
@@ -220,7 +242,8 @@ final class PrometheusMetricsCheck {
 
     private static Map<String, Long> exitsPerStage(PrometheusScrape scrape, Predicate<PrometheusScrape.Sample> ours) {
         Map<String, Long> out = new java.util.TreeMap<>();
-        scrape.samples(EXITS).stream().filter(ours)
+        scrape.samples(EXITS).stream()
+                .filter(ours)
                 .forEach(s -> out.merge(s.label("stage"), (long) s.value(), Long::sum));
         return out;
     }
@@ -257,7 +280,8 @@ final class PrometheusMetricsCheck {
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+                    .map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions); // read_committed: the last stable offsets
@@ -297,13 +321,20 @@ final class PrometheusMetricsCheck {
             out.append(s.name());
             if (!s.labels().isEmpty()) {
                 out.append(s.labels().entrySet().stream()
-                        .map(e -> e.getKey() + "=\"" + e.getValue().replace("\\", "\\\\").replace("\"", "\\\"")
-                                .replace("\n", "\\n") + "\"")
+                        .map(e -> e.getKey() + "=\""
+                                + e.getValue()
+                                        .replace("\\", "\\\\")
+                                        .replace("\"", "\\\"")
+                                        .replace("\n", "\\n") + "\"")
                         .collect(Collectors.joining(",", "{", "}")));
             }
             double v = s.value();
-            out.append(' ').append(Double.isNaN(v) ? "NaN" : Double.isInfinite(v) ? (v > 0 ? "+Inf" : "-Inf")
-                    : Double.toString(v)).append('\n');
+            out.append(' ')
+                    .append(
+                            Double.isNaN(v)
+                                    ? "NaN"
+                                    : Double.isInfinite(v) ? (v > 0 ? "+Inf" : "-Inf") : Double.toString(v))
+                    .append('\n');
         }
         return out.toString();
     }

@@ -42,7 +42,8 @@ public final class PrometheusScrape {
 
     /** GET {@code uri} (e.g. {@code http://127.0.0.1:9250/metrics}) and parses the answer; fails on a non-200. */
     public static PrometheusScrape fetch(HttpClient http, URI uri) throws IOException, InterruptedException {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).build(),
+        HttpResponse<String> response = http.send(
+                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20)).build(),
                 HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
             throw new IOException("GET " + uri + " answered " + response.statusCode() + ": " + response.body());

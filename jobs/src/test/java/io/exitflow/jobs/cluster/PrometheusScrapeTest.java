@@ -26,17 +26,28 @@ class PrometheusScrapeTest {
     void readsNamesLabelsAndValuesAsFlinkWritesThem() {
         PrometheusScrape s = PrometheusScrape.parse(SCRAPE);
         assertEquals(6, s.samples().size());
-        assertEquals(Set.of("flink_taskmanager_job_task_operator_stage_exits",
-                "flink_taskmanager_job_task_operator_latencyMicros", "flink_jobmanager_numRegisteredTaskManagers",
-                "up", "down"), s.names());
+        assertEquals(
+                Set.of(
+                        "flink_taskmanager_job_task_operator_stage_exits",
+                        "flink_taskmanager_job_task_operator_latencyMicros",
+                        "flink_jobmanager_numRegisteredTaskManagers",
+                        "up",
+                        "down"),
+                s.names());
         List<PrometheusScrape.Sample> exits = s.samples("flink_taskmanager_job_task_operator_stage_exits");
-        assertEquals(Map.of("stage", "0", "operator_name", "early-exit: a \"b\" \\ c", "subtask_index", "0"),
+        assertEquals(
+                Map.of("stage", "0", "operator_name", "early-exit: a \"b\" \\ c", "subtask_index", "0"),
                 exits.get(0).labels());
         assertEquals(12.0, exits.get(0).value());
         assertEquals(15.0, s.sum("flink_taskmanager_job_task_operator_stage_exits", x -> true));
         assertEquals(3.0, s.sum("flink_taskmanager_job_task_operator_stage_exits", x -> "1".equals(x.label("stage"))));
-        assertTrue(Double.isNaN(s.samples("flink_taskmanager_job_task_operator_latencyMicros").get(0).value()));
-        assertEquals(2.0, s.samples("flink_jobmanager_numRegisteredTaskManagers").get(0).value(), "timestamp ignored");
+        assertTrue(Double.isNaN(s.samples("flink_taskmanager_job_task_operator_latencyMicros")
+                .get(0)
+                .value()));
+        assertEquals(
+                2.0,
+                s.samples("flink_jobmanager_numRegisteredTaskManagers").get(0).value(),
+                "timestamp ignored");
         assertEquals("multi\nline", s.samples("up").get(0).label("a"));
         assertEquals(Double.POSITIVE_INFINITY, s.samples("up").get(0).value());
         assertEquals(Double.NEGATIVE_INFINITY, s.samples("down").get(0).value());
@@ -45,10 +56,18 @@ class PrometheusScrapeTest {
 
     @Test
     void refusesLinesOutsideTheFormatWithTheirLineNumber() {
-        for (String bad : List.of("m{a=\"1\"", "m{a=1} 2", "m{a=\"1\" b=\"2\"} 3", "m{a=\"\\x\"} 1", "m", "m 1 2 3",
-                "m one", "{a=\"1\"} 2", "m{a=\"1\",a=\"2\"} 3")) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> PrometheusScrape.parse("# TYPE m gauge\n" + bad + "\n"), bad);
+        for (String bad : List.of(
+                "m{a=\"1\"",
+                "m{a=1} 2",
+                "m{a=\"1\" b=\"2\"} 3",
+                "m{a=\"\\x\"} 1",
+                "m",
+                "m 1 2 3",
+                "m one",
+                "{a=\"1\"} 2",
+                "m{a=\"1\",a=\"2\"} 3")) {
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class, () -> PrometheusScrape.parse("# TYPE m gauge\n" + bad + "\n"), bad);
             assertTrue(e.getMessage().startsWith("line 2: "), e.getMessage());
         }
     }

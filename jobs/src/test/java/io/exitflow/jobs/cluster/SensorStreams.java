@@ -75,8 +75,8 @@ final class SensorStreams {
             for (int i = from; i < to; i++) {
                 for (int s = 0; s < bySensor.size(); s++) {
                     SensorReading r = bySensor.get(s).get(i);
-                    sends.add(producer.send(new ProducerRecord<>(topic, s % partitions,
-                            r.getSensorId().getBytes(StandardCharsets.UTF_8), codec.encode(r))));
+                    sends.add(producer.send(new ProducerRecord<>(
+                            topic, s % partitions, r.getSensorId().getBytes(StandardCharsets.UTF_8), codec.encode(r))));
                 }
             }
             producer.flush();
@@ -92,7 +92,8 @@ final class SensorStreams {
         for (List<SensorReading> readings : bySensor) {
             for (int from = 0; from + window.size() <= readings.size(); from += window.slide()) {
                 SensorWindow w = SensorWindow.of(readings, from, window.size());
-                windows.put(w.sensorId() + "@" + w.endTimeMillis(),
+                windows.put(
+                        w.sensorId() + "@" + w.endTimeMillis(),
                         new ExpectedWindow(w.sensorId(), w.endTimeMillis(), w.label()));
             }
         }

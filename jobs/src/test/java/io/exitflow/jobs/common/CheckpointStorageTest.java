@@ -38,22 +38,35 @@ class CheckpointStorageTest {
     @Test
     void noCheckpointDirectoryAnywhereIsRefusedNamingWhatToSet() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> build(new Configuration()));
-        assertTrue(e.getMessage().contains("JobManager's memory") && e.getMessage().contains("--checkpoint-dir")
-                && e.getMessage().contains("execution.checkpointing.dir")
-                && e.getMessage().contains("--allow-jobmanager-checkpoints"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("JobManager's memory")
+                        && e.getMessage().contains("--checkpoint-dir")
+                        && e.getMessage().contains("execution.checkpointing.dir")
+                        && e.getMessage().contains("--allow-jobmanager-checkpoints"),
+                e.getMessage());
     }
 
     @Test
     void theClassificationJobIsRefusedToo() {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
-        assertThrows(IllegalArgumentException.class, () -> ClassificationJob.build(env, JobConfig.parse(
-                new String[] {"--bootstrap-servers", "localhost:9", "--bundle",
-                        RepoPaths.resolve("models/features-mlp").toString()}, new Configuration())));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> ClassificationJob.build(
+                        env,
+                        JobConfig.parse(
+                                new String[] {
+                                    "--bootstrap-servers",
+                                    "localhost:9",
+                                    "--bundle",
+                                    RepoPaths.resolve("models/features-mlp").toString()
+                                },
+                                new Configuration())));
     }
 
     @Test
     void aDirectoryFromTheJobOrFromTheClustersConfigIsDurable() {
-        assertDoesNotThrow(() -> build(new Configuration(), "--checkpoint-dir", dir.toUri().toString()));
+        assertDoesNotThrow(
+                () -> build(new Configuration(), "--checkpoint-dir", dir.toUri().toString()));
 
         Configuration cluster = new Configuration();
         cluster.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir.toUri().toString());
@@ -86,8 +99,18 @@ class CheckpointStorageTest {
     @Test
     void theDirectoryReachesTheJobsCheckpointStorage() {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
-        SensorAnomalyJob.build(env, JobConfig.parse(new String[] {"--bootstrap-servers", "localhost:9", "--bundle",
-                BUNDLE, "--checkpoint-dir", dir.toUri().toString()}, new Configuration()));
+        SensorAnomalyJob.build(
+                env,
+                JobConfig.parse(
+                        new String[] {
+                            "--bootstrap-servers",
+                            "localhost:9",
+                            "--bundle",
+                            BUNDLE,
+                            "--checkpoint-dir",
+                            dir.toUri().toString()
+                        },
+                        new Configuration()));
         assertEquals("filesystem", env.getConfiguration().get(CheckpointingOptions.CHECKPOINT_STORAGE));
         assertEquals(dir.toUri().toString(), env.getConfiguration().get(CheckpointingOptions.CHECKPOINTS_DIRECTORY));
     }

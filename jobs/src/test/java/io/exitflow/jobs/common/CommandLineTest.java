@@ -27,12 +27,15 @@ class CommandLineTest {
         Map<List<String>, String> cases = Map.of(
                 List.of("--max-batch-size", "abc"), "--max-batch-size must be an integer, got 'abc'",
                 List.of("--full-depth-sample-rate", "lots"), "--full-depth-sample-rate must be a number, got 'lots'",
-                List.of("--mode", "FAST"), "--mode must be one of CASCADE, SPLIT, FULL_DEPTH, ROW_AT_A_TIME, got 'FAST'",
+                List.of("--mode", "FAST"),
+                        "--mode must be one of CASCADE, SPLIT, FULL_DEPTH, ROW_AT_A_TIME, got 'FAST'",
                 List.of("--device", "tpu"), "--device must be cpu or cuda, got 'tpu'",
-                List.of("--starting-offsets", "newest"), "--starting-offsets must be one of committed, earliest, latest",
+                List.of("--starting-offsets", "newest"),
+                        "--starting-offsets must be one of committed, earliest, latest",
                 List.of("--bounded", "yes"), "--bounded must be true or false, got 'yes'",
                 List.of("--checkpoint-interval", "5"), "--checkpoint-interval must be a duration with its unit",
-                List.of("--checkpoint-interval-ms", "5s"), "--checkpoint-interval-ms must be a whole number of milliseconds",
+                List.of("--checkpoint-interval-ms", "5s"),
+                        "--checkpoint-interval-ms must be a whole number of milliseconds",
                 List.of("--gpu-slot-task-heap", "big"), "--gpu-slot-task-heap must be a memory size");
         cases.forEach((args, expected) -> {
             String msg = refused(args.toArray(String[]::new));
@@ -42,8 +45,15 @@ class CommandLineTest {
 
     @Test
     void enumsAreTypedAndTakeAnyCase() {
-        JobConfig c = parse("--mode", "split", "--device", "CUDA", "--starting-offsets", "Earliest",
-                "--budget-stage-costs", "bundle");
+        JobConfig c = parse(
+                "--mode",
+                "split",
+                "--device",
+                "CUDA",
+                "--starting-offsets",
+                "Earliest",
+                "--budget-stage-costs",
+                "bundle");
         assertEquals(EarlyExit.Mode.SPLIT, c.get(JobOptions.MODE));
         assertEquals(OrtConfig.Device.CUDA, c.get(JobOptions.DEVICE));
         assertEquals(JobOptions.StartingOffsets.EARLIEST, c.get(JobOptions.STARTING_OFFSETS));
@@ -61,17 +71,20 @@ class CommandLineTest {
         assertEquals(Duration.ofMinutes(2), parse("--max-wait", "2min").get(JobOptions.MAX_WAIT));
         assertEquals(0L, parse("--watermark-max-drift", "0").get(JobOptions.WATERMARK_MAX_DRIFT_MS)); // 0 needs no unit
         // defaults read through either
-        assertEquals(JobOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis(),
+        assertEquals(
+                JobOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis(),
                 parse().get(JobOptions.CHECKPOINT_INTERVAL_MS));
         // config.yaml with the old key (a bare number: milliseconds) and code giving milliseconds
         Configuration yaml = new Configuration();
         yaml.setString("exitflow.idle-timeout-ms", "7000");
         assertEquals(Duration.ofSeconds(7), JobConfig.parse(new String[0], yaml).get(JobOptions.IDLE_TIMEOUT));
-        assertEquals(Duration.ofMillis(300),
+        assertEquals(
+                Duration.ofMillis(300),
                 JobConfig.of(Map.of(JobOptions.CHECKPOINT_INTERVAL_MS, 300L)).get(JobOptions.CHECKPOINT_INTERVAL));
         // a setting without default stays unset through its view
         assertTrue(parse().optional(JobOptions.MAX_GAP_MS).isEmpty());
-        assertEquals(45L, parse("--max-gap", "45ms").optional(JobOptions.MAX_GAP_MS).orElseThrow());
+        assertEquals(
+                45L, parse("--max-gap", "45ms").optional(JobOptions.MAX_GAP_MS).orElseThrow());
     }
 
     @Test

@@ -92,8 +92,14 @@ class DeadLettersTest {
     @Test
     void aDeadLetterThatDoesNotKnowItsPayloadGetsSizeAndDigestFromTheWholePayload() throws Exception {
         byte[] payload = bytes(5000);
-        DeadLetter unknown = DeadLetter.newBuilder().setSourceTopic("t").setPartition(0).setOffset(1).setReason("r")
-                .setPayload(ByteBuffer.wrap(payload)).setTimestampMillis(7).build();
+        DeadLetter unknown = DeadLetter.newBuilder()
+                .setSourceTopic("t")
+                .setPartition(0)
+                .setOffset(1)
+                .setReason("r")
+                .setPayload(ByteBuffer.wrap(payload))
+                .setTimestampMillis(7)
+                .build();
         assertEquals(-1L, unknown.getPayloadSize(), "the schema's default");
         DeadLetter d = DeadLetters.bounded(unknown, MAX);
         assertEquals(5000, d.getPayloadSize());
@@ -125,12 +131,14 @@ class DeadLettersTest {
         String reason = "\u20ac".repeat(5000);
         int maxRequestSize = 1_048_576;
         int bound = maxRequestSize - DeadLetters.ENVELOPE_BYTES; // the largest bound the default producer allows
-        DeadLetter d = DeadLetters.bounded(DeadLetters.of(topic, Integer.MIN_VALUE, Long.MIN_VALUE, reason,
-                bytes(2 * maxRequestSize), Long.MIN_VALUE), bound);
+        DeadLetter d = DeadLetters.bounded(
+                DeadLetters.of(
+                        topic, Integer.MIN_VALUE, Long.MIN_VALUE, reason, bytes(2 * maxRequestSize), Long.MIN_VALUE),
+                bound);
         byte[] key = d.getSourceTopic().getBytes(StandardCharsets.UTF_8);
         byte[] value = CODEC.encode(d);
-        int request = AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE,
-                CompressionType.NONE, key, value, new Header[0]);
+        int request = AbstractRecords.estimateSizeInBytesUpperBound(
+                RecordBatch.CURRENT_MAGIC_VALUE, CompressionType.NONE, key, value, new Header[0]);
         assertTrue(request <= bound + DeadLetters.ENVELOPE_BYTES, request + " bytes");
         assertTrue(request <= maxRequestSize);
         assertTrue(request - bound < 5 * 1024, "the envelope has room to spare: " + (request - bound));
@@ -140,9 +148,10 @@ class DeadLettersTest {
     void thePayloadBoundMustFitTheProducer() {
         assertEquals(65_536, DeadLetters.maxPayloadBytes(65_536, 1_048_576));
         assertEquals(1_048_576 - 8192, DeadLetters.maxPayloadBytes(1_048_576 - 8192, 1_048_576));
-        IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class,
-                () -> DeadLetters.maxPayloadBytes(1_048_576 - 8191, 1_048_576));
-        assertTrue(tooBig.getMessage().startsWith("--dead-letter-max-payload-bytes 1040385 does not fit"),
+        IllegalArgumentException tooBig = assertThrows(
+                IllegalArgumentException.class, () -> DeadLetters.maxPayloadBytes(1_048_576 - 8191, 1_048_576));
+        assertTrue(
+                tooBig.getMessage().startsWith("--dead-letter-max-payload-bytes 1040385 does not fit"),
                 tooBig.getMessage());
         assertTrue(tooBig.getMessage().contains("max.request.size is 1048576"), tooBig.getMessage());
         assertThrows(IllegalArgumentException.class, () -> DeadLetters.maxPayloadBytes(-1, 1_048_576));
@@ -153,22 +162,25 @@ class DeadLettersTest {
         JobConfig plain = JobConfig.of(Map.<ConfigOption<?>, Object>of(JobOptions.BOOTSTRAP_SERVERS, "localhost:9092"));
         assertEquals(1_048_576, new KafkaIo(plain, "t").producerMaxRequestSize());
         Path props = Files.writeString(dir.resolve("client.properties"), "max.request.size=5000\n");
-        JobConfig small = JobConfig.of(Map.<ConfigOption<?>, Object>of(JobOptions.BOOTSTRAP_SERVERS, "localhost:9092",
-                JobOptions.KAFKA_PROPERTIES, props.toString()));
+        JobConfig small = JobConfig.of(Map.<ConfigOption<?>, Object>of(
+                JobOptions.BOOTSTRAP_SERVERS, "localhost:9092", JobOptions.KAFKA_PROPERTIES, props.toString()));
         KafkaIo io = new KafkaIo(small, "t");
         assertEquals(5000, io.producerMaxRequestSize());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DeadLetters.maxPayloadBytes(
-                JobOptions.DEAD_LETTER_MAX_PAYLOAD_BYTES.defaultValue(), io.producerMaxRequestSize()));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> DeadLetters.maxPayloadBytes(
+                        JobOptions.DEAD_LETTER_MAX_PAYLOAD_BYTES.defaultValue(), io.producerMaxRequestSize()));
         assertTrue(e.getMessage().contains("lower --dead-letter-max-payload-bytes to at most 0"), e.getMessage());
     }
 
     @Test
     void deadLettersWrittenBeforeTheSizeAndDigestStayReadable() throws Exception {
-        Schema before = new Schema.Parser().parse("{\"type\":\"record\",\"name\":\"DeadLetter\","
-                + "\"namespace\":\"io.exitflow.schemas\",\"fields\":[{\"name\":\"sourceTopic\",\"type\":\"string\"},"
-                + "{\"name\":\"partition\",\"type\":\"int\"},{\"name\":\"offset\",\"type\":\"long\"},"
-                + "{\"name\":\"reason\",\"type\":\"string\"},{\"name\":\"payload\",\"type\":\"bytes\"},"
-                + "{\"name\":\"timestampMillis\",\"type\":\"long\"}]}");
+        Schema before = new Schema.Parser()
+                .parse("{\"type\":\"record\",\"name\":\"DeadLetter\","
+                        + "\"namespace\":\"io.exitflow.schemas\",\"fields\":[{\"name\":\"sourceTopic\",\"type\":\"string\"},"
+                        + "{\"name\":\"partition\",\"type\":\"int\"},{\"name\":\"offset\",\"type\":\"long\"},"
+                        + "{\"name\":\"reason\",\"type\":\"string\"},{\"name\":\"payload\",\"type\":\"bytes\"},"
+                        + "{\"name\":\"timestampMillis\",\"type\":\"long\"}]}");
         GenericRecord old = new GenericData.Record(before);
         old.put("sourceTopic", "readings");
         old.put("partition", 3);

@@ -52,11 +52,13 @@ class DecoderFuzzTest {
     private static final long SEED = Long.getLong("exitflow.fuzz.seed", 14L);
     /** Time for all decoders together; each gets an equal share. */
     private static final double SECONDS = Double.parseDouble(System.getProperty("exitflow.fuzz.seconds", "12"));
+
     private static final int MAX_INPUTS_PER_DECODER = 200_000;
     /** Fewer inputs than this in a decoder's share of the time would make the test meaningless: it fails. */
     private static final int MIN_INPUTS_PER_DECODER = 5_000;
     /** What one decode may allocate: a fixed allowance plus this many bytes per input byte. */
     private static final long ALLOC_FIXED = 256 * 1024;
+
     private static final long ALLOC_PER_BYTE = 64;
 
     private static final com.sun.management.ThreadMXBean THREADS =
@@ -79,8 +81,9 @@ class DecoderFuzzTest {
                 long before = THREADS.getCurrentThreadAllocatedBytes();
                 Either<DeadLetter, ?> out = decode(t, input);
                 long allocated = THREADS.getCurrentThreadAllocatedBytes() - before;
-                assertTrue(allocated < ALLOC_FIXED, t.name + ": decoding " + input.length + " bytes allocated "
-                        + allocated);
+                assertTrue(
+                        allocated < ALLOC_FIXED,
+                        t.name + ": decoding " + input.length + " bytes allocated " + allocated);
                 assertTrue(out.isRight() || !out.left().getReason().isEmpty());
             }
         }
@@ -90,7 +93,8 @@ class DecoderFuzzTest {
         assertReason(readings, HUGE_STRING, "string length 2147483637 is not within the 3 bytes left in the record");
         assertReason(readings, hugeArray, "array count 1000000000 is not within the 12 bytes left in the record");
         assertReason(updates, hugeMap, "map count 1000000000 is not within the 12 bytes left in the record");
-        InvalidRecordException e = assertThrows(InvalidRecordException.class,
+        InvalidRecordException e = assertThrows(
+                InvalidRecordException.class,
                 () -> AvroCodec.of(SensorReading.class).decode(HUGE_STRING));
         assertTrue(e.getMessage().contains("string length"), e.getMessage());
     }
@@ -110,10 +114,13 @@ class DecoderFuzzTest {
             // Valid records first: each must decode (a dead letter only for a validator's verdict, never for decoding).
             for (byte[] valid : t.valid) {
                 Either<DeadLetter, ?> out = decode(t, valid);
-                assertTrue(out.isRight() || out.left().getReason().startsWith("invalid: "),
-                        () -> t.name + ": a valid encoding was refused: " + out.left().getReason());
+                assertTrue(
+                        out.isRight() || out.left().getReason().startsWith("invalid: "),
+                        () -> t.name + ": a valid encoding was refused: "
+                                + out.left().getReason());
             }
-            while (inputs < MAX_INPUTS_PER_DECODER && (inputs < MIN_INPUTS_PER_DECODER || System.nanoTime() < deadline)) {
+            while (inputs < MAX_INPUTS_PER_DECODER
+                    && (inputs < MIN_INPUTS_PER_DECODER || System.nanoTime() < deadline)) {
                 byte[] input = mutate(t.valid.get(random.nextInt(t.valid.size())), t.valid, random);
                 long before = THREADS.getCurrentThreadAllocatedBytes();
                 Either<DeadLetter, ?> out = decode(t, input);
@@ -135,8 +142,9 @@ class DecoderFuzzTest {
                 }
                 maxAllocated = Math.max(maxAllocated, allocated);
             }
-            System.out.printf("fuzz %-15s %7d inputs: %6d values, %6d dead letters, at most %d bytes allocated "
-                    + "per decode%n", t.name, inputs, values, dead, maxAllocated);
+            System.out.printf(
+                    "fuzz %-15s %7d inputs: %6d values, %6d dead letters, at most %d bytes allocated " + "per decode%n",
+                    t.name, inputs, values, dead, maxAllocated);
             assertTrue(dead > 0 && values > 0, t.name + ": the inputs should include both");
             total += inputs;
         }
@@ -145,24 +153,34 @@ class DecoderFuzzTest {
 
     @Test
     void errorsWhileDecodingOneRecordBecomeDeadLettersButBrokenDeploymentsFailTheJob() {
-        byte[] valid = AvroCodec.of(FeatureEvent.class).encode(FeatureEvent.newBuilder().setEventId("e").setKey("k")
-                .setEventTime(Instant.ofEpochMilli(1)).setFeatures(List.of(1f)).build());
-        for (Error error : List.of(new OutOfMemoryError("Java heap space"), new StackOverflowError(),
+        byte[] valid = AvroCodec.of(FeatureEvent.class)
+                .encode(FeatureEvent.newBuilder()
+                        .setEventId("e")
+                        .setKey("k")
+                        .setEventTime(Instant.ofEpochMilli(1))
+                        .setFeatures(List.of(1f))
+                        .build());
+        for (Error error : List.of(
+                new OutOfMemoryError("Java heap space"),
+                new StackOverflowError(),
                 new AssertionError("validator bug"))) {
             DecodingDeserializer<FeatureEvent> d = new DecodingDeserializer<>(FeatureEvent.class, e -> {
                 throw error;
             });
             Either<DeadLetter, FeatureEvent> out = d.decode(new ConsumerRecord<>("events", 0, 5L, null, valid));
             assertTrue(out.isLeft());
-            assertTrue(out.left().getReason().startsWith("undecodable: " + error.getClass().getName()),
+            assertTrue(
+                    out.left()
+                            .getReason()
+                            .startsWith("undecodable: " + error.getClass().getName()),
                     out.left().getReason());
             assertEquals(5L, out.left().getOffset());
         }
         DecodingDeserializer<FeatureEvent> broken = new DecodingDeserializer<>(FeatureEvent.class, e -> {
             throw new NoClassDefFoundError("io/exitflow/Missing");
         });
-        assertThrows(NoClassDefFoundError.class,
-                () -> broken.decode(new ConsumerRecord<>("events", 0, 6L, null, valid)));
+        assertThrows(
+                NoClassDefFoundError.class, () -> broken.decode(new ConsumerRecord<>("events", 0, 6L, null, valid)));
         assertFalse(DecodingDeserializer.isFatal(new OutOfMemoryError()));
         assertTrue(DecodingDeserializer.isFatal(new InternalError()));
     }
@@ -171,8 +189,12 @@ class DecoderFuzzTest {
     void stringsAndArraysThatFillTheRecordExactlyStillDecode() throws Exception {
         // The bound is "at most the bytes left", not "less than": a string or an array that ends the record decodes.
         AvroCodec<FeatureEvent> codec = AvroCodec.of(FeatureEvent.class);
-        FeatureEvent e = FeatureEvent.newBuilder().setEventId("x".repeat(100_000)).setKey("")
-                .setEventTime(Instant.ofEpochMilli(0)).setFeatures(new ArrayList<>(List.of(1f))).build();
+        FeatureEvent e = FeatureEvent.newBuilder()
+                .setEventId("x".repeat(100_000))
+                .setKey("")
+                .setEventTime(Instant.ofEpochMilli(0))
+                .setFeatures(new ArrayList<>(List.of(1f)))
+                .build();
         assertEquals(e, codec.decode(codec.encode(e)));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
@@ -194,19 +216,30 @@ class DecoderFuzzTest {
 
     @Test
     void schemasWhoseArrayItemsCanTakeNoBytesAreRefusedUpFront() {
-        Schema nulls = new Schema.Parser().parse("{\"type\":\"record\",\"name\":\"N\",\"fields\":[{\"name\":\"a\","
-                + "\"type\":{\"type\":\"array\",\"items\":\"null\"}}]}");
+        Schema nulls = new Schema.Parser()
+                .parse("{\"type\":\"record\",\"name\":\"N\",\"fields\":[{\"name\":\"a\","
+                        + "\"type\":{\"type\":\"array\",\"items\":\"null\"}}]}");
         assertThrows(IllegalArgumentException.class, () -> BoundedDecoder.requireNonEmptyItems(nulls));
-        for (Class<?> c : List.of(SensorReading.class, FeatureEvent.class, ThresholdUpdate.class, StageStats.class,
-                Prediction.class, Alert.class, DeadLetter.class)) {
+        for (Class<?> c : List.of(
+                SensorReading.class,
+                FeatureEvent.class,
+                ThresholdUpdate.class,
+                StageStats.class,
+                Prediction.class,
+                Alert.class,
+                DeadLetter.class)) {
             BoundedDecoder.requireNonEmptyItems(SpecificData.get().getSchema(c)); // every ExitFlow schema passes
         }
     }
 
     private static void assertReason(Target t, byte[] input, String expected) {
         Either<DeadLetter, ?> out = decode(t, input);
-        assertTrue(out.isLeft(), t.name + ": expected a dead letter for " + HexFormat.of().formatHex(input));
-        assertTrue(out.left().getReason().startsWith("undecodable: ") && out.left().getReason().contains(expected),
+        assertTrue(
+                out.isLeft(),
+                t.name + ": expected a dead letter for " + HexFormat.of().formatHex(input));
+        assertTrue(
+                out.left().getReason().startsWith("undecodable: ")
+                        && out.left().getReason().contains(expected),
                 out.left().getReason());
     }
 
@@ -218,7 +251,8 @@ class DecoderFuzzTest {
     private static byte[] hugeCount(boolean map) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
-        if (map) { // ThresholdUpdate: modelId, modelVersion, updateVersion, thresholds [], reason, time, measurement map
+        if (map) { // ThresholdUpdate: modelId, modelVersion, updateVersion, thresholds [], reason, time, measurement
+            // map
             enc.writeString("m");
             enc.writeString("1");
             enc.writeLong(1L);
@@ -240,15 +274,30 @@ class DecoderFuzzTest {
     private static List<Target> targets(Random random) throws IOException {
         List<Target> t = new ArrayList<>();
         long now = System.currentTimeMillis();
-        t.add(target("SensorReading", SensorReading.class,
-                new SensorReadingValidator(3, 3_600_000L, 315_360_000_000L), random, r -> SensorReading.newBuilder()
-                        .setSensorId("sensor-" + r.nextInt(1000)).setEventTime(Instant.ofEpochMilli(now - r.nextInt(1000)))
-                        .setValues(floats(r, 3)).setLabel(r.nextBoolean() ? null : "normal")
-                        .setSeverity(r.nextBoolean() ? null : r.nextFloat()).build()));
-        t.add(target("FeatureEvent", FeatureEvent.class, new FeatureEventValidator(4), random,
-                r -> FeatureEvent.newBuilder().setEventId("e-" + r.nextLong()).setKey("k" + r.nextInt(10))
-                        .setEventTime(Instant.ofEpochMilli(now)).setFeatures(floats(r, 4))
-                        .setLabel(r.nextBoolean() ? null : "c1").build()));
+        t.add(target(
+                "SensorReading",
+                SensorReading.class,
+                new SensorReadingValidator(3, 3_600_000L, 315_360_000_000L),
+                random,
+                r -> SensorReading.newBuilder()
+                        .setSensorId("sensor-" + r.nextInt(1000))
+                        .setEventTime(Instant.ofEpochMilli(now - r.nextInt(1000)))
+                        .setValues(floats(r, 3))
+                        .setLabel(r.nextBoolean() ? null : "normal")
+                        .setSeverity(r.nextBoolean() ? null : r.nextFloat())
+                        .build()));
+        t.add(target(
+                "FeatureEvent",
+                FeatureEvent.class,
+                new FeatureEventValidator(4),
+                random,
+                r -> FeatureEvent.newBuilder()
+                        .setEventId("e-" + r.nextLong())
+                        .setKey("k" + r.nextInt(10))
+                        .setEventTime(Instant.ofEpochMilli(now))
+                        .setFeatures(floats(r, 4))
+                        .setLabel(r.nextBoolean() ? null : "c1")
+                        .build()));
         t.add(target("ThresholdUpdate", ThresholdUpdate.class, RecordValidator.acceptAll(), random, null));
         t.add(target("StageStats", StageStats.class, RecordValidator.acceptAll(), random, null));
         t.add(target("Prediction", Prediction.class, RecordValidator.acceptAll(), random, null));
@@ -261,8 +310,9 @@ class DecoderFuzzTest {
      * A decoder with valid encodings of its schema: Avro's random records of the schema (any content), and, when
      * given, records that also pass the validator.
      */
-    private static <T extends SpecificRecordBase> Target target(String name, Class<T> type, RecordValidator<T> validator,
-            Random random, Function<Random, T> usable) throws IOException {
+    private static <T extends SpecificRecordBase> Target target(
+            String name, Class<T> type, RecordValidator<T> validator, Random random, Function<Random, T> usable)
+            throws IOException {
         Schema schema = SpecificData.get().getSchema(type);
         List<byte[]> valid = new ArrayList<>();
         GenericDatumWriter<Object> writer = new GenericDatumWriter<>(schema);
@@ -318,8 +368,8 @@ class DecoderFuzzTest {
                 return b.length == 0 ? b : splice(b, r.nextInt(b.length), new byte[0], 1 + r.nextInt(4));
             case 6: // another record appended or a piece of it spliced in
                 byte[] other = others.get(r.nextInt(others.size()));
-                return splice(b, r.nextInt(b.length + 1), Arrays.copyOf(other, r.nextInt(other.length + 1)),
-                        r.nextInt(4));
+                return splice(
+                        b, r.nextInt(b.length + 1), Arrays.copyOf(other, r.nextInt(other.length + 1)), r.nextInt(4));
             case 7: // pure noise
                 byte[] noise = new byte[r.nextInt(64)];
                 r.nextBytes(noise);
@@ -334,11 +384,16 @@ class DecoderFuzzTest {
 
     private static long hugeish(Random r) {
         switch (r.nextInt(5)) {
-            case 0: return Integer.MAX_VALUE - r.nextInt(16);
-            case 1: return Long.MAX_VALUE - r.nextInt(16);
-            case 2: return Long.MIN_VALUE + r.nextInt(16);
-            case 3: return -1 - r.nextInt(1_000_000);
-            default: return 1L << (8 + r.nextInt(54));
+            case 0:
+                return Integer.MAX_VALUE - r.nextInt(16);
+            case 1:
+                return Long.MAX_VALUE - r.nextInt(16);
+            case 2:
+                return Long.MIN_VALUE + r.nextInt(16);
+            case 3:
+                return -1 - r.nextInt(1_000_000);
+            default:
+                return 1L << (8 + r.nextInt(54));
         }
     }
 

@@ -25,7 +25,9 @@ class DefaultsAgreeTest {
     @Test
     void aJobWithoutSettingsRunsTheBuildersDefaults() {
         EarlyExit.Settings builder = EarlyExit.builder()
-                .bundlePath(RepoPaths.resolve("models/sensor-cnn").toString()).build().settings();
+                .bundlePath(RepoPaths.resolve("models/sensor-cnn").toString())
+                .build()
+                .settings();
         JobConfig none = JobConfig.of(Map.of());
         assertEquals(builder.mode(), none.get(JobOptions.MODE));
         assertEquals(builder.maxBatchSize(), none.get(JobOptions.MAX_BATCH_SIZE));
@@ -35,8 +37,10 @@ class DefaultsAgreeTest {
         assertEquals(builder.ort().device(), none.get(JobOptions.DEVICE));
         assertEquals(builder.ort().intraOpThreads(), none.get(JobOptions.INTRA_OP_THREADS));
         // the controller's utilisation: --budget-utilisation has no default of its own, its help says the controller's
-        assertEquals(ControllerConfig.defaults().targetUtilisation(),
-                FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 100.0))).targetUtilisation());
+        assertEquals(
+                ControllerConfig.defaults().targetUtilisation(),
+                FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 100.0)))
+                        .targetUtilisation());
         assertTrue(CommandLine.describe(JobOptions.BUDGET_UTILISATION)
                 .contains("(default " + ControllerConfig.DEFAULT_TARGET_UTILISATION + ")"));
     }
@@ -47,10 +51,16 @@ class DefaultsAgreeTest {
      */
     @Test
     void noDefaultIsRestated() throws IOException {
-        String options = Files.readString(RepoPaths.resolve(
-                "jobs/src/main/java/io/exitflow/jobs/common/JobOptions.java"));
-        for (String field : List.of("MODE", "MAX_BATCH_SIZE", "MAX_WAIT", "FULL_DEPTH_SAMPLE_RATE", "STATS_INTERVAL",
-                "DEVICE", "INTRA_OP_THREADS")) {
+        String options =
+                Files.readString(RepoPaths.resolve("jobs/src/main/java/io/exitflow/jobs/common/JobOptions.java"));
+        for (String field : List.of(
+                "MODE",
+                "MAX_BATCH_SIZE",
+                "MAX_WAIT",
+                "FULL_DEPTH_SAMPLE_RATE",
+                "STATS_INTERVAL",
+                "DEVICE",
+                "INTRA_OP_THREADS")) {
             int at = options.indexOf(" " + field + " = ");
             String declaration = options.substring(at, options.indexOf(';', at));
             assertTrue(declaration.contains("EarlyExit.DEFAULT_"), field + " restates its default: " + declaration);
@@ -60,7 +70,8 @@ class DefaultsAgreeTest {
         for (String module : List.of("operators", "jobs", "bench")) {
             try (Stream<Path> files = Files.walk(RepoPaths.resolve(module + "/src/main/java"))) {
                 for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
-                    if (!f.endsWith("ControllerConfig.java") && utilisation.matcher(Files.readString(f)).find()) {
+                    if (!f.endsWith("ControllerConfig.java")
+                            && utilisation.matcher(Files.readString(f)).find()) {
                         restated.add(f.toString());
                     }
                 }

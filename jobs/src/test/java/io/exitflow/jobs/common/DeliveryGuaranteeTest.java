@@ -33,32 +33,46 @@ class DeliveryGuaranteeTest {
     Path dir;
 
     private String[] anomalyArgs(String... more) {
-        List<String> a = new ArrayList<>(List.of("--bootstrap-servers", "localhost:9",
-                "--bundle", RepoPaths.resolve("models/sensor-cnn").toString(),
-                "--checkpoint-dir", dir.toUri().toString()));
+        List<String> a = new ArrayList<>(List.of(
+                "--bootstrap-servers",
+                "localhost:9",
+                "--bundle",
+                RepoPaths.resolve("models/sensor-cnn").toString(),
+                "--checkpoint-dir",
+                dir.toUri().toString()));
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
     }
 
     @Test
     void parsesFlinksSpellingDefaultsToExactlyOnceAndRefusesNone() {
-        assertEquals(DeliveryGuarantee.EXACTLY_ONCE,
+        assertEquals(
+                DeliveryGuarantee.EXACTLY_ONCE,
                 KafkaIo.deliveryGuarantee(JobConfig.parse(anomalyArgs(), new Configuration())));
-        assertEquals(DeliveryGuarantee.AT_LEAST_ONCE, KafkaIo.deliveryGuarantee(
-                JobConfig.parse(anomalyArgs("--delivery-guarantee", "at-least-once"), new Configuration())));
-        assertEquals(DeliveryGuarantee.AT_LEAST_ONCE, KafkaIo.deliveryGuarantee(
-                JobConfig.parse(anomalyArgs("--delivery-guarantee", "AT-LEAST-ONCE"), new Configuration())));
+        assertEquals(
+                DeliveryGuarantee.AT_LEAST_ONCE,
+                KafkaIo.deliveryGuarantee(
+                        JobConfig.parse(anomalyArgs("--delivery-guarantee", "at-least-once"), new Configuration())));
+        assertEquals(
+                DeliveryGuarantee.AT_LEAST_ONCE,
+                KafkaIo.deliveryGuarantee(
+                        JobConfig.parse(anomalyArgs("--delivery-guarantee", "AT-LEAST-ONCE"), new Configuration())));
         Configuration yaml = new Configuration();
         yaml.setString("exitflow.delivery-guarantee", "at-least-once");
         assertEquals(DeliveryGuarantee.AT_LEAST_ONCE, KafkaIo.deliveryGuarantee(JobConfig.parse(anomalyArgs(), yaml)));
 
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException bad = assertThrows(
+                IllegalArgumentException.class,
                 () -> JobConfig.parse(anomalyArgs("--delivery-guarantee", "twice"), new Configuration()));
-        assertTrue(bad.getMessage().startsWith("--delivery-guarantee must be one of exactly-once, at-least-once, none"),
+        assertTrue(
+                bad.getMessage().startsWith("--delivery-guarantee must be one of exactly-once, at-least-once, none"),
                 bad.getMessage());
-        IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> KafkaIo.deliveryGuarantee(
-                JobConfig.parse(anomalyArgs("--delivery-guarantee", "none"), new Configuration())));
-        assertTrue(none.getMessage().startsWith("--delivery-guarantee must be exactly-once or at-least-once, got 'none'"),
+        IllegalArgumentException none = assertThrows(
+                IllegalArgumentException.class,
+                () -> KafkaIo.deliveryGuarantee(
+                        JobConfig.parse(anomalyArgs("--delivery-guarantee", "none"), new Configuration())));
+        assertTrue(
+                none.getMessage().startsWith("--delivery-guarantee must be exactly-once or at-least-once, got 'none'"),
                 none.getMessage());
     }
 
@@ -78,9 +92,11 @@ class DeliveryGuaranteeTest {
     @Test
     void theTransactionTimeoutIsCheckedForExactlyOnceOnly() {
         String[] shortTimeout = {"--transaction-timeout-ms", "2000", "--checkpoint-interval-ms", "30000"};
-        assertThrows(IllegalArgumentException.class, () -> SensorAnomalyJob.build(
-                StreamExecutionEnvironment.getExecutionEnvironment(new Configuration()),
-                JobConfig.parse(anomalyArgs(shortTimeout), new Configuration())));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SensorAnomalyJob.build(
+                        StreamExecutionEnvironment.getExecutionEnvironment(new Configuration()),
+                        JobConfig.parse(anomalyArgs(shortTimeout), new Configuration())));
         List<String> alo = new ArrayList<>(List.of(shortTimeout));
         alo.addAll(List.of("--delivery-guarantee", "at-least-once"));
         assertDoesNotThrow(() -> SensorAnomalyJob.build(
@@ -96,7 +112,8 @@ class DeliveryGuaranteeTest {
         for (Transformation<?> t : env.getTransformations()) {
             if (t instanceof SinkTransformation<?, ?> s) {
                 Sink<?> sink = s.getSink();
-                KafkaSink<?> kafka = sink instanceof StrictKafkaSink<?> strict ? strict.delegate() : (KafkaSink<?>) sink;
+                KafkaSink<?> kafka =
+                        sink instanceof StrictKafkaSink<?> strict ? strict.delegate() : (KafkaSink<?>) sink;
                 out.put(t.getName(), guarantee(kafka));
             }
         }

@@ -29,9 +29,13 @@ class ExactlyOnceSettingsTest {
     Path dir;
 
     private String[] anomalyArgs(String... more) {
-        List<String> a = new java.util.ArrayList<>(List.of("--bootstrap-servers", "localhost:9",
-                "--bundle", RepoPaths.resolve("models/sensor-cnn").toString(),
-                "--checkpoint-dir", dir.toUri().toString()));
+        List<String> a = new java.util.ArrayList<>(List.of(
+                "--bootstrap-servers",
+                "localhost:9",
+                "--bundle",
+                RepoPaths.resolve("models/sensor-cnn").toString(),
+                "--checkpoint-dir",
+                dir.toUri().toString()));
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
     }
@@ -40,12 +44,20 @@ class ExactlyOnceSettingsTest {
     void theReportedTimeoutIsRefusedNamingTheFlagsTheRuleAndTheSmallestValue() {
         // The reported case: the job ran, checkpoints completed and nothing was ever committed.
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SensorAnomalyJob.build(env,
-                JobConfig.parse(anomalyArgs("--transaction-timeout-ms", "2000", "--checkpoint-interval-ms", "30000"),
-                        new Configuration())));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> SensorAnomalyJob.build(
+                        env,
+                        JobConfig.parse(
+                                anomalyArgs("--transaction-timeout-ms", "2000", "--checkpoint-interval-ms", "30000"),
+                                new Configuration())));
         String m = e.getMessage();
-        assertTrue(m.contains("--transaction-timeout-ms 2000") && m.contains("--checkpoint-interval-ms 30000")
-                && m.contains("--checkpoint-timeout-ms 120000") && m.contains("= 150000 ms"), m);
+        assertTrue(
+                m.contains("--transaction-timeout-ms 2000")
+                        && m.contains("--checkpoint-interval-ms 30000")
+                        && m.contains("--checkpoint-timeout-ms 120000")
+                        && m.contains("= 150000 ms"),
+                m);
         assertTrue(m.contains("at least 225000"), m); // 150 s open + max(60 s, 75 s) margin
     }
 
@@ -54,8 +66,11 @@ class ExactlyOnceSettingsTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
         assertDoesNotThrow(() -> SensorAnomalyJob.build(env, JobConfig.parse(anomalyArgs(), new Configuration())));
         assertEquals(120_000, env.getCheckpointConfig().getCheckpointTimeout());
-        assertTrue(JobOptions.TRANSACTION_TIMEOUT_MS.defaultValue() >= ExactlyOnceCheck.minTransactionTimeoutMs(
-                JobOptions.CHECKPOINT_INTERVAL_MS.defaultValue(), JobOptions.CHECKPOINT_TIMEOUT_MS.defaultValue(), 0));
+        assertTrue(JobOptions.TRANSACTION_TIMEOUT_MS.defaultValue()
+                >= ExactlyOnceCheck.minTransactionTimeoutMs(
+                        JobOptions.CHECKPOINT_INTERVAL_MS.defaultValue(),
+                        JobOptions.CHECKPOINT_TIMEOUT_MS.defaultValue(),
+                        0));
     }
 
     @Test
@@ -64,13 +79,15 @@ class ExactlyOnceSettingsTest {
         assertEquals(1_000 + 10_000 + 60_000, ExactlyOnceCheck.minTransactionTimeoutMs(1_000, 10_000, 0));
         assertEquals(3 * 125_000 + 3 * 125_000 / 2, ExactlyOnceCheck.minTransactionTimeoutMs(5_000, 120_000, 2));
         assertTrue(ExactlyOnceCheck.minTransactionTimeoutMs(5_000, 120_000, Integer.MAX_VALUE) > 900_000);
-        assertEquals(Long.MAX_VALUE, ExactlyOnceCheck.minTransactionTimeoutMs(Long.MAX_VALUE / 2, Long.MAX_VALUE / 2, 1));
+        assertEquals(
+                Long.MAX_VALUE, ExactlyOnceCheck.minTransactionTimeoutMs(Long.MAX_VALUE / 2, Long.MAX_VALUE / 2, 1));
 
         // A cluster that tolerates failed checkpoints keeps transactions open longer: the defaults no longer fit.
         Configuration cluster = new Configuration();
         cluster.set(CheckpointingOptions.TOLERABLE_FAILURE_NUMBER, 3);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(cluster);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> SensorAnomalyJob.build(env, JobConfig.parse(anomalyArgs(), cluster)));
         assertTrue(e.getMessage().contains("tolerable-failed-checkpoints 3"), e.getMessage());
     }
@@ -88,7 +105,8 @@ class ExactlyOnceSettingsTest {
         }
         assertEquals(3, prefixes.size());
         assertNotEquals(prefixOf("--input-topic", "x"), prefixOf("--input-topic", "x", "--group-id", "other"));
-        assertNotEquals(KafkaIo.defaultTransactionalIdPrefix("anomaly", "x", "g"),
+        assertNotEquals(
+                KafkaIo.defaultTransactionalIdPrefix("anomaly", "x", "g"),
                 KafkaIo.defaultTransactionalIdPrefix("classification", "x", "g"));
         assertEquals("mine", prefixOf("--input-topic", "x", "--transactional-id-prefix", "mine"));
         String odd = KafkaIo.defaultTransactionalIdPrefix("anomaly", "a/b c".repeat(20), "g");

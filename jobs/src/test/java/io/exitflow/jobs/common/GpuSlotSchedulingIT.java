@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.jobs.it.RepoPaths;
 import io.exitflow.runtime.api.EarlyExit;
-import io.exitflow.runtime.record.InferenceRequest;
-import io.exitflow.runtime.manifest.Fixtures;
 import io.exitflow.runtime.bundle.ModelBundle;
-import java.nio.file.Path;
+import io.exitflow.runtime.manifest.Fixtures;
+import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.schemas.Prediction;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -34,7 +34,8 @@ import org.junit.jupiter.api.Test;
  */
 class GpuSlotSchedulingIT {
     private static final String BUNDLE = RepoPaths.resolve("models/sensor-cnn").toString();
-    private static final String[] DEEP_STAGES_ON_GPU = {"--gpu-stages", "2-3", "--stage-slot-groups", "0-1:cpu,2-3:gpu"};
+    private static final String[] DEEP_STAGES_ON_GPU = {"--gpu-stages", "2-3", "--stage-slot-groups", "0-1:cpu,2-3:gpu"
+    };
 
     /** One TaskManager with 4 slots and {@code gpus} GPUs declared as Flink's gpu external resource (0: none). */
     private static MiniCluster cluster(int gpus) throws Exception {
@@ -46,20 +47,30 @@ class GpuSlotSchedulingIT {
         }
         conf.setString("slot.request.timeout", "5 s");
         conf.setString("restart-strategy.type", "none");
-        MiniCluster mc = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
-                .setNumTaskManagers(1).setNumSlotsPerTaskManager(4).build());
+        MiniCluster mc = new MiniCluster(new MiniClusterConfiguration.Builder()
+                .setConfiguration(conf)
+                .setNumTaskManagers(1)
+                .setNumSlotsPerTaskManager(4)
+                .build());
         mc.start();
         return mc;
     }
 
     /** Runs every fixture window of the bundle through the SPLIT stages placed by {@code args}. */
-    private static List<Prediction> run(MiniCluster mc, List<InferenceRequest> requests, String... args) throws Exception {
+    private static List<Prediction> run(MiniCluster mc, List<InferenceRequest> requests, String... args)
+            throws Exception {
         StreamExecutionEnvironment env = new TestStreamEnvironment(mc, 1);
-        StagePlacement placement = StagePlacement.of(JobConfig.parse(args, new Configuration()), EarlyExit.Mode.SPLIT,
+        StagePlacement placement = StagePlacement.of(
+                JobConfig.parse(args, new Configuration()),
+                EarlyExit.Mode.SPLIT,
                 ModelBundle.load(Path.of(BUNDLE)).manifest().numStages());
         placement.registerSlotSharingGroups(env);
-        EarlyExit.Result out = placement.applyTo(EarlyExit.builder())
-                .bundlePath(BUNDLE).mode(EarlyExit.Mode.SPLIT).maxWait(java.time.Duration.ofMillis(5)).build()
+        EarlyExit.Result out = placement
+                .applyTo(EarlyExit.builder())
+                .bundlePath(BUNDLE)
+                .mode(EarlyExit.Mode.SPLIT)
+                .maxWait(java.time.Duration.ofMillis(5))
+                .build()
                 .apply(env.fromData(requests), null);
         List<Prediction> predictions = new ArrayList<>();
         try (CloseableIterator<Prediction> it = out.predictions().collectAsync()) {
@@ -95,9 +106,13 @@ class GpuSlotSchedulingIT {
         List<InferenceRequest> requests = requests();
         try (MiniCluster mc = cluster(0)) {
             // The same job with every stage on CPU needs no GPU: the cluster itself is fine.
-            assertEquals(requests.size(), run(mc, requests, "--stage-slot-groups", "0-1:cpu,2-3:deep").size());
+            assertEquals(
+                    requests.size(),
+                    run(mc, requests, "--stage-slot-groups", "0-1:cpu,2-3:deep").size());
             Exception e = assertThrows(Exception.class, () -> run(mc, requests, DEEP_STAGES_ON_GPU));
-            assertTrue(ExceptionUtils.findThrowable(e, NoResourceAvailableException.class).isPresent(),
+            assertTrue(
+                    ExceptionUtils.findThrowable(e, NoResourceAvailableException.class)
+                            .isPresent(),
                     "fails for want of a GPU slot: " + ExceptionUtils.stringifyException(e));
         }
     }
@@ -108,12 +123,35 @@ class GpuSlotSchedulingIT {
         // One GPU, 4 slots: a default-sized slot takes a quarter of it. Two deep-stage subtasks asking for a whole
         // GPU each cannot both fit; asking for a quarter (one slot's share) they can.
         try (MiniCluster mc = cluster(1)) {
-            Exception e = assertThrows(Exception.class, () -> run(mc, requests, "--gpu-stages", "3",
-                    "--stage-slot-groups", "3:gpu", "--stage-parallelism", "3:2"));
-            assertTrue(ExceptionUtils.findThrowable(e, NoResourceAvailableException.class).isPresent(),
+            Exception e = assertThrows(
+                    Exception.class,
+                    () -> run(
+                            mc,
+                            requests,
+                            "--gpu-stages",
+                            "3",
+                            "--stage-slot-groups",
+                            "3:gpu",
+                            "--stage-parallelism",
+                            "3:2"));
+            assertTrue(
+                    ExceptionUtils.findThrowable(e, NoResourceAvailableException.class)
+                            .isPresent(),
                     ExceptionUtils.stringifyException(e));
-            assertEquals(requests.size(), run(mc, requests, "--gpu-stages", "3", "--stage-slot-groups", "3:gpu",
-                    "--stage-parallelism", "3:2", "--gpu-slot-gpus", "0.25").size());
+            assertEquals(
+                    requests.size(),
+                    run(
+                                    mc,
+                                    requests,
+                                    "--gpu-stages",
+                                    "3",
+                                    "--stage-slot-groups",
+                                    "3:gpu",
+                                    "--stage-parallelism",
+                                    "3:2",
+                                    "--gpu-slot-gpus",
+                                    "0.25")
+                            .size());
         }
     }
 }

@@ -26,16 +26,18 @@ class JobConfigTest {
     @Test
     void unknownSettingsMissingValuesAndBadNumbersFailAtStart() {
         Configuration flink = new Configuration();
-        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
-                () -> JobConfig.parse(new String[] {"--max-batch", "3"}, flink));
+        IllegalArgumentException unknown = assertThrows(
+                IllegalArgumentException.class, () -> JobConfig.parse(new String[] {"--max-batch", "3"}, flink));
         assertTrue(unknown.getMessage().contains("unknown setting --max-batch"), unknown.getMessage());
         assertTrue(unknown.getMessage().contains("--max-batch-size"), "lists the known settings");
         assertThrows(IllegalArgumentException.class, () -> JobConfig.parse(new String[] {"--bundle"}, flink));
         assertThrows(IllegalArgumentException.class, () -> JobConfig.parse(new String[] {"bundle", "x"}, flink));
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException bad = assertThrows(
+                IllegalArgumentException.class,
                 () -> JobConfig.parse(new String[] {"--max-batch-size", "many"}, flink));
         assertTrue(bad.getMessage().startsWith("--max-batch-size"), bad.getMessage());
-        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException missing = assertThrows(
+                IllegalArgumentException.class,
                 () -> JobConfig.parse(new String[0], flink).require(JobOptions.BOOTSTRAP_SERVERS));
         assertTrue(missing.getMessage().contains("missing --bootstrap-servers"), missing.getMessage());
     }
@@ -43,43 +45,71 @@ class JobConfigTest {
     @Test
     void budgetFlagsBuildOneBudget() {
         assertFalse(FeedbackWiring.budget(JobConfig.of(Map.of())).isPresent());
-        assertEquals(500.0, FeedbackWiring.budget(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0))).get().targetRate());
-        var cost = FeedbackWiring.budget(JobConfig.of(Map.of(JobOptions.BUDGET_COST, 0.4,
-                JobOptions.MAX_ACCURACY_LOSS, 0.005))).get();
+        assertEquals(
+                500.0,
+                FeedbackWiring.budget(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0)))
+                        .get()
+                        .targetRate());
+        var cost = FeedbackWiring.budget(
+                        JobConfig.of(Map.of(JobOptions.BUDGET_COST, 0.4, JobOptions.MAX_ACCURACY_LOSS, 0.005)))
+                .get();
         assertEquals(0.4, cost.costFraction());
         assertEquals(0.005, cost.maxAccuracyLoss().getAsDouble());
-        assertThrows(IllegalArgumentException.class, () -> FeedbackWiring.budget(JobConfig.of(
-                Map.of(JobOptions.BUDGET_COST, 0.4, JobOptions.BUDGET_RATE, 100.0))));
-        assertThrows(IllegalArgumentException.class, () -> FeedbackWiring.budget(JobConfig.of(
-                Map.of(JobOptions.MAX_ACCURACY_LOSS, 0.01))));
-        assertThrows(IllegalArgumentException.class, () -> FeedbackWiring.budget(JobConfig.of(
-                Map.of(JobOptions.BUDGET_COST, 1.5))));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> FeedbackWiring.budget(
+                        JobConfig.of(Map.of(JobOptions.BUDGET_COST, 0.4, JobOptions.BUDGET_RATE, 100.0))));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> FeedbackWiring.budget(JobConfig.of(Map.of(JobOptions.MAX_ACCURACY_LOSS, 0.01))));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> FeedbackWiring.budget(JobConfig.of(Map.of(JobOptions.BUDGET_COST, 1.5))));
     }
 
     @Test
     void budgetUtilisationTunesARateBudgetOnly() {
-        assertEquals(0.85, FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0)))
-                .targetUtilisation());
-        assertEquals(0.01, FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0,
-                JobOptions.BUDGET_UTILISATION, 0.01))).targetUtilisation());
-        IllegalArgumentException cost = assertThrows(IllegalArgumentException.class, () -> FeedbackWiring
-                .controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_COST, 0.4, JobOptions.BUDGET_UTILISATION, 0.5))));
+        assertEquals(
+                0.85,
+                FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0)))
+                        .targetUtilisation());
+        assertEquals(
+                0.01,
+                FeedbackWiring.controllerConfig(JobConfig.of(
+                                Map.of(JobOptions.BUDGET_RATE, 500.0, JobOptions.BUDGET_UTILISATION, 0.01)))
+                        .targetUtilisation());
+        IllegalArgumentException cost = assertThrows(
+                IllegalArgumentException.class,
+                () -> FeedbackWiring.controllerConfig(
+                        JobConfig.of(Map.of(JobOptions.BUDGET_COST, 0.4, JobOptions.BUDGET_UTILISATION, 0.5))));
         assertTrue(cost.getMessage().contains("--budget-rate"), cost.getMessage());
-        IllegalArgumentException range = assertThrows(IllegalArgumentException.class, () -> FeedbackWiring
-                .controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0, JobOptions.BUDGET_UTILISATION, 0.0))));
+        IllegalArgumentException range = assertThrows(
+                IllegalArgumentException.class,
+                () -> FeedbackWiring.controllerConfig(
+                        JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0, JobOptions.BUDGET_UTILISATION, 0.0))));
         assertTrue(range.getMessage().startsWith("--budget-utilisation"), range.getMessage());
     }
 
     @Test
     void budgetWorkersOverrideTheReportingSubtasksForARateBudget() {
-        assertEquals(0, FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0))).workers());
-        assertEquals(6, FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0,
-                JobOptions.BUDGET_WORKERS, 6))).workers());
-        IllegalArgumentException cost = assertThrows(IllegalArgumentException.class, () -> FeedbackWiring
-                .controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_COST, 0.4, JobOptions.BUDGET_WORKERS, 2))));
+        assertEquals(
+                0,
+                FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0)))
+                        .workers());
+        assertEquals(
+                6,
+                FeedbackWiring.controllerConfig(
+                                JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0, JobOptions.BUDGET_WORKERS, 6)))
+                        .workers());
+        IllegalArgumentException cost = assertThrows(
+                IllegalArgumentException.class,
+                () -> FeedbackWiring.controllerConfig(
+                        JobConfig.of(Map.of(JobOptions.BUDGET_COST, 0.4, JobOptions.BUDGET_WORKERS, 2))));
         assertTrue(cost.getMessage().contains("--budget-rate"), cost.getMessage());
-        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class, () -> FeedbackWiring
-                .controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0, JobOptions.BUDGET_WORKERS, 0))));
+        IllegalArgumentException zero = assertThrows(
+                IllegalArgumentException.class,
+                () -> FeedbackWiring.controllerConfig(
+                        JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0, JobOptions.BUDGET_WORKERS, 0))));
         assertTrue(zero.getMessage().startsWith("--budget-workers"), zero.getMessage());
     }
 
@@ -87,10 +117,13 @@ class JobConfigTest {
     void budgetStageCostsAreMeasuredUnlessTheBundlesAreAskedFor() {
         assertFalse(FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0)))
                 .fixedStageCosts());
-        assertTrue(FeedbackWiring.controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0,
-                JobOptions.BUDGET_STAGE_COSTS, "bundle"))).fixedStageCosts());
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> FeedbackWiring
-                .controllerConfig(JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0, JobOptions.BUDGET_STAGE_COSTS, "bundel"))));
+        assertTrue(FeedbackWiring.controllerConfig(
+                        JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0, JobOptions.BUDGET_STAGE_COSTS, "bundle")))
+                .fixedStageCosts());
+        IllegalArgumentException bad = assertThrows(
+                IllegalArgumentException.class,
+                () -> FeedbackWiring.controllerConfig(
+                        JobConfig.of(Map.of(JobOptions.BUDGET_RATE, 500.0, JobOptions.BUDGET_STAGE_COSTS, "bundel"))));
         assertTrue(bad.getMessage().contains("measured or bundle"), bad.getMessage());
     }
 

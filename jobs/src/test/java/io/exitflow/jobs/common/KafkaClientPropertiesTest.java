@@ -36,16 +36,16 @@ class KafkaClientPropertiesTest {
     @Test
     void theFileReachesSourcesAndSinksAndTheJobKeepsItsOwnSettings() throws Exception {
         KafkaIo io = io("security.protocol=SASL_SSL", "sasl.mechanism=SCRAM-SHA-512", "request.timeout.ms=12345");
-        Configuration source = KafkaSourceSettings.of(
-                io.decodingSource("in", SensorReading.class, RecordValidator.acceptAll()));
+        Configuration source =
+                KafkaSourceSettings.of(io.decodingSource("in", SensorReading.class, RecordValidator.acceptAll()));
         assertEquals("SASL_SSL", source.getString("security.protocol", null));
         assertEquals("SCRAM-SHA-512", source.getString("sasl.mechanism", null));
         assertEquals("12345", source.getString("request.timeout.ms", null));
         assertEquals("read_committed", source.getString("isolation.level", null));
         assertEquals("exitflow-test", source.getString("group.id", null));
 
-        Properties sink = KafkaSinkSettings.of(
-                io.exactlyOnceSink("out", Prediction.class, Prediction::getKey, "p").delegate());
+        Properties sink = KafkaSinkSettings.of(io.exactlyOnceSink("out", Prediction.class, Prediction::getKey, "p")
+                .delegate());
         assertEquals("SASL_SSL", sink.getProperty("security.protocol"));
         assertEquals("12345", sink.getProperty("request.timeout.ms"));
         assertEquals("300000", sink.getProperty("transaction.timeout.ms"));
@@ -56,8 +56,8 @@ class KafkaClientPropertiesTest {
 
     @Test
     void settingsTheJobOwnsAreRefusedWithWhatToUseInstead() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> io("security.protocol=SSL", "group.id=mine"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> io("security.protocol=SSL", "group.id=mine"));
         assertTrue(e.getMessage().contains("group.id") && e.getMessage().contains("--group-id"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> io("isolation.level=read_uncommitted"));
         assertTrue(e.getMessage().contains("read_committed"), e.getMessage());
@@ -68,8 +68,8 @@ class KafkaClientPropertiesTest {
         Map<ConfigOption<?>, Object> s = new LinkedHashMap<>();
         s.put(JobOptions.BOOTSTRAP_SERVERS, "broker:9092");
         s.put(JobOptions.KAFKA_PROPERTIES, dir.resolve("nope.properties").toString());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new KafkaIo(JobConfig.of(s), "test"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> new KafkaIo(JobConfig.of(s), "test"));
         assertTrue(e.getMessage().contains("nope.properties"), e.getMessage());
     }
 }

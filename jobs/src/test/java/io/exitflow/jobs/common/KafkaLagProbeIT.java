@@ -56,9 +56,11 @@ class KafkaLagProbeIT {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-            for (int i = 0; i < PARTITIONS; i++) offsets.put(new TopicPartition(TOPIC, i), new OffsetAndMetadata(perPartition));
+            for (int i = 0; i < PARTITIONS; i++)
+                offsets.put(new TopicPartition(TOPIC, i), new OffsetAndMetadata(perPartition));
             c.commitSync(offsets);
         }
     }
@@ -121,7 +123,8 @@ class KafkaLagProbeIT {
             commit("group-b", 500); // everything read by the second checkpoint
             caughtUp.onCheckpointComplete(2, 20_000);
             noCommits.onCheckpointComplete(2, 20_000);
-            assertEquals(0, awaitEstimate(caughtUp, 21_000), "read-ahead since the checkpoint never makes lag negative");
+            assertEquals(
+                    0, awaitEstimate(caughtUp, 21_000), "read-ahead since the checkpoint never makes lag negative");
             awaitQuery(noCommits);
             assertEquals(-1, noCommits.eventsBehind(21_000), "a topic the group never committed has no lag to report");
         }
@@ -129,8 +132,12 @@ class KafkaLagProbeIT {
 
     @Test
     void badSettingsFailAtBuild() {
-        assertThrows(IllegalArgumentException.class, () -> KafkaLagProbe.builder().recordsPerEvent(0));
-        assertThrows(IllegalArgumentException.class, () -> KafkaLagProbe.builder().topic("t").groupId("g").build());
-        assertThrows(IllegalArgumentException.class, () -> KafkaLagProbe.builder().commitGrace(Duration.ofMillis(-1)));
+        assertThrows(
+                IllegalArgumentException.class, () -> KafkaLagProbe.builder().recordsPerEvent(0));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> KafkaLagProbe.builder().topic("t").groupId("g").build());
+        assertThrows(
+                IllegalArgumentException.class, () -> KafkaLagProbe.builder().commitGrace(Duration.ofMillis(-1)));
     }
 }

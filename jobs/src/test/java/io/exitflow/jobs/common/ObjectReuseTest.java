@@ -28,9 +28,20 @@ class ObjectReuseTest {
     void objectReuseIsOnAndTheOperatorsThatKeepRecordsHeadTheirChains() {
         for (String mode : List.of("cascade", "split")) {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
-            SensorAnomalyJob.build(env, JobConfig.parse(new String[] {"--bootstrap-servers", "localhost:9",
-                    "--bundle", RepoPaths.resolve("models/sensor-cnn").toString(),
-                    "--checkpoint-dir", dir.toUri().toString(), "--mode", mode}, new Configuration()));
+            SensorAnomalyJob.build(
+                    env,
+                    JobConfig.parse(
+                            new String[] {
+                                "--bootstrap-servers",
+                                "localhost:9",
+                                "--bundle",
+                                RepoPaths.resolve("models/sensor-cnn").toString(),
+                                "--checkpoint-dir",
+                                dir.toUri().toString(),
+                                "--mode",
+                                mode
+                            },
+                            new Configuration()));
             assertTrue(env.getConfig().isObjectReuseEnabled());
             JobGraph graph = env.getStreamGraph().getJobGraph();
             List<String> keepers = new ArrayList<>();
@@ -38,7 +49,8 @@ class ObjectReuseTest {
                 String[] chain = v.getName().split(" -> ");
                 for (int i = 0; i < chain.length; i++) {
                     if (chain[i].startsWith("assemble windows") || chain[i].startsWith("early-exit")) {
-                        assertEquals(0, i, mode + ": " + chain[i] + " is chained behind another operator: " + v.getName());
+                        assertEquals(
+                                0, i, mode + ": " + chain[i] + " is chained behind another operator: " + v.getName());
                         keepers.add(chain[i]);
                     }
                 }

@@ -30,9 +30,13 @@ import org.junit.jupiter.api.Test;
  * ({@link RecordDecoder#withWriterSchemas}; SchemaRegistryIT runs the same paths against a real registry).
  */
 class RecordDecoderTest {
-    private static final SensorReading READING = SensorReading.newBuilder().setSensorId("s-1")
-            .setEventTime(Instant.ofEpochMilli(1_700_000_000_000L)).setValues(List.of(1f, 2f, 3f))
-            .setLabel("normal").setSeverity(null).build();
+    private static final SensorReading READING = SensorReading.newBuilder()
+            .setSensorId("s-1")
+            .setEventTime(Instant.ofEpochMilli(1_700_000_000_000L))
+            .setValues(List.of(1f, 2f, 3f))
+            .setLabel("normal")
+            .setSeverity(null)
+            .build();
 
     /** SensorReading as a newer producer writes it: {@code severity} dropped, an optional field added. */
     private static Schema evolved() {
@@ -42,8 +46,11 @@ class RecordDecoderTest {
                 fields.add(new Schema.Field(f, f.schema()));
             }
         }
-        fields.add(new Schema.Field("firmware", Schema.createUnion(Schema.create(Schema.Type.NULL),
-                Schema.create(Schema.Type.STRING)), null, JsonProperties.NULL_VALUE));
+        fields.add(new Schema.Field(
+                "firmware",
+                Schema.createUnion(Schema.create(Schema.Type.NULL), Schema.create(Schema.Type.STRING)),
+                null,
+                JsonProperties.NULL_VALUE));
         return Schema.createRecord("SensorReading", null, "io.exitflow.schemas", false, fields);
     }
 
@@ -98,20 +105,33 @@ class RecordDecoderTest {
         assertEquals((byte) 0xC3, singleObject[0]);
         assertEquals(READING, new RecordDecoder<>(SensorReading.class, null).decode(singleObject));
         Schemas none = new Schemas();
-        assertEquals(READING, RecordDecoder.withWriterSchemas(SensorReading.class, none).decode(singleObject));
+        assertEquals(
+                READING,
+                RecordDecoder.withWriterSchemas(SensorReading.class, none).decode(singleObject));
         assertEquals(0, none.lookups.get(), "the fingerprint identifies the schema: no registry asked");
     }
 
     @Test
     void singleObjectEncodingOfAnotherSchemaIsRefusedNamingTheFingerprint() throws Exception {
-        byte[] other = FeatureEvent.getEncoder().encode(FeatureEvent.newBuilder().setEventId("e").setKey("k")
-                .setEventTime(Instant.ofEpochMilli(1)).setFeatures(List.of(1f)).setLabel(null).build()).array();
-        InvalidRecordException plain = assertThrows(InvalidRecordException.class,
-                () -> new RecordDecoder<>(SensorReading.class, null).decode(other));
-        assertTrue(plain.getMessage().contains("single-object encoding with schema fingerprint")
-                && plain.getMessage().contains("nor a plain record"), plain.getMessage());
-        InvalidRecordException registry = assertThrows(InvalidRecordException.class,
-                () -> RecordDecoder.withWriterSchemas(SensorReading.class, new Schemas()).decode(other));
+        byte[] other = FeatureEvent.getEncoder()
+                .encode(FeatureEvent.newBuilder()
+                        .setEventId("e")
+                        .setKey("k")
+                        .setEventTime(Instant.ofEpochMilli(1))
+                        .setFeatures(List.of(1f))
+                        .setLabel(null)
+                        .build())
+                .array();
+        InvalidRecordException plain = assertThrows(
+                InvalidRecordException.class, () -> new RecordDecoder<>(SensorReading.class, null).decode(other));
+        assertTrue(
+                plain.getMessage().contains("single-object encoding with schema fingerprint")
+                        && plain.getMessage().contains("nor a plain record"),
+                plain.getMessage());
+        InvalidRecordException registry = assertThrows(
+                InvalidRecordException.class,
+                () -> RecordDecoder.withWriterSchemas(SensorReading.class, new Schemas())
+                        .decode(other));
         assertTrue(registry.getMessage().contains("not that of the job's SensorReading"), registry.getMessage());
     }
 
@@ -133,7 +153,8 @@ class RecordDecoderTest {
     @Test
     void registryFormatRefusesOtherFormatsNamingWhatItGot() {
         RecordDecoder<SensorReading> d = RecordDecoder.withWriterSchemas(SensorReading.class, new Schemas());
-        InvalidRecordException plain = assertThrows(InvalidRecordException.class,
+        InvalidRecordException plain = assertThrows(
+                InvalidRecordException.class,
                 () -> d.decode(AvroCodec.of(SensorReading.class).encode(READING)));
         assertTrue(plain.getMessage().startsWith("not in the schema registry wire format"), plain.getMessage());
         InvalidRecordException empty = assertThrows(InvalidRecordException.class, () -> d.decode(new byte[0]));
@@ -156,10 +177,15 @@ class RecordDecoderTest {
 
     @Test
     void unresolvableWriterSchemaIsRefusedNamingTheIdAndWhy() throws Exception {
-        Schema renamedField = Schema.createRecord("SensorReading", null, "io.exitflow.schemas", false, List.of(
-                new Schema.Field("sensor", Schema.create(Schema.Type.STRING)),
-                new Schema.Field("eventTime", Schema.create(Schema.Type.LONG)),
-                new Schema.Field("values", Schema.createArray(Schema.create(Schema.Type.FLOAT)))));
+        Schema renamedField = Schema.createRecord(
+                "SensorReading",
+                null,
+                "io.exitflow.schemas",
+                false,
+                List.of(
+                        new Schema.Field("sensor", Schema.create(Schema.Type.STRING)),
+                        new Schema.Field("eventTime", Schema.create(Schema.Type.LONG)),
+                        new Schema.Field("values", Schema.createArray(Schema.create(Schema.Type.FLOAT)))));
         Schema otherRecord = FeatureEvent.getClassSchema();
         Schemas schemas = new Schemas();
         schemas.byId.put(3, renamedField);
@@ -169,12 +195,18 @@ class RecordDecoderTest {
         g.put("sensor", "s-1");
         g.put("eventTime", 1L);
         g.put("values", List.of(1f));
-        InvalidRecordException e = assertThrows(InvalidRecordException.class, () -> d.decode(framed(3, renamedField, g)));
-        assertTrue(e.getMessage().startsWith("schema id 3 (io.exitflow.schemas.SensorReading) cannot be resolved into "
-                + "the job's io.exitflow.schemas.SensorReading") && e.getMessage().contains("sensorId"), e.getMessage());
-        InvalidRecordException other = assertThrows(InvalidRecordException.class,
-                () -> d.decode(new byte[] {0, 0, 0, 0, 4, 0}));
-        assertTrue(other.getMessage().contains("schema id 4 (io.exitflow.schemas.FeatureEvent) cannot be resolved"),
+        InvalidRecordException e =
+                assertThrows(InvalidRecordException.class, () -> d.decode(framed(3, renamedField, g)));
+        assertTrue(
+                e.getMessage()
+                                .startsWith("schema id 3 (io.exitflow.schemas.SensorReading) cannot be resolved into "
+                                        + "the job's io.exitflow.schemas.SensorReading")
+                        && e.getMessage().contains("sensorId"),
+                e.getMessage());
+        InvalidRecordException other =
+                assertThrows(InvalidRecordException.class, () -> d.decode(new byte[] {0, 0, 0, 0, 4, 0}));
+        assertTrue(
+                other.getMessage().contains("schema id 4 (io.exitflow.schemas.FeatureEvent) cannot be resolved"),
                 other.getMessage());
         assertThrows(InvalidRecordException.class, () -> d.decode(framed(3, renamedField, g)));
         assertEquals(2, schemas.lookups.get(), "a refused writer schema is remembered: it never changes");
@@ -186,7 +218,11 @@ class RecordDecoderTest {
         schemas.byId.put(5, SensorReading.getClassSchema());
         RecordDecoder<SensorReading> d = RecordDecoder.withWriterSchemas(SensorReading.class, schemas);
         byte[] body = AvroCodec.of(SensorReading.class).encode(READING);
-        byte[] whole = ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(5).put(body).array();
+        byte[] whole = ByteBuffer.allocate(5 + body.length)
+                .put((byte) 0)
+                .putInt(5)
+                .put(body)
+                .array();
         assertEquals(READING, d.decode(whole));
         byte[] truncated = java.util.Arrays.copyOf(whole, whole.length - 4);
         InvalidRecordException cut = assertThrows(InvalidRecordException.class, () -> d.decode(truncated));
@@ -204,15 +240,28 @@ class RecordDecoderTest {
         int ids = RecordDecoder.MAX_CACHED_IDS + 200;
         for (int id = 1; id <= ids; id++) {
             schemas.byId.put(id, SensorReading.getClassSchema());
-            assertEquals(READING, d.decode(ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(id).put(body)
-                    .array()));
+            assertEquals(
+                    READING,
+                    d.decode(ByteBuffer.allocate(5 + body.length)
+                            .put((byte) 0)
+                            .putInt(id)
+                            .put(body)
+                            .array()));
         }
         assertEquals(RecordDecoder.MAX_CACHED_IDS, d.cachedIds());
         assertEquals(ids, schemas.lookups.get());
         // The least recently used went first: id 1 is asked again, the newest is not.
-        d.decode(ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(ids).put(body).array());
+        d.decode(ByteBuffer.allocate(5 + body.length)
+                .put((byte) 0)
+                .putInt(ids)
+                .put(body)
+                .array());
         assertEquals(ids, schemas.lookups.get());
-        d.decode(ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(1).put(body).array());
+        d.decode(ByteBuffer.allocate(5 + body.length)
+                .put((byte) 0)
+                .putInt(1)
+                .put(body)
+                .array());
         assertEquals(ids + 1, schemas.lookups.get());
     }
 }

@@ -14,9 +14,13 @@ import org.junit.jupiter.api.Test;
 
 /** {@link RecordEncoder} without a registry process: plain Avro binary, the registry framing and subjects. */
 class RecordEncoderTest {
-    private static final SensorReading READING = SensorReading.newBuilder().setSensorId("s-1")
-            .setEventTime(Instant.ofEpochMilli(1_700_000_000_000L)).setValues(List.of(1f, 2f, 3f))
-            .setLabel(null).setSeverity(0.5f).build();
+    private static final SensorReading READING = SensorReading.newBuilder()
+            .setSensorId("s-1")
+            .setEventTime(Instant.ofEpochMilli(1_700_000_000_000L))
+            .setValues(List.of(1f, 2f, 3f))
+            .setLabel(null)
+            .setSeverity(0.5f)
+            .build();
 
     @Test
     void withoutARegistryItWritesPlainAvroBinary() {
@@ -34,9 +38,11 @@ class RecordEncoderTest {
         RecordEncoder<SensorReading> e = RecordEncoder.withSchemaId(SensorReading.class, "readings", 0x01020304);
         byte[] bytes = e.encode(READING);
         assertArrayEquals(new byte[] {0, 1, 2, 3, 4}, Arrays.copyOf(bytes, 5));
-        assertArrayEquals(AvroCodec.of(SensorReading.class).encode(READING), Arrays.copyOfRange(bytes, 5, bytes.length));
+        assertArrayEquals(
+                AvroCodec.of(SensorReading.class).encode(READING), Arrays.copyOfRange(bytes, 5, bytes.length));
         assertEquals(0x01020304, e.schemaId());
-        RecordDecoder<SensorReading> d = RecordDecoder.withWriterSchemas(SensorReading.class,
+        RecordDecoder<SensorReading> d = RecordDecoder.withWriterSchemas(
+                SensorReading.class,
                 id -> Map.of(0x01020304, SensorReading.getClassSchema()).get(id));
         assertEquals(READING, d.decode(bytes));
     }
@@ -45,9 +51,19 @@ class RecordEncoderTest {
     void subjectsFollowTheStrategy() {
         SchemaRegistrySettings topic = SchemaRegistrySettings.of("http://r:8081");
         assertEquals("predictions-value", new RecordEncoder<>(Prediction.class, "predictions", topic).subject());
-        assertEquals("io.exitflow.schemas.Prediction", new RecordEncoder<>(Prediction.class, "predictions",
-                topic.with(SchemaRegistrySettings.SubjectStrategy.RECORD, true)).subject());
-        assertEquals("predictions-io.exitflow.schemas.Prediction", new RecordEncoder<>(Prediction.class, "predictions",
-                topic.with(SchemaRegistrySettings.SubjectStrategy.TOPIC_RECORD, false)).subject());
+        assertEquals(
+                "io.exitflow.schemas.Prediction",
+                new RecordEncoder<>(
+                                Prediction.class,
+                                "predictions",
+                                topic.with(SchemaRegistrySettings.SubjectStrategy.RECORD, true))
+                        .subject());
+        assertEquals(
+                "predictions-io.exitflow.schemas.Prediction",
+                new RecordEncoder<>(
+                                Prediction.class,
+                                "predictions",
+                                topic.with(SchemaRegistrySettings.SubjectStrategy.TOPIC_RECORD, false))
+                        .subject());
     }
 }

@@ -24,21 +24,30 @@ class SchemaRegistrySettingsTest {
     @Test
     void noUrlMeansPlainAvro() {
         assertTrue(SchemaRegistrySettings.from(args(), new Properties()).isEmpty());
-        assertTrue(SchemaRegistrySettings.from(args("--schema-registry-url", " "), new Properties()).isEmpty());
+        assertTrue(SchemaRegistrySettings.from(args("--schema-registry-url", " "), new Properties())
+                .isEmpty());
     }
 
     @Test
     void urlsDefaultsAndFlags() {
-        SchemaRegistrySettings s = SchemaRegistrySettings.from(args("--schema-registry-url",
-                "http://a:8081, https://b:8081/"), new Properties()).orElseThrow();
+        SchemaRegistrySettings s = SchemaRegistrySettings.from(
+                        args("--schema-registry-url", "http://a:8081, https://b:8081/"), new Properties())
+                .orElseThrow();
         assertEquals(List.of("http://a:8081", "https://b:8081/"), s.urls());
         assertEquals(SchemaRegistrySettings.SubjectStrategy.TOPIC, s.subjectStrategy());
         assertTrue(s.autoRegister());
         assertEquals(Map.of(), s.clientConfig());
 
-        SchemaRegistrySettings t = SchemaRegistrySettings.from(args("--schema-registry-url", "http://a:8081",
-                "--schema-registry-subject-strategy", "Topic-Record", "--schema-registry-auto-register", "false"),
-                new Properties()).orElseThrow();
+        SchemaRegistrySettings t = SchemaRegistrySettings.from(
+                        args(
+                                "--schema-registry-url",
+                                "http://a:8081",
+                                "--schema-registry-subject-strategy",
+                                "Topic-Record",
+                                "--schema-registry-auto-register",
+                                "false"),
+                        new Properties())
+                .orElseThrow();
         assertEquals(SchemaRegistrySettings.SubjectStrategy.TOPIC_RECORD, t.subjectStrategy());
         assertFalse(t.autoRegister());
         assertTrue(t.toString().contains("schemas must be registered"), t.toString());
@@ -46,18 +55,26 @@ class SchemaRegistrySettingsTest {
 
     @Test
     void badValuesAreRefusedNamingTheFlag() {
-        IllegalArgumentException scheme = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException scheme = assertThrows(
+                IllegalArgumentException.class,
                 () -> SchemaRegistrySettings.from(args("--schema-registry-url", "registry:8081"), new Properties()));
-        assertTrue(scheme.getMessage().startsWith("--schema-registry-url: 'registry:8081' is not an http"),
+        assertTrue(
+                scheme.getMessage().startsWith("--schema-registry-url: 'registry:8081' is not an http"),
                 scheme.getMessage());
-        IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException none = assertThrows(
+                IllegalArgumentException.class,
                 () -> SchemaRegistrySettings.from(args("--schema-registry-url", ",,"), new Properties()));
         assertEquals("--schema-registry-url names no URL", none.getMessage());
-        IllegalArgumentException strategy = assertThrows(IllegalArgumentException.class,
-                () -> SchemaRegistrySettings.from(args("--schema-registry-url", "http://a",
-                        "--schema-registry-subject-strategy", "by-topic"), new Properties()));
-        assertTrue(strategy.getMessage().startsWith("--schema-registry-subject-strategy must be topic, record or "
-                + "topic-record, got 'by-topic'"), strategy.getMessage());
+        IllegalArgumentException strategy = assertThrows(
+                IllegalArgumentException.class,
+                () -> SchemaRegistrySettings.from(
+                        args("--schema-registry-url", "http://a", "--schema-registry-subject-strategy", "by-topic"),
+                        new Properties()));
+        assertTrue(
+                strategy.getMessage()
+                        .startsWith("--schema-registry-subject-strategy must be topic, record or "
+                                + "topic-record, got 'by-topic'"),
+                strategy.getMessage());
     }
 
     @Test
@@ -70,32 +87,50 @@ class SchemaRegistrySettingsTest {
         kafka.setProperty("schema.registry.ssl.truststore.location", "/etc/ts.jks");
         Path file = dir.resolve("registry.properties");
         Files.writeString(file, "basic.auth.user.info=registry-file:secret\nbearer.auth.token=t\n");
-        SchemaRegistrySettings s = SchemaRegistrySettings.from(args("--schema-registry-url", "https://r",
-                "--schema-registry-properties", file.toString()), kafka).orElseThrow();
-        assertEquals(Map.of("basic.auth.credentials.source", "USER_INFO",
-                "basic.auth.user.info", "registry-file:secret",
-                "schema.registry.ssl.truststore.location", "/etc/ts.jks",
-                "bearer.auth.token", "t"), s.clientConfig());
+        SchemaRegistrySettings s = SchemaRegistrySettings.from(
+                        args("--schema-registry-url", "https://r", "--schema-registry-properties", file.toString()),
+                        kafka)
+                .orElseThrow();
+        assertEquals(
+                Map.of(
+                        "basic.auth.credentials.source",
+                        "USER_INFO",
+                        "basic.auth.user.info",
+                        "registry-file:secret",
+                        "schema.registry.ssl.truststore.location",
+                        "/etc/ts.jks",
+                        "bearer.auth.token",
+                        "t"),
+                s.clientConfig());
     }
 
     @Test
     void anUnreadablePropertiesFileIsRefusedNamingTheFlag(@TempDir Path dir) {
         Path missing = dir.resolve("nope.properties");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> SchemaRegistrySettings.from(args("--schema-registry-url", "http://r",
-                        "--schema-registry-properties", missing.toString()), new Properties()));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> SchemaRegistrySettings.from(
+                        args("--schema-registry-url", "http://r", "--schema-registry-properties", missing.toString()),
+                        new Properties()));
         assertTrue(e.getMessage().startsWith("--schema-registry-properties: cannot read " + missing), e.getMessage());
     }
 
     @Test
     void theSimulatorsCommandLineReadsTheSameFlags() {
-        Configuration c = CommandLine.of(List.of(JobOptions.SCHEMA_REGISTRY_URL,
-                JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY, JobOptions.SCHEMA_REGISTRY_AUTO_REGISTER))
-                .parse(new String[] {"--schema-registry-url", "http://r:8081", "--schema-registry-subject-strategy",
-                    "record"}, new Configuration());
-        SchemaRegistrySettings s = SchemaRegistrySettings.from(c, new Properties()).orElseThrow();
+        Configuration c = CommandLine.of(List.of(
+                        JobOptions.SCHEMA_REGISTRY_URL,
+                        JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY,
+                        JobOptions.SCHEMA_REGISTRY_AUTO_REGISTER))
+                .parse(
+                        new String[] {
+                            "--schema-registry-url", "http://r:8081", "--schema-registry-subject-strategy", "record"
+                        },
+                        new Configuration());
+        SchemaRegistrySettings s =
+                SchemaRegistrySettings.from(c, new Properties()).orElseThrow();
         assertEquals(List.of("http://r:8081"), s.urls());
         assertEquals(SchemaRegistrySettings.SubjectStrategy.RECORD, s.subjectStrategy());
-        assertTrue(SchemaRegistrySettings.from(new Configuration(), new Properties()).isEmpty());
+        assertTrue(SchemaRegistrySettings.from(new Configuration(), new Properties())
+                .isEmpty());
     }
 }

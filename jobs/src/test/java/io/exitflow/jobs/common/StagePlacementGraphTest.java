@@ -41,7 +41,8 @@ class StagePlacementGraphTest {
     private record Graphs(StreamGraph stream, JobGraph job) {
         StreamNode stage(int k) {
             List<StreamNode> found = stream.getStreamNodes().stream()
-                    .filter(n -> n.getOperatorName().equals("early-exit-stage" + k)).toList();
+                    .filter(n -> n.getOperatorName().equals("early-exit-stage" + k))
+                    .toList();
             assertEquals(1, found.size(), "one operator for stage " + k);
             return found.get(0);
         }
@@ -61,8 +62,15 @@ class StagePlacementGraphTest {
 
     private static Graphs build(String... settings) {
         assertEquals(STAGES, ModelBundle.load(Path.of(BUNDLE)).manifest().numStages(), "stages of " + BUNDLE);
-        List<String> args = new ArrayList<>(List.of("--bootstrap-servers", "localhost:9", "--bundle", BUNDLE,
-                "--parallelism", "3", "--allow-jobmanager-checkpoints", "true"));
+        List<String> args = new ArrayList<>(List.of(
+                "--bootstrap-servers",
+                "localhost:9",
+                "--bundle",
+                BUNDLE,
+                "--parallelism",
+                "3",
+                "--allow-jobmanager-checkpoints",
+                "true"));
         args.addAll(List.of(settings));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
         SensorAnomalyJob.build(env, JobConfig.parse(args.toArray(String[]::new), new Configuration()));
@@ -85,8 +93,19 @@ class StagePlacementGraphTest {
 
     @Test
     void splitStagesLandInTheirGroupsAndOnlyTheGpuGroupAsksForAGpu() {
-        Graphs g = build("--mode", "SPLIT", "--gpu-stages", "2-3", "--stage-slot-groups", "0-1:cpu,2-3:gpu",
-                "--stage-parallelism", "2-3:1", "--gpu-slot-cpu-cores", "2", "--gpu-slot-task-heap", "768m");
+        Graphs g = build(
+                "--mode",
+                "SPLIT",
+                "--gpu-stages",
+                "2-3",
+                "--stage-slot-groups",
+                "0-1:cpu,2-3:gpu",
+                "--stage-parallelism",
+                "2-3:1",
+                "--gpu-slot-cpu-cores",
+                "2",
+                "--gpu-slot-task-heap",
+                "768m");
         Map<String, ResourceProfile> groupResources = new HashMap<>();
         for (int k = 0; k < STAGES; k++) {
             StreamNode stage = g.stage(k);
@@ -96,7 +115,8 @@ class StagePlacementGraphTest {
             assertEquals(deep ? 1 : 3, stage.getParallelism(), "stage " + k + " parallelism");
             JobVertex v = g.vertexOf(stage);
             assertNotNull(v.getSlotSharingGroup());
-            groupResources.put(stage.getSlotSharingGroup(), v.getSlotSharingGroup().getResourceProfile());
+            groupResources.put(
+                    stage.getSlotSharingGroup(), v.getSlotSharingGroup().getResourceProfile());
         }
         ResourceProfile gpu = groupResources.get("gpu");
         assertEquals(0, BigDecimal.ONE.compareTo(gpus(gpu)), "gpu group: one gpu per slot, got " + gpu);
@@ -111,8 +131,11 @@ class StagePlacementGraphTest {
             }
         }
         for (JobVertex v : g.job().getVertices()) {
-            boolean runsDeepStage = v.getName().contains("early-exit-stage2") || v.getName().contains("early-exit-stage3");
-            assertEquals(runsDeepStage ? 1 : 0, gpus(v.getSlotSharingGroup().getResourceProfile()).signum(),
+            boolean runsDeepStage =
+                    v.getName().contains("early-exit-stage2") || v.getName().contains("early-exit-stage3");
+            assertEquals(
+                    runsDeepStage ? 1 : 0,
+                    gpus(v.getSlotSharingGroup().getResourceProfile()).signum(),
                     v.getName());
         }
     }
@@ -124,14 +147,18 @@ class StagePlacementGraphTest {
             assertEquals(k == 3 ? "gpu" : "default", g.stage(k).getSlotSharingGroup());
             assertEquals(3, g.stage(k).getParallelism());
         }
-        assertEquals(1, gpus(g.vertexOf(g.stage(3)).getSlotSharingGroup().getResourceProfile()).signum());
+        assertEquals(
+                1,
+                gpus(g.vertexOf(g.stage(3)).getSlotSharingGroup().getResourceProfile())
+                        .signum());
     }
 
     @Test
     void cascadeOnCudaIsOneOperatorInTheDefaultGroup() {
         Graphs g = build("--mode", "CASCADE", "--device", "cuda");
         List<StreamNode> ops = g.stream().getStreamNodes().stream()
-                .filter(n -> n.getOperatorName().equals("early-exit")).toList();
+                .filter(n -> n.getOperatorName().equals("early-exit"))
+                .toList();
         assertEquals(1, ops.size());
         assertEquals(OrtConfig.Device.CUDA, device(ops.get(0)));
         assertEquals("default", ops.get(0).getSlotSharingGroup());

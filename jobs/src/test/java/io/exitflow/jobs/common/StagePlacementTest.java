@@ -21,7 +21,8 @@ class StagePlacementTest {
     }
 
     private static String refused(EarlyExit.Mode mode, String... args) {
-        return assertThrows(IllegalArgumentException.class, () -> placement(mode, args)).getMessage();
+        return assertThrows(IllegalArgumentException.class, () -> placement(mode, args))
+                .getMessage();
     }
 
     @Test
@@ -49,9 +50,11 @@ class StagePlacementTest {
     @Test
     void gpuStagesAloneGoToTheGpuGroupWhichAsksForOneGpuPerSlot() {
         StagePlacement p = placement(EarlyExit.Mode.SPLIT, "--gpu-stages", "2-3");
-        assertEquals(List.of(OrtConfig.Device.CPU, OrtConfig.Device.CPU, OrtConfig.Device.CUDA, OrtConfig.Device.CUDA),
+        assertEquals(
+                List.of(OrtConfig.Device.CPU, OrtConfig.Device.CPU, OrtConfig.Device.CUDA, OrtConfig.Device.CUDA),
                 List.of(p.device(0), p.device(1), p.device(2), p.device(3)));
-        assertEquals(List.of("default", "default", "gpu", "gpu"),
+        assertEquals(
+                List.of("default", "default", "gpu", "gpu"),
                 List.of(p.slotSharingGroup(0), p.slotSharingGroup(1), p.slotSharingGroup(2), p.slotSharingGroup(3)));
         SlotSharingGroup gpu = p.gpuSlotSharingGroups().get(0);
         assertEquals(1, p.gpuSlotSharingGroups().size());
@@ -63,12 +66,26 @@ class StagePlacementTest {
 
     @Test
     void namedGroupsMapStagesAndOnlyGroupsWithACudaStageAskForAGpu() {
-        StagePlacement p = placement(EarlyExit.Mode.SPLIT, "--gpu-stages", "2,3", "--stage-slot-groups",
-                "0-1:cpu, 2:deep-a,3:deep-b", "--gpu-slot-gpus", "0.5", "--gpu-slot-cpu-cores", "2",
-                "--gpu-slot-task-heap", "1g", "--gpu-slot-managed-memory", "64m");
-        assertEquals(List.of("cpu", "cpu", "deep-a", "deep-b"),
+        StagePlacement p = placement(
+                EarlyExit.Mode.SPLIT,
+                "--gpu-stages",
+                "2,3",
+                "--stage-slot-groups",
+                "0-1:cpu, 2:deep-a,3:deep-b",
+                "--gpu-slot-gpus",
+                "0.5",
+                "--gpu-slot-cpu-cores",
+                "2",
+                "--gpu-slot-task-heap",
+                "1g",
+                "--gpu-slot-managed-memory",
+                "64m");
+        assertEquals(
+                List.of("cpu", "cpu", "deep-a", "deep-b"),
                 List.of(p.slotSharingGroup(0), p.slotSharingGroup(1), p.slotSharingGroup(2), p.slotSharingGroup(3)));
-        assertEquals(List.of("deep-a", "deep-b"), p.gpuSlotSharingGroups().stream().map(SlotSharingGroup::getName).toList());
+        assertEquals(
+                List.of("deep-a", "deep-b"),
+                p.gpuSlotSharingGroups().stream().map(SlotSharingGroup::getName).toList());
         for (SlotSharingGroup g : p.gpuSlotSharingGroups()) {
             assertEquals(0.5, g.getExternalResources().get("gpu"));
             assertEquals(2.0, g.getCpuCores().orElseThrow());
@@ -83,7 +100,8 @@ class StagePlacementTest {
 
     @Test
     void perStageSettingsNeedSplit() {
-        for (EarlyExit.Mode mode : List.of(EarlyExit.Mode.CASCADE, EarlyExit.Mode.FULL_DEPTH, EarlyExit.Mode.ROW_AT_A_TIME)) {
+        for (EarlyExit.Mode mode :
+                List.of(EarlyExit.Mode.CASCADE, EarlyExit.Mode.FULL_DEPTH, EarlyExit.Mode.ROW_AT_A_TIME)) {
             String gpu = refused(mode, "--gpu-stages", "2,3");
             assertTrue(gpu.contains("--gpu-stages needs --mode SPLIT") && gpu.contains("--device cuda"), gpu);
             assertTrue(refused(mode, "--stage-slot-groups", "0:a").contains("--stage-slot-groups needs --mode SPLIT"));
@@ -99,25 +117,31 @@ class StagePlacementTest {
         assertTrue(refused(EarlyExit.Mode.SPLIT, "--gpu-stages", "3-2").contains("runs backwards"));
         assertTrue(refused(EarlyExit.Mode.SPLIT, "--gpu-stages", "-1").startsWith("--gpu-stages"));
         assertTrue(refused(EarlyExit.Mode.SPLIT, "--gpu-stages", "1,1").contains("stage 1 is named twice"));
-        assertTrue(refused(EarlyExit.Mode.SPLIT, "--stage-slot-groups", "0-1cpu").contains("is not <stages>:<value>"));
+        assertTrue(
+                refused(EarlyExit.Mode.SPLIT, "--stage-slot-groups", "0-1cpu").contains("is not <stages>:<value>"));
         assertTrue(refused(EarlyExit.Mode.SPLIT, "--stage-slot-groups", "0-1:").contains("is not <stages>:<value>"));
-        assertTrue(refused(EarlyExit.Mode.SPLIT, "--stage-slot-groups", "0-2:a,2:b").contains("stage 2 is named twice"));
+        assertTrue(refused(EarlyExit.Mode.SPLIT, "--stage-slot-groups", "0-2:a,2:b")
+                .contains("stage 2 is named twice"));
         assertTrue(refused(EarlyExit.Mode.SPLIT, "--stage-slot-groups", "5:a").contains("out of range"));
         assertTrue(refused(EarlyExit.Mode.SPLIT, "--stage-parallelism", "0:0").contains("needs a parallelism >= 1"));
-        assertTrue(refused(EarlyExit.Mode.SPLIT, "--stage-parallelism", "0:many").contains("is not a number"));
+        assertTrue(
+                refused(EarlyExit.Mode.SPLIT, "--stage-parallelism", "0:many").contains("is not a number"));
     }
 
     @Test
     void contradictionsAreRefused() {
-        assertTrue(refused(EarlyExit.Mode.SPLIT, "--device", "cuda", "--gpu-stages", "3").contains("not both"));
+        assertTrue(refused(EarlyExit.Mode.SPLIT, "--device", "cuda", "--gpu-stages", "3")
+                .contains("not both"));
         String left = refused(EarlyExit.Mode.SPLIT, "--gpu-stages", "2,3", "--stage-slot-groups", "0-2:x");
         assertTrue(left.contains("stage 3 runs on CUDA") && left.contains("'default'") && left.contains("3:gpu"), left);
         assertTrue(refused(EarlyExit.Mode.SPLIT, "--device", "cuda", "--stage-slot-groups", "0-2:x")
                 .contains("stage 3 runs on CUDA"));
-        assertTrue(refused(EarlyExit.Mode.SPLIT, "--gpu-stages", "3", "--gpu-slot-gpus", "0").contains("--gpu-slot-gpus"));
+        assertTrue(refused(EarlyExit.Mode.SPLIT, "--gpu-stages", "3", "--gpu-slot-gpus", "0")
+                .contains("--gpu-slot-gpus"));
         assertTrue(refused(EarlyExit.Mode.SPLIT, "--gpu-stages", "3", "--gpu-slot-cpu-cores", "-1")
                 .contains("--gpu-slot-cpu-cores"));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> JobConfig.parse(new String[] {"--gpu-slot-task-heap", "lots"}, new Configuration()));
     }
 

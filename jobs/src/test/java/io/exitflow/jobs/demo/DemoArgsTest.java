@@ -25,28 +25,48 @@ class DemoArgsTest {
                 List.of("--schedule", "10@x"), "--schedule: ",
                 List.of("--bootstrap-servers", "h:9"), "unknown setting --bootstrap-servers");
         cases.forEach((args, expected) -> {
-            String msg = assertThrows(IllegalArgumentException.class,
-                    () -> EmbeddedDemo.parse(args.toArray(String[]::new))).getMessage();
+            String msg = assertThrows(
+                            IllegalArgumentException.class, () -> EmbeddedDemo.parse(args.toArray(String[]::new)))
+                    .getMessage();
             assertTrue(msg.startsWith(expected), msg);
         });
     }
 
     @Test
     void settingsAndJobSettingsAreRead() {
-        EmbeddedDemo.Settings s = EmbeddedDemo.parse(new String[] {"--duration", "30s", "--report-every", "500ms",
-                "--feedback", "off", "--parallelism", "1", "--max-batch-size", "32", "--checkpoint-interval-ms", "200"});
+        EmbeddedDemo.Settings s = EmbeddedDemo.parse(new String[] {
+            "--duration",
+            "30s",
+            "--report-every",
+            "500ms",
+            "--feedback",
+            "off",
+            "--parallelism",
+            "1",
+            "--max-batch-size",
+            "32",
+            "--checkpoint-interval-ms",
+            "200"
+        });
         assertEquals(30_000, s.durationMillis);
         assertEquals(500, s.reportEveryMillis);
         assertEquals(1, s.parallelism);
         assertTrue(!s.feedback);
         assertEquals("32", s.job.get(JobOptions.MAX_BATCH_SIZE));
-        assertEquals(Duration.ofMillis(200), io.exitflow.jobs.common.JobConfig.of(s.job).get(JobOptions.CHECKPOINT_INTERVAL));
+        assertEquals(
+                Duration.ofMillis(200),
+                io.exitflow.jobs.common.JobConfig.of(s.job).get(JobOptions.CHECKPOINT_INTERVAL));
     }
 
     @Test
     void usageListsTheDemosSettingsAndTheJobsWithTheirDefaults() {
         String usage = EmbeddedDemo.usage();
-        for (String flag : List.of("--duration", "--feedback", "--sensors", "--readings", "--max-batch-size",
+        for (String flag : List.of(
+                "--duration",
+                "--feedback",
+                "--sensors",
+                "--readings",
+                "--max-batch-size",
                 "--checkpoint-interval (or --checkpoint-interval-ms MILLIS)")) {
             assertTrue(usage.contains(flag), flag + " in\n" + usage);
         }

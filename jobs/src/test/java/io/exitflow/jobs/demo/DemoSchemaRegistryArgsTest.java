@@ -21,8 +21,11 @@ class DemoSchemaRegistryArgsTest {
     void anExternalRegistryUrlPassesToTheJobButNotTogetherWithTheEmbeddedOne() {
         EmbeddedDemo.Settings s = EmbeddedDemo.parse(new String[] {"--schema-registry-url", "http://r:8081"});
         assertEquals("http://r:8081", s.job.get(JobOptions.SCHEMA_REGISTRY_URL));
-        String msg = assertThrows(IllegalArgumentException.class, () -> EmbeddedDemo.parse(new String[] {
-            "--schema-registry", "on", "--schema-registry-url", "http://r:8081"})).getMessage();
+        String msg = assertThrows(
+                        IllegalArgumentException.class,
+                        () -> EmbeddedDemo.parse(
+                                new String[] {"--schema-registry", "on", "--schema-registry-url", "http://r:8081"}))
+                .getMessage();
         assertTrue(msg.startsWith("--schema-registry starts an embedded registry and --schema-registry-url"), msg);
     }
 }

@@ -18,26 +18,51 @@ class DemoTimeSeriesTest {
     @Test
     void writesOneRowPerIntervalWithEmptyCellsForMissingValues(@TempDir Path dir) throws Exception {
         DemoTimeSeries series = new DemoTimeSeries(4);
-        series.add(new DemoTimeSeries.Row(2.0, 1500, 1500, 46.5, 0.95, new double[] {40, 4, 2, 0.5},
-                new float[] {0.9f, 0.8f, 0.7f, 0f}, 0, 120.5, 900, 3));
-        series.add(new DemoTimeSeries.Row(4.0, 2990.2, 3000, 0, Double.NaN, new double[] {0, 0, 0, 0},
-                new float[] {0.5f, 0.8f, 0.7f, 0f}, 1_796_085_378_922L, Double.NaN, Double.NaN, 3));
+        series.add(new DemoTimeSeries.Row(
+                2.0,
+                1500,
+                1500,
+                46.5,
+                0.95,
+                new double[] {40, 4, 2, 0.5},
+                new float[] {0.9f, 0.8f, 0.7f, 0f},
+                0,
+                120.5,
+                900,
+                3));
+        series.add(new DemoTimeSeries.Row(
+                4.0,
+                2990.2,
+                3000,
+                0,
+                Double.NaN,
+                new double[] {0, 0, 0, 0},
+                new float[] {0.5f, 0.8f, 0.7f, 0f},
+                1_796_085_378_922L,
+                Double.NaN,
+                Double.NaN,
+                3));
         Path file = dir.resolve("sub/series.csv");
         series.write(file);
         List<String> lines = Files.readAllLines(file);
-        assertEquals(List.of(HEADER_4_STAGES,
-                "2.00000,1500.00,1500.00,46.5000,0.950000,40.0000,4.00000,2.00000,0.500000,0.900000,0.800000,0.700000,"
-                        + "0,120.500,900.000,3",
-                "4.00000,2990.20,3000.00,0.00000,,0.00000,0.00000,0.00000,0.00000,0.500000,0.800000,0.700000,"
-                        + "1796085378922,,,3"), lines);
+        assertEquals(
+                List.of(
+                        HEADER_4_STAGES,
+                        "2.00000,1500.00,1500.00,46.5000,0.950000,40.0000,4.00000,2.00000,0.500000,0.900000,0.800000,0.700000,"
+                                + "0,120.500,900.000,3",
+                        "4.00000,2990.20,3000.00,0.00000,,0.00000,0.00000,0.00000,0.00000,0.500000,0.800000,0.700000,"
+                                + "1796085378922,,,3"),
+                lines);
         assertEquals(2, series.size());
     }
 
     @Test
     void refusesARowOfAnotherStageCount() {
         DemoTimeSeries series = new DemoTimeSeries(2);
-        assertThrows(IllegalArgumentException.class, () -> series.add(new DemoTimeSeries.Row(2, 1, 1, 1, 1,
-                new double[] {1, 2, 3}, new float[] {0.5f, 0f}, 0, 1, 1, 0)));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> series.add(new DemoTimeSeries.Row(
+                        2, 1, 1, 1, 1, new double[] {1, 2, 3}, new float[] {0.5f, 0f}, 0, 1, 1, 0)));
         assertThrows(IllegalArgumentException.class, () -> new DemoTimeSeries(0));
     }
 }

@@ -30,16 +30,30 @@ class EmbeddedDemoIT {
         Set<Thread> before = liveNonDaemonThreads();
         Path json = dir.resolve("summary.json");
         EmbeddedDemo.Settings s = EmbeddedDemo.parse(new String[] {
-            "--schedule", "4s@1500,4s@3000", "--sensors", "8", "--bad-share", "0.02",
-            "--bundle", RepoPaths.resolve("models/sensor-cnn").toString(),
-            "--summary-json", json.toString(), "--report-every", "2s", "--schema-registry", "on",
+            "--schedule",
+            "4s@1500,4s@3000",
+            "--sensors",
+            "8",
+            "--bad-share",
+            "0.02",
+            "--bundle",
+            RepoPaths.resolve("models/sensor-cnn").toString(),
+            "--summary-json",
+            json.toString(),
+            "--report-every",
+            "2s",
+            "--schema-registry",
+            "on",
             // A budget starts the feedback loop: stats -> controller -> control topic -> operators.
-            "--budget-rate", "2000"});
+            "--budget-rate",
+            "2000"
+        });
         Map<String, Object> summary = EmbeddedDemo.run(s);
 
         assertEquals(Boolean.TRUE, summary.get("ok"), String.valueOf(summary.get("failure")));
         // The monitor decodes every output by its schema id (a plain record would fail it): the registry format.
-        assertTrue(String.valueOf(summary.get("schema_registry")).startsWith("http://127.0.0.1:"),
+        assertTrue(
+                String.valueOf(summary.get("schema_registry")).startsWith("http://127.0.0.1:"),
                 "schema registry: " + summary.get("schema_registry"));
         long sent = (Long) summary.get("readings_sent");
         assertTrue(sent > 5_000, "readings sent: " + sent);
@@ -54,7 +68,8 @@ class EmbeddedDemoIT {
         assertTrue((Double) summary.get("accuracy") > 0.6, "accuracy " + summary.get("accuracy"));
         assertTrue(Files.readString(json).contains("\"windows_classified\""));
         // The controller published thresholds on the control topic and the monitor read them back.
-        assertTrue((Long) summary.get("threshold_updates") >= 1, "threshold updates: " + summary.get("threshold_updates"));
+        assertTrue(
+                (Long) summary.get("threshold_updates") >= 1, "threshold updates: " + summary.get("threshold_updates"));
         assertTrue((Long) summary.get("threshold_version") > 0);
 
         // No threads left running (Kafka, Flink, simulator, consumers all stopped). Give stragglers a moment.

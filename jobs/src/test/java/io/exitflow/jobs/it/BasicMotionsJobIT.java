@@ -47,14 +47,14 @@ class BasicMotionsJobIT {
     private static EmbeddedKafka kafka;
 
     /** One row of expected-predictions.csv. */
-    record Expected(String sensor, long windowEndMs, String className, int exitStage, String label,
-            boolean nearThreshold) {}
+    record Expected(
+            String sensor, long windowEndMs, String className, int exitStage, String label, boolean nearThreshold) {}
 
     @BeforeAll
     static void startKafka() throws Exception {
         kafka = EmbeddedKafka.start();
-        kafka.createTopics(3, "bm-readings", "predictions", "alerts", "dead-letters", "stage-stats",
-                "threshold-updates");
+        kafka.createTopics(
+                3, "bm-readings", "predictions", "alerts", "dead-letters", "stage-stats", "threshold-updates");
     }
 
     @AfterAll
@@ -72,8 +72,12 @@ class BasicMotionsJobIT {
                 .readValues(BUNDLE.resolve("expected-predictions.csv").toFile())) {
             while (rows.hasNext()) {
                 Map<String, String> r = rows.next();
-                out.add(new Expected(r.get("sensor"), Long.parseLong(r.get("window_end_ms")), r.get("class"),
-                        Integer.parseInt(r.get("exit_stage")), r.get("label"),
+                out.add(new Expected(
+                        r.get("sensor"),
+                        Long.parseLong(r.get("window_end_ms")),
+                        r.get("class"),
+                        Integer.parseInt(r.get("exit_stage")),
+                        r.get("label"),
                         Boolean.parseBoolean(r.get("near_threshold"))));
             }
         }
@@ -87,8 +91,11 @@ class BasicMotionsJobIT {
         assertEquals(40, recorded.recordings().size());
         assertEquals(6, recorded.channels());
         StreamSimulator.Settings settings = new StreamSimulator.Settings()
-                .bootstrapServers(kafka.bootstrapServers()).topic("bm-readings")
-                .readings(recorded).schedule(RateSchedule.parse("50000")).badShare(0);
+                .bootstrapServers(kafka.bootstrapServers())
+                .topic("bm-readings")
+                .readings(recorded)
+                .schedule(RateSchedule.parse("50000"))
+                .badShare(0);
         try (StreamSimulator sim = new StreamSimulator(settings, null)) {
             sim.run();
             assertEquals(4000, sim.sent());
@@ -104,7 +111,9 @@ class BasicMotionsJobIT {
         s.put(JobOptions.BUNDLE, BUNDLE.toString());
         s.put(JobOptions.INPUT_TOPIC, "bm-readings");
         s.put(JobOptions.BOUNDED, true);
-        s.put(JobOptions.CHECKPOINT_DIR, Files.createTempDirectory("bm-ckpt").toUri().toString());
+        s.put(
+                JobOptions.CHECKPOINT_DIR,
+                Files.createTempDirectory("bm-ckpt").toUri().toString());
         s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 500L);
         s.put(JobOptions.NORMAL_CLASS, "standing"); // the bundle has no class named normal
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, new Configuration());
@@ -143,7 +152,8 @@ class BasicMotionsJobIT {
         assertTrue(correct >= 0.9 * expected.size(), "accuracy " + correct + "/" + expected.size());
 
         // 4. Nothing went to the dead-letter topic: every reading of the file was usable.
-        try (TopicReader<DeadLetter> r = new TopicReader<>(kafka.bootstrapServers(), "dead-letters", DeadLetter.class)) {
+        try (TopicReader<DeadLetter> r =
+                new TopicReader<>(kafka.bootstrapServers(), "dead-letters", DeadLetter.class)) {
             assertEquals(List.of(), r.readUntilQuiet(Duration.ofSeconds(1)));
         }
     }

@@ -46,7 +46,8 @@ class ClassificationJobIT {
             Map<String, List<SensorReading>> bySensor = new HashMap<>();
             for (int i = 0; i < 2 * 1200; i++) {
                 SensorReading r = fleet.next();
-                bySensor.computeIfAbsent(r.getSensorId(), k -> new ArrayList<>()).add(r);
+                bySensor.computeIfAbsent(r.getSensorId(), k -> new ArrayList<>())
+                        .add(r);
             }
             AvroCodec<FeatureEvent> codec = AvroCodec.of(FeatureEvent.class);
             Map<String, String> labels = new HashMap<>();
@@ -59,8 +60,8 @@ class ClassificationJobIT {
                     for (int from = 0; from + 128 <= readings.size(); from += 32) {
                         FeatureEvent e = DatasetWriter.toFeatureEvent(SensorWindow.of(readings, from, 128));
                         labels.put(e.getEventId(), e.getLabel());
-                        producer.send(new ProducerRecord<>("features", e.getKey().getBytes(StandardCharsets.UTF_8),
-                                codec.encode(e)));
+                        producer.send(new ProducerRecord<>(
+                                "features", e.getKey().getBytes(StandardCharsets.UTF_8), codec.encode(e)));
                     }
                 }
                 FeatureEvent good = DatasetWriter.toFeatureEvent(SensorWindow.of(bySensor.get("test-000"), 0, 128));
@@ -68,9 +69,16 @@ class ClassificationJobIT {
                 List<Float> withNaN = new ArrayList<>(good.getFeatures());
                 withNaN.set(5, Float.NaN);
                 for (byte[] bad : new byte[][] {
-                    codec.encode(FeatureEvent.newBuilder(good).setEventId("short").setFeatures(shortVector).build()),
-                    codec.encode(FeatureEvent.newBuilder(good).setEventId("nan").setFeatures(withNaN).build()),
-                    "not avro at all".getBytes(StandardCharsets.UTF_8)}) {
+                    codec.encode(FeatureEvent.newBuilder(good)
+                            .setEventId("short")
+                            .setFeatures(shortVector)
+                            .build()),
+                    codec.encode(FeatureEvent.newBuilder(good)
+                            .setEventId("nan")
+                            .setFeatures(withNaN)
+                            .build()),
+                    "not avro at all".getBytes(StandardCharsets.UTF_8)
+                }) {
                     producer.send(new ProducerRecord<>("features", null, bad));
                 }
             }
@@ -81,14 +89,17 @@ class ClassificationJobIT {
             s.put(JobOptions.INPUT_TOPIC, "features");
             s.put(JobOptions.CONTROL_TOPIC, "");
             s.put(JobOptions.BOUNDED, true);
-        s.put(JobOptions.CHECKPOINT_DIR, java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());
+            s.put(
+                    JobOptions.CHECKPOINT_DIR,
+                    java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());
             s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 500L);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, new Configuration());
             ClassificationJob.build(env, JobConfig.of(s));
             env.execute("classification-it");
 
             List<Prediction> predictions;
-            try (TopicReader<Prediction> r = new TopicReader<>(kafka.bootstrapServers(), "predictions", Prediction.class)) {
+            try (TopicReader<Prediction> r =
+                    new TopicReader<>(kafka.bootstrapServers(), "predictions", Prediction.class)) {
                 predictions = r.readUntilQuiet(Duration.ofSeconds(3));
             }
             Set<String> ids = new HashSet<>();
@@ -103,10 +114,12 @@ class ClassificationJobIT {
             assertTrue(correct > 0.6 * predictions.size(), correct + " of " + predictions.size() + " right");
 
             List<DeadLetter> dead;
-            try (TopicReader<DeadLetter> r = new TopicReader<>(kafka.bootstrapServers(), "dead-letters", DeadLetter.class)) {
+            try (TopicReader<DeadLetter> r =
+                    new TopicReader<>(kafka.bootstrapServers(), "dead-letters", DeadLetter.class)) {
                 dead = r.readUntilQuiet(Duration.ofSeconds(2));
             }
-            List<String> reasons = dead.stream().map(DeadLetter::getReason).sorted().toList();
+            List<String> reasons =
+                    dead.stream().map(DeadLetter::getReason).sorted().toList();
             assertEquals(3, reasons.size(), reasons.toString());
             assertTrue(reasons.get(0).startsWith("invalid: expected 36 features, got 10"), reasons.toString());
             assertTrue(reasons.get(1).startsWith("invalid: feature 5 is NaN"), reasons.toString());

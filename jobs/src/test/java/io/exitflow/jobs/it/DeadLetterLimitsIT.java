@@ -69,8 +69,11 @@ class DeadLetterLimitsIT {
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         try (Admin admin = Admin.create(p)) {
             admin.createTopics(List.of(
-                    new NewTopic(INPUT, 1, (short) 1).configs(Map.of("max.message.bytes", String.valueOf(4 << 20))),
-                    new NewTopic(DEAD, 1, (short) 1))).all().get();
+                            new NewTopic(INPUT, 1, (short) 1)
+                                    .configs(Map.of("max.message.bytes", String.valueOf(4 << 20))),
+                            new NewTopic(DEAD, 1, (short) 1)))
+                    .all()
+                    .get();
         }
     }
 
@@ -86,7 +89,9 @@ class DeadLetterLimitsIT {
         s.put(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
         s.put(JobOptions.BOUNDED, true);
         s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 500L);
-        s.put(JobOptions.CHECKPOINT_DIR, Files.createTempDirectory("it-ckpt").toUri().toString());
+        s.put(
+                JobOptions.CHECKPOINT_DIR,
+                Files.createTempDirectory("it-ckpt").toUri().toString());
         s.put(JobOptions.DEAD_LETTER_TOPIC, DEAD);
         return s;
     }
@@ -95,9 +100,10 @@ class DeadLetterLimitsIT {
     private static void build(StreamExecutionEnvironment env, JobConfig cfg) {
         InferencePipeline.configure(env, cfg);
         KafkaIo io = new KafkaIo(cfg, "dead-letter-it");
-        SingleOutputStreamOperator<SensorReading> readings = env
-                .fromSource(io.decodingSource(INPUT, SensorReading.class, new SensorReadingValidator(3)),
-                        WatermarkStrategy.noWatermarks(), "readings")
+        SingleOutputStreamOperator<SensorReading> readings = env.fromSource(
+                        io.decodingSource(INPUT, SensorReading.class, new SensorReadingValidator(3)),
+                        WatermarkStrategy.noWatermarks(),
+                        "readings")
                 .process(new DeadLetterSplitter<SensorReading>(), new AvroTypeInfo<>(SensorReading.class));
         DeadLetters.sinkTo(readings.getSideOutput(DeadLetters.TAG), cfg, io);
     }
@@ -111,8 +117,12 @@ class DeadLetterLimitsIT {
         byte[] atBound = Arrays.copyOf(garbage3MiB, BOUND);
         byte[] aboveBound = Arrays.copyOf(garbage3MiB, BOUND + 1);
         // A well-formed reading of 2 MiB (a huge sensor id), invalid for its channel count: kept as read, then cut.
-        byte[] bigReading = AvroCodec.of(SensorReading.class).encode(SensorReading.newBuilder()
-                .setSensorId("s".repeat(2 << 20)).setEventTime(Instant.ofEpochMilli(1)).setValues(List.of(1f)).build());
+        byte[] bigReading = AvroCodec.of(SensorReading.class)
+                .encode(SensorReading.newBuilder()
+                        .setSensorId("s".repeat(2 << 20))
+                        .setEventTime(Instant.ofEpochMilli(1))
+                        .setValues(List.of(1f))
+                        .build());
         byte[] small = {1, 2, 3};
         List<byte[]> values = List.of(garbage3MiB, atBound, aboveBound, bigReading, small);
 
@@ -129,9 +139,11 @@ class DeadLetterLimitsIT {
         Map<ConfigOption<?>, Object> s = settings();
         s.put(JobOptions.DEAD_LETTER_MAX_PAYLOAD_BYTES, BOUND + 1);
         Map<ConfigOption<?>, Object> tooLarge = s;
-        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException refused = assertThrows(
+                IllegalArgumentException.class,
                 () -> build(StreamExecutionEnvironment.createLocalEnvironment(1), JobConfig.of(tooLarge)));
-        assertTrue(refused.getMessage().contains("--dead-letter-max-payload-bytes " + (BOUND + 1) + " does not fit"),
+        assertTrue(
+                refused.getMessage().contains("--dead-letter-max-payload-bytes " + (BOUND + 1) + " does not fit"),
                 refused.getMessage());
 
         s.put(JobOptions.DEAD_LETTER_MAX_PAYLOAD_BYTES, BOUND);
@@ -156,7 +168,9 @@ class DeadLetterLimitsIT {
             assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(v), bytes(d.getPayloadSha256()));
             assertArrayEquals(Arrays.copyOf(v, Math.min(v.length, BOUND)), bytes(d.getPayload()), "offset " + i);
         }
-        assertTrue(byOffset.get(3L).getReason().startsWith("invalid: expected 3 values"), byOffset.get(3L).getReason());
+        assertTrue(
+                byOffset.get(3L).getReason().startsWith("invalid: expected 3 values"),
+                byOffset.get(3L).getReason());
     }
 
     private static byte[] bytes(ByteBuffer b) {

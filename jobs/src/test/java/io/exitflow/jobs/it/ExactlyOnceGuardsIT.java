@@ -69,8 +69,11 @@ class ExactlyOnceGuardsIT {
     @BeforeAll
     static void start() throws Exception {
         kafka = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
-                .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1)
-                .setBootstrapMetadataVersion(MetadataVersion.latestProduction()).build())
+                        .setCombined(true)
+                        .setNumBrokerNodes(1)
+                        .setNumControllerNodes(1)
+                        .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
+                        .build())
                 .setConfigProp("offsets.topic.replication.factor", "1")
                 .setConfigProp("offsets.topic.num.partitions", "2")
                 .setConfigProp("transaction.state.log.replication.factor", "1")
@@ -94,8 +97,11 @@ class ExactlyOnceGuardsIT {
         }
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(FreeRestPort.on(conf))
-                .setNumTaskManagers(1).setNumSlotsPerTaskManager(4).build());
+        cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
+                .setConfiguration(FreeRestPort.on(conf))
+                .setNumTaskManagers(1)
+                .setNumSlotsPerTaskManager(4)
+                .build());
         cluster.start();
     }
 
@@ -113,8 +119,10 @@ class ExactlyOnceGuardsIT {
     void aTransactionTimeoutAboveTheBrokersMaximumIsRefusedAtStartNamingTheFlag() {
         JobConfig tooLong = settings("in-a", "out-a", Map.of(JobOptions.TRANSACTION_TIMEOUT_MS, 180_000L));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> prepare(tooLong));
-        assertTrue(e.getMessage().contains("--transaction-timeout-ms 180000")
-                && e.getMessage().contains("transaction.max.timeout.ms " + BROKER_MAX_TIMEOUT_MS), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("--transaction-timeout-ms 180000")
+                        && e.getMessage().contains("transaction.max.timeout.ms " + BROKER_MAX_TIMEOUT_MS),
+                e.getMessage());
 
         JobConfig fits = settings("in-a", "out-a", Map.of(JobOptions.TRANSACTION_TIMEOUT_MS, 100_000L));
         assertDoesNotThrow(() -> prepare(fits));
@@ -125,7 +133,8 @@ class ExactlyOnceGuardsIT {
         // Job A runs (idle input: its sink still starts a transaction per checkpoint).
         JobConfig a = settings("in-a", "out-a", Map.of());
         StreamExecutionEnvironment envA = prepare(a);
-        JobID jobA = cluster.submitJob(envA.getStreamGraph().getJobGraph()).get().getJobID();
+        JobID jobA =
+                cluster.submitJob(envA.getStreamGraph().getJobGraph()).get().getJobID();
         try {
             waitUntilRunning(jobA);
             String prefixOfA = new KafkaIo(a, "guard").transactionalIdPrefix();
@@ -138,8 +147,10 @@ class ExactlyOnceGuardsIT {
             // Job C names A's prefix: refused while A runs.
             JobConfig c = settings("in-b", "out-a", Map.of(JobOptions.TRANSACTIONAL_ID_PREFIX, prefixOfA));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> prepare(c));
-            assertTrue(e.getMessage().contains("in use by a running producer")
-                    && e.getMessage().contains("--transactional-id-prefix"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("in use by a running producer")
+                            && e.getMessage().contains("--transactional-id-prefix"),
+                    e.getMessage());
         } finally {
             cluster.cancelJob(jobA).get(30, TimeUnit.SECONDS);
             waitUntil(jobA, JobStatus.CANCELED);
@@ -151,8 +162,8 @@ class ExactlyOnceGuardsIT {
         p.put("bootstrap.servers", kafka.bootstrapServers());
         p.put("transactional.id", prefixOfA + "-copy-0-999");
         p.put("transaction.timeout.ms", "100000");
-        KafkaProducer<byte[], byte[]> crashed = new KafkaProducer<>(p, new ByteArraySerializer(),
-                new ByteArraySerializer());
+        KafkaProducer<byte[], byte[]> crashed =
+                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
         crashed.initTransactions();
         crashed.beginTransaction();
         crashed.send(new ProducerRecord<>("out-a", new byte[] {1})).get();
@@ -176,19 +187,25 @@ class ExactlyOnceGuardsIT {
         JobID job = cluster.submitJob(env.getStreamGraph().getJobGraph()).get().getJobID();
         waitUntilRunning(job);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
-                Map.of("bootstrap.servers", kafka.bootstrapServers()), new ByteArraySerializer(),
+                Map.of("bootstrap.servers", kafka.bootstrapServers()),
+                new ByteArraySerializer(),
                 new ByteArraySerializer())) {
             DeadLetter record = DeadLetters.of("somewhere", 0, 0L, "test", new byte[] {42}, 0L);
-            producer.send(new ProducerRecord<>("in-slow", AvroCodec.of(DeadLetter.class).encode(record))).get();
+            producer.send(new ProducerRecord<>(
+                            "in-slow", AvroCodec.of(DeadLetter.class).encode(record)))
+                    .get();
         }
         waitForAbortMarker("out-slow"); // the record, then the broker's abort marker
         cluster.triggerCheckpoint(job);
 
         // Before StrictKafkaSink the job ran on (one ERROR line, ProducerFencedException) and this timed out.
         JobResult result = cluster.requestJobResult(job).get(60, TimeUnit.SECONDS);
-        assertEquals(JobStatus.FAILED, result.getApplicationStatus().deriveJobStatus(),
+        assertEquals(
+                JobStatus.FAILED,
+                result.getApplicationStatus().deriveJobStatus(),
                 "a transaction that could not be committed must fail the job");
-        Throwable t = result.getSerializedThrowable().orElseThrow()
+        Throwable t = result.getSerializedThrowable()
+                .orElseThrow()
                 .deserializeError(getClass().getClassLoader());
         boolean found = false;
         for (Throwable c = t; c != null; c = c.getCause()) {
@@ -227,12 +244,15 @@ class ExactlyOnceGuardsIT {
         env.setParallelism(1);
         KafkaIo io = new KafkaIo(cfg, "guard");
         AvroTypeInfo<DeadLetter> type = new AvroTypeInfo<>(DeadLetter.class);
-        env.fromSource(io.decodingSource(cfg.require(JobOptions.INPUT_TOPIC), DeadLetter.class,
-                        RecordValidator.acceptAll()), WatermarkStrategy.noWatermarks(), "in",
+        env.fromSource(
+                        io.decodingSource(
+                                cfg.require(JobOptions.INPUT_TOPIC), DeadLetter.class, RecordValidator.acceptAll()),
+                        WatermarkStrategy.noWatermarks(),
+                        "in",
                         new EitherTypeInfo<>(type, type))
                 .map(ExactlyOnceGuardsIT::either, type)
-                .sinkTo(io.exactlyOnceSink(cfg.get(JobOptions.PREDICTION_TOPIC), DeadLetter.class,
-                        DeadLetter::getSourceTopic, "copy"));
+                .sinkTo(io.exactlyOnceSink(
+                        cfg.get(JobOptions.PREDICTION_TOPIC), DeadLetter.class, DeadLetter::getSourceTopic, "copy"));
     }
 
     private static DeadLetter either(Either<DeadLetter, DeadLetter> e) {
@@ -244,8 +264,13 @@ class ExactlyOnceGuardsIT {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         TopicPartition tp = new TopicPartition(topic, 0);
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            while (admin.listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(
-                    IsolationLevel.READ_UNCOMMITTED)).partitionResult(tp).get().offset() < 2) {
+            while (admin.listOffsets(
+                                    Map.of(tp, OffsetSpec.latest()),
+                                    new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED))
+                            .partitionResult(tp)
+                            .get()
+                            .offset()
+                    < 2) {
                 assertTrue(System.nanoTime() < deadline, "the broker did not abort the transaction on " + topic);
                 Thread.sleep(100);
             }
@@ -257,7 +282,8 @@ class ExactlyOnceGuardsIT {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
             while (true) {
                 List<String> ids = admin.listTransactions().all().get().stream()
-                        .map(t -> t.transactionalId()).toList();
+                        .map(t -> t.transactionalId())
+                        .toList();
                 if (ids.stream().anyMatch(id -> id.startsWith(prefix + "-"))) {
                     return;
                 }

@@ -45,7 +45,10 @@ class ExactlyOnceRecoveryIT {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
         try (EmbeddedKafka kafka = EmbeddedKafka.start();
                 MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
-                        .setConfiguration(FreeRestPort.on(conf)).setNumTaskManagers(1).setNumSlotsPerTaskManager(2).build())) {
+                        .setConfiguration(FreeRestPort.on(conf))
+                        .setNumTaskManagers(1)
+                        .setNumSlotsPerTaskManager(2)
+                        .build())) {
             kafka.createTopics(2, "readings", "predictions", "alerts", "dead-letters", "stage-stats");
             cluster.start();
 
@@ -56,20 +59,26 @@ class ExactlyOnceRecoveryIT {
             s.put(JobOptions.CONTROL_TOPIC, "");
             s.put(JobOptions.STARTING_OFFSETS, "earliest");
             s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 300L);
-            s.put(JobOptions.CHECKPOINT_DIR, java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());
+            s.put(
+                    JobOptions.CHECKPOINT_DIR,
+                    java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());
             s.put(JobOptions.PARALLELISM, 2);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             SensorAnomalyJob.build(env, JobConfig.of(s));
-            JobID job = cluster.submitJob(env.getStreamGraph().getJobGraph()).get().getJobID();
+            JobID job =
+                    cluster.submitJob(env.getStreamGraph().getJobGraph()).get().getJobID();
 
             StreamSimulator.Settings settings = new StreamSimulator.Settings()
-                    .bootstrapServers(kafka.bootstrapServers()).topic("readings")
-                    .schedule(RateSchedule.parse("2000")).sensors(SENSORS).badShare(0)
+                    .bootstrapServers(kafka.bootstrapServers())
+                    .topic("readings")
+                    .schedule(RateSchedule.parse("2000"))
+                    .sensors(SENSORS)
+                    .badShare(0)
                     .maxEvents((long) SENSORS * READINGS_PER_SENSOR);
             Set<String> committedAtCrash = new HashSet<>();
             try (StreamSimulator sim = new StreamSimulator(settings, null);
-                    TopicReader<Prediction> reader = new TopicReader<>(kafka.bootstrapServers(), "predictions",
-                            Prediction.class)) {
+                    TopicReader<Prediction> reader =
+                            new TopicReader<>(kafka.bootstrapServers(), "predictions", Prediction.class)) {
                 Thread sender = new Thread(sim, "simulator");
                 sender.start();
                 // Crash once some windows are committed and the input is about half sent.
@@ -87,8 +96,8 @@ class ExactlyOnceRecoveryIT {
             // Every window of the sent readings, exactly once, as a read_committed consumer sees it.
             int expected = SENSORS * ((READINGS_PER_SENSOR - 128) / 32 + 1);
             Map<String, Integer> seen = new HashMap<>();
-            try (TopicReader<Prediction> reader = new TopicReader<>(kafka.bootstrapServers(), "predictions",
-                    Prediction.class)) {
+            try (TopicReader<Prediction> reader =
+                    new TopicReader<>(kafka.bootstrapServers(), "predictions", Prediction.class)) {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
                 while (seen.size() < expected && System.nanoTime() < deadline) {
                     for (Prediction p : reader.poll(Duration.ofMillis(200))) {

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.exitflow.control.BudgetSolver;
 import io.exitflow.control.ControllerSeed;
 import io.exitflow.jobs.anomaly.SensorAnomalyJob;
-import io.exitflow.jobs.common.JobConfig;
 import io.exitflow.jobs.common.BudgetSizing;
+import io.exitflow.jobs.common.JobConfig;
 import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.demo.EmbeddedKafka;
 import io.exitflow.jobs.demo.TopicReader;
@@ -80,14 +80,17 @@ class FeedbackLoopIT {
     private static final int PARALLELISM = 2;
     /** Readings per second at the base rate: 16 sensors x 600/s; a window per sensor per 32 readings: 300 windows/s. */
     private static final double BASE_READINGS_PER_S = 9_600;
+
     private static final double BASE_WINDOWS_PER_S = BASE_READINGS_PER_S / FleetWindows.SLIDE;
     /** The base rate runs this long before its measured phase: the job's start-up transient passes. */
     private static final long WARM_UP_MS = 8_000;
+
     private static final long PHASE_MS = 12_000;
     /** A window answered later than this after its last reading was sent means the job fell behind. */
     private static final Duration MAX_WINDOW_DELAY = Duration.ofSeconds(15);
     /** The last windows' predictions are visible this soon after the input ends (checkpoints every second). */
     private static final Duration MAX_DRAIN = Duration.ofSeconds(10);
+
     private static final String READINGS = "readings";
     private static final String PREDICTIONS = JobOptions.PREDICTION_TOPIC.defaultValue();
     private static final String STATS = JobOptions.STATS_TOPIC.defaultValue();
@@ -96,8 +99,14 @@ class FeedbackLoopIT {
     @Test
     void thresholdsFollowTheRateStepsAndTheJobKeepsUp(@TempDir Path dir) throws Exception {
         Path bundle = RepoPaths.resolve("models/sensor-cnn");
-        RateSchedule schedule = RateSchedule.parse(String.format(Locale.ROOT, "%dms@%.0f,%dms@%.0f,%dms@%.0f",
-                WARM_UP_MS + PHASE_MS, BASE_READINGS_PER_S, PHASE_MS, 2 * BASE_READINGS_PER_S, PHASE_MS,
+        RateSchedule schedule = RateSchedule.parse(String.format(
+                Locale.ROOT,
+                "%dms@%.0f,%dms@%.0f,%dms@%.0f",
+                WARM_UP_MS + PHASE_MS,
+                BASE_READINGS_PER_S,
+                PHASE_MS,
+                2 * BASE_READINGS_PER_S,
+                PHASE_MS,
                 BASE_READINGS_PER_S));
         // Windows the whole schedule would make: the sender notes when each one's last reading went out.
         Map<String, String> planned = FleetWindows.labels(SENSORS, (long) schedule.eventsDueAt(schedule.totalMillis()));
@@ -109,9 +118,12 @@ class FeedbackLoopIT {
         BudgetSizing sizing = BudgetSizing.of(loaded, BASE_WINDOWS_PER_S, PARALLELISM, 0.5);
         double utilisation = sizing.utilisation();
         double cheapest = sizing.cheapestNanos();
-        LOG.info("budget {} windows/s, utilisation {}: {} ns per window allowed at the base rate, in the bundle's "
-                + "costs (everything at stage 0 {} ns, unconstrained plan {} ns)", BASE_WINDOWS_PER_S,
-                String.format(Locale.ROOT, "%.6f", utilisation), String.format(Locale.ROOT, "%.0f", sizing.allowedNanos()),
+        LOG.info(
+                "budget {} windows/s, utilisation {}: {} ns per window allowed at the base rate, in the bundle's "
+                        + "costs (everything at stage 0 {} ns, unconstrained plan {} ns)",
+                BASE_WINDOWS_PER_S,
+                String.format(Locale.ROOT, "%.6f", utilisation),
+                String.format(Locale.ROOT, "%.0f", sizing.allowedNanos()),
                 String.format(Locale.ROOT, "%.0f", sizing.cheapestNanos()),
                 String.format(Locale.ROOT, "%.0f", sizing.unconstrainedNanos()));
         List<StageStats> stats;
@@ -123,14 +135,19 @@ class FeedbackLoopIT {
         try (EmbeddedKafka kafka = EmbeddedKafka.start();
                 MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
                         .setConfiguration(FreeRestPort.on(new Configuration()))
-                        .setNumTaskManagers(1).setNumSlotsPerTaskManager(PARALLELISM).build())) {
+                        .setNumTaskManagers(1)
+                        .setNumSlotsPerTaskManager(PARALLELISM)
+                        .build())) {
             cluster.start();
             kafka.createTopics(2, READINGS, PREDICTIONS, "alerts", "dead-letters", STATS, CONTROL);
             awaitGroupCoordinator(kafka.bootstrapServers());
             JobID job = submit(cluster, settings(kafka.bootstrapServers(), bundle, dir, utilisation));
             StreamSimulator.Settings settings = new StreamSimulator.Settings()
-                    .bootstrapServers(kafka.bootstrapServers()).topic(READINGS)
-                    .schedule(schedule).sensors(SENSORS).badShare(0)
+                    .bootstrapServers(kafka.bootstrapServers())
+                    .topic(READINGS)
+                    .schedule(schedule)
+                    .sensors(SENSORS)
+                    .badShare(0)
                     // (c) counts on every reading of the schedule: catch up after a stall as the simulator used to
                     .maxCatchUp(Duration.ofHours(1));
             try (StreamSimulator sim = new StreamSimulator(settings, (r, nanos) -> {
@@ -153,8 +170,8 @@ class FeedbackLoopIT {
                 sender.join();
                 inputEndNanos = System.nanoTime();
                 sent = sim.sent();
-                FleetWindows.sendWatermarkFlush(kafka.bootstrapServers(), READINGS, SENSORS,
-                        (sent + SENSORS - 1) / SENSORS);
+                FleetWindows.sendWatermarkFlush(
+                        kafka.bootstrapServers(), READINGS, SENSORS, (sent + SENSORS - 1) / SENSORS);
                 expected = FleetWindows.labels(SENSORS, sent);
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (!seen.predictions.keySet().containsAll(expected.keySet()) && System.nanoTime() < deadline) {
@@ -178,9 +195,15 @@ class FeedbackLoopIT {
         double base = seen.inForceCost(baseEnd, yardstick);
         double up = seen.inForceCost(upEnd, yardstick);
         double down = seen.inForceCost(downEnd, yardstick);
-        String costs = String.format(Locale.ROOT, "expected cost per window (bundle's samples and stage costs) of "
-                + "the thresholds in force at the end of each phase: base %.0f ns, x2 %.0f ns, x0.5 %.0f ns "
-                + "(everything at stage 0: %.0f ns)", base, up, down, cheapest);
+        String costs = String.format(
+                Locale.ROOT,
+                "expected cost per window (bundle's samples and stage costs) of "
+                        + "the thresholds in force at the end of each phase: base %.0f ns, x2 %.0f ns, x0.5 %.0f ns "
+                        + "(everything at stage 0: %.0f ns)",
+                base,
+                up,
+                down,
+                cheapest);
         StringBuilder measured = new StringBuilder();
         for (long end : new long[] {baseEnd, upEnd, downEnd}) {
             measured.append("\n  ").append(StageCosts.of(stats, end - PHASE_MS / 2, end));
@@ -198,15 +221,25 @@ class FeedbackLoopIT {
         delays.sort(null);
         assertFalse(delays.isEmpty(), "no window was answered");
         double drainSeconds = (lastSeen - inputEndNanos) / 1e9;
-        LOG.info("sent {} readings ({} windows), phases {} ms (after {} ms of warm-up); {} threshold updates:\n{}{}\n"
-                + "measured in the second half of each phase:{}\n"
-                + "exits per stage, windows whose last reading went out in the second half of each phase: {}\n"
-                + "window delay (last reading sent -> prediction committed and read) p50 {} ms, p99 {} ms, max {} ms; "
-                + "last prediction {} s after the input ended", sent, expected.size(), PHASE_MS, WARM_UP_MS,
-                seen.updates.size(), seen.timeline(inputStartMillis, yardstick), costs, measured,
+        LOG.info(
+                "sent {} readings ({} windows), phases {} ms (after {} ms of warm-up); {} threshold updates:\n{}{}\n"
+                        + "measured in the second half of each phase:{}\n"
+                        + "exits per stage, windows whose last reading went out in the second half of each phase: {}\n"
+                        + "window delay (last reading sent -> prediction committed and read) p50 {} ms, p99 {} ms, max {} ms; "
+                        + "last prediction {} s after the input ended",
+                sent,
+                expected.size(),
+                PHASE_MS,
+                WARM_UP_MS,
+                seen.updates.size(),
+                seen.timeline(inputStartMillis, yardstick),
+                costs,
+                measured,
                 seen.exitsByPhase(lastReadingSent, inputStartMillis, inputStartNanos, baseEnd, upEnd, downEnd),
-                delays.get(delays.size() / 2) / 1_000_000, delays.get(delays.size() * 99 / 100) / 1_000_000,
-                delays.get(delays.size() - 1) / 1_000_000, String.format(Locale.ROOT, "%.1f", drainSeconds));
+                delays.get(delays.size() / 2) / 1_000_000,
+                delays.get(delays.size() * 99 / 100) / 1_000_000,
+                delays.get(delays.size() - 1) / 1_000_000,
+                String.format(Locale.ROOT, "%.1f", drainSeconds));
 
         // (a) Updates were published, each explained and measured; (d) their versions strictly increase.
         assertFalse(seen.updates.isEmpty(), "the controller published no threshold update");
@@ -216,12 +249,18 @@ class FeedbackLoopIT {
             assertEquals(4, u.getThresholds().size(), u.toString());
             assertTrue(u.getReason() != null && u.getReason().contains("allowed"), "reason: " + u.getReason());
             assertNotNull(u.getMeasurement(), "measurement of " + u);
-            for (String key : List.of("input_rate", "throughput", "allowed_cost_ns", "expected_cost_ns",
-                    "stage_cost_ns_0", "stage_cost_ns_3")) {
+            for (String key : List.of(
+                    "input_rate",
+                    "throughput",
+                    "allowed_cost_ns",
+                    "expected_cost_ns",
+                    "stage_cost_ns_0",
+                    "stage_cost_ns_3")) {
                 assertTrue(u.getMeasurement().containsKey(key), key + " missing in " + u.getMeasurement());
             }
-            assertTrue(u.getUpdateVersion() > previous, "versions must strictly increase: " + previous + " then "
-                    + u.getUpdateVersion());
+            assertTrue(
+                    u.getUpdateVersion() > previous,
+                    "versions must strictly increase: " + previous + " then " + u.getUpdateVersion());
             previous = u.getUpdateVersion();
         }
 
@@ -245,9 +284,16 @@ class FeedbackLoopIT {
         double longestDelaySeconds = delays.get(delays.size() - 1) / 1e9;
         double lagBound = (longestDelaySeconds + 2) * 2 * BASE_WINDOWS_PER_S;
         for (double lag : lags) {
-            assertTrue(lag >= 0 && lag <= lagBound, String.format(Locale.ROOT, "lag beyond what the window delays "
-                    + "allow (longest %.1f s at up to %.0f windows/s: %.0f windows): %s", longestDelaySeconds,
-                    2 * BASE_WINDOWS_PER_S, lagBound, lags));
+            assertTrue(
+                    lag >= 0 && lag <= lagBound,
+                    String.format(
+                            Locale.ROOT,
+                            "lag beyond what the window delays "
+                                    + "allow (longest %.1f s at up to %.0f windows/s: %.0f windows): %s",
+                            longestDelaySeconds,
+                            2 * BASE_WINDOWS_PER_S,
+                            lagBound,
+                            lags));
         }
 
         // (b) Thresholds follow the rate: cheaper after the step up, dearer again after the step down. The cost of
@@ -255,8 +301,9 @@ class FeedbackLoopIT {
         // plans from different moments compare whatever the controller's cost estimates were then; a move counts
         // when it gives up (or takes back) at least 30% of what the base plan spends beyond stage 0.
         double room = base - cheapest;
-        assertTrue(room > 0.02 * cheapest, "at the base rate the thresholds left nothing beyond stage 0 to give up: "
-                + costs);
+        assertTrue(
+                room > 0.02 * cheapest,
+                "at the base rate the thresholds left nothing beyond stage 0 to give up: " + costs);
         assertTrue(up < base - 0.3 * room, "after the step up the thresholds must get cheaper: " + costs);
         assertTrue(down > up + 0.3 * room, "after the step down the thresholds must get dearer again: " + costs);
         // The operators ran on what the controller published: the versions in force after each step answered windows.
@@ -264,26 +311,31 @@ class FeedbackLoopIT {
         seen.predictions.values().forEach(p -> versionsUsed.add(p.getThresholdVersion()));
         for (long end : new long[] {upEnd, downEnd}) {
             ThresholdUpdate u = seen.inForce(end);
-            assertTrue(u != null && versionsUsed.contains(u.getUpdateVersion()), "no window ran on the thresholds in "
-                    + "force at " + (end - inputStartMillis) + " ms: " + u + "; versions used " + versionsUsed);
+            assertTrue(
+                    u != null && versionsUsed.contains(u.getUpdateVersion()),
+                    "no window ran on the thresholds in " + "force at " + (end - inputStartMillis) + " ms: " + u
+                            + "; versions used " + versionsUsed);
         }
 
         // (c) The job kept up: every window exactly once, none answered long after its last reading was sent.
-        assertTrue(sent >= 0.999 * schedule.eventsDueAt(schedule.totalMillis()), "the simulator kept its schedule: "
-                + sent);
+        assertTrue(
+                sent >= 0.999 * schedule.eventsDueAt(schedule.totalMillis()),
+                "the simulator kept its schedule: " + sent);
         assertEquals(expected.keySet(), seen.predictions.keySet(), "one prediction per window");
         seen.copies.forEach((id, n) -> assertEquals(1, n, "window " + id + " answered " + n + " times"));
         seen.predictions.forEach((id, p) -> assertEquals(expected.get(id), p.getLabel(), id));
         assertEquals(expected.size(), delays.size(), "send time of every window's last reading");
-        assertTrue(delays.get(delays.size() - 1) <= MAX_WINDOW_DELAY.toNanos(),
+        assertTrue(
+                delays.get(delays.size() - 1) <= MAX_WINDOW_DELAY.toNanos(),
                 "a window waited " + delays.get(delays.size() - 1) / 1_000_000 + " ms: the job fell behind");
-        assertTrue(drainSeconds <= MAX_DRAIN.toSeconds(),
+        assertTrue(
+                drainSeconds <= MAX_DRAIN.toSeconds(),
                 "the last predictions came " + drainSeconds + " s after the input ended: a backlog built up");
     }
 
     /** The anomaly job with a rate budget of the base rate, planned in the bundle's costs; default output topics. */
-    private static Map<ConfigOption<?>, Object> settings(String bootstrap, Path bundle, Path checkpoints,
-            double utilisation) {
+    private static Map<ConfigOption<?>, Object> settings(
+            String bootstrap, Path bundle, Path checkpoints, double utilisation) {
         Map<ConfigOption<?>, Object> s = new LinkedHashMap<>();
         s.put(JobOptions.BOOTSTRAP_SERVERS, bootstrap);
         s.put(JobOptions.BUNDLE, bundle.toString());
@@ -340,8 +392,11 @@ class FeedbackLoopIT {
     private static void awaitGroupCoordinator(String bootstrap) throws Exception {
         Map<String, Object> props = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (Admin admin = Admin.create(props)) {
-            admin.alterConsumerGroupOffsets("feedback-loop-it-coordinator-check",
-                    Map.of(new TopicPartition(READINGS, 0), new OffsetAndMetadata(0))).all().get(60, TimeUnit.SECONDS);
+            admin.alterConsumerGroupOffsets(
+                            "feedback-loop-it-coordinator-check",
+                            Map.of(new TopicPartition(READINGS, 0), new OffsetAndMetadata(0)))
+                    .all()
+                    .get(60, TimeUnit.SECONDS);
         }
     }
 
@@ -366,14 +421,22 @@ class FeedbackLoopIT {
                     busy += b;
                 }
             }
-            return new StageCosts(arrivals * 1000.0 / (toMillis - fromMillis), busy0 / (double) arrivals,
-                    busy / (double) arrivals, arrivals / (double) batches0);
+            return new StageCosts(
+                    arrivals * 1000.0 / (toMillis - fromMillis),
+                    busy0 / (double) arrivals,
+                    busy / (double) arrivals,
+                    arrivals / (double) batches0);
         }
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%.0f windows/s, stage 0 %.0f ns per window (batch %.1f), all stages "
-                    + "%.0f ns per window", windowsPerSecond, stage0Nanos, stage0Batch, perWindowNanos);
+            return String.format(
+                    Locale.ROOT,
+                    "%.0f windows/s, stage 0 %.0f ns per window (batch %.1f), all stages " + "%.0f ns per window",
+                    windowsPerSecond,
+                    stage0Nanos,
+                    stage0Batch,
+                    perWindowNanos);
         }
     }
 
@@ -414,13 +477,22 @@ class FeedbackLoopIT {
             StringBuilder sb = new StringBuilder();
             for (ThresholdUpdate u : updates) {
                 Map<String, Double> m = u.getMeasurement();
-                sb.append(String.format(Locale.ROOT, "  t=%6.1fs v%d %s yardstick %.0f ns; input %.0f/s, "
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "  t=%6.1fs v%d %s yardstick %.0f ns; input %.0f/s, "
                                 + "allowed %.0f ns, "
                                 + "stage costs %.0f/%.0f/%.0f/%.0f ns, plan %.0f ns; %s%n",
-                        (u.getTimestampMillis() - startMillis) / 1000.0, u.getUpdateVersion(),
-                        Arrays.toString(thresholds(u)), cost(thresholds(u), yardstick), m.get("input_rate"),
-                        m.get("allowed_cost_ns"), m.get("stage_cost_ns_0"), m.get("stage_cost_ns_1"),
-                        m.get("stage_cost_ns_2"), m.get("stage_cost_ns_3"), m.get("expected_cost_ns"),
+                        (u.getTimestampMillis() - startMillis) / 1000.0,
+                        u.getUpdateVersion(),
+                        Arrays.toString(thresholds(u)),
+                        cost(thresholds(u), yardstick),
+                        m.get("input_rate"),
+                        m.get("allowed_cost_ns"),
+                        m.get("stage_cost_ns_0"),
+                        m.get("stage_cost_ns_1"),
+                        m.get("stage_cost_ns_2"),
+                        m.get("stage_cost_ns_3"),
+                        m.get("expected_cost_ns"),
                         u.getReason().split(":")[0]));
             }
             return sb.toString();
@@ -442,8 +514,12 @@ class FeedbackLoopIT {
                         exits[p.getExitStage()]++;
                     }
                 });
-                sb.append(String.format(Locale.ROOT, "[%.0f-%.0f s: %s] ", (lo - startNanos) / 1e9,
-                        (hi - startNanos) / 1e9, Arrays.toString(exits)));
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "[%.0f-%.0f s: %s] ",
+                        (lo - startNanos) / 1e9,
+                        (hi - startNanos) / 1e9,
+                        Arrays.toString(exits)));
             }
             return sb.toString();
         }
@@ -457,7 +533,8 @@ class FeedbackLoopIT {
         }
 
         private static double cost(double[] thresholds, ControllerSeed yardstick) {
-            return new BudgetSolver().evaluate(yardstick.samples(), yardstick.stageCostNanos(), thresholds)
+            return new BudgetSolver()
+                    .evaluate(yardstick.samples(), yardstick.stageCostNanos(), thresholds)
                     .expectedCost();
         }
     }

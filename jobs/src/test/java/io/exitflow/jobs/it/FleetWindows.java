@@ -23,6 +23,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 final class FleetWindows {
     /** The sensor-cnn bundle's window (manifest.json input.window). */
     static final int SIZE = 128;
+
     static final int SLIDE = 32;
     static final long SAMPLE_PERIOD_MS = 10;
 
@@ -33,8 +34,8 @@ final class FleetWindows {
      * {@code readings} readings of a {@code sensors}-sensor fleet make (the fleet takes its sensors in turns).
      */
     static Map<String, String> labels(int sensors, long readings) {
-        return ExpectedWindows.labels("test", sensors, SensorFleet.DATASET_SEED, SensorFleet.DATASET_START_MILLIS,
-                readings, SIZE, SLIDE);
+        return ExpectedWindows.labels(
+                "test", sensors, SensorFleet.DATASET_SEED, SensorFleet.DATASET_START_MILLIS, readings, SIZE, SLIDE);
     }
 
     /**
@@ -52,8 +53,13 @@ final class FleetWindows {
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
             for (int i = 0; i < sensors; i++) {
                 String id = String.format(Locale.ROOT, "test-%03d", i);
-                SensorReading r = SensorReading.newBuilder().setSensorId(id).setEventTime(Instant.ofEpochMilli(later))
-                        .setValues(List.of(0f, 0f, 0f)).setLabel(null).setSeverity(null).build();
+                SensorReading r = SensorReading.newBuilder()
+                        .setSensorId(id)
+                        .setEventTime(Instant.ofEpochMilli(later))
+                        .setValues(List.of(0f, 0f, 0f))
+                        .setLabel(null)
+                        .setSeverity(null)
+                        .build();
                 producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), codec.encode(r)));
             }
         }

@@ -16,6 +16,7 @@ public final class RepoPaths {
             }
             dir = dir.getParent();
         }
-        throw new IllegalStateException("no repository root (with models/) above " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException(
+                "no repository root (with models/) above " + Path.of("").toAbsolutePath());
     }
 }

@@ -98,8 +98,11 @@ class SchemaRegistryIT {
                 fields.add(new Schema.Field(f, f.schema()));
             }
         }
-        fields.add(new Schema.Field(addedField, Schema.createUnion(Schema.create(Schema.Type.NULL),
-                Schema.create(Schema.Type.STRING)), "added by a newer producer", JsonProperties.NULL_VALUE));
+        fields.add(new Schema.Field(
+                addedField,
+                Schema.createUnion(Schema.create(Schema.Type.NULL), Schema.create(Schema.Type.STRING)),
+                "added by a newer producer",
+                JsonProperties.NULL_VALUE));
         return Schema.createRecord(reader.getName(), reader.getDoc(), reader.getNamespace(), false, fields);
     }
 
@@ -127,8 +130,8 @@ class SchemaRegistryIT {
      * The dataset's readings of {@link #SENSORS} sensors in the evolved schema {@code id}, then one reading per sensor
      * far ahead that releases the last windows; returns the labels of the windows they make.
      */
-    private static Map<String, String> sendReadings(String topic, int id, Schema writer, String addedField,
-            List<byte[]> extra) throws Exception {
+    private static Map<String, String> sendReadings(
+            String topic, int id, Schema writer, String addedField, List<byte[]> extra) throws Exception {
         List<SensorReading> all = fleetReadings();
         send(topic, all, id, writer, addedField);
         try (KafkaProducer<byte[], byte[]> producer = producer()) {
@@ -142,7 +145,8 @@ class SchemaRegistryIT {
 
     /** The dataset's first {@link #READINGS_PER_SENSOR} readings of each of {@link #SENSORS} sensors, in turns. */
     private static List<SensorReading> fleetReadings() {
-        SensorFleet fleet = new SensorFleet("test", SENSORS, SensorFleet.DATASET_SEED, SensorFleet.DATASET_START_MILLIS);
+        SensorFleet fleet =
+                new SensorFleet("test", SENSORS, SensorFleet.DATASET_SEED, SensorFleet.DATASET_START_MILLIS);
         List<SensorReading> out = new ArrayList<>();
         for (int i = 0; i < SENSORS * READINGS_PER_SENSOR; i++) {
             out.add(fleet.next());
@@ -155,9 +159,13 @@ class SchemaRegistryIT {
         long later = SensorFleet.DATASET_START_MILLIS + 10L * READINGS_PER_SENSOR * FleetWindows.SAMPLE_PERIOD_MS;
         List<SensorReading> out = new ArrayList<>();
         for (int i = 0; i < SENSORS; i++) {
-            out.add(SensorReading.newBuilder().setSensorId(String.format(Locale.ROOT, "test-%03d", i))
-                    .setEventTime(java.time.Instant.ofEpochMilli(later)).setValues(List.of(0f, 0f, 0f))
-                    .setLabel(null).setSeverity(null).build());
+            out.add(SensorReading.newBuilder()
+                    .setSensorId(String.format(Locale.ROOT, "test-%03d", i))
+                    .setEventTime(java.time.Instant.ofEpochMilli(later))
+                    .setValues(List.of(0f, 0f, 0f))
+                    .setLabel(null)
+                    .setSeverity(null)
+                    .build());
         }
         return out;
     }
@@ -167,7 +175,9 @@ class SchemaRegistryIT {
             throws Exception {
         try (KafkaProducer<byte[], byte[]> producer = producer()) {
             for (SensorReading r : readings) {
-                producer.send(new ProducerRecord<>(topic, r.getSensorId().getBytes(StandardCharsets.UTF_8),
+                producer.send(new ProducerRecord<>(
+                        topic,
+                        r.getSensorId().getBytes(StandardCharsets.UTF_8),
                         framed(id, writer, asWriter(r, writer, addedField))));
             }
             producer.flush();
@@ -193,7 +203,9 @@ class SchemaRegistryIT {
         s.put(JobOptions.STATS_TOPIC, "stage-stats" + suffix);
         s.put(JobOptions.CONTROL_TOPIC, "");
         s.put(JobOptions.BOUNDED, true);
-        s.put(JobOptions.CHECKPOINT_DIR, java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());
+        s.put(
+                JobOptions.CHECKPOINT_DIR,
+                java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());
         s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 500L);
         s.put(JobOptions.SCHEMA_REGISTRY_URL, registry.url());
         return s;
@@ -210,7 +222,8 @@ class SchemaRegistryIT {
 
     private static List<TopicPartition> partitions(KafkaConsumer<?, ?> c, String topic) {
         return c.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                .map(i -> new TopicPartition(topic, i.partition())).toList();
+                .map(i -> new TopicPartition(topic, i.partition()))
+                .toList();
     }
 
     /**
@@ -245,9 +258,11 @@ class SchemaRegistryIT {
         try (KafkaConsumer<byte[], byte[]> committed = consumer("read_committed");
                 KafkaConsumer<byte[], byte[]> all = consumer("read_uncommitted")) {
             List<TopicPartition> parts = partitions(committed, topic);
-            assertEquals(all.endOffsets(parts, Duration.ofSeconds(30)), committed.endOffsets(parts,
-                    Duration.ofSeconds(30)), topic + ": last stable offsets (read_committed) behind the log ends: a "
-                    + "transaction is still open");
+            assertEquals(
+                    all.endOffsets(parts, Duration.ofSeconds(30)),
+                    committed.endOffsets(parts, Duration.ofSeconds(30)),
+                    topic + ": last stable offsets (read_committed) behind the log ends: a "
+                            + "transaction is still open");
         }
     }
 
@@ -262,15 +277,18 @@ class SchemaRegistryIT {
             assertEquals(0, v[0], "magic byte");
             int id = ByteBuffer.wrap(v, 1, 4).getInt();
             Schema writer = new Schema.Parser().parse(client.getSchemaById(id).canonicalString());
-            out.add(new GenericDatumReader<GenericRecord>(writer).read(null,
-                    DecoderFactory.get().binaryDecoder(v, 5, v.length - 5, null)));
+            out.add(new GenericDatumReader<GenericRecord>(writer)
+                    .read(null, DecoderFactory.get().binaryDecoder(v, 5, v.length - 5, null)));
         }
-        assertTrue(client.getAllSubjects().contains(topic + "-value"), client.getAllSubjects().toString());
+        assertTrue(
+                client.getAllSubjects().contains(topic + "-value"),
+                client.getAllSubjects().toString());
         return out;
     }
 
     private static List<DeadLetter> deadLetters(String topic) throws Exception {
-        RecordDecoder<DeadLetter> decoder = new RecordDecoder<>(DeadLetter.class, SchemaRegistrySettings.of(registry.url()));
+        RecordDecoder<DeadLetter> decoder =
+                new RecordDecoder<>(DeadLetter.class, SchemaRegistrySettings.of(registry.url()));
         List<DeadLetter> out = new ArrayList<>();
         for (byte[] v : readRaw(topic)) {
             out.add(decoder.decode(v));
@@ -284,7 +302,10 @@ class SchemaRegistryIT {
         for (GenericRecord p : predictions) {
             String id = p.get("eventId").toString();
             assertTrue(ids.add(id), "duplicate " + id);
-            assertEquals(expected.get(id), p.get("label") == null ? null : p.get("label").toString(), id);
+            assertEquals(
+                    expected.get(id),
+                    p.get("label") == null ? null : p.get("label").toString(),
+                    id);
         }
         assertEquals(expected.keySet(), ids);
     }
@@ -293,12 +314,18 @@ class SchemaRegistryIT {
     void evolvedProducerSchemaDecodesAndUnknownOrIncompatibleSchemasAreDeadLettered() throws Exception {
         kafka.createTopics(2, "readings-a", "predictions-a", "alerts-a", "dead-letters-a", "stage-stats-a");
         Schema evolved = evolvedReading("firmware");
-        Schema incompatible = Schema.createRecord("SensorReading", null, SensorReading.getClassSchema().getNamespace(),
-                false, List.of(new Schema.Field("sensorId", Schema.create(Schema.Type.STRING)),
+        Schema incompatible = Schema.createRecord(
+                "SensorReading",
+                null,
+                SensorReading.getClassSchema().getNamespace(),
+                false,
+                List.of(
+                        new Schema.Field("sensorId", Schema.create(Schema.Type.STRING)),
                         new Schema.Field("eventTime", Schema.create(Schema.Type.STRING))));
         int evolvedId;
         int incompatibleId;
-        try (SchemaRegistryConnection c = new SchemaRegistryConnection(SchemaRegistrySettings.of(registry.url()), null)) {
+        try (SchemaRegistryConnection c =
+                new SchemaRegistryConnection(SchemaRegistrySettings.of(registry.url()), null)) {
             evolvedId = c.idOf("readings-a-value", evolved);
             incompatibleId = c.idOf("other-producer-value", incompatible);
         }
@@ -306,8 +333,15 @@ class SchemaRegistryIT {
         wrong.put("sensorId", "test-000");
         wrong.put("eventTime", "yesterday");
         int unknownId = 987654;
-        List<byte[]> bad = List.of(framed(unknownId, evolved, asWriter(new SensorFleet("test", 1,
-                        SensorFleet.DATASET_SEED, SensorFleet.DATASET_START_MILLIS).next(), evolved, "firmware")),
+        List<byte[]> bad = List.of(
+                framed(
+                        unknownId,
+                        evolved,
+                        asWriter(
+                                new SensorFleet("test", 1, SensorFleet.DATASET_SEED, SensorFleet.DATASET_START_MILLIS)
+                                        .next(),
+                                evolved,
+                                "firmware")),
                 framed(incompatibleId, incompatible, wrong));
         Map<String, String> expected = sendReadings("readings-a", evolvedId, evolved, "firmware", bad);
 
@@ -316,12 +350,18 @@ class SchemaRegistryIT {
         env.execute("registry-it-evolved");
 
         assertEveryWindowOnce(expected, readPredictionsByRegistry("predictions-a"));
-        List<String> reasons = deadLetters("dead-letters-a").stream().map(DeadLetter::getReason).sorted().toList();
+        List<String> reasons = deadLetters("dead-letters-a").stream()
+                .map(DeadLetter::getReason)
+                .sorted()
+                .toList();
         assertEquals(2, reasons.size(), reasons.toString());
-        assertTrue(reasons.stream().anyMatch(r -> r.contains("schema id " + unknownId + " unknown to the registry")),
+        assertTrue(
+                reasons.stream().anyMatch(r -> r.contains("schema id " + unknownId + " unknown to the registry")),
                 reasons.toString());
-        assertTrue(reasons.stream().anyMatch(r -> r.contains("schema id " + incompatibleId)
-                && r.contains("cannot be resolved")), reasons.toString());
+        assertTrue(
+                reasons.stream()
+                        .anyMatch(r -> r.contains("schema id " + incompatibleId) && r.contains("cannot be resolved")),
+                reasons.toString());
     }
 
     /** Sum of the job's metric {@code name} over every operator that has it (counters and gauges). */
@@ -357,15 +397,16 @@ class SchemaRegistryIT {
         kafka.createTopics(2, "readings-b", "predictions-b", "alerts-b", "dead-letters-b", "stage-stats-b");
         Schema evolved = evolvedReading("site");
         int id;
-        try (SchemaRegistryConnection c = new SchemaRegistryConnection(SchemaRegistrySettings.of(registry.url()), null)) {
+        try (SchemaRegistryConnection c =
+                new SchemaRegistryConnection(SchemaRegistrySettings.of(registry.url()), null)) {
             id = c.idOf("readings-b-value", evolved);
         }
         Map<String, String> expected = sendReadings("readings-b", id, evolved, "site", List.of());
 
         registry.stop();
         InMemoryReporter reporter = InMemoryReporter.create();
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2,
-                reporter.addToConfiguration(new Configuration()));
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(2, reporter.addToConfiguration(new Configuration()));
         SensorAnomalyJob.build(env, JobConfig.of(jobSettings("readings-b", "-b")));
         JobClient job = env.executeAsync("registry-it-outage-at-start");
         awaitOutageInMetrics(reporter, job);
@@ -391,7 +432,8 @@ class SchemaRegistryIT {
         Schema newer = evolvedReading("firmware");
         int olderId;
         int newerId;
-        try (SchemaRegistryConnection c = new SchemaRegistryConnection(SchemaRegistrySettings.of(registry.url()), null)) {
+        try (SchemaRegistryConnection c =
+                new SchemaRegistryConnection(SchemaRegistrySettings.of(registry.url()), null)) {
             olderId = c.idOf("readings-c-value", older);
             newerId = c.idOf("readings-c-value", newer);
         }
@@ -406,8 +448,8 @@ class SchemaRegistryIT {
         settings.put(JobOptions.STARTING_OFFSETS, "earliest");
         settings.put(JobOptions.IDLE_TIMEOUT_MS, 1000L);
         InMemoryReporter reporter = InMemoryReporter.create();
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2,
-                reporter.addToConfiguration(new Configuration()));
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(2, reporter.addToConfiguration(new Configuration()));
         SensorAnomalyJob.build(env, JobConfig.of(settings));
         JobClient job = env.executeAsync("registry-it-restart-mid-stream");
         try {

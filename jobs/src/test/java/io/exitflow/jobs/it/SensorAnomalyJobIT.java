@@ -58,8 +58,11 @@ class SensorAnomalyJobIT {
     void classifiesWindowsDeadLettersBadRecordsAndPublishesExactlyOnce() throws Exception {
         // 1. The simulator sends the dataset's test-split readings plus a share of bad records.
         StreamSimulator.Settings settings = new StreamSimulator.Settings()
-                .bootstrapServers(kafka.bootstrapServers()).topic("readings")
-                .schedule(RateSchedule.parse("50000")).sensors(SENSORS).badShare(0.02)
+                .bootstrapServers(kafka.bootstrapServers())
+                .topic("readings")
+                .schedule(RateSchedule.parse("50000"))
+                .sensors(SENSORS)
+                .badShare(0.02)
                 .maxEvents((long) SENSORS * READINGS_PER_SENSOR);
         long badSent;
         try (StreamSimulator sim = new StreamSimulator(settings, null)) {
@@ -75,7 +78,9 @@ class SensorAnomalyJobIT {
         s.put(JobOptions.BUNDLE, RepoPaths.resolve("models/sensor-cnn").toString());
         s.put(JobOptions.INPUT_TOPIC, "readings");
         s.put(JobOptions.BOUNDED, true);
-        s.put(JobOptions.CHECKPOINT_DIR, java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());
+        s.put(
+                JobOptions.CHECKPOINT_DIR,
+                java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());
         s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 500L);
         s.put(JobOptions.ALERT_MIN_PROBABILITY, ALERT_MIN);
         s.put(JobOptions.FULL_DEPTH_SAMPLE_RATE, 0.1);
@@ -109,7 +114,8 @@ class SensorAnomalyJobIT {
 
         // 5. Dead letters: exactly the bad records, with their Kafka position and raw bytes.
         List<DeadLetter> dead;
-        try (TopicReader<DeadLetter> r = new TopicReader<>(kafka.bootstrapServers(), "dead-letters", DeadLetter.class)) {
+        try (TopicReader<DeadLetter> r =
+                new TopicReader<>(kafka.bootstrapServers(), "dead-letters", DeadLetter.class)) {
             dead = r.readUntilQuiet(Duration.ofSeconds(2));
         }
         assertEquals(badSent, dead.size());
@@ -132,7 +138,8 @@ class SensorAnomalyJobIT {
             alerts = r.readUntilQuiet(Duration.ofSeconds(2));
         }
         long expectedAlerts = predictions.stream()
-                .filter(p -> !p.getPredictedClass().equals("normal") && p.getProbability() >= ALERT_MIN).count();
+                .filter(p -> !p.getPredictedClass().equals("normal") && p.getProbability() >= ALERT_MIN)
+                .count();
         assertTrue(expectedAlerts > 0, "the test split has confident faults");
         assertEquals(expectedAlerts, alerts.size());
 

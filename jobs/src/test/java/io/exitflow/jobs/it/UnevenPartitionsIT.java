@@ -91,11 +91,15 @@ class UnevenPartitionsIT {
             // last windows are released (each flush reading restarts its sensor's window after the gap).
             long later = start + 10L * READINGS + 3_600_000L;
             for (String id : new ArrayList<>(bySensor.keySet())) {
-                SensorReading flush = SensorReading.newBuilder().setSensorId(id)
-                        .setEventTime(java.time.Instant.ofEpochMilli(later)).setValues(List.of(0f, 0f, 0f))
-                        .setLabel(null).setSeverity(null).build();
-                producer.send(new ProducerRecord<>(TOPIC, id.equals("fast") ? 0 : 1,
-                        id.getBytes(StandardCharsets.UTF_8), codec.encode(flush)));
+                SensorReading flush = SensorReading.newBuilder()
+                        .setSensorId(id)
+                        .setEventTime(java.time.Instant.ofEpochMilli(later))
+                        .setValues(List.of(0f, 0f, 0f))
+                        .setLabel(null)
+                        .setSeverity(null)
+                        .build();
+                producer.send(new ProducerRecord<>(
+                        TOPIC, id.equals("fast") ? 0 : 1, id.getBytes(StandardCharsets.UTF_8), codec.encode(flush)));
             }
         }
         expected = new HashMap<>();
@@ -107,11 +111,15 @@ class UnevenPartitionsIT {
         });
     }
 
-    private static void send(KafkaProducer<byte[], byte[]> producer, AvroCodec<SensorReading> codec, int partition,
-            SensorReading r, Map<String, List<SensorReading>> bySensor) {
+    private static void send(
+            KafkaProducer<byte[], byte[]> producer,
+            AvroCodec<SensorReading> codec,
+            int partition,
+            SensorReading r,
+            Map<String, List<SensorReading>> bySensor) {
         bySensor.computeIfAbsent(r.getSensorId(), k -> new ArrayList<>()).add(r);
-        producer.send(new ProducerRecord<>(TOPIC, partition, r.getSensorId().getBytes(StandardCharsets.UTF_8),
-                codec.encode(r)));
+        producer.send(new ProducerRecord<>(
+                TOPIC, partition, r.getSensorId().getBytes(StandardCharsets.UTF_8), codec.encode(r)));
     }
 
     @AfterAll
@@ -138,40 +146,47 @@ class UnevenPartitionsIT {
         s.put(JobOptions.GROUP_ID, "uneven-" + name);
         s.put(JobOptions.TRANSACTIONAL_ID_PREFIX, "uneven-" + name);
         s.put(JobOptions.STARTING_OFFSETS, "earliest");
-        s.put(JobOptions.CHECKPOINT_DIR, Files.createTempDirectory("it-ckpt").toUri().toString());
+        s.put(
+                JobOptions.CHECKPOINT_DIR,
+                Files.createTempDirectory("it-ckpt").toUri().toString());
         s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 1000L);
         s.put(JobOptions.FULL_DEPTH_SAMPLE_RATE, 0.0);
         s.putAll(extra);
         // The job's metrics; the mini cluster closes the reporter (and drops them) when the job ends.
         InMemoryReporter reporter = InMemoryReporter.create();
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2,
-                reporter.addToConfiguration(new Configuration()));
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(2, reporter.addToConfiguration(new Configuration()));
         SensorAnomalyJob.build(env, JobConfig.of(s));
         JobClient client = env.executeAsync("uneven-" + name);
         List<Prediction> predictions = new ArrayList<>();
         int highWater = 0;
         long releasedEarly = 0;
-        try (TopicReader<Prediction> r = new TopicReader<>(kafka.bootstrapServers(), "predictions-" + name,
-                Prediction.class)) {
+        try (TopicReader<Prediction> r =
+                new TopicReader<>(kafka.bootstrapServers(), "predictions-" + name, Prediction.class)) {
             long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
             while (predictions.size() < expected.size() && System.nanoTime() < deadline) {
                 predictions.addAll(r.poll(Duration.ofMillis(500)));
             }
-            for (Metric m : reporter.findMetrics(client.getJobID(), "waitingReadingsHighWater").values()) {
+            for (Metric m : reporter.findMetrics(client.getJobID(), "waitingReadingsHighWater")
+                    .values()) {
                 highWater = Math.max(highWater, ((Number) ((Gauge<?>) m).getValue()).intValue());
             }
-            for (Metric m : reporter.findMetrics(client.getJobID(), "readingsReleasedEarly").values()) {
+            for (Metric m : reporter.findMetrics(client.getJobID(), "readingsReleasedEarly")
+                    .values()) {
                 releasedEarly += ((Counter) m).getCount();
             }
             client.cancel().get();
             predictions.addAll(r.readUntilQuiet(Duration.ofSeconds(1)));
         }
         List<DeadLetter> dead;
-        try (TopicReader<DeadLetter> r = new TopicReader<>(kafka.bootstrapServers(), "dead-letters", DeadLetter.class)) {
+        try (TopicReader<DeadLetter> r =
+                new TopicReader<>(kafka.bootstrapServers(), "dead-letters", DeadLetter.class)) {
             dead = r.readUntilQuiet(Duration.ofSeconds(1));
         }
-        System.out.printf("uneven partitions, %s: waiting readings high water %d, released early %d, %d predictions,"
-                + " %d dead letters so far%n", name, highWater, releasedEarly, predictions.size(), dead.size());
+        System.out.printf(
+                "uneven partitions, %s: waiting readings high water %d, released early %d, %d predictions,"
+                        + " %d dead letters so far%n",
+                name, highWater, releasedEarly, predictions.size(), dead.size());
         return new Run(highWater, releasedEarly, predictions, dead);
     }
 
@@ -188,10 +203,18 @@ class UnevenPartitionsIT {
     void waitingReadingsStayBoundedAndEveryWindowIsAnswered() throws Exception {
         // The premise, and the job before the cap: no alignment, no cap that bites (idleness out of the way). The
         // fast sensor's readings pile up: most of its 60 000 readings wait at once.
-        Run piled = run("unbounded-wait", Map.of(JobOptions.WATERMARK_MAX_DRIFT_MS, 0L,
-                JobOptions.MAX_WAITING_READINGS, 1_000_000, JobOptions.IDLE_TIMEOUT_MS, 600_000L));
-        assertTrue(piled.waitingHighWater() > READINGS / 2, "the test's premise: partition 0 is read far ahead ("
-                + piled.waitingHighWater() + " readings waited)");
+        Run piled = run(
+                "unbounded-wait",
+                Map.of(
+                        JobOptions.WATERMARK_MAX_DRIFT_MS,
+                        0L,
+                        JobOptions.MAX_WAITING_READINGS,
+                        1_000_000,
+                        JobOptions.IDLE_TIMEOUT_MS,
+                        600_000L));
+        assertTrue(
+                piled.waitingHighWater() > READINGS / 2,
+                "the test's premise: partition 0 is read far ahead (" + piled.waitingHighWater() + " readings waited)");
         assertEveryWindowOnce(piled);
 
         // The defaults: watermark alignment (1 s drift) and the cap (256 readings for sensor-cnn). Alignment pauses

@@ -33,7 +33,7 @@ class BadRecordsTest {
                 case INFINITE -> assertTrue(reason.contains("Infinity"), reason);
                 case WRONG_CHANNELS -> assertTrue(reason.contains("expected 3 values, got 4"), reason);
                 case GARBAGE, TRUNCATED -> assertTrue(reason.startsWith("undecodable"), reason);
-                default -> { }
+                default -> {}
             }
         }
         assertEquals(EnumSet.allOf(BadRecords.Kind.class), seen);

@@ -39,14 +39,17 @@ class ExpectedWindowsTest {
 
         assertEquals(expected, windows);
         assertEquals(3 * 6, windows.size(), "300 readings make windows ending at 128, 160, ..., 288 per sensor");
-        assertTrue(windows.containsKey("test-000@" + (START + 127 * 10)), windows.keySet().toString());
+        assertTrue(
+                windows.containsKey("test-000@" + (START + 127 * 10)),
+                windows.keySet().toString());
     }
 
     @Test
     void noReadingsNoWindows() {
         assertTrue(ExpectedWindows.labels("test", 2, 7, START, 0, 128, 32).isEmpty());
         assertTrue(ExpectedWindows.labels("test", 2, 7, START, 2 * 127, 128, 32).isEmpty());
-        assertEquals(2, ExpectedWindows.labels("test", 2, 7, START, 2 * 128, 128, 32).size());
+        assertEquals(
+                2, ExpectedWindows.labels("test", 2, 7, START, 2 * 128, 128, 32).size());
     }
 
     @Test

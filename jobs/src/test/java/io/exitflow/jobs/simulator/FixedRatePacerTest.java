@@ -45,8 +45,8 @@ class FixedRatePacerTest {
     void noSpanSendsMoreThanTheRateOverTheSpanPlusTheCatchUpWhateverTheStalls() {
         double rate = 600_000;
         long catchUpMs = 20;
-        FixedRatePacer p = new FixedRatePacer(RateSchedule.parse(String.format("%.0f", rate)),
-                Duration.ofMillis(catchUpMs));
+        FixedRatePacer p =
+                new FixedRatePacer(RateSchedule.parse(String.format("%.0f", rate)), Duration.ofMillis(catchUpMs));
         SplittableRandom random = new SplittableRandom(13);
         int steps = 20_000;
         long[] sentAt = new long[steps + 1];
@@ -96,7 +96,8 @@ class FixedRatePacerTest {
         assertEquals(1, p.toSend(100, 0));
         assertEquals(1, p.toSend(1_000, 1), "ten due, one sent: one now, eight given up");
         assertEquals(8, p.shortfall());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> new FixedRatePacer(RateSchedule.parse("10"), Duration.ofMillis(-1)));
         assertTrue(e.getMessage().startsWith("--max-catch-up"), e.getMessage());
     }

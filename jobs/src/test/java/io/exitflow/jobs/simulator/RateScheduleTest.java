@@ -33,7 +33,8 @@ class RateScheduleTest {
     @Test
     void rejectsMalformedSchedulesNamingThePart() {
         for (String bad : new String[] {"", "60@2000", "60s@", "@2000", "60s@-1", "0s@10", "x", "60s@fast"}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RateSchedule.parse(bad), bad);
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> RateSchedule.parse(bad), bad);
             assertTrue(e.getMessage().contains("schedule") || e.getMessage().contains("rate"), e.getMessage());
         }
     }

@@ -29,8 +29,13 @@ class ReadingsReplayTest {
         for (float x : values) {
             v.add(x);
         }
-        return SensorReading.newBuilder().setSensorId(id).setEventTime(Instant.ofEpochMilli(time)).setValues(v)
-                .setLabel(label).setSeverity(null).build();
+        return SensorReading.newBuilder()
+                .setSensorId(id)
+                .setEventTime(Instant.ofEpochMilli(time))
+                .setValues(v)
+                .setLabel(label)
+                .setSeverity(null)
+                .build();
     }
 
     static Path write(Path file, List<SensorReading> readings) throws IOException {
@@ -60,7 +65,11 @@ class ReadingsReplayTest {
         RecordedReadings r = RecordedReadings.load(twoRecordings());
         assertEquals(8, r.readings());
         assertEquals(2, r.channels());
-        assertEquals(List.of("walk-1", "run-7"), r.recordings().stream().map(RecordedReadings.Recording::sensorId).toList());
+        assertEquals(
+                List.of("walk-1", "run-7"),
+                r.recordings().stream()
+                        .map(RecordedReadings.Recording::sensorId)
+                        .toList());
         assertEquals(List.of("Running", "Walking"), r.labels());
         assertEquals(5_000_000, r.earliestStartMillis());
         assertEquals(100, r.recordings().get(1).meanPeriodMillis());
@@ -76,8 +85,17 @@ class ReadingsReplayTest {
             sent.add(x);
         }
         // In turns while both last; the longer one goes on alone; times rebased, steps kept.
-        assertEquals(List.of("walk-1@1000", "run-7@1000", "walk-1@1100", "run-7@1100", "walk-1@1200", "run-7@1200",
-                "run-7@1300", "run-7@1400"), order);
+        assertEquals(
+                List.of(
+                        "walk-1@1000",
+                        "run-7@1000",
+                        "walk-1@1100",
+                        "run-7@1100",
+                        "walk-1@1200",
+                        "run-7@1200",
+                        "run-7@1300",
+                        "run-7@1400"),
+                order);
         assertTrue(replay.finished());
         assertNull(replay.next());
         SensorReading run3 = sent.get(6);
@@ -97,8 +115,16 @@ class ReadingsReplayTest {
             }
         }
         // Pass 1 starts one period after pass 0's last reading; values and labels repeat.
-        assertEquals(List.of("walk-1@0", "walk-1@100", "walk-1@200", "walk-1#1@300", "walk-1#1@400", "walk-1#1@500",
-                "walk-1#2@600"), walk.subList(0, 7));
+        assertEquals(
+                List.of(
+                        "walk-1@0",
+                        "walk-1@100",
+                        "walk-1@200",
+                        "walk-1#1@300",
+                        "walk-1#1@400",
+                        "walk-1#1@500",
+                        "walk-1#2@600"),
+                walk.subList(0, 7));
         assertFalse(replay.finished());
     }
 
@@ -116,8 +142,13 @@ class ReadingsReplayTest {
         Path file = dir.resolve("features.avro");
         try (DataFileWriter<FeatureEvent> w = new DataFileWriter<>(new SpecificDatumWriter<>(FeatureEvent.class))) {
             w.create(FeatureEvent.getClassSchema(), file.toFile());
-            w.append(FeatureEvent.newBuilder().setEventId("e").setKey("k").setEventTime(Instant.EPOCH)
-                    .setFeatures(List.of(1f)).setLabel(null).build());
+            w.append(FeatureEvent.newBuilder()
+                    .setEventId("e")
+                    .setKey("k")
+                    .setEventTime(Instant.EPOCH)
+                    .setFeatures(List.of(1f))
+                    .setLabel(null)
+                    .build());
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RecordedReadings.load(file));
         assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("FeatureEvent"), e.getMessage());
@@ -126,10 +157,12 @@ class ReadingsReplayTest {
     @Test
     void refusesAMissingOrEmptyFile() throws Exception {
         Path missing = dir.resolve("nope.avro");
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> RecordedReadings.load(missing)).getMessage()
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RecordedReadings.load(missing))
+                .getMessage()
                 .contains("does not exist"));
         Path empty = write(dir.resolve("empty.avro"), List.of());
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> RecordedReadings.load(empty)).getMessage()
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RecordedReadings.load(empty))
+                .getMessage()
                 .contains("holds no readings"));
     }
 
@@ -148,11 +181,15 @@ class ReadingsReplayTest {
 
     @Test
     void refusesReadingsTheJobCouldNotUseNamingRecordingAndReading() throws Exception {
-        assertRefused(List.of(reading("a", 1, "x", 1, 2), reading("a", 2, "x", 1, 2, 3)),
-                "reading 1 (recording 'a')", "3 values");
+        assertRefused(
+                List.of(reading("a", 1, "x", 1, 2), reading("a", 2, "x", 1, 2, 3)),
+                "reading 1 (recording 'a')",
+                "3 values");
         assertRefused(List.of(reading("a", 1, "x", 1, Float.NaN)), "reading 0 (recording 'a')", "channel 1 is NaN");
-        assertRefused(List.of(reading("a", 5, "x", 1), reading("b", 1, "x", 1), reading("a", 5, "x", 1)),
-                "reading 2 (recording 'a')", "must increase");
+        assertRefused(
+                List.of(reading("a", 5, "x", 1), reading("b", 1, "x", 1), reading("a", 5, "x", 1)),
+                "reading 2 (recording 'a')",
+                "must increase");
         assertRefused(List.of(reading("", 5, "x", 1)), "reading 0", "sensor id is empty");
         assertRefused(List.of(reading("a", 5, "x")), "reading 0", "no values");
     }
@@ -160,29 +197,40 @@ class ReadingsReplayTest {
     private void assertRefused(List<SensorReading> rs, String where, String what) throws IOException {
         Path file = write(Files.createTempFile(dir, "bad", ".avro"), rs);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RecordedReadings.load(file));
-        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains(where)
-                && e.getMessage().contains(what), e.getMessage());
+        assertTrue(
+                e.getMessage().contains(file.toString())
+                        && e.getMessage().contains(where)
+                        && e.getMessage().contains(what),
+                e.getMessage());
     }
 
     @Test
     void theCommandLineTakesReadingsAndRefusesGeneratorFlagsWithThem() throws Exception {
         Path file = twoRecordings();
-        StreamSimulator.Settings s = StreamSimulator.parse(new String[] {"--bootstrap-servers", "b:9092",
-                "--readings", file.toString(), "--loop", "on"});
+        StreamSimulator.Settings s = StreamSimulator.parse(
+                new String[] {"--bootstrap-servers", "b:9092", "--readings", file.toString(), "--loop", "on"});
         s.validate();
         assertEquals(8, s.readings.readings());
         assertTrue(s.loop);
         assertEquals(5_000_000, s.startMillis(), "dataset start: the file's earliest time");
         assertEquals(42, s.startTime("42").startMillis());
 
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StreamSimulator.parse(
-                new String[] {"--bootstrap-servers", "b:9092", "--readings", file.toString(), "--sensors", "4"}));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> StreamSimulator.parse(
+                        new String[] {"--bootstrap-servers", "b:9092", "--readings", file.toString(), "--sensors", "4"
+                        }));
         assertTrue(e.getMessage().contains("--sensors"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> StreamSimulator.parse(
-                new String[] {"--bootstrap-servers", "b:9092", "--loop", "on"}).validate());
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> StreamSimulator.parse(new String[] {"--bootstrap-servers", "b:9092", "--loop", "on"})
+                        .validate());
         assertTrue(e.getMessage().contains("--readings"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> StreamSimulator.parse(
-                new String[] {"--bootstrap-servers", "b:9092", "--readings", file.toString(), "--loop", "yes"}));
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> StreamSimulator.parse(
+                        new String[] {"--bootstrap-servers", "b:9092", "--readings", file.toString(), "--loop", "yes"
+                        }));
         assertTrue(e.getMessage().contains("on or off"), e.getMessage());
     }
 }

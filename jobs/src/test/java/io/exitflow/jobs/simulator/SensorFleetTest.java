@@ -23,9 +23,11 @@ class SensorFleetTest {
         DatasetWriter.main(new String[] {"--out", dir.toString(), "--small"});
         Map<String, List<SensorReading>> bySensor = new HashMap<>();
         File file = dir.resolve("sensor/test.avro").toFile();
-        try (DataFileReader<SensorReading> in = new DataFileReader<>(file, new SpecificDatumReader<>(SensorReading.class))) {
+        try (DataFileReader<SensorReading> in =
+                new DataFileReader<>(file, new SpecificDatumReader<>(SensorReading.class))) {
             for (SensorReading r : in) {
-                bySensor.computeIfAbsent(r.getSensorId(), k -> new ArrayList<>()).add(r);
+                bySensor.computeIfAbsent(r.getSensorId(), k -> new ArrayList<>())
+                        .add(r);
             }
         }
         assertEquals(4, bySensor.size());
@@ -49,10 +51,13 @@ class SensorFleetTest {
             SensorReading b = rebased.next();
             assertEquals(a.getValues(), b.getValues());
             assertEquals(a.getLabel(), b.getLabel());
-            assertEquals(a.getEventTime().toEpochMilli() - SensorFleet.DATASET_START_MILLIS,
+            assertEquals(
+                    a.getEventTime().toEpochMilli() - SensorFleet.DATASET_START_MILLIS,
                     b.getEventTime().toEpochMilli() - 5_000L);
         }
-        assertNotEquals(new SensorFleet("train", 1, 7, 0).next().getValues(),
-                new SensorFleet("test", 1, 7, 0).next().getValues(), "splits are different machines");
+        assertNotEquals(
+                new SensorFleet("train", 1, 7, 0).next().getValues(),
+                new SensorFleet("test", 1, 7, 0).next().getValues(),
+                "splits are different machines");
     }
 }

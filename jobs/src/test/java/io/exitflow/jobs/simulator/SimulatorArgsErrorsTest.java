@@ -20,8 +20,9 @@ class SimulatorArgsErrorsTest {
                 List.of("--schedule", "fast"), "--schedule: ",
                 List.of("--topicc", "t"), "unknown setting --topicc");
         cases.forEach((args, expected) -> {
-            String msg = assertThrows(IllegalArgumentException.class,
-                    () -> StreamSimulator.parse(args.toArray(String[]::new))).getMessage();
+            String msg = assertThrows(
+                            IllegalArgumentException.class, () -> StreamSimulator.parse(args.toArray(String[]::new)))
+                    .getMessage();
             assertTrue(msg.startsWith(expected), msg);
         });
     }

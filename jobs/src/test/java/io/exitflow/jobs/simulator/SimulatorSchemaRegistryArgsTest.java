@@ -13,10 +13,17 @@ import org.junit.jupiter.api.Test;
 class SimulatorSchemaRegistryArgsTest {
     @Test
     void registryFlagsSwitchTheSimulatorToTheRegistryWireFormat() {
-        assertNull(StreamSimulator.parse(new String[] {"--bootstrap-servers", "k:9092"}).schemaRegistry,
+        assertNull(
+                StreamSimulator.parse(new String[] {"--bootstrap-servers", "k:9092"}).schemaRegistry,
                 "plain Avro binary by default");
-        StreamSimulator.Settings s = StreamSimulator.parse(new String[] {"--bootstrap-servers", "k:9092",
-            "--schema-registry-url", "http://r:8081", "--schema-registry-subject-strategy", "record"});
+        StreamSimulator.Settings s = StreamSimulator.parse(new String[] {
+            "--bootstrap-servers",
+            "k:9092",
+            "--schema-registry-url",
+            "http://r:8081",
+            "--schema-registry-subject-strategy",
+            "record"
+        });
         assertEquals(List.of("http://r:8081"), s.schemaRegistry.urls());
         assertEquals(SchemaRegistrySettings.SubjectStrategy.RECORD, s.schemaRegistry.subjectStrategy());
         assertTrue(s.schemaRegistry.autoRegister());
@@ -24,8 +31,11 @@ class SimulatorSchemaRegistryArgsTest {
 
     @Test
     void aBadRegistryUrlIsRefusedNamingTheFlag() {
-        String msg = assertThrows(IllegalArgumentException.class, () -> StreamSimulator.parse(new String[] {
-            "--bootstrap-servers", "k:9092", "--schema-registry-url", "r:8081"})).getMessage();
+        String msg = assertThrows(
+                        IllegalArgumentException.class,
+                        () -> StreamSimulator.parse(
+                                new String[] {"--bootstrap-servers", "k:9092", "--schema-registry-url", "r:8081"}))
+                .getMessage();
         assertTrue(msg.startsWith("--schema-registry-url: 'r:8081' is not an http"), msg);
         assertTrue(StreamSimulator.usage().contains("--schema-registry-url"), "listed in --help");
     }

@@ -17,10 +17,11 @@ class StreamSimulatorArgsTest {
 
     @Test
     void kafkaPropertiesComeFromAFile() throws Exception {
-        Path file = Files.write(dir.resolve("client.properties"), List.of("security.protocol=SASL_SSL",
-                "sasl.mechanism=PLAIN"));
-        StreamSimulator.Settings s = StreamSimulator.parse(new String[] {"--bootstrap-servers", "broker:9092",
-                "--kafka-properties", file.toString(), "--topic", "in"});
+        Path file = Files.write(
+                dir.resolve("client.properties"), List.of("security.protocol=SASL_SSL", "sasl.mechanism=PLAIN"));
+        StreamSimulator.Settings s = StreamSimulator.parse(new String[] {
+            "--bootstrap-servers", "broker:9092", "--kafka-properties", file.toString(), "--topic", "in"
+        });
         assertEquals("SASL_SSL", s.clientProperties.getProperty("security.protocol"));
         assertEquals("PLAIN", s.clientProperties.getProperty("sasl.mechanism"));
         assertEquals("in", s.topic);
@@ -29,8 +30,10 @@ class StreamSimulatorArgsTest {
     @Test
     void aFileThatSetsTheBootstrapServersIsRefused() throws Exception {
         Path file = Files.write(dir.resolve("bad.properties"), List.of("bootstrap.servers=elsewhere:9092"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StreamSimulator.parse(
-                new String[] {"--bootstrap-servers", "broker:9092", "--kafka-properties", file.toString()}));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> StreamSimulator.parse(
+                        new String[] {"--bootstrap-servers", "broker:9092", "--kafka-properties", file.toString()}));
         assertTrue(e.getMessage().contains("--bootstrap-servers"), e.getMessage());
     }
 }

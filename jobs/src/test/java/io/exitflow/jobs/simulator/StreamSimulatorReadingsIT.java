@@ -58,8 +58,13 @@ class StreamSimulatorReadingsIT {
         List<SensorReading> rs = new ArrayList<>();
         for (int rec = 0; rec < 5; rec++) {
             for (int i = 0; i < 40; i++) {
-                rs.add(ReadingsReplayTest.reading("rec-" + rec, 1_600_000_000_000L + rec * 86_400_000L + 31L * i,
-                        rec % 2 == 0 ? "Standing" : "Running", rec, i, rec * 1000 + i));
+                rs.add(ReadingsReplayTest.reading(
+                        "rec-" + rec,
+                        1_600_000_000_000L + rec * 86_400_000L + 31L * i,
+                        rec % 2 == 0 ? "Standing" : "Running",
+                        rec,
+                        i,
+                        rec * 1000 + i));
             }
         }
         return ReadingsReplayTest.write(dir.resolve("recordings.avro"), rs);
@@ -69,8 +74,21 @@ class StreamSimulatorReadingsIT {
     void sendsEveryReadingOfTheFileOnceRebasedThenFlushesEveryPartition() throws Exception {
         Path file = recordings();
         StreamSimulator.Settings settings = StreamSimulator.parse(new String[] {
-                "--bootstrap-servers", kafka.bootstrapServers(), "--topic", "replay", "--readings", file.toString(),
-                "--schedule", "20000", "--bad-share", "0", "--start-time", "1700000000000", "--end-flush", "on"});
+            "--bootstrap-servers",
+            kafka.bootstrapServers(),
+            "--topic",
+            "replay",
+            "--readings",
+            file.toString(),
+            "--schedule",
+            "20000",
+            "--bad-share",
+            "0",
+            "--start-time",
+            "1700000000000",
+            "--end-flush",
+            "on"
+        });
         try (StreamSimulator sim = new StreamSimulator(settings, null)) {
             sim.run(); // ends by itself: the file is finite and does not loop
             assertEquals(200, sim.sent());
@@ -87,7 +105,8 @@ class StreamSimulatorReadingsIT {
             assertEquals(x.getSensorId(), new String(r.key(), StandardCharsets.UTF_8), "key = sensor id");
             if (x.getSensorId().startsWith("exitflow-end-flush-")) {
                 assertEquals(StreamSimulator.endFlushSensorId(r.partition()), x.getSensorId());
-                assertEquals(1_700_000_000_000L + 31L * 39 + StreamSimulator.END_FLUSH_AHEAD_MILLIS,
+                assertEquals(
+                        1_700_000_000_000L + 31L * 39 + StreamSimulator.END_FLUSH_AHEAD_MILLIS,
                         x.getEventTime().toEpochMilli());
                 assertNull(x.getLabel());
                 assertEquals(3, x.getValues().size());
@@ -115,9 +134,21 @@ class StreamSimulatorReadingsIT {
     @Test
     void aLoopingReplayGoesOnPastTheEndOfTheFile() throws Exception {
         StreamSimulator.Settings settings = StreamSimulator.parse(new String[] {
-                "--bootstrap-servers", kafka.bootstrapServers(), "--topic", "replay-loop", "--readings",
-                recordings().toString(), "--schedule", "100000", "--max-events", "700", "--bad-share", "0",
-                "--loop", "on"});
+            "--bootstrap-servers",
+            kafka.bootstrapServers(),
+            "--topic",
+            "replay-loop",
+            "--readings",
+            recordings().toString(),
+            "--schedule",
+            "100000",
+            "--max-events",
+            "700",
+            "--bad-share",
+            "0",
+            "--loop",
+            "on"
+        });
         try (StreamSimulator sim = new StreamSimulator(settings, null)) {
             sim.run();
             assertEquals(700, sim.sent(), "three and a half passes of 200 readings");

@@ -59,8 +59,9 @@ public final class FeedbackLoop {
     public Result apply(DataStream<StageStats> stageStats) {
         SingleOutputStreamOperator<ThresholdUpdate> updates = stageStats
                 .keyBy(new ByModel())
-                .process(new ThresholdControllerFunction(seed, budget, config, interval.toMillis(), maxSamplesPerInterval,
-                                lagProbe),
+                .process(
+                        new ThresholdControllerFunction(
+                                seed, budget, config, interval.toMillis(), maxSamplesPerInterval, lagProbe),
                         new AvroTypeInfo<>(ThresholdUpdate.class))
                 .name(name)
                 .uid(name)
@@ -160,8 +161,11 @@ public final class FeedbackLoop {
             if (given != 1) {
                 throw new IllegalArgumentException("FeedbackLoop needs exactly one of bundle, bundlePath or seed");
             }
-            ControllerSeed s = seed != null ? seed : ControllerSeed.fromBundle(
-                    bundle != null ? bundle : ModelBundle.load(Path.of(bundlePath)), config.reservoirCapacity());
+            ControllerSeed s = seed != null
+                    ? seed
+                    : ControllerSeed.fromBundle(
+                            bundle != null ? bundle : ModelBundle.load(Path.of(bundlePath)),
+                            config.reservoirCapacity());
             return new FeedbackLoop(this, s);
         }
     }

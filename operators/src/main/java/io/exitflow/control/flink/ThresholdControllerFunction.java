@@ -21,8 +21,8 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.TreeMap;
-import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
@@ -103,6 +103,7 @@ class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStat
     private transient ListState<byte[]> checkpointed;
     /** State of jobs before {@link #STATE_FORMAT} 1 (the Java-serialised slots), read on restore and then cleared. */
     private transient ListState<byte[]> legacy;
+
     private transient Counter updates, alerts, rejected;
     /** The last interval's decision, read by the gauges (on the metric reporter's thread); null before the first. */
     private transient volatile ControlTrace last;
@@ -123,17 +124,27 @@ class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStat
         }
     }
 
-    public ThresholdControllerFunction(ControllerSeed seed, Budget budget, ControllerConfig config, long intervalMillis,
-                                       int maxSamplesPerInterval) {
+    public ThresholdControllerFunction(
+            ControllerSeed seed,
+            Budget budget,
+            ControllerConfig config,
+            long intervalMillis,
+            int maxSamplesPerInterval) {
         this(seed, budget, config, intervalMillis, maxSamplesPerInterval, null);
     }
 
     /**
      * @param lagProbe the source's lag, added to the operators' backlog; null when there is none
      */
-    public ThresholdControllerFunction(ControllerSeed seed, Budget budget, ControllerConfig config, long intervalMillis,
-                                       int maxSamplesPerInterval, SourceLagProbe lagProbe) {
-        if (intervalMillis < 100) throw new IllegalArgumentException("control interval must be >= 100 ms, got " + intervalMillis);
+    public ThresholdControllerFunction(
+            ControllerSeed seed,
+            Budget budget,
+            ControllerConfig config,
+            long intervalMillis,
+            int maxSamplesPerInterval,
+            SourceLagProbe lagProbe) {
+        if (intervalMillis < 100)
+            throw new IllegalArgumentException("control interval must be >= 100 ms, got " + intervalMillis);
         this.seed = seed;
         this.budget = budget;
         this.config = config;
@@ -158,7 +169,8 @@ class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStat
         group.gauge("costPerEventNanos", () -> last == null ? Double.NaN : last.costPerEvent());
         group.gauge("plannedCostNanos", () -> last == null ? Double.NaN : last.plannedCost());
         group.gauge("estimatedAccuracy", () -> last == null ? Double.NaN : last.estAccuracy());
-        group.gauge("estimatedAccuracyLoss", () -> last == null ? Double.NaN : last.fullAccuracy() - last.estAccuracy());
+        group.gauge(
+                "estimatedAccuracyLoss", () -> last == null ? Double.NaN : last.fullAccuracy() - last.estAccuracy());
         group.gauge("inputRate", () -> last == null ? Double.NaN : last.inputRate());
         group.gauge("sourceLag", () -> last == null ? -1L : last.sourceLag());
         group.gauge("thresholdVersion", () -> last == null ? 0L : last.version());
@@ -173,7 +185,8 @@ class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStat
     public void processElement(StageStats s, Context ctx, Collector<ThresholdUpdate> out) {
         if (!seed.modelId().equals(s.getModelId())) {
             rejected.inc();
-            LOG.warn("StageStats for model {} ignored: this controller serves model {}", s.getModelId(), seed.modelId());
+            LOG.warn(
+                    "StageStats for model {} ignored: this controller serves model {}", s.getModelId(), seed.modelId());
             return;
         }
         Slot slot = slots.computeIfAbsent(s.getModelId(), id -> new Slot(newController(), newWindow()));
@@ -214,8 +227,14 @@ class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStat
     }
 
     private ThresholdController newController() {
-        return new ThresholdController(seed.modelId(), seed.modelVersion(), budget, config, seed.samples(),
-                seed.stageCostNanos(), seed.initialThresholds());
+        return new ThresholdController(
+                seed.modelId(),
+                seed.modelVersion(),
+                budget,
+                config,
+                seed.samples(),
+                seed.stageCostNanos(),
+                seed.initialThresholds());
     }
 
     private StageStatsWindow newWindow() {
@@ -286,8 +305,10 @@ class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStat
         try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(state))) {
             restored = (Map<String, Slot>) in.readObject();
         } catch (IOException | ClassNotFoundException e) {
-            throw new IOException("cannot read the controller state of a job before state format 1 (Java-serialised "
-                    + "slots): " + e.getMessage(), e);
+            throw new IOException(
+                    "cannot read the controller state of a job before state format 1 (Java-serialised " + "slots): "
+                            + e.getMessage(),
+                    e);
         }
         for (Map.Entry<String, Slot> e : restored.entrySet()) {
             read(write(e.getKey(), e.getValue())).ifPresent(slot -> out.put(e.getKey(), slot));
@@ -309,22 +330,32 @@ class ThresholdControllerFunction extends KeyedProcessFunction<String, StageStat
      */
     private boolean servesThisModel(String key, String modelId, String modelVersion, int stages) {
         int own = seed.samples().stages();
-        if (key.equals(seed.modelId()) && modelId.equals(seed.modelId()) && modelVersion.equals(seed.modelVersion())
+        if (key.equals(seed.modelId())
+                && modelId.equals(seed.modelId())
+                && modelVersion.equals(seed.modelVersion())
                 && stages == own) {
             return true;
         }
-        LOG.warn("dropping the restored controller of model {} version {} ({} stages): this job serves "
+        LOG.warn(
+                "dropping the restored controller of model {} version {} ({} stages): this job serves "
                         + "model {} version {} ({} stages); starting again from the bundle's calibration and default thresholds",
-                modelId, modelVersion, stages, seed.modelId(), seed.modelVersion(), own);
+                modelId,
+                modelVersion,
+                stages,
+                seed.modelId(),
+                seed.modelVersion(),
+                own);
         return false;
     }
 
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
-        checkpointed = context.getOperatorStateStore().getListState(
-                new ListStateDescriptor<>(STATE_NAME, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
-        legacy = context.getOperatorStateStore().getListState(
-                new ListStateDescriptor<>(LEGACY_STATE_NAME, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        checkpointed = context.getOperatorStateStore()
+                .getListState(
+                        new ListStateDescriptor<>(STATE_NAME, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        legacy = context.getOperatorStateStore()
+                .getListState(new ListStateDescriptor<>(
+                        LEGACY_STATE_NAME, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         // a restored controller's timers are re-registered by the next record (nextFire -1), and it warms up again:
         // the restarted tasks run cold, so it learns no costs from their first intervals (readState)
         slots = new HashMap<>();

@@ -90,8 +90,10 @@ public final class EarlyExit {
     }
 
     /** The streams {@link #apply} returns. */
-    public record Result(DataStream<Prediction> predictions, DataStream<StageStats> stageStats,
-                         DataStream<RejectedRequest> rejected) {}
+    public record Result(
+            DataStream<Prediction> predictions,
+            DataStream<StageStats> stageStats,
+            DataStream<RejectedRequest> rejected) {}
 
     /**
      * What {@link Builder#build()} checked: the settings of one early-exit deployment, immutable.
@@ -102,10 +104,21 @@ public final class EarlyExit {
      * @param slotSharingGroups SPLIT mode: slot sharing group of each stage operator, one per stage; empty: default
      * @param stageDevices SPLIT mode: device of each stage, one per stage; empty: {@code ort}'s device for all
      */
-    public record Settings(String bundlePath, int numStages, Mode mode, int maxBatchSize, Duration maxWait,
-            double fullDepthSampleRate, int maxSamplesPerInterval, Duration statsInterval, boolean fullGraph,
-            OrtConfig ort, List<Integer> stageParallelism, List<String> slotSharingGroups,
-            List<OrtConfig.Device> stageDevices, String name) {
+    public record Settings(
+            String bundlePath,
+            int numStages,
+            Mode mode,
+            int maxBatchSize,
+            Duration maxWait,
+            double fullDepthSampleRate,
+            int maxSamplesPerInterval,
+            Duration statsInterval,
+            boolean fullGraph,
+            OrtConfig ort,
+            List<Integer> stageParallelism,
+            List<String> slotSharingGroups,
+            List<OrtConfig.Device> stageDevices,
+            String name) {
         /** Copies the lists, so that the settings stay as checked. */
         public Settings {
             stageParallelism = List.copyOf(stageParallelism);
@@ -116,14 +129,23 @@ public final class EarlyExit {
         /** The batching and sampling of the operator running stages {@code first..last}. */
         CascadeSettings cascade(int first, int last) {
             boolean rowAtATime = mode == Mode.ROW_AT_A_TIME;
-            return new CascadeSettings(first, last, mode != Mode.FULL_DEPTH, rowAtATime ? 1 : maxBatchSize,
-                    rowAtATime ? 0 : maxWait.toMillis(), fullDepthSampleRate, maxSamplesPerInterval,
-                    statsInterval.toMillis(), fullGraph);
+            return new CascadeSettings(
+                    first,
+                    last,
+                    mode != Mode.FULL_DEPTH,
+                    rowAtATime ? 1 : maxBatchSize,
+                    rowAtATime ? 0 : maxWait.toMillis(),
+                    fullDepthSampleRate,
+                    maxSamplesPerInterval,
+                    statsInterval.toMillis(),
+                    fullGraph);
         }
 
         /** The sessions' configuration of SPLIT stage {@code k}. */
         OrtConfig ort(int k) {
-            return stageDevices.isEmpty() ? ort : new OrtConfig(stageDevices.get(k), ort.gpuIndex(), ort.intraOpThreads());
+            return stageDevices.isEmpty()
+                    ? ort
+                    : new OrtConfig(stageDevices.get(k), ort.gpuIndex(), ort.intraOpThreads());
         }
     }
 
@@ -156,20 +178,23 @@ public final class EarlyExit {
     public Result apply(DataStream<InferenceRequest> requests, DataStream<ThresholdUpdate> control) {
         KeyedStream<InferenceRequest, String> keyed = requests.keyBy(new RequestKey(), Types.STRING);
         if (s.mode() != Mode.SPLIT) {
-            SingleOutputStreamOperator<Prediction> op = attach(keyed, control, s.name(),
-                    new CascadeOperator(bundle, s.cascade(0, s.numStages() - 1), s.ort()));
+            SingleOutputStreamOperator<Prediction> op = attach(
+                    keyed, control, s.name(), new CascadeOperator(bundle, s.cascade(0, s.numStages() - 1), s.ort()));
             op.uid(s.name());
             return new Result(op, op.getSideOutput(STAGE_STATS), op.getSideOutput(REJECTED));
         }
-        SingleOutputStreamOperator<Prediction> first = attach(keyed, control, stageName(0),
-                new CascadeOperator(bundle, s.cascade(0, 0), s.ort(0)));
+        SingleOutputStreamOperator<Prediction> first =
+                attach(keyed, control, stageName(0), new CascadeOperator(bundle, s.cascade(0, 0), s.ort(0)));
         place(first, 0);
         DataStream<Prediction> predictions = first;
         DataStream<StageStats> stats = first.getSideOutput(STAGE_STATS);
         DataStream<InFlightEvent> survivors = first.getSideOutput(CascadeOperator.SURVIVORS);
         for (int k = 1; k < s.numStages(); k++) {
-            SingleOutputStreamOperator<Prediction> op = attach(survivors.keyBy(new EventKey(), Types.STRING), control,
-                    stageName(k), new SplitStageOperator(bundle, s.cascade(k, k), s.ort(k)));
+            SingleOutputStreamOperator<Prediction> op = attach(
+                    survivors.keyBy(new EventKey(), Types.STRING),
+                    control,
+                    stageName(k),
+                    new SplitStageOperator(bundle, s.cascade(k, k), s.ort(k)));
             place(op, k);
             predictions = predictions.union(op);
             stats = stats.union(op.getSideOutput(STAGE_STATS));
@@ -179,7 +204,9 @@ public final class EarlyExit {
     }
 
     private static <IN> SingleOutputStreamOperator<Prediction> attach(
-            KeyedStream<IN, String> input, DataStream<ThresholdUpdate> control, String name,
+            KeyedStream<IN, String> input,
+            DataStream<ThresholdUpdate> control,
+            String name,
             EarlyExitOperator<IN, Prediction> op) {
         if (control == null) {
             return input.transform(name, PREDICTION_TYPE, op);
@@ -365,12 +392,14 @@ public final class EarlyExit {
             }
             check(maxBatchSize >= 1, "maxBatchSize must be >= 1, got " + maxBatchSize);
             check(!maxWait.isNegative(), "maxWait must be >= 0, got " + maxWait);
-            check(fullDepthSampleRate >= 0 && fullDepthSampleRate <= 1,
+            check(
+                    fullDepthSampleRate >= 0 && fullDepthSampleRate <= 1,
                     "fullDepthSampleRate must be in [0, 1], got " + fullDepthSampleRate);
             check(maxSamplesPerInterval >= 0, "maxSamplesPerInterval must be >= 0, got " + maxSamplesPerInterval);
             check(statsInterval.toMillis() >= 1, "statsInterval must be >= 1 ms, got " + statsInterval);
             check(intraOpThreads >= 1, "intraOpThreads must be >= 1, got " + intraOpThreads);
-            check(gpuIndex >= OrtConfig.FROM_EXTERNAL_RESOURCE,
+            check(
+                    gpuIndex >= OrtConfig.FROM_EXTERNAL_RESOURCE,
                     "gpuIndex must be >= 0 or OrtConfig.FROM_EXTERNAL_RESOURCE, got " + gpuIndex);
             if (mode != Mode.SPLIT && (stageParallelism != null || slotSharingGroups != null || stageDevices != null)) {
                 throw new IllegalArgumentException(
@@ -379,24 +408,39 @@ public final class EarlyExit {
             ModelBundle bundle = this.bundle != null ? this.bundle : ModelBundle.load(Path.of(bundlePath));
             int k = bundle.manifest().numStages();
             if (stageParallelism != null && stageParallelism.length != k) {
-                throw new IllegalArgumentException("stageParallelism needs one value per stage (" + k + "), got "
-                        + stageParallelism.length);
+                throw new IllegalArgumentException(
+                        "stageParallelism needs one value per stage (" + k + "), got " + stageParallelism.length);
             }
             if (slotSharingGroups != null
-                    && (slotSharingGroups.length != k || Arrays.asList(slotSharingGroups).contains(null))) {
-                throw new IllegalArgumentException("slotSharingGroups needs one per stage (" + k + "), got "
-                        + Arrays.toString(slotSharingGroups));
+                    && (slotSharingGroups.length != k
+                            || Arrays.asList(slotSharingGroups).contains(null))) {
+                throw new IllegalArgumentException(
+                        "slotSharingGroups needs one per stage (" + k + "), got " + Arrays.toString(slotSharingGroups));
             }
-            if (stageDevices != null && (stageDevices.length != k || Arrays.asList(stageDevices).contains(null))) {
-                throw new IllegalArgumentException("stageDevices needs one device per stage (" + k + "), got "
-                        + Arrays.toString(stageDevices));
+            if (stageDevices != null
+                    && (stageDevices.length != k || Arrays.asList(stageDevices).contains(null))) {
+                throw new IllegalArgumentException(
+                        "stageDevices needs one device per stage (" + k + "), got " + Arrays.toString(stageDevices));
             }
-            return new EarlyExit(new Settings(bundle.dir().toString(), k, mode, maxBatchSize, maxWait,
-                    fullDepthSampleRate, maxSamplesPerInterval, statsInterval, fullGraph,
-                    new OrtConfig(device, gpuIndex, intraOpThreads),
-                    stageParallelism == null ? List.of() : Arrays.stream(stageParallelism).boxed().toList(),
-                    slotSharingGroups == null ? List.of() : List.of(slotSharingGroups),
-                    stageDevices == null ? List.of() : List.of(stageDevices), name), bundle);
+            return new EarlyExit(
+                    new Settings(
+                            bundle.dir().toString(),
+                            k,
+                            mode,
+                            maxBatchSize,
+                            maxWait,
+                            fullDepthSampleRate,
+                            maxSamplesPerInterval,
+                            statsInterval,
+                            fullGraph,
+                            new OrtConfig(device, gpuIndex, intraOpThreads),
+                            stageParallelism == null
+                                    ? List.of()
+                                    : Arrays.stream(stageParallelism).boxed().toList(),
+                            slotSharingGroups == null ? List.of() : List.of(slotSharingGroups),
+                            stageDevices == null ? List.of() : List.of(stageDevices),
+                            name),
+                    bundle);
         }
 
         private static void check(boolean ok, String message) {

@@ -38,6 +38,7 @@ public final class ModelBundle implements Serializable {
     private final Manifest manifest;
     /** SHA-256 (hex) of each file the runtime reads, by its path relative to the bundle, in a fixed order. */
     private final LinkedHashMap<String, String> fileDigests;
+
     private final String digest;
 
     private ModelBundle(Path dir, Manifest manifest, LinkedHashMap<String, String> fileDigests) {
@@ -91,9 +92,11 @@ public final class ModelBundle implements Serializable {
             Path file = root.resolve(e.getKey());
             String now = sha256(file);
             if (!now.equals(e.getValue())) {
-                throw new BundleException(file, "changed since the job loaded the bundle (SHA-256 "
-                        + e.getValue().substring(0, 12) + "... when loaded, " + now.substring(0, 12)
-                        + "... now): restore the bundle as it was, or submit the job again to serve the new one");
+                throw new BundleException(
+                        file,
+                        "changed since the job loaded the bundle (SHA-256 "
+                                + e.getValue().substring(0, 12) + "... when loaded, " + now.substring(0, 12)
+                                + "... now): restore the bundle as it was, or submit the job again to serve the new one");
             }
         }
     }
@@ -145,8 +148,10 @@ public final class ModelBundle implements Serializable {
 
     private static String sha256(Path file) {
         if (!Files.isRegularFile(file)) {
-            throw new BundleException(file, "is missing (the bundle changed since the job loaded it, or is not on "
-                    + "this machine at the same path)");
+            throw new BundleException(
+                    file,
+                    "is missing (the bundle changed since the job loaded it, or is not on "
+                            + "this machine at the same path)");
         }
         MessageDigest md = sha256();
         byte[] buf = new byte[1 << 16];

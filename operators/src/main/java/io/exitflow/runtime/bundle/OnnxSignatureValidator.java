@@ -48,7 +48,7 @@ final class OnnxSignatureValidator {
         }
         OrtEnvironment env = Ort.environment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
-             OrtSession session = env.createSession(file.toString(), opts)) {
+                OrtSession session = env.createSession(file.toString(), opts)) {
             Map<String, long[]> inputs = expectedInputs(stage);
             Map<String, long[]> outputs = expectedOutputs(stage);
             check(file, "input", inputs, session.getInputInfo());
@@ -91,8 +91,10 @@ final class OnnxSignatureValidator {
         Set<String> extra = new TreeSet<>(actual.keySet());
         extra.removeAll(expected.keySet());
         if (!missing.isEmpty() || !extra.isEmpty()) {
-            throw new BundleException(file, kind + " names do not match the manifest: missing " + missing
-                    + ", unexpected " + extra + " (graph has " + actual.keySet() + ")");
+            throw new BundleException(
+                    file,
+                    kind + " names do not match the manifest: missing " + missing + ", unexpected " + extra
+                            + " (graph has " + actual.keySet() + ")");
         }
         List<String> wrong = new ArrayList<>();
         for (Map.Entry<String, long[]> e : expected.entrySet()) {

@@ -13,19 +13,21 @@ public final class ThresholdUpdateValidator {
     /** @return empty when {@code update} is valid against {@code current}, else why it is rejected */
     public static Optional<String> rejection(ThresholdUpdate update, Thresholds current, String servedModelVersion) {
         if (!current.modelId().equals(update.getModelId())) {
-            return Optional.of("unknown model '" + update.getModelId() + "' (this operator serves '" + current.modelId() + "')");
+            return Optional.of(
+                    "unknown model '" + update.getModelId() + "' (this operator serves '" + current.modelId() + "')");
         }
         if (!servedModelVersion.equals(update.getModelVersion())) {
             return Optional.of("model version '" + update.getModelVersion() + "' is not the served version '"
                     + servedModelVersion + "'");
         }
         if (update.getUpdateVersion() <= current.version()) {
-            return Optional.of("update version " + update.getUpdateVersion() + " is not newer than the version in force "
-                    + current.version());
+            return Optional.of("update version " + update.getUpdateVersion()
+                    + " is not newer than the version in force " + current.version());
         }
         List<Float> t = update.getThresholds();
         if (t == null || t.size() != current.size()) {
-            return Optional.of("has " + (t == null ? 0 : t.size()) + " thresholds, the model has " + current.size() + " stages");
+            return Optional.of(
+                    "has " + (t == null ? 0 : t.size()) + " thresholds, the model has " + current.size() + " stages");
         }
         for (int k = 0; k < t.size(); k++) {
             Float v = t.get(k);

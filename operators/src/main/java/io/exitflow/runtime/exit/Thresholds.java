@@ -27,7 +27,8 @@ public final class Thresholds {
 
     /** The bundle's default thresholds, version 0. */
     public static Thresholds defaults(Manifest manifest) {
-        return new Thresholds(manifest.modelId(), manifest.modelVersion(), 0L, manifest.exit().thresholds());
+        return new Thresholds(
+                manifest.modelId(), manifest.modelVersion(), 0L, manifest.exit().thresholds());
     }
 
     /** Thresholds of an update that {@link ThresholdUpdateValidator} accepted. */
@@ -45,8 +46,14 @@ public final class Thresholds {
         for (float f : values) {
             v.add(f);
         }
-        return ThresholdUpdate.newBuilder().setModelId(modelId).setModelVersion(modelVersion)
-                .setUpdateVersion(version).setThresholds(v).setReason(reason).setTimestampMillis(0L).build();
+        return ThresholdUpdate.newBuilder()
+                .setModelId(modelId)
+                .setModelVersion(modelVersion)
+                .setUpdateVersion(version)
+                .setThresholds(v)
+                .setReason(reason)
+                .setTimestampMillis(0L)
+                .build();
     }
 
     /** Threshold of stage {@code k}. */

@@ -22,16 +22,26 @@ public record Manifest(
         int carryDim,
         List<Stage> stages,
         Exit exit,
-        FullGraph fullGraph) implements Serializable {
+        FullGraph fullGraph)
+        implements Serializable {
 
     /** A manifest without a full graph (bundles exported before {@code full_graph}). */
-    public Manifest(int formatVersion, String modelId, String modelVersion, String task, List<String> classes,
-                    Input input, int carryDim, List<Stage> stages, Exit exit) {
+    public Manifest(
+            int formatVersion,
+            String modelId,
+            String modelVersion,
+            String task,
+            List<String> classes,
+            Input input,
+            int carryDim,
+            List<Stage> stages,
+            Exit exit) {
         this(formatVersion, modelId, modelVersion, task, classes, input, carryDim, stages, exit, null);
     }
 
     /** Per-event input: shape without batch, layout, normalisation. */
-    public record Input(List<Integer> shape, String layout, float[] mean, float[] std, Window window) implements Serializable {}
+    public record Input(List<Integer> shape, String layout, float[] mean, float[] std, Window window)
+            implements Serializable {}
 
     /**
      * Sliding-window cut of the sensor task: what the toolkit cut the training data with, and the job's defaults.
@@ -63,7 +73,8 @@ public record Manifest(
             List<Integer> stateInShape,
             List<Integer> stateOutShape,
             long flops,
-            Map<String, Double> costUsPerEvent) implements Serializable {
+            Map<String, Double> costUsPerEvent)
+            implements Serializable {
 
         /** Output tensor name for a role (state, carry, logits, score), or null when the stage has none. */
         public String output(String role) {
@@ -86,13 +97,18 @@ public record Manifest(
      * @param flops per event, counted on the graph (2 per multiply-add of its Conv/Gemm/MatMul nodes)
      * @param costUsPerEvent measured microseconds per event by batch size, as for stages
      */
-    public record FullGraph(String file, Map<String, String> inputs, Map<String, String> outputs, long flops,
-                            Map<String, Double> costUsPerEvent) implements Serializable {
+    public record FullGraph(
+            String file,
+            Map<String, String> inputs,
+            Map<String, String> outputs,
+            long flops,
+            Map<String, Double> costUsPerEvent)
+            implements Serializable {
 
         /** The graph described as a last stage whose input is the model input, so a stage runner can run it. */
         public Stage asStage(Manifest m) {
-            return new Stage(m.numStages() - 1, file, inputs, outputs, m.input().shape(), List.of(), flops,
-                    costUsPerEvent);
+            return new Stage(
+                    m.numStages() - 1, file, inputs, outputs, m.input().shape(), List.of(), flops, costUsPerEvent);
         }
     }
 

@@ -13,6 +13,7 @@ import java.util.Set;
 final class ManifestValidator {
     /** The format this runtime writes about; format 1 (whole-ms sample period, no max gap) is still read. */
     static final int FORMAT_VERSION = 2;
+
     private static final Set<Integer> READABLE_VERSIONS = Set.of(1, 2);
     private static final Set<String> SCORE_SOURCES = Set.of("model", "maxprob", "entropy", "margin");
 
@@ -23,7 +24,8 @@ final class ManifestValidator {
     }
 
     void validate(Manifest m) {
-        require(READABLE_VERSIONS.contains(m.formatVersion()),
+        require(
+                READABLE_VERSIONS.contains(m.formatVersion()),
                 "format_version is " + m.formatVersion() + ", this runtime reads 1 or 2");
         require(notBlank(m.modelId()), "model_id is missing");
         require(notBlank(m.modelVersion()), "model_version is missing");
@@ -45,10 +47,15 @@ final class ManifestValidator {
             return;
         }
         require(notBlank(g.file()), "full_graph.file is missing");
-        require(g.inputs() != null && notBlank(g.inputs().get("state")) && notBlank(g.inputs().get("carry")),
+        require(
+                g.inputs() != null
+                        && notBlank(g.inputs().get("state"))
+                        && notBlank(g.inputs().get("carry")),
                 "full_graph.inputs needs 'state' and 'carry' names");
         for (String role : List.of("carry", "logits", "score")) {
-            require(g.outputs() != null && notBlank(g.outputs().get(role)), "full_graph.outputs." + role + " is missing");
+            require(
+                    g.outputs() != null && notBlank(g.outputs().get(role)),
+                    "full_graph.outputs." + role + " is missing");
         }
         require(g.outputs().get("state") == null, "full_graph.outputs.state must be absent (the graph ends the model)");
     }
@@ -60,23 +67,30 @@ final class ManifestValidator {
 
     private void validateInput(Manifest.Input in, String task) {
         require(in != null && in.shape() != null && !in.shape().isEmpty(), "input.shape is missing");
-        require(in.shape().stream().allMatch(d -> d != null && d > 0), "input.shape must be positive, got " + in.shape());
+        require(
+                in.shape().stream().allMatch(d -> d != null && d > 0),
+                "input.shape must be positive, got " + in.shape());
         if ("features".equals(in.layout())) {
             require(in.shape().size() == 1, "input.layout 'features' needs a 1-d input.shape, got " + in.shape());
         } else if ("channels_first".equals(in.layout())) {
-            require(in.shape().size() == 2, "input.layout 'channels_first' needs input.shape [channels, time], got " + in.shape());
+            require(
+                    in.shape().size() == 2,
+                    "input.layout 'channels_first' needs input.shape [channels, time], got " + in.shape());
         } else {
             throw problem("input.layout must be 'features' or 'channels_first', got '" + in.layout() + "'");
         }
         int n = in.shape().get(0);
-        require(in.mean() != null && in.mean().length == n, "input.mean must have " + n + " values (one per "
-                + ("features".equals(in.layout()) ? "feature" : "channel") + ")");
+        require(
+                in.mean() != null && in.mean().length == n,
+                "input.mean must have " + n + " values (one per "
+                        + ("features".equals(in.layout()) ? "feature" : "channel") + ")");
         require(in.std() != null && in.std().length == n, "input.std must have " + n + " values");
         for (float s : in.std()) {
             require(s > 0 && Float.isFinite(s), "input.std values must be positive and finite, got " + s);
         }
         if ("sensor-window".equals(task)) {
-            require("channels_first".equals(in.layout()) && in.window() != null,
+            require(
+                    "channels_first".equals(in.layout()) && in.window() != null,
                     "task 'sensor-window' needs input.layout 'channels_first' and input.window");
         }
         if (in.window() != null) {
@@ -86,15 +100,19 @@ final class ManifestValidator {
 
     private void validateWindow(Manifest.Window w, Manifest.Input in) {
         require("channels_first".equals(in.layout()), "input.window is only for input.layout 'channels_first'");
-        require(w.size() == in.shape().get(1), "input.window.size " + w.size() + " must equal input.shape[1] "
-                + in.shape().get(1) + " (the readings per window)");
+        require(
+                w.size() == in.shape().get(1),
+                "input.window.size " + w.size() + " must equal input.shape[1] "
+                        + in.shape().get(1) + " (the readings per window)");
         require(w.slide() >= 1, "input.window.slide must be >= 1, got " + w.slide());
         double period = w.samplePeriodMs();
-        require(period > 0 && Double.isFinite(period),
+        require(
+                period > 0 && Double.isFinite(period),
                 "input.window.sample_period_ms must be positive and finite, got " + period);
         if (w.maxGapMs() != null) {
             double gap = w.maxGapMs();
-            require(gap >= period && Double.isFinite(gap),
+            require(
+                    gap >= period && Double.isFinite(gap),
                     "input.window.max_gap_ms must be finite and at least sample_period_ms " + period + ", got " + gap);
         }
     }
@@ -105,7 +123,9 @@ final class ManifestValidator {
         boolean last = k == m.numStages() - 1;
         require(s.index() == k, at + ".index is " + s.index() + ", expected " + k);
         require(notBlank(s.file()), at + ".file is missing");
-        require(notBlank(s.input("state")) && notBlank(s.input("carry")), at + ".inputs needs 'state' and 'carry' names");
+        require(
+                notBlank(s.input("state")) && notBlank(s.input("carry")),
+                at + ".inputs needs 'state' and 'carry' names");
         for (String role : List.of("carry", "logits", "score")) {
             require(notBlank(s.output(role)), at + ".outputs." + role + " is missing");
         }
@@ -116,16 +136,22 @@ final class ManifestValidator {
             require(s.stateOutShape() != null && !s.stateOutShape().isEmpty(), at + ".state_out_shape is missing");
         }
         require(s.stateInShape() != null && !s.stateInShape().isEmpty(), at + ".state_in_shape is missing");
-        List<Integer> expectedIn = k == 0 ? m.input().shape() : m.stages().get(k - 1).stateOutShape();
-        require(s.stateInShape().equals(expectedIn), at + ".state_in_shape " + s.stateInShape() + " must equal "
-                + (k == 0 ? "input.shape " : "stages[" + (k - 1) + "].state_out_shape ") + expectedIn);
+        List<Integer> expectedIn =
+                k == 0 ? m.input().shape() : m.stages().get(k - 1).stateOutShape();
+        require(
+                s.stateInShape().equals(expectedIn),
+                at + ".state_in_shape " + s.stateInShape() + " must equal "
+                        + (k == 0 ? "input.shape " : "stages[" + (k - 1) + "].state_out_shape ") + expectedIn);
     }
 
     private void validateExit(Manifest m) {
         Manifest.Exit e = m.exit();
         require(e != null, "exit is missing");
-        require(SCORE_SOURCES.contains(e.score()), "exit.score must be one of " + SCORE_SOURCES + ", got '" + e.score() + "'");
-        require(e.thresholds() != null && e.thresholds().length == m.numStages(),
+        require(
+                SCORE_SOURCES.contains(e.score()),
+                "exit.score must be one of " + SCORE_SOURCES + ", got '" + e.score() + "'");
+        require(
+                e.thresholds() != null && e.thresholds().length == m.numStages(),
                 "exit.thresholds must have one value per stage (" + m.numStages() + "), got "
                         + (e.thresholds() == null ? "none" : e.thresholds().length));
         for (float t : e.thresholds()) {

@@ -18,7 +18,10 @@ public record OrtConfig(Device device, int gpuIndex, int intraOpThreads) impleme
     public static final int FROM_EXTERNAL_RESOURCE = -1;
 
     /** Where a session runs. */
-    public enum Device { CPU, CUDA }
+    public enum Device {
+        CPU,
+        CUDA
+    }
 
     public OrtConfig {
         if (device == null) {

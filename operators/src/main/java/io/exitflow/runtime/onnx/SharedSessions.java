@@ -81,8 +81,11 @@ public final class SharedSessions {
         if (ai.onnxruntime.OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
             return true;
         }
-        LOG.warn("CUDA device {} requested for {}, but this ONNX Runtime build has no CUDA provider "
-                + "(build with -Pgpu for onnxruntime_gpu): running on CPU", index, file);
+        LOG.warn(
+                "CUDA device {} requested for {}, but this ONNX Runtime build has no CUDA provider "
+                        + "(build with -Pgpu for onnxruntime_gpu): running on CPU",
+                index,
+                file);
         return false;
     }
 
@@ -92,7 +95,11 @@ public final class SharedSessions {
             try {
                 return new Entry(key, open(key, true), true);
             } catch (OrtException e) {
-                LOG.warn("CUDA device {} unusable for {} ({}): running on CPU", key.gpuIndex(), key.file(), e.getMessage());
+                LOG.warn(
+                        "CUDA device {} unusable for {} ({}): running on CPU",
+                        key.gpuIndex(),
+                        key.file(),
+                        e.getMessage());
             }
         }
         try {
@@ -114,8 +121,11 @@ public final class SharedSessions {
                 opts.addCUDA(key.gpuIndex());
             }
             OrtSession session = Ort.environment().createSession(key.file().toString(), opts);
-            LOG.info("Opened ONNX session {} on {} ({} intra-op threads)", key.file(),
-                    cuda ? "CUDA:" + key.gpuIndex() : "CPU", key.intraOpThreads());
+            LOG.info(
+                    "Opened ONNX session {} on {} ({} intra-op threads)",
+                    key.file(),
+                    cuda ? "CUDA:" + key.gpuIndex() : "CPU",
+                    key.intraOpThreads());
             return session;
         }
     }

@@ -4,8 +4,8 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.exit.ScoreRule;
+import io.exitflow.runtime.manifest.Manifest;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -112,18 +112,26 @@ public final class StageRunner implements AutoCloseable {
         stateShape[0] = n;
         Map<String, OnnxTensor> pinned = new HashMap<>(8);
         try (OnnxTensor state = OnnxTensor.createTensor(env, window(stateIn, n * stateInSize), stateShape);
-             OnnxTensor carry = OnnxTensor.createTensor(env, window(carryIn, n * carryDim), new long[] {n, carryDim})) {
+                OnnxTensor carry =
+                        OnnxTensor.createTensor(env, window(carryIn, n * carryDim), new long[] {n, carryDim})) {
             if (stateOut != null) {
                 stateOutShape[0] = n;
-                pinned.put(spec.output("state"), OnnxTensor.createTensor(env, window(stateOut, n * stateOutSize), stateOutShape));
+                pinned.put(
+                        spec.output("state"),
+                        OnnxTensor.createTensor(env, window(stateOut, n * stateOutSize), stateOutShape));
             }
-            pinned.put(spec.output("carry"), OnnxTensor.createTensor(env, window(carryOut, n * carryDim), new long[] {n, carryDim}));
-            pinned.put(spec.output("logits"), OnnxTensor.createTensor(env, window(logitsOut, n * numClasses), new long[] {n, numClasses}));
+            pinned.put(
+                    spec.output("carry"),
+                    OnnxTensor.createTensor(env, window(carryOut, n * carryDim), new long[] {n, carryDim}));
+            pinned.put(
+                    spec.output("logits"),
+                    OnnxTensor.createTensor(env, window(logitsOut, n * numClasses), new long[] {n, numClasses}));
             if (scoreRule == ScoreRule.MODEL) {
                 pinned.put(spec.output("score"), OnnxTensor.createTensor(env, window(scoreOut, n), new long[] {n}));
             }
             // ORT writes every output into the pinned direct buffers; the result holds nothing else to read.
-            session.run(Map.of(spec.input("state"), state, spec.input("carry"), carry), pinned).close();
+            session.run(Map.of(spec.input("state"), state, spec.input("carry"), carry), pinned)
+                    .close();
             out.size = n;
             logitsOut.get(0, out.logits, 0, n * numClasses);
             if (scoreRule == ScoreRule.MODEL) {
@@ -155,7 +163,9 @@ public final class StageRunner implements AutoCloseable {
     }
 
     private static FloatBuffer directFloats(int n) {
-        return ByteBuffer.allocateDirect(n * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return ByteBuffer.allocateDirect(n * Float.BYTES)
+                .order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
     }
 
     static int product(List<Integer> shape) {

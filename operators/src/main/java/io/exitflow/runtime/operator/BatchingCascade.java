@@ -1,9 +1,9 @@
 package io.exitflow.runtime.operator;
 
 import ai.onnxruntime.OrtException;
-import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.exit.Softmax;
 import io.exitflow.runtime.exit.Thresholds;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.onnx.StageOutputs;
 import io.exitflow.runtime.onnx.StageRunner;
 import io.exitflow.schemas.Prediction;
@@ -44,19 +44,25 @@ public final class BatchingCascade {
     private final int numStages;
     /** One runner (the whole-model graph) and one batch instead of one per stage. */
     private final boolean fullGraph;
+
     private volatile Thresholds thresholds;
 
     /**
      * @param runners one per stage {@code firstStage..lastStage}, in order; or, when the settings run the full graph
      *     ({@link CascadeSettings#runsFullGraph}), one: the full graph's ({@link StageRunner#fullGraph})
      */
-    public BatchingCascade(Manifest manifest, CascadeSettings settings, List<StageRunner> runners, Thresholds thresholds,
-                           Sink sink, CascadeObserver observer) {
+    public BatchingCascade(
+            Manifest manifest,
+            CascadeSettings settings,
+            List<StageRunner> runners,
+            Thresholds thresholds,
+            Sink sink,
+            CascadeObserver observer) {
         this.fullGraph = settings.runsFullGraph(manifest);
         int expected = fullGraph ? 1 : settings.stageCount();
         if (runners.size() != expected) {
-            throw new IllegalArgumentException("need " + expected + (fullGraph ? " full-graph runner" : " stage runners")
-                    + ", got " + runners.size());
+            throw new IllegalArgumentException("need " + expected
+                    + (fullGraph ? " full-graph runner" : " stage runners") + ", got " + runners.size());
         }
         if (settings.lastStage() >= manifest.numStages()) {
             throw new IllegalArgumentException("stage " + settings.lastStage() + " does not exist: model "
@@ -273,9 +279,21 @@ public final class BatchingCascade {
             latencies.add(e.stageLatencyMicros[s]);
             total += e.stageLatencyMicros[s];
         }
-        Prediction p = new Prediction(e.eventId, e.key, Instant.ofEpochMilli(e.eventTime),
-                manifest.classes().get(e.exitClass), e.exitClass, e.exitProbability, e.exitStage, e.stagesRun,
-                latencies, manifest.modelId(), manifest.modelVersion(), e.thresholdVersion, e.label, fullDepth);
+        Prediction p = new Prediction(
+                e.eventId,
+                e.key,
+                Instant.ofEpochMilli(e.eventTime),
+                manifest.classes().get(e.exitClass),
+                e.exitClass,
+                e.exitProbability,
+                e.exitStage,
+                e.stagesRun,
+                latencies,
+                manifest.modelId(),
+                manifest.modelVersion(),
+                e.thresholdVersion,
+                e.label,
+                fullDepth);
         observer.answered(total);
         sink.prediction(p, e.eventTime);
     }

@@ -1,10 +1,10 @@
 package io.exitflow.runtime.operator;
 
-import io.exitflow.runtime.record.InferenceRequest;
-import io.exitflow.runtime.record.RejectedRequest;
 import io.exitflow.runtime.bundle.InputNormaliser;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.onnx.OrtConfig;
+import io.exitflow.runtime.record.InferenceRequest;
+import io.exitflow.runtime.record.RejectedRequest;
 import io.exitflow.schemas.Prediction;
 import java.util.Optional;
 import org.apache.flink.annotation.Internal;

@@ -27,13 +27,29 @@ public record CascadeSettings(
         double fullDepthSampleRate,
         int maxSamplesPerInterval,
         long statsIntervalMillis,
-        boolean fullGraph) implements Serializable {
+        boolean fullGraph)
+        implements Serializable {
 
     /** Settings that run the full graph at full depth when the bundle has one. */
-    public CascadeSettings(int firstStage, int lastStage, boolean exitsEnabled, int maxBatchSize, long maxWaitMillis,
-                           double fullDepthSampleRate, int maxSamplesPerInterval, long statsIntervalMillis) {
-        this(firstStage, lastStage, exitsEnabled, maxBatchSize, maxWaitMillis, fullDepthSampleRate,
-                maxSamplesPerInterval, statsIntervalMillis, true);
+    public CascadeSettings(
+            int firstStage,
+            int lastStage,
+            boolean exitsEnabled,
+            int maxBatchSize,
+            long maxWaitMillis,
+            double fullDepthSampleRate,
+            int maxSamplesPerInterval,
+            long statsIntervalMillis) {
+        this(
+                firstStage,
+                lastStage,
+                exitsEnabled,
+                maxBatchSize,
+                maxWaitMillis,
+                fullDepthSampleRate,
+                maxSamplesPerInterval,
+                statsIntervalMillis,
+                true);
     }
 
     public CascadeSettings {

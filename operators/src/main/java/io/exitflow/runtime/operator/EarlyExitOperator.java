@@ -1,10 +1,10 @@
 package io.exitflow.runtime.operator;
 
-import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.exit.ScoreRule;
 import io.exitflow.runtime.exit.ThresholdUpdateValidator;
 import io.exitflow.runtime.exit.Thresholds;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.onnx.GpuSelector;
 import io.exitflow.runtime.onnx.OrtConfig;
 import io.exitflow.runtime.onnx.SharedSessions;
@@ -62,6 +62,7 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
     protected transient BatchingCascade cascade;
     /** This subtask's task busy time per stats interval (for the controller's per-event overhead). */
     private transient TaskBusyTime taskBusy;
+
     private transient List<StageRunner> runners;
     protected transient OperatorMetrics metrics;
     private transient ListState<InFlightEvent> waitingState;
@@ -106,10 +107,11 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        waitingState = context.getOperatorStateStore().getListState(
-                new ListStateDescriptor<>("exitflow-waiting", TypeInformation.of(InFlightEvent.class)));
-        thresholdState = context.getOperatorStateStore().getUnionListState(
-                new ListStateDescriptor<>("exitflow-thresholds", new AvroTypeInfo<>(ThresholdUpdate.class)));
+        waitingState = context.getOperatorStateStore()
+                .getListState(new ListStateDescriptor<>("exitflow-waiting", TypeInformation.of(InFlightEvent.class)));
+        thresholdState = context.getOperatorStateStore()
+                .getUnionListState(
+                        new ListStateDescriptor<>("exitflow-thresholds", new AvroTypeInfo<>(ThresholdUpdate.class)));
         restoredWaiting = new ArrayList<>();
         restoredThresholds = new ArrayList<>();
         if (context.isRestored()) {
@@ -128,44 +130,66 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
         bundle.verifyUnchanged(); // the files the job validated at submission, or a refusal naming the changed one
         manifest = bundle.manifest();
         if (settings.lastStage() >= manifest.numStages()) {
-            throw new IllegalArgumentException("operator runs stages " + settings.firstStage() + ".." + settings.lastStage()
-                    + " but model " + manifest.modelId() + " has " + manifest.numStages());
+            throw new IllegalArgumentException("operator runs stages " + settings.firstStage() + ".."
+                    + settings.lastStage() + " but model " + manifest.modelId() + " has " + manifest.numStages());
         }
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         Optional<Integer> gpu = Optional.empty();
         if (ortConfig.device() == OrtConfig.Device.CUDA) {
-            gpu = GpuSelector.pick(ortConfig, getRuntimeContext().getExternalResourceInfos(GpuSelector.RESOURCE_NAME), subtask);
+            gpu = GpuSelector.pick(
+                    ortConfig, getRuntimeContext().getExternalResourceInfos(GpuSelector.RESOURCE_NAME), subtask);
             if (gpu.isEmpty()) {
-                LOG.warn("CUDA requested for {} subtask {}, but no GPU index is configured and Flink's '{}' external "
-                        + "resource offers none: running on CPU", getOperatorName(), subtask, GpuSelector.RESOURCE_NAME);
+                LOG.warn(
+                        "CUDA requested for {} subtask {}, but no GPU index is configured and Flink's '{}' external "
+                                + "resource offers none: running on CPU",
+                        getOperatorName(),
+                        subtask,
+                        GpuSelector.RESOURCE_NAME);
             }
         }
         ScoreRule rule = ScoreRule.of(manifest.exit().score());
         runners = new ArrayList<>();
         if (settings.runsFullGraph(manifest)) { // full depth: the whole model in one ONNX call per batch
-            runners.add(StageRunner.fullGraph(SharedSessions.acquire(bundle.fullGraphFile().orElseThrow(), gpu,
-                    ortConfig.intraOpThreads()), manifest, rule, settings.maxBatchSize()));
+            runners.add(StageRunner.fullGraph(
+                    SharedSessions.acquire(bundle.fullGraphFile().orElseThrow(), gpu, ortConfig.intraOpThreads()),
+                    manifest,
+                    rule,
+                    settings.maxBatchSize()));
         } else {
             for (int k = settings.firstStage(); k <= settings.lastStage(); k++) {
-                runners.add(new StageRunner(SharedSessions.acquire(bundle.stageFile(k), gpu, ortConfig.intraOpThreads()),
-                        manifest, k, rule, settings.maxBatchSize()));
+                runners.add(new StageRunner(
+                        SharedSessions.acquire(bundle.stageFile(k), gpu, ortConfig.intraOpThreads()),
+                        manifest,
+                        k,
+                        rule,
+                        settings.maxBatchSize()));
             }
         }
         Thresholds thresholds = restoredThresholds(restoredThresholds, manifest, getOperatorName());
         restoredThresholds = null;
-        metrics = new OperatorMetrics(getMetricGroup(), settings.firstStage(), settings.lastStage(),
-                () -> cascade.thresholds(), () -> cascade.backlog());
-        cascade = new BatchingCascade(manifest, settings, runners, thresholds, new BatchingCascade.Sink() {
-            @Override
-            public void prediction(Prediction p, long eventTime) {
-                emitPrediction(p, eventTime);
-            }
+        metrics = new OperatorMetrics(
+                getMetricGroup(),
+                settings.firstStage(),
+                settings.lastStage(),
+                () -> cascade.thresholds(),
+                () -> cascade.backlog());
+        cascade = new BatchingCascade(
+                manifest,
+                settings,
+                runners,
+                thresholds,
+                new BatchingCascade.Sink() {
+                    @Override
+                    public void prediction(Prediction p, long eventTime) {
+                        emitPrediction(p, eventTime);
+                    }
 
-            @Override
-            public void survivor(InFlightEvent e) {
-                emitSurvivor(e);
-            }
-        }, metrics);
+                    @Override
+                    public void survivor(InFlightEvent e) {
+                        emitSurvivor(e);
+                    }
+                },
+                metrics);
         onOpen();
         long now = now();
         for (InFlightEvent e : restoredWaiting) {
@@ -174,11 +198,20 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
         restoredWaiting = null;
         scheduleFlush();
         intervalStart = now;
-        taskBusy = TaskBusyTime.of(getContainingTask().getEnvironment().getMetricGroup().getIOMetricGroup());
+        taskBusy = TaskBusyTime.of(
+                getContainingTask().getEnvironment().getMetricGroup().getIOMetricGroup());
         getProcessingTimeService().registerTimer(now + settings.statsIntervalMillis(), this::onStatsTimer);
-        LOG.info("{} subtask {} serving {}@{} stages {}..{}, batch {}, max wait {} ms, thresholds {}", getOperatorName(),
-                subtask, manifest.modelId(), manifest.modelVersion(), settings.firstStage(), settings.lastStage(),
-                settings.maxBatchSize(), settings.maxWaitMillis(), thresholds);
+        LOG.info(
+                "{} subtask {} serving {}@{} stages {}..{}, batch {}, max wait {} ms, thresholds {}",
+                getOperatorName(),
+                subtask,
+                manifest.modelId(),
+                manifest.modelVersion(),
+                settings.firstStage(),
+                settings.lastStage(),
+                settings.maxBatchSize(),
+                settings.maxWaitMillis(),
+                thresholds);
     }
 
     @Override
@@ -203,7 +236,11 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
         Optional<String> rejection = ThresholdUpdateValidator.rejection(u, current, manifest.modelVersion());
         if (rejection.isPresent()) {
             metrics.rejectedUpdates.inc();
-            LOG.warn("{} rejected threshold update {} v{}: {}", getOperatorName(), u.getModelId(), u.getUpdateVersion(),
+            LOG.warn(
+                    "{} rejected threshold update {} v{}: {}",
+                    getOperatorName(),
+                    u.getModelId(),
+                    u.getUpdateVersion(),
                     rejection.get());
             return;
         }
@@ -276,17 +313,23 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
         Set<String> dropped = new LinkedHashSet<>();
         for (ThresholdUpdate u : restored) {
             int stages = u.getThresholds() == null ? 0 : u.getThresholds().size();
-            if (!served.modelId().equals(u.getModelId()) || !served.modelVersion().equals(u.getModelVersion())
+            if (!served.modelId().equals(u.getModelId())
+                    || !served.modelVersion().equals(u.getModelVersion())
                     || stages != served.numStages()) {
-                dropped.add(u.getModelId() + "@" + u.getModelVersion() + " v" + u.getUpdateVersion() + " " + u.getThresholds()
-                        + " (" + stages + " stages)");
+                dropped.add(u.getModelId() + "@" + u.getModelVersion() + " v" + u.getUpdateVersion() + " "
+                        + u.getThresholds() + " (" + stages + " stages)");
             } else if (newest == null || u.getUpdateVersion() > newest.getUpdateVersion()) {
                 newest = u;
             }
         }
         if (!dropped.isEmpty()) {
-            LOG.warn("{} dropped restored thresholds {}: this operator serves {}@{} ({} stages){}", operatorName, dropped,
-                    served.modelId(), served.modelVersion(), served.numStages(),
+            LOG.warn(
+                    "{} dropped restored thresholds {}: this operator serves {}@{} ({} stages){}",
+                    operatorName,
+                    dropped,
+                    served.modelId(),
+                    served.modelVersion(),
+                    served.numStages(),
                     newest == null ? "; the bundle's default thresholds apply" : "");
         }
         return newest == null ? Thresholds.defaults(served) : Thresholds.of(newest);
@@ -322,9 +365,17 @@ public abstract class EarlyExitOperator<IN, OUT> extends AbstractStreamOperator<
     }
 
     private void emitStats(long end) {
-        StageStats s = cascade.stats().emit(manifest.modelId(), getOperatorName(),
-                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), intervalStart, end, settings.firstStage(),
-                cascade.backlog(), cascade.thresholds().version(), taskBusy == null ? -1 : taskBusy.sinceLast());
+        StageStats s = cascade.stats()
+                .emit(
+                        manifest.modelId(),
+                        getOperatorName(),
+                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                        intervalStart,
+                        end,
+                        settings.firstStage(),
+                        cascade.backlog(),
+                        cascade.thresholds().version(),
+                        taskBusy == null ? -1 : taskBusy.sinceLast());
         intervalStart = end;
         output.collect(STAGE_STATS, new StreamRecord<>(s, end));
     }

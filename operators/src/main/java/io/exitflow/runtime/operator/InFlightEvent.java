@@ -28,9 +28,11 @@ public class InFlightEvent {
     public boolean sampled;
     /** Sampled events: per stage exit score and class. */
     public float[] sampleScores;
+
     public int[] sampleClasses;
     /** Stage it exited at, or -1 while it has not (a sampled event continues after its exit). */
     public int exitStage = -1;
+
     public int exitClass;
     public float exitProbability;
     public long thresholdVersion;

@@ -51,11 +51,32 @@ final class IntervalStats {
     }
 
     /** The interval's StageStats; counters start again from zero. */
-    public StageStats emit(String modelId, String operatorName, int subtask, long start, long end, int firstStage,
-                           long backlog, long thresholdVersion, long taskBusyNanos) {
-        StageStats s = new StageStats(modelId, operatorName, subtask, start, end, firstStage, arrivals,
-                boxed(stageArrivals), boxed(exits), boxed(batches), boxed(busyNanos), backlog, thresholdVersion,
-                taskBusyNanos, samples);
+    public StageStats emit(
+            String modelId,
+            String operatorName,
+            int subtask,
+            long start,
+            long end,
+            int firstStage,
+            long backlog,
+            long thresholdVersion,
+            long taskBusyNanos) {
+        StageStats s = new StageStats(
+                modelId,
+                operatorName,
+                subtask,
+                start,
+                end,
+                firstStage,
+                arrivals,
+                boxed(stageArrivals),
+                boxed(exits),
+                boxed(batches),
+                boxed(busyNanos),
+                backlog,
+                thresholdVersion,
+                taskBusyNanos,
+                samples);
         arrivals = 0;
         Arrays.fill(stageArrivals, 0);
         Arrays.fill(exits, 0);

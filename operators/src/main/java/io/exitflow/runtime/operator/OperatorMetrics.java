@@ -29,8 +29,12 @@ final class OperatorMetrics implements CascadeObserver {
     final Counter rejectedUpdates;
     final Counter rejectedRequests;
 
-    OperatorMetrics(MetricGroup group, int firstStage, int lastStage, Supplier<Thresholds> thresholds,
-                    Supplier<Integer> backlog) {
+    OperatorMetrics(
+            MetricGroup group,
+            int firstStage,
+            int lastStage,
+            Supplier<Thresholds> thresholds,
+            Supplier<Integer> backlog) {
         this.firstStage = firstStage;
         int n = lastStage - firstStage + 1;
         this.exits = new Counter[n];

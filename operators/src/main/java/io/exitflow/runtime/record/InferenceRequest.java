@@ -54,6 +54,7 @@ public class InferenceRequest {
 
     @Override
     public String toString() {
-        return "InferenceRequest{" + eventId + ", key=" + key + ", t=" + eventTime + ", n=" + (input == null ? 0 : input.length) + "}";
+        return "InferenceRequest{" + eventId + ", key=" + key + ", t=" + eventTime + ", n="
+                + (input == null ? 0 : input.length) + "}";
     }
 }

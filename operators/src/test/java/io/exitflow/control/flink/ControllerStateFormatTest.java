@@ -35,20 +35,29 @@ import org.junit.jupiter.api.Test;
 class ControllerStateFormatTest {
     private static final Path DIR = Path.of("src/test/resources/controller-state");
 
-    private final ControllerSeed seed = new ControllerSeed("synthetic", "test", SyntheticData.calibration(2000, 4, 5, 12),
-            new double[] {20_000, 20_000, 20_000, 20_000}, BudgetSolver.fullDepthThresholds(4));
+    private final ControllerSeed seed = new ControllerSeed(
+            "synthetic",
+            "test",
+            SyntheticData.calibration(2000, 4, 5, 12),
+            new double[] {20_000, 20_000, 20_000, 20_000},
+            BudgetSolver.fullDepthThresholds(4));
 
     private KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> harness() throws Exception {
-        ThresholdControllerFunction f = new ThresholdControllerFunction(seed, Budget.builder().targetRate(5_000).build(),
-                ControllerConfig.defaults(), 1000, 4096, null);
-        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(f), StageStats::getModelId,
-                Types.STRING);
+        ThresholdControllerFunction f = new ThresholdControllerFunction(
+                seed, Budget.builder().targetRate(5_000).build(), ControllerConfig.defaults(), 1000, 4096, null);
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(f), StageStats::getModelId, Types.STRING);
     }
 
     private static SimulatedPlant plant() {
-        return SimulatedPlant.builder().population(SyntheticData.calibration(4000, 4, 5, 11))
-                .stageCostNanos(new double[] {10_000, 25_000, 25_000, 25_000}).overheadNanos(8_000).workers(2)
-                .rate(RateProfile.constant(35_000)).seed(3).build();
+        return SimulatedPlant.builder()
+                .population(SyntheticData.calibration(4000, 4, 5, 11))
+                .stageCostNanos(new double[] {10_000, 25_000, 25_000, 25_000})
+                .overheadNanos(8_000)
+                .workers(2)
+                .rate(RateProfile.constant(35_000))
+                .seed(3)
+                .build();
     }
 
     @Test
@@ -85,7 +94,8 @@ class ControllerStateFormatTest {
         again.open();
         List<ThresholdUpdate> later = drive(again, plant, 21, 23);
         assertTrue(later.stream().allMatch(u -> u.getUpdateVersion() > version), later.toString());
-        String trace2 = again.getSideOutput(ThresholdControllerFunction.TRACE).peek().getValue();
+        String trace2 =
+                again.getSideOutput(ThresholdControllerFunction.TRACE).peek().getValue();
         assertTrue(version(trace2) >= version, "not back to the bundle's defaults: " + trace2);
         again.close();
     }
@@ -97,14 +107,17 @@ class ControllerStateFormatTest {
         SimulatedPlant plant = plant();
         drive(h, plant, 0, 12);
         OperatorSubtaskState snap = h.snapshot(1, 12_000);
-        String before = h.getSideOutput(ThresholdControllerFunction.TRACE).stream().reduce((a, b) -> b).orElseThrow()
+        String before = h.getSideOutput(ThresholdControllerFunction.TRACE).stream()
+                .reduce((a, b) -> b)
+                .orElseThrow()
                 .getValue();
         h.close();
         var restored = harness();
         restored.initializeState(snap);
         restored.open();
         drive(restored, plant, 12, 13);
-        String after = restored.getSideOutput(ThresholdControllerFunction.TRACE).peek().getValue();
+        String after =
+                restored.getSideOutput(ThresholdControllerFunction.TRACE).peek().getValue();
         if (after.contains("\"published\":true")) {
             assertTrue(version(after) > version(before), after);
         } else { // thresholds in force and their version survive the restore exactly

@@ -37,12 +37,28 @@ final class HarnessedPlant {
                 ControlMeasurement.Sample s = m.samples().get(i);
                 List<Float> sc = new ArrayList<>();
                 List<Integer> cl = new ArrayList<>();
-                for (int k = 0; k < s.scores().length; k++) { sc.add(s.scores()[k]); cl.add(s.classes()[k]); }
+                for (int k = 0; k < s.scores().length; k++) {
+                    sc.add(s.scores()[k]);
+                    cl.add(s.classes()[k]);
+                }
                 samples.add(new StageSample(sc, cl, s.label()));
             }
             long end = m.endMillis(), start = end - Math.round(m.seconds() * 1000);
-            out.add(new StageStats(model, "early-exit", sub, start, end, 0, half(m.arrivals(), sub), arr, zeros, zeros,
-                    busy, half(backlog, sub), m.minThresholdVersion(), m.taskBusyNanos() < 0 ? -1 : half(m.taskBusyNanos(), sub),
+            out.add(new StageStats(
+                    model,
+                    "early-exit",
+                    sub,
+                    start,
+                    end,
+                    0,
+                    half(m.arrivals(), sub),
+                    arr,
+                    zeros,
+                    zeros,
+                    busy,
+                    half(backlog, sub),
+                    m.minThresholdVersion(),
+                    m.taskBusyNanos() < 0 ? -1 : half(m.taskBusyNanos(), sub),
                     samples));
         }
         return out;
@@ -53,8 +69,12 @@ final class HarnessedPlant {
     }
 
     /** Runs intervals [from, to) of the plant (model "synthetic") through the harness; returns the updates emitted. */
-    static List<ThresholdUpdate> drive(KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h,
-                                       SimulatedPlant plant, int from, int to) throws Exception {
+    static List<ThresholdUpdate> drive(
+            KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h,
+            SimulatedPlant plant,
+            int from,
+            int to)
+            throws Exception {
         return drive(h, plant, from, to, true);
     }
 
@@ -63,8 +83,12 @@ final class HarnessedPlant {
      * the operators or (when {@code operatorsSeeBacklog} is false) left waiting in the source, as backpressure does;
      * returns the updates emitted.
      */
-    static List<ThresholdUpdate> drive(KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h,
-                                       SimulatedPlant plant, int from, int to, boolean operatorsSeeBacklog)
+    static List<ThresholdUpdate> drive(
+            KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h,
+            SimulatedPlant plant,
+            int from,
+            int to,
+            boolean operatorsSeeBacklog)
             throws Exception {
         List<ThresholdUpdate> got = new ArrayList<>();
         for (int i = from; i < to; i++) {

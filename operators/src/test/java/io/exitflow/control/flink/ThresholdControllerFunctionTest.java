@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import io.exitflow.control.Budget;
 import io.exitflow.control.BudgetSolver;
 import io.exitflow.control.ControllerConfig;
@@ -45,14 +44,23 @@ import org.junit.jupiter.api.Test;
 class ThresholdControllerFunctionTest {
     private static final double[] COST = {10_000, 25_000, 25_000, 25_000};
 
-    private final ControllerSeed seed = new ControllerSeed("synthetic", "test",
-            SyntheticData.calibration(2000, 4, 5, 12), new double[] {20_000, 20_000, 20_000, 20_000},
+    private final ControllerSeed seed = new ControllerSeed(
+            "synthetic",
+            "test",
+            SyntheticData.calibration(2000, 4, 5, 12),
+            new double[] {20_000, 20_000, 20_000, 20_000},
             BudgetSolver.fullDepthThresholds(4));
     private final Budget budget = Budget.builder().targetRate(5_000).build();
 
     private SimulatedPlant plant(RateProfile rate) {
-        return SimulatedPlant.builder().population(SyntheticData.calibration(4000, 4, 5, 11)).stageCostNanos(COST)
-                .overheadNanos(8_000).workers(2).rate(rate).seed(3).build();
+        return SimulatedPlant.builder()
+                .population(SyntheticData.calibration(4000, 4, 5, 11))
+                .stageCostNanos(COST)
+                .overheadNanos(8_000)
+                .workers(2)
+                .rate(rate)
+                .seed(3)
+                .build();
     }
 
     private KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> harness() throws Exception {
@@ -61,9 +69,10 @@ class ThresholdControllerFunctionTest {
 
     private KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> harness(SourceLagProbe lag)
             throws Exception {
-        ThresholdControllerFunction f = new ThresholdControllerFunction(seed, budget, ControllerConfig.defaults(), 1000,
-                4096, lag);
-        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(f), StageStats::getModelId, Types.STRING);
+        ThresholdControllerFunction f =
+                new ThresholdControllerFunction(seed, budget, ControllerConfig.defaults(), 1000, 4096, lag);
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(f), StageStats::getModelId, Types.STRING);
     }
 
     @Test
@@ -75,7 +84,10 @@ class ThresholdControllerFunctionTest {
         assertTrue(!first.isEmpty(), "an initial plan is published");
         ThresholdUpdate atBase = first.get(first.size() - 1);
         assertEquals(20, h.getSideOutput(ThresholdControllerFunction.TRACE).size(), "one trace line per interval");
-        assertTrue(h.getSideOutput(ThresholdControllerFunction.TRACE).peek().getValue().startsWith("{\"time_ms\":"));
+        assertTrue(h.getSideOutput(ThresholdControllerFunction.TRACE)
+                .peek()
+                .getValue()
+                .startsWith("{\"time_ms\":"));
 
         OperatorSubtaskState snapshot = h.snapshot(1, 20_000);
         h.close();
@@ -84,9 +96,12 @@ class ThresholdControllerFunctionTest {
         restored.open();
         List<ThresholdUpdate> after = drive(restored, plant, 20, 35);
         assertTrue(!after.isEmpty(), "the doubled rate must move the thresholds");
-        assertTrue(after.get(0).getUpdateVersion() > atBase.getUpdateVersion(), "versions keep increasing over a restore");
+        assertTrue(
+                after.get(0).getUpdateVersion() > atBase.getUpdateVersion(), "versions keep increasing over a restore");
         ThresholdUpdate last = after.get(after.size() - 1);
-        assertTrue(mean(last) < mean(atBase) - 0.1, "thresholds fall: " + atBase.getThresholds() + " -> " + last.getThresholds());
+        assertTrue(
+                mean(last) < mean(atBase) - 0.1,
+                "thresholds fall: " + atBase.getThresholds() + " -> " + last.getThresholds());
         for (int i = 0; i < 5; i++) plant.step();
         assertEquals(0, plant.truth().backlog(), "the job keeps up at twice the rate");
         restored.close();
@@ -108,15 +123,14 @@ class ThresholdControllerFunctionTest {
             for (StageStats s : asStageStats(plant.step(), "synthetic")) h.processElement(s, due + 300);
             h.setProcessingTime(due + 300); // now the task thread gets to the timer
             var traces = h.getSideOutput(ThresholdControllerFunction.TRACE);
-            assertEquals(i, traces == null ? 0 : traces.size(),
-                    "one decision per interval; after " + i + " intervals");
+            assertEquals(i, traces == null ? 0 : traces.size(), "one decision per interval; after " + i + " intervals");
         }
         h.close();
     }
 
     /** Advances the harness's processing-time clock as a busy task thread sees it: timers come due but do not fire. */
-    private static void moveClockWithoutFiringTimers(KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h,
-                                                     long time) throws Exception {
+    private static void moveClockWithoutFiringTimers(
+            KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h, long time) throws Exception {
         Object clock = h.getProcessingTimeService().getClock(); // TestProcessingTimeService's manual clock
         Method set = clock.getClass().getDeclaredMethod("setCurrentTime", long.class, TimeUnit.class);
         set.setAccessible(true);
@@ -173,8 +187,12 @@ class ThresholdControllerFunctionTest {
     }
 
     /** Sum of the plant's source backlog over intervals [from, to), the controller's thresholds applied as they come. */
-    private static long backlogUnderOverload(SimulatedPlant plant, int from, int to,
-            KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h) throws Exception {
+    private static long backlogUnderOverload(
+            SimulatedPlant plant,
+            int from,
+            int to,
+            KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h)
+            throws Exception {
         long sum = 0;
         for (int i = from; i < to; i++) {
             drive(h, plant, i, i + 1, false);
@@ -197,10 +215,14 @@ class ThresholdControllerFunctionTest {
         long blindBacklog = backlogUnderOverload(blind, 0, 40, withoutProbe);
         long probedBacklog = backlogUnderOverload(probed, 0, 40, withProbe);
         // measured: 26,974,123 events summed without the probe (the backlog still growing at the end), 202,276 with it
-        assertTrue(probedBacklog < blindBacklog / 10, "the lag makes the controller drain: " + probedBacklog
-                + " vs " + blindBacklog + " events summed over the intervals");
+        assertTrue(
+                probedBacklog < blindBacklog / 10,
+                "the lag makes the controller drain: " + probedBacklog + " vs " + blindBacklog
+                        + " events summed over the intervals");
         assertEquals(0, probed.truth().backlog(), "with the lag in view the job catches up");
-        String trace = new ArrayList<>(withProbe.getSideOutput(ThresholdControllerFunction.TRACE)).get(39).getValue();
+        String trace = new ArrayList<>(withProbe.getSideOutput(ThresholdControllerFunction.TRACE))
+                .get(39)
+                .getValue();
         assertTrue(trace.contains("\"source_lag\":0"), "the trace records the lag the decision saw: " + trace);
 
         withProbe.snapshot(7, 123_456);
@@ -237,13 +259,20 @@ class ThresholdControllerFunctionTest {
         }
     }
 
-    private KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> harness(ControllerSeed s, Budget b,
-            ControllerConfig cfg, SourceLagProbe lag, CapturedMetrics metrics) throws Exception {
+    private KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> harness(
+            ControllerSeed s, Budget b, ControllerConfig cfg, SourceLagProbe lag, CapturedMetrics metrics)
+            throws Exception {
         ThresholdControllerFunction f = new ThresholdControllerFunction(s, b, cfg, 1000, 4096, lag);
-        MockEnvironment env = MockEnvironment.builder().setTaskName("controller").setManagedMemorySize(3 * 1024 * 1024)
-                .setParallelism(1).setMaxParallelism(1).setSubtaskIndex(0).setMetricGroup(metrics).build();
-        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(f), StageStats::getModelId,
-                Types.STRING, env);
+        MockEnvironment env = MockEnvironment.builder()
+                .setTaskName("controller")
+                .setManagedMemorySize(3 * 1024 * 1024)
+                .setParallelism(1)
+                .setMaxParallelism(1)
+                .setSubtaskIndex(0)
+                .setMetricGroup(metrics)
+                .build();
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(f), StageStats::getModelId, Types.STRING, env);
     }
 
     private static JsonNode lastTrace(KeyedOneInputStreamOperatorTestHarness<String, StageStats, ThresholdUpdate> h)
@@ -275,8 +304,10 @@ class ThresholdControllerFunctionTest {
         assertEquals(t.get("cost_per_event").asDouble(), metrics.number("costPerEventNanos"));
         assertEquals(t.get("planned_cost").asDouble(), metrics.number("plannedCostNanos"));
         assertEquals(t.get("est_accuracy").asDouble(), metrics.number("estimatedAccuracy"));
-        assertEquals(t.get("full_accuracy").asDouble() - t.get("est_accuracy").asDouble(),
-                metrics.number("estimatedAccuracyLoss"), 1e-12);
+        assertEquals(
+                t.get("full_accuracy").asDouble() - t.get("est_accuracy").asDouble(),
+                metrics.number("estimatedAccuracyLoss"),
+                1e-12);
         assertTrue(metrics.number("estimatedAccuracyLoss") > 0.01, "the cut at twice the rate costs accuracy");
         assertEquals(t.get("input_rate").asDouble(), metrics.number("inputRate"));
         assertEquals(plant.truth().backlog(), metrics.gauge("sourceLag"), "the lag the last decision saw");
@@ -288,7 +319,8 @@ class ThresholdControllerFunctionTest {
         h.close();
 
         CapturedMetrics costMetrics = new CapturedMetrics();
-        var byCost = harness(seed, Budget.builder().costFraction(0.4).build(), ControllerConfig.defaults(), null, costMetrics);
+        var byCost = harness(
+                seed, Budget.builder().costFraction(0.4).build(), ControllerConfig.defaults(), null, costMetrics);
         byCost.open();
         assertEquals(0.4, costMetrics.number("budgetCostFraction"), "budget as a fraction of full-depth cost");
         assertNull(costMetrics.operator.get("budgetTargetRate"));
@@ -303,10 +335,19 @@ class ThresholdControllerFunctionTest {
     @Test
     void theInfeasibilityGaugeIsUpWhileTheAlertLastsAndNeverForAWarmUp() throws Exception {
         for (boolean warmUp : new boolean[] {false, true}) {
-            SimulatedPlant plant = SimulatedPlant.builder().population(SyntheticData.calibration(4000, 4, 5, 11))
-                    .stageCostNanos(COST).overheadNanos(8_000).workers(2).rate(RateProfile.constant(60).thenAt(2, 5_000))
-                    .seed(3).taskBusyVisible(true).warmUp(15, 30).build();
-            ControllerConfig cfg = warmUp ? ControllerConfig.defaults() : ControllerConfig.builder().warmUp(0, 0, 0).build();
+            SimulatedPlant plant = SimulatedPlant.builder()
+                    .population(SyntheticData.calibration(4000, 4, 5, 11))
+                    .stageCostNanos(COST)
+                    .overheadNanos(8_000)
+                    .workers(2)
+                    .rate(RateProfile.constant(60).thenAt(2, 5_000))
+                    .seed(3)
+                    .taskBusyVisible(true)
+                    .warmUp(15, 30)
+                    .build();
+            ControllerConfig cfg = warmUp
+                    ? ControllerConfig.defaults()
+                    : ControllerConfig.builder().warmUp(0, 0, 0).build();
             CapturedMetrics metrics = new CapturedMetrics();
             var h = harness(seed, Budget.builder().targetRate(35_000).build(), cfg, null, metrics);
             h.open();
@@ -342,22 +383,25 @@ class ThresholdControllerFunctionTest {
         OperatorSubtaskState savepoint = h.snapshot(1, 10_000);
         h.close();
 
-        ControllerSeed newVersion = new ControllerSeed("synthetic", "test-2", seed.samples(), seed.stageCostNanos(),
-                seed.initialThresholds());
+        ControllerSeed newVersion = new ControllerSeed(
+                "synthetic", "test-2", seed.samples(), seed.stageCostNanos(), seed.initialThresholds());
         try (LogCapture log = new LogCapture(ThresholdControllerFunction.class)) {
-            ThresholdControllerFunction f = new ThresholdControllerFunction(newVersion, budget, ControllerConfig.defaults(),
-                    1000, 4096);
-            var restored = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(f),
-                    StageStats::getModelId, Types.STRING);
+            ThresholdControllerFunction f =
+                    new ThresholdControllerFunction(newVersion, budget, ControllerConfig.defaults(), 1000, 4096);
+            var restored = new KeyedOneInputStreamOperatorTestHarness<>(
+                    new KeyedProcessOperator<>(f), StageStats::getModelId, Types.STRING);
             restored.initializeState(savepoint);
             restored.open();
-            List<String> dropped = log.lines(Level.WARN, "dropping the restored controller of model synthetic version test");
+            List<String> dropped =
+                    log.lines(Level.WARN, "dropping the restored controller of model synthetic version test");
             assertEquals(1, dropped.size(), "one log line names what was dropped");
             assertTrue(dropped.get(0).contains("serves model synthetic version test-2"), dropped.get(0));
             List<ThresholdUpdate> after = drive(restored, plant, 10, 12);
             assertTrue(!after.isEmpty(), "the new version's controller publishes its initial plan");
             assertEquals("test-2", after.get(0).getModelVersion());
-            assertTrue(after.get(0).getReason().startsWith("initial plan"), after.get(0).getReason());
+            assertTrue(
+                    after.get(0).getReason().startsWith("initial plan"),
+                    after.get(0).getReason());
             restored.close();
         }
 
@@ -377,7 +421,8 @@ class ThresholdControllerFunctionTest {
 
     private static double mean(ThresholdUpdate u) {
         double s = 0;
-        for (int i = 0; i < u.getThresholds().size() - 1; i++) s += u.getThresholds().get(i);
+        for (int i = 0; i < u.getThresholds().size() - 1; i++)
+            s += u.getThresholds().get(i);
         return s / (u.getThresholds().size() - 1);
     }
 }

@@ -22,7 +22,8 @@ public final class RateProfile implements Serializable {
 
     /** This profile, then {@code rate} from {@code atSecond} on. */
     public RateProfile thenAt(double atSecond, double rate) {
-        if (atSecond <= atSeconds[atSeconds.length - 1]) throw new IllegalArgumentException("steps must be in time order");
+        if (atSecond <= atSeconds[atSeconds.length - 1])
+            throw new IllegalArgumentException("steps must be in time order");
         if (!(rate >= 0)) throw new IllegalArgumentException("rate must be >= 0, got " + rate);
         double[] a = Arrays.copyOf(atSeconds, atSeconds.length + 1);
         double[] r = Arrays.copyOf(rates, rates.length + 1);

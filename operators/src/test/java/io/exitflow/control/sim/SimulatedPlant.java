@@ -124,13 +124,24 @@ public final class SimulatedPlant {
 
         time += dt;
         long endMillis = Math.round(time * 1000);
-        lastTruth = new Truth(time, lambda, servedEvents / dt, (long) backlog, trueCost, acc[0], thresholds.clone(), version);
+        lastTruth = new Truth(
+                time, lambda, servedEvents / dt, (long) backlog, trueCost, acc[0], thresholds.clone(), version);
         // the plant's whole backlog waits in the source: the Kafka lag a probe would report
         long stageBusy = 0;
         for (long b : busy) stageBusy += b;
         long taskBusy = taskBusyVisible ? stageBusy + Math.round(overheadNow * servedEvents) : -1;
-        return new ControlMeasurement(endMillis, dt, servedEvents, stageArrivals, busy, (long) backlog, (long) backlog,
-                workers, version, samples, taskBusy);
+        return new ControlMeasurement(
+                endMillis,
+                dt,
+                servedEvents,
+                stageArrivals,
+                busy,
+                (long) backlog,
+                (long) backlog,
+                workers,
+                version,
+                samples,
+                taskBusy);
     }
 
     /** What really happened in the last interval (the controller does not see this). */
@@ -176,8 +187,15 @@ public final class SimulatedPlant {
     }
 
     /** Ground truth of one interval. */
-    public record Truth(double timeSeconds, double inputRate, double throughput, long backlog, double costPerEvent,
-                        double accuracy, double[] thresholds, long version) {}
+    public record Truth(
+            double timeSeconds,
+            double inputRate,
+            double throughput,
+            long backlog,
+            double costPerEvent,
+            double accuracy,
+            double[] thresholds,
+            long version) {}
 
     /** Multiplier on the overhead at time {@code t}: the slowdown at 0, falling linearly to 1 at the warm-up's end. */
     private double warmUpFactor(double t) {
@@ -204,7 +222,10 @@ public final class SimulatedPlant {
             sum += weights[i];
             cumulative[i] = sum;
         }
-        for (int i = 0; i < n; i++) { weights[i] /= sum; cumulative[i] /= sum; }
+        for (int i = 0; i < n; i++) {
+            weights[i] /= sum;
+            cumulative[i] /= sum;
+        }
         appliedDrift = drift;
     }
 
@@ -224,7 +245,8 @@ public final class SimulatedPlant {
         int lo = 0, hi = cumulative.length - 1;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (cumulative[mid] < u) lo = mid + 1; else hi = mid;
+            if (cumulative[mid] < u) lo = mid + 1;
+            else hi = mid;
         }
         return lo;
     }
@@ -261,22 +283,40 @@ public final class SimulatedPlant {
         private Builder() {}
 
         /** The true events (targets = labels); the plant draws from them. */
-        public Builder population(CalibrationSet p) { this.population = p; return this; }
+        public Builder population(CalibrationSet p) {
+            this.population = p;
+            return this;
+        }
 
         /** True stage time per event, ns. */
-        public Builder stageCostNanos(double... c) { this.stageCost = c.clone(); return this; }
+        public Builder stageCostNanos(double... c) {
+            this.stageCost = c.clone();
+            return this;
+        }
 
         /** Time per event outside the stages, ns (not in busy time). */
-        public Builder overheadNanos(double o) { this.overhead = o; return this; }
+        public Builder overheadNanos(double o) {
+            this.overhead = o;
+            return this;
+        }
 
-        public Builder workers(int w) { this.workers = w; return this; }
+        public Builder workers(int w) {
+            this.workers = w;
+            return this;
+        }
 
-        public Builder rate(RateProfile r) { this.rate = r; return this; }
+        public Builder rate(RateProfile r) {
+            this.rate = r;
+            return this;
+        }
 
         /** Difficulty drifts linearly from none at {@code fromSecond} to full at {@code toSecond}. */
         public Builder drift(double fromSecond, double toSecond, double strength) {
             if (!(toSecond > fromSecond)) throw new IllegalArgumentException("drift must end after it starts");
-            this.driftStart = fromSecond; this.driftEnd = toSecond; this.driftStrength = strength; return this;
+            this.driftStart = fromSecond;
+            this.driftEnd = toSecond;
+            this.driftStrength = strength;
+            return this;
         }
 
         /**
@@ -286,35 +326,61 @@ public final class SimulatedPlant {
          */
         public Builder warmUp(double seconds, double slowdown) {
             if (!(seconds > 0) || !(slowdown >= 1)) {
-                throw new IllegalArgumentException("warm-up needs seconds > 0 and slowdown >= 1, got " + seconds + ", " + slowdown);
+                throw new IllegalArgumentException(
+                        "warm-up needs seconds > 0 and slowdown >= 1, got " + seconds + ", " + slowdown);
             }
-            this.warmUpSeconds = seconds; this.warmUpSlowdown = slowdown; return this;
+            this.warmUpSeconds = seconds;
+            this.warmUpSlowdown = slowdown;
+            return this;
         }
 
         /** Share of events run through every stage and reported as samples. */
-        public Builder sampleShare(double s) { this.sampleShare = s; return this; }
+        public Builder sampleShare(double s) {
+            this.sampleShare = s;
+            return this;
+        }
 
         /** Relative standard deviation of measured stage time. */
-        public Builder costNoise(double c) { this.costNoise = c; return this; }
+        public Builder costNoise(double c) {
+            this.costNoise = c;
+            return this;
+        }
 
         /** Whether samples carry their label (a label topic is configured). */
-        public Builder labelsKnown(boolean l) { this.labelsKnown = l; return this; }
+        public Builder labelsKnown(boolean l) {
+            this.labelsKnown = l;
+            return this;
+        }
         /**
          * Whether measurements carry the workers' busy time (stages plus overhead), as stage operators report their
          * tasks' busy time; default false: the overhead is hidden, as in a job whose per-event cost lies in other tasks.
          */
-        public Builder taskBusyVisible(boolean v) { this.taskBusyVisible = v; return this; }
+        public Builder taskBusyVisible(boolean v) {
+            this.taskBusyVisible = v;
+            return this;
+        }
 
-        public Builder intervalSeconds(double s) { this.intervalSeconds = s; return this; }
+        public Builder intervalSeconds(double s) {
+            this.intervalSeconds = s;
+            return this;
+        }
 
-        public Builder seed(long s) { this.seed = s; return this; }
+        public Builder seed(long s) {
+            this.seed = s;
+            return this;
+        }
 
-        public Builder initialThresholds(double... t) { this.initialThresholds = t.clone(); return this; }
+        public Builder initialThresholds(double... t) {
+            this.initialThresholds = t.clone();
+            return this;
+        }
 
         public SimulatedPlant build() {
-            if (population == null || population.size() == 0) throw new IllegalArgumentException("population is required");
+            if (population == null || population.size() == 0)
+                throw new IllegalArgumentException("population is required");
             if (stageCost == null || stageCost.length != population.stages()) {
-                throw new IllegalArgumentException("stageCostNanos needs one cost per stage (" + population.stages() + ")");
+                throw new IllegalArgumentException(
+                        "stageCostNanos needs one cost per stage (" + population.stages() + ")");
             }
             if (workers < 1) throw new IllegalArgumentException("workers must be >= 1");
             if (rate == null) throw new IllegalArgumentException("rate profile is required");

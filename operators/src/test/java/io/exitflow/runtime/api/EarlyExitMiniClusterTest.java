@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.runtime.TestBundles;
+import io.exitflow.runtime.exit.Softmax;
 import io.exitflow.runtime.manifest.BundleException;
 import io.exitflow.runtime.manifest.Fixtures;
-import io.exitflow.runtime.exit.Softmax;
 import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.StageStats;
@@ -35,8 +35,10 @@ class EarlyExitMiniClusterTest {
     private static final int COPIES = 5;
 
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4).build());
+    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(4)
+            .build());
 
     private static Fixtures fx;
 
@@ -49,7 +51,11 @@ class EarlyExitMiniClusterTest {
         List<InferenceRequest> all = new ArrayList<>();
         for (int c = 0; c < COPIES; c++) {
             for (int i = 0; i < fx.inputs().length; i++) {
-                all.add(new InferenceRequest(c + "-" + i, "sensor-" + (i % 7), 1000L * c + i, fx.inputs()[i].clone(),
+                all.add(new InferenceRequest(
+                        c + "-" + i,
+                        "sensor-" + (i % 7),
+                        1000L * c + i,
+                        fx.inputs()[i].clone(),
                         i % 2 == 0 ? "alpha" : null));
             }
         }
@@ -62,9 +68,10 @@ class EarlyExitMiniClusterTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         DataStream<InferenceRequest> in = env.fromData(requests());
-        DataStream<ThresholdUpdate> ctl = control == null ? null
-                : env.fromData(control, new AvroTypeInfo<>(ThresholdUpdate.class));
-        EarlyExit.Result out = builder.bundlePath(TestBundles.tiny().toString()).build().apply(in, ctl);
+        DataStream<ThresholdUpdate> ctl =
+                control == null ? null : env.fromData(control, new AvroTypeInfo<>(ThresholdUpdate.class));
+        EarlyExit.Result out =
+                builder.bundlePath(TestBundles.tiny().toString()).build().apply(in, ctl);
         CloseableIterator<Prediction> predictions = out.predictions().collectAsync();
         CloseableIterator<StageStats> stats = out.stageStats().collectAsync();
         env.execute("early-exit-test");
@@ -80,7 +87,9 @@ class EarlyExitMiniClusterTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = EarlyExit.Mode.class, names = {"CASCADE", "SPLIT", "ROW_AT_A_TIME"})
+    @EnumSource(
+            value = EarlyExit.Mode.class,
+            names = {"CASCADE", "SPLIT", "ROW_AT_A_TIME"})
     void everyEventIsAnsweredOnceWithTheToolkitsExitAndClass(EarlyExit.Mode mode) throws Exception {
         EarlyExit.Builder b = EarlyExit.builder().mode(mode).maxBatchSize(16).maxWait(Duration.ofMillis(5));
         if (mode == EarlyExit.Mode.SPLIT) {
@@ -97,9 +106,15 @@ class EarlyExitMiniClusterTest {
             assertEquals("tiny-mlp", p.getModelId());
             assertEquals(i % 2 == 0 ? "alpha" : null, p.getLabel());
         }
-        long arrivals = r.stats().stream().filter(s -> s.getFirstStage() == 0).mapToLong(StageStats::getArrivals).sum();
+        long arrivals = r.stats().stream()
+                .filter(s -> s.getFirstStage() == 0)
+                .mapToLong(StageStats::getArrivals)
+                .sum();
         assertEquals(COPIES * fx.inputs().length, arrivals, "stage stats count every arrival");
-        long exits = r.stats().stream().flatMap(s -> s.getExits().stream()).mapToLong(Long::longValue).sum();
+        long exits = r.stats().stream()
+                .flatMap(s -> s.getExits().stream())
+                .mapToLong(Long::longValue)
+                .sum();
         assertEquals(COPIES * fx.inputs().length, exits, "and every exit");
         // the tasks' busy time (Flink's timers, millisecond resolution) covers the stages' ONNX time
         long taskBusy = 0, stageBusy = 0;
@@ -108,7 +123,8 @@ class EarlyExitMiniClusterTest {
             taskBusy += s.getTaskBusyNanos();
             stageBusy += s.getBusyNanos().stream().mapToLong(Long::longValue).sum();
         }
-        assertTrue(taskBusy >= stageBusy - 1_000_000L * r.stats().size(),
+        assertTrue(
+                taskBusy >= stageBusy - 1_000_000L * r.stats().size(),
                 "task busy " + taskBusy + " ns < stage busy " + stageBusy + " ns");
     }
 
@@ -121,15 +137,22 @@ class EarlyExitMiniClusterTest {
     @org.junit.jupiter.params.provider.MethodSource("bundles")
     void everyBundleIsServedEndToEnd(java.nio.file.Path bundle) throws Exception {
         Fixtures f = Fixtures.read(bundle);
-        float[] defaults = io.exitflow.runtime.bundle.ModelBundle.load(bundle).manifest().exit().thresholds();
+        float[] defaults = io.exitflow.runtime.bundle.ModelBundle.load(bundle)
+                .manifest()
+                .exit()
+                .thresholds();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         List<InferenceRequest> in = new ArrayList<>();
         for (int i = 0; i < f.inputs().length; i++) {
             in.add(new InferenceRequest("e-" + i, "k" + (i % 5), i, f.inputs()[i], null));
         }
-        EarlyExit.Result out = EarlyExit.builder().bundlePath(bundle.toString()).maxBatchSize(8)
-                .fullDepthSampleRate(0.25).build().apply(env.fromData(in), null);
+        EarlyExit.Result out = EarlyExit.builder()
+                .bundlePath(bundle.toString())
+                .maxBatchSize(8)
+                .fullDepthSampleRate(0.25)
+                .build()
+                .apply(env.fromData(in), null);
         CloseableIterator<Prediction> it = out.predictions().collectAsync();
         env.execute("bundle-" + bundle.getFileName());
         List<Prediction> got = new ArrayList<>();
@@ -139,8 +162,14 @@ class EarlyExitMiniClusterTest {
         int borderline = 0;
         for (Prediction p : got) {
             if (sameThresholds) {
-                borderline += io.exitflow.runtime.FixtureCheck.assertMatches(f, defaults, fixtureIndex(p), p,
-                        bundle.getFileName().toString()) ? 1 : 0;
+                borderline += io.exitflow.runtime.FixtureCheck.assertMatches(
+                                f,
+                                defaults,
+                                fixtureIndex(p),
+                                p,
+                                bundle.getFileName().toString())
+                        ? 1
+                        : 0;
             }
             assertTrue(p.getExitStage() >= 0 && p.getExitStage() < p.getStagesRun());
         }
@@ -161,21 +190,39 @@ class EarlyExitMiniClusterTest {
 
     @Test
     void aControlStreamIsBroadcastToTheOperators() throws Exception {
-        ThresholdUpdate unknown = ThresholdUpdate.newBuilder().setModelId("no-such-model").setModelVersion("x")
-                .setUpdateVersion(1).setThresholds(List.of(0f, 0f, 0f)).setReason("test").setTimestampMillis(0L).build();
-        Run r = run(EarlyExit.builder().mode(EarlyExit.Mode.SPLIT).statsInterval(Duration.ofMillis(50)), List.of(unknown));
+        ThresholdUpdate unknown = ThresholdUpdate.newBuilder()
+                .setModelId("no-such-model")
+                .setModelVersion("x")
+                .setUpdateVersion(1)
+                .setThresholds(List.of(0f, 0f, 0f))
+                .setReason("test")
+                .setTimestampMillis(0L)
+                .build();
+        Run r = run(
+                EarlyExit.builder().mode(EarlyExit.Mode.SPLIT).statsInterval(Duration.ofMillis(50)), List.of(unknown));
         assertEquals(COPIES * fx.inputs().length, r.predictions().size());
-        r.predictions().forEach(p -> assertEquals(0L, p.getThresholdVersion(), "an unknown model's update is rejected"));
+        r.predictions()
+                .forEach(p -> assertEquals(0L, p.getThresholdVersion(), "an unknown model's update is rejected"));
     }
 
     @Test
     void aBadBundleFailsAtBuildNamingTheFile() {
-        BundleException e = assertThrows(BundleException.class,
+        BundleException e = assertThrows(
+                BundleException.class,
                 () -> EarlyExit.builder().bundlePath("/nonexistent/bundle").build());
         assertTrue(e.getMessage().contains("/nonexistent/bundle"), e.getMessage());
-        IllegalArgumentException p = assertThrows(IllegalArgumentException.class, () -> EarlyExit.builder()
-                .bundlePath(TestBundles.tiny().toString()).mode(EarlyExit.Mode.SPLIT).stageParallelism(1, 2).build());
+        IllegalArgumentException p = assertThrows(
+                IllegalArgumentException.class,
+                () -> EarlyExit.builder()
+                        .bundlePath(TestBundles.tiny().toString())
+                        .mode(EarlyExit.Mode.SPLIT)
+                        .stageParallelism(1, 2)
+                        .build());
         assertTrue(p.getMessage().contains("one value per stage (3)"), p.getMessage());
-        assertFalse(EarlyExit.builder().bundlePath(TestBundles.tiny().toString()).build().numStages() != 3);
+        assertFalse(EarlyExit.builder()
+                        .bundlePath(TestBundles.tiny().toString())
+                        .build()
+                        .numStages()
+                != 3);
     }
 }

@@ -26,11 +26,15 @@ class EarlyExitSettingsTest {
         assertEquals(EarlyExit.DEFAULT_FULL_DEPTH_SAMPLE_RATE, s.fullDepthSampleRate());
         assertEquals(EarlyExit.DEFAULT_MAX_SAMPLES_PER_INTERVAL, s.maxSamplesPerInterval());
         assertEquals(EarlyExit.DEFAULT_STATS_INTERVAL, s.statsInterval());
-        assertEquals(new OrtConfig(EarlyExit.DEFAULT_DEVICE, OrtConfig.FROM_EXTERNAL_RESOURCE,
-                EarlyExit.DEFAULT_INTRA_OP_THREADS), s.ort());
+        assertEquals(
+                new OrtConfig(
+                        EarlyExit.DEFAULT_DEVICE, OrtConfig.FROM_EXTERNAL_RESOURCE, EarlyExit.DEFAULT_INTRA_OP_THREADS),
+                s.ort());
         assertEquals(EarlyExit.DEFAULT_NAME, s.name());
         assertEquals(3, s.numStages());
-        assertTrue(s.stageParallelism().isEmpty() && s.slotSharingGroups().isEmpty() && s.stageDevices().isEmpty());
+        assertTrue(s.stageParallelism().isEmpty()
+                && s.slotSharingGroups().isEmpty()
+                && s.stageDevices().isEmpty());
     }
 
     @Test
@@ -46,20 +50,26 @@ class EarlyExitSettingsTest {
                 new Case("Mode.SPLIT only", b -> b.stageParallelism(1, 1, 1)),
                 new Case("slotSharingGroups", b -> b.mode(EarlyExit.Mode.SPLIT).slotSharingGroups("a", "b")));
         for (Case c : cases) {
-            String msg = assertThrows(IllegalArgumentException.class, () -> c.change().apply(tiny()).build(),
-                    c.names()).getMessage();
+            String msg = assertThrows(
+                            IllegalArgumentException.class,
+                            () -> c.change().apply(tiny()).build(),
+                            c.names())
+                    .getMessage();
             assertTrue(msg.contains(c.names()), msg);
         }
     }
 
     @Test
     void theSettingsStayAsBuiltWhenTheBuilderChangesAfterwards() {
-        EarlyExit.Builder b = tiny().mode(EarlyExit.Mode.SPLIT).stageParallelism(2, 1, 1).maxBatchSize(8);
+        EarlyExit.Builder b =
+                tiny().mode(EarlyExit.Mode.SPLIT).stageParallelism(2, 1, 1).maxBatchSize(8);
         EarlyExit built = b.build();
         b.maxBatchSize(32).stageParallelism(4, 4, 4);
         assertEquals(8, built.settings().maxBatchSize());
         assertEquals(List.of(2, 1, 1), built.settings().stageParallelism());
-        assertThrows(UnsupportedOperationException.class, () -> built.settings().stageParallelism().set(0, 9));
+        assertThrows(
+                UnsupportedOperationException.class,
+                () -> built.settings().stageParallelism().set(0, 9));
     }
 
     private record Case(String names, UnaryOperator<EarlyExit.Builder> change) {}

@@ -31,7 +31,8 @@ class ModelBundleTest {
         assertEquals(3, b.manifest().numStages());
         assertEquals(3, b.manifest().carryDim());
         assertEquals(3, b.calibration().stages().size());
-        assertEquals(b.calibration().labels().length, b.calibration().stages().get(0).score().length);
+        assertEquals(
+                b.calibration().labels().length, b.calibration().stages().get(0).score().length);
         assertTrue(Files.isRegularFile(b.stageFile(2)));
     }
 
@@ -127,7 +128,8 @@ class ModelBundleTest {
     @Test
     void stateShapesMustChainFromStageToStage() throws IOException {
         Path dir = corrupted(m -> ((ArrayNode) stage(m, 2).get("state_in_shape")).set(0, 15));
-        assertMentions(failure(dir), "manifest.json", "stages[2].state_in_shape [15]", "stages[1].state_out_shape [16]");
+        assertMentions(
+                failure(dir), "manifest.json", "stages[2].state_in_shape [15]", "stages[1].state_out_shape [16]");
     }
 
     @Test
@@ -175,7 +177,8 @@ class ModelBundleTest {
 
     @Test
     void aFormat1WindowReadsAsAWholeMillisecondPeriodWithoutMaxGap() throws IOException {
-        Manifest.Window w = ModelBundle.load(sensorBundle("v1", m -> {})).manifest().input().window();
+        Manifest.Window w =
+                ModelBundle.load(sensorBundle("v1", m -> {})).manifest().input().window();
         assertEquals(10.0, w.samplePeriodMs());
         assertTrue(w.maxGapMillis().isEmpty());
     }
@@ -208,7 +211,8 @@ class ModelBundleTest {
     @Test
     void calibrationMustCoverEveryStage() throws IOException {
         Path dir = TestBundles.copy(TestBundles.tiny(), tmp.resolve("b"));
-        ObjectNode c = (ObjectNode) JSON.readTree(dir.resolve("calibration.json").toFile());
+        ObjectNode c =
+                (ObjectNode) JSON.readTree(dir.resolve("calibration.json").toFile());
         c.withArray("stages").remove(0);
         JSON.writeValue(dir.resolve("calibration.json").toFile(), c);
         assertMentions(failure(dir), "calibration.json", "has 2 stages, manifest has 3");
@@ -216,9 +220,17 @@ class ModelBundleTest {
 
     @Test
     void normaliserScalesPerChannelForWindows() {
-        Manifest m = new Manifest(1, "w", "v", "sensor-window", java.util.List.of("a", "b"),
-                new Manifest.Input(java.util.List.of(2, 3), "channels_first", new float[] {1f, 10f}, new float[] {2f, 5f}, null),
-                1, java.util.List.of(), null);
+        Manifest m = new Manifest(
+                1,
+                "w",
+                "v",
+                "sensor-window",
+                java.util.List.of("a", "b"),
+                new Manifest.Input(
+                        java.util.List.of(2, 3), "channels_first", new float[] {1f, 10f}, new float[] {2f, 5f}, null),
+                1,
+                java.util.List.of(),
+                null);
         InputNormaliser n = new InputNormaliser(m);
         float[] x = n.normalise(new float[] {1f, 3f, 5f, 10f, 20f, 0f});
         assertEquals("[0.0, 1.0, 2.0, 0.0, 2.0, -2.0]", java.util.Arrays.toString(x));

@@ -47,17 +47,22 @@ class BundleHandleTest {
         Path dir = TestBundles.copy(TestBundles.tiny(), tmp.resolve("bundle"));
         ModelBundle submitted = InstantiationUtil.clone(ModelBundle.load(dir));
         // after submission, stage 1's graph is replaced by stage 2's (a valid ONNX file, but not the one validated)
-        Files.copy(dir.resolve(submitted.manifest().stages().get(2).file()),
-                dir.resolve(submitted.manifest().stages().get(1).file()), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(
+                dir.resolve(submitted.manifest().stages().get(2).file()),
+                dir.resolve(submitted.manifest().stages().get(1).file()),
+                StandardCopyOption.REPLACE_EXISTING);
         CascadeOperator op = new CascadeOperator(submitted, CascadeHarness.settings(4, 1000, 0, 0), OrtConfig.cpu());
-        var h = new KeyedTwoInputStreamOperatorTestHarness<>(op,
+        var h = new KeyedTwoInputStreamOperatorTestHarness<>(
+                op,
                 (KeySelector<InferenceRequest, String>) r -> r.key,
-                (KeySelector<ThresholdUpdate, String>) u -> u.getModelId(), Types.STRING);
+                (KeySelector<ThresholdUpdate, String>) u -> u.getModelId(),
+                Types.STRING);
         // refused before any session is opened (the harness is not closed: Flink does not finish a task that failed
         // to open)
         BundleException e = assertThrows(BundleException.class, h::open);
         String file = submitted.manifest().stages().get(1).file();
-        assertTrue(e.getMessage().contains(file) && e.getMessage().contains("changed since the job loaded"),
+        assertTrue(
+                e.getMessage().contains(file) && e.getMessage().contains("changed since the job loaded"),
                 e.getMessage());
     }
 }

@@ -2,8 +2,8 @@ package io.exitflow.runtime.operator;
 
 import io.exitflow.runtime.TestBundles;
 import io.exitflow.runtime.bundle.ModelBundle;
-import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.runtime.onnx.OrtConfig;
+import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.StageStats;
 import io.exitflow.schemas.ThresholdUpdate;
@@ -32,9 +32,11 @@ final class CascadeHarness implements AutoCloseable {
     /** A cascade on the bundle at {@code bundlePath}, restored from {@code restoreFrom} when it is not null. */
     CascadeHarness(String bundlePath, CascadeSettings settings, OperatorSubtaskState restoreFrom) throws Exception {
         operator = new CascadeOperator(ModelBundle.load(Path.of(bundlePath)), settings, OrtConfig.cpu());
-        h = new KeyedTwoInputStreamOperatorTestHarness<>(operator,
+        h = new KeyedTwoInputStreamOperatorTestHarness<>(
+                operator,
                 (KeySelector<InferenceRequest, String>) r -> r.key,
-                (KeySelector<ThresholdUpdate, String>) u -> u.getModelId(), Types.STRING);
+                (KeySelector<ThresholdUpdate, String>) u -> u.getModelId(),
+                Types.STRING);
         h.setProcessingTime(0);
         if (restoreFrom != null) {
             h.initializeState(restoreFrom);
@@ -72,8 +74,14 @@ final class CascadeHarness implements AutoCloseable {
     }
 
     static ThresholdUpdate update(String model, String version, long updateVersion, List<Float> thresholds) {
-        return ThresholdUpdate.newBuilder().setModelId(model).setModelVersion(version).setUpdateVersion(updateVersion)
-                .setThresholds(thresholds).setReason("test").setTimestampMillis(0L).build();
+        return ThresholdUpdate.newBuilder()
+                .setModelId(model)
+                .setModelVersion(version)
+                .setUpdateVersion(updateVersion)
+                .setThresholds(thresholds)
+                .setReason("test")
+                .setTimestampMillis(0L)
+                .build();
     }
 
     @Override

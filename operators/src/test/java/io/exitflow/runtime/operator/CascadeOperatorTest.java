@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.runtime.TestBundles;
+import io.exitflow.runtime.manifest.Fixtures;
 import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.runtime.record.RejectedRequest;
-import io.exitflow.runtime.manifest.Fixtures;
 import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.StageStats;
 import java.util.HashMap;
@@ -54,7 +54,9 @@ class CascadeOperatorTest {
             assertEquals(3, c.operator.cascade.backlog());
             c.send(TestBundles.request(fx, 3));
             List<Prediction> out = c.take();
-            long stage0Exits = java.util.stream.IntStream.range(0, 4).filter(i -> fx.expectedExit()[i] == 0).count();
+            long stage0Exits = java.util.stream.IntStream.range(0, 4)
+                    .filter(i -> fx.expectedExit()[i] == 0)
+                    .count();
             assertEquals(stage0Exits, out.size(), "stage-0 exits of the first batch are answered immediately");
             out.forEach(p -> assertEquals(0, p.getExitStage()));
             assertMatchesFixtures(out);
@@ -74,7 +76,8 @@ class CascadeOperatorTest {
             c.h.prepareSnapshotPreBarrier(1);
             out.addAll(c.take());
             assertEquals(n, out.size());
-            assertEquals(n, new HashSet<>(out.stream().map(Prediction::getEventId).toList()).size(), "no duplicates");
+            assertEquals(
+                    n, new HashSet<>(out.stream().map(Prediction::getEventId).toList()).size(), "no duplicates");
             assertMatchesFixtures(out);
             assertEquals(0, c.operator.cascade.backlog());
         }
@@ -90,7 +93,9 @@ class CascadeOperatorTest {
             assertTrue(c.take().isEmpty());
             c.h.setProcessingTime(20);
             List<Prediction> first = c.take();
-            long stage0 = java.util.stream.IntStream.range(0, 10).filter(i -> fx.expectedExit()[i] == 0).count();
+            long stage0 = java.util.stream.IntStream.range(0, 10)
+                    .filter(i -> fx.expectedExit()[i] == 0)
+                    .count();
             assertEquals(stage0, first.size(), "stage 0 ran at its deadline; survivors now wait at stage 1");
             c.h.setProcessingTime(39);
             assertTrue(c.take().isEmpty(), "stage 1's batch started at t=20 and is due at t=40");
@@ -126,16 +131,18 @@ class CascadeOperatorTest {
         try (CascadeHarness c = new CascadeHarness(CascadeHarness.settings(4, 1_000_000, 0, 0))) {
             c.control(CascadeHarness.update(MODEL, VERSION, 5, List.of(0.5f, 0.6f, 0f)));
             float[] before = c.operator.currentThresholds().values();
-            c.control(CascadeHarness.update(MODEL, VERSION, 6, List.of(0.1f, 0.1f)));             // wrong stage count
-            c.control(CascadeHarness.update(MODEL, VERSION, 7, List.of(0.1f, 1.5f, 0f)));         // out of range
-            c.control(CascadeHarness.update(MODEL, VERSION, 8, List.of(0.1f, Float.NaN, 0f)));    // not a number
+            c.control(CascadeHarness.update(MODEL, VERSION, 6, List.of(0.1f, 0.1f))); // wrong stage count
+            c.control(CascadeHarness.update(MODEL, VERSION, 7, List.of(0.1f, 1.5f, 0f))); // out of range
+            c.control(CascadeHarness.update(MODEL, VERSION, 8, List.of(0.1f, Float.NaN, 0f))); // not a number
             c.control(CascadeHarness.update("other-model", VERSION, 9, List.of(0.1f, 0.1f, 0f))); // unknown model
-            c.control(CascadeHarness.update(MODEL, "old-build", 10, List.of(0.1f, 0.1f, 0f)));    // other model version
-            c.control(CascadeHarness.update(MODEL, VERSION, 5, List.of(0.1f, 0.1f, 0f)));         // equal version
-            c.control(CascadeHarness.update(MODEL, VERSION, 4, List.of(0.1f, 0.1f, 0f)));         // older version
+            c.control(CascadeHarness.update(MODEL, "old-build", 10, List.of(0.1f, 0.1f, 0f))); // other model version
+            c.control(CascadeHarness.update(MODEL, VERSION, 5, List.of(0.1f, 0.1f, 0f))); // equal version
+            c.control(CascadeHarness.update(MODEL, VERSION, 4, List.of(0.1f, 0.1f, 0f))); // older version
             assertEquals(7, c.operator.rejectedThresholdUpdates());
             assertEquals(5, c.operator.currentThresholds().version());
-            assertEquals(java.util.Arrays.toString(before), java.util.Arrays.toString(c.operator.currentThresholds().values()));
+            assertEquals(
+                    java.util.Arrays.toString(before),
+                    java.util.Arrays.toString(c.operator.currentThresholds().values()));
         }
     }
 
@@ -214,7 +221,8 @@ class CascadeOperatorTest {
             for (int k = 0; k < 3; k++) {
                 assertEquals(exits.getOrDefault(k, 0L), s.getExits().get(k), "exits at stage " + k);
             }
-            assertEquals(List.of((long) n, (long) n, (long) n), s.getStageArrivals(), "sampled events reach every stage");
+            assertEquals(
+                    List.of((long) n, (long) n, (long) n), s.getStageArrivals(), "sampled events reach every stage");
         }
     }
 

@@ -8,18 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.runtime.TestBundles;
-import io.exitflow.runtime.record.InferenceRequest;
-import io.exitflow.runtime.manifest.BundleException;
-import io.exitflow.runtime.manifest.Fixtures;
 import io.exitflow.runtime.bundle.InputNormaliser;
-import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.exit.ScoreRule;
 import io.exitflow.runtime.exit.Softmax;
 import io.exitflow.runtime.exit.Thresholds;
+import io.exitflow.runtime.manifest.BundleException;
+import io.exitflow.runtime.manifest.Fixtures;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.onnx.SharedSessions;
 import io.exitflow.runtime.onnx.StageOutputs;
 import io.exitflow.runtime.onnx.StageRunner;
+import io.exitflow.runtime.record.InferenceRequest;
 import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.StageStats;
 import java.nio.file.Files;
@@ -40,8 +40,11 @@ class FullGraphTest {
 
     private static StageRunner fullRunner(ModelBundle b, int batch) {
         Manifest m = b.manifest();
-        return StageRunner.fullGraph(SharedSessions.acquire(b.fullGraphFile().orElseThrow(), Optional.empty(), 1), m,
-                ScoreRule.of(m.exit().score()), batch);
+        return StageRunner.fullGraph(
+                SharedSessions.acquire(b.fullGraphFile().orElseThrow(), Optional.empty(), 1),
+                m,
+                ScoreRule.of(m.exit().score()),
+                batch);
     }
 
     @Test
@@ -61,7 +64,8 @@ class FullGraphTest {
             for (int i = 0; i < n; i++) {
                 float[] got = out.logits(i);
                 for (int j = 0; j < got.length; j++) {
-                    assertEquals(last.logits()[i][j], got[j], fx.tolerance() * Math.max(1, Math.abs(got[j])), "input " + i);
+                    assertEquals(
+                            last.logits()[i][j], got[j], fx.tolerance() * Math.max(1, Math.abs(got[j])), "input " + i);
                 }
                 assertEquals(last.score()[i], out.score(i), fx.tolerance(), "score of input " + i);
                 assertEquals(out.state(i), null, "the full graph has no state output");
@@ -111,7 +115,8 @@ class FullGraphTest {
             }
         }
         StageStats stats = cascade.stats().emit(m.modelId(), "op", 0, 0, 1, 0, 0, 0, -1);
-        assertTrue(stats.getSamples() == null || stats.getSamples().isEmpty(), "no per-stage samples from the full graph");
+        assertTrue(
+                stats.getSamples() == null || stats.getSamples().isEmpty(), "no per-stage samples from the full graph");
     }
 
     @Test
@@ -121,11 +126,14 @@ class FullGraphTest {
         int k = m.numStages();
         CascadeSettings staged = new CascadeSettings(0, k - 1, false, 8, 10, 0, 0, 1000, false);
         assertFalse(staged.runsFullGraph(m));
-        assertFalse(new CascadeSettings(0, k - 1, true, 8, 10, 0, 0, 1000).runsFullGraph(m),
+        assertFalse(
+                new CascadeSettings(0, k - 1, true, 8, 10, 0, 0, 1000).runsFullGraph(m),
                 "exits on: the cascade runs stages");
         try (StageRunner r = fullRunner(b, 8)) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> new BatchingCascade(m, staged, List.of(r), Thresholds.defaults(m), new Recorder(), CascadeObserver.NONE));
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> new BatchingCascade(
+                            m, staged, List.of(r), Thresholds.defaults(m), new Recorder(), CascadeObserver.NONE));
             assertTrue(e.getMessage().contains("need " + k + " stage runners"), e.getMessage());
         }
     }
@@ -150,9 +158,11 @@ class FullGraphTest {
         Path copy = TestBundles.copy(BUNDLE, tmp.resolve("b"));
         Path manifest = copy.resolve("manifest.json");
         String text = Files.readString(manifest);
-        String fixed = text.replace("\"outputs\": {\n      \"carry\": \"carry_out\",\n      \"logits\": \"logits\",\n"
-                + "      \"score\": \"score\"\n    },\n    \"flops\"", "\"outputs\": {\n      \"state\": \"x\", \"carry\": "
-                + "\"carry_out\",\n      \"logits\": \"logits\",\n      \"score\": \"score\"\n    },\n    \"flops\"");
+        String fixed = text.replace(
+                "\"outputs\": {\n      \"carry\": \"carry_out\",\n      \"logits\": \"logits\",\n"
+                        + "      \"score\": \"score\"\n    },\n    \"flops\"",
+                "\"outputs\": {\n      \"state\": \"x\", \"carry\": "
+                        + "\"carry_out\",\n      \"logits\": \"logits\",\n      \"score\": \"score\"\n    },\n    \"flops\"");
         assertFalse(fixed.equals(text), "the test edits full_graph.outputs");
         Files.writeString(manifest, fixed);
         BundleException e = assertThrows(BundleException.class, () -> ModelBundle.load(copy));

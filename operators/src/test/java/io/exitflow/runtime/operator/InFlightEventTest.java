@@ -28,8 +28,8 @@ class InFlightEventTest {
         config.setGenericTypes(false); // any Kryo fallback would now throw
         TypeSerializer<InFlightEvent> ser = type.createSerializer(config);
 
-        InFlightEvent e = InFlightEvent.start(new InferenceRequest("id", "key", 42L, new float[] {1f}, "beta"),
-                new float[] {0.5f, -1f}, 3, true);
+        InFlightEvent e = InFlightEvent.start(
+                new InferenceRequest("id", "key", 42L, new float[] {1f}, "beta"), new float[] {0.5f, -1f}, 3, true);
         e.carry = new float[] {1f, 2f, 3f};
         e.stagesRun = 1;
         e.stageLatencyMicros[0] = 17;

@@ -27,7 +27,8 @@ class SplitStageOperatorTest {
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(
                 new SplitStageOperator(ModelBundle.load(TestBundles.tiny()), s, OrtConfig.cpu()),
                 (KeySelector<InFlightEvent, String>) e -> e.key,
-                (KeySelector<ThresholdUpdate, String>) u -> u.getModelId(), Types.STRING);
+                (KeySelector<ThresholdUpdate, String>) u -> u.getModelId(),
+                Types.STRING);
         h.setProcessingTime(0);
         h.open();
         return h;
@@ -46,7 +47,8 @@ class SplitStageOperatorTest {
             answers.addAll(first.take());
             first.h.getSideOutput(CascadeOperator.SURVIVORS).forEach(r -> survivors.add(r.getValue()));
         }
-        long stage0 = java.util.Arrays.stream(fx.expectedExit()).filter(e -> e == 0).count();
+        long stage0 =
+                java.util.Arrays.stream(fx.expectedExit()).filter(e -> e == 0).count();
         assertEquals(stage0, answers.size());
         assertEquals(n - stage0, survivors.size(), "every other event leaves stage 0 as a survivor");
         survivors.forEach(e -> assertEquals(1, e.nextStage));
@@ -60,7 +62,8 @@ class SplitStageOperatorTest {
             assertTrue(rest.getOutput().stream().noneMatch(o -> o instanceof Watermark));
             rest.processWatermark1(new Watermark(5000));
             List<Object> out = new ArrayList<>(rest.getOutput());
-            assertEquals(new Watermark(5000), out.get(out.size() - 1), "waiting batches run before the watermark passes");
+            assertEquals(
+                    new Watermark(5000), out.get(out.size() - 1), "waiting batches run before the watermark passes");
             answers.addAll(rest.extractOutputValues());
         }
         assertEquals(n, answers.size());
@@ -74,11 +77,15 @@ class SplitStageOperatorTest {
 
     @Test
     void aCudaRequestWithoutACudaBuildStillServesOnCpu() throws Exception {
-        CascadeOperator op = new CascadeOperator(ModelBundle.load(TestBundles.tiny()),
-                CascadeHarness.settings(4, 1000, 0, 0), new OrtConfig(OrtConfig.Device.CUDA, OrtConfig.FROM_EXTERNAL_RESOURCE, 1));
-        var h = new KeyedTwoInputStreamOperatorTestHarness<>(op,
+        CascadeOperator op = new CascadeOperator(
+                ModelBundle.load(TestBundles.tiny()),
+                CascadeHarness.settings(4, 1000, 0, 0),
+                new OrtConfig(OrtConfig.Device.CUDA, OrtConfig.FROM_EXTERNAL_RESOURCE, 1));
+        var h = new KeyedTwoInputStreamOperatorTestHarness<>(
+                op,
                 (KeySelector<io.exitflow.runtime.record.InferenceRequest, String>) r -> r.key,
-                (KeySelector<ThresholdUpdate, String>) u -> u.getModelId(), Types.STRING);
+                (KeySelector<ThresholdUpdate, String>) u -> u.getModelId(),
+                Types.STRING);
         h.setProcessingTime(0);
         h.open();
         try {

@@ -8,9 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.exitflow.control.LogCapture;
 import io.exitflow.runtime.TestBundles;
-import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.runtime.bundle.ModelBundle;
 import io.exitflow.runtime.exit.Thresholds;
+import io.exitflow.runtime.manifest.Manifest;
 import io.exitflow.schemas.ThresholdUpdate;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,17 +38,21 @@ class ThresholdRestoreTest {
             for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()));
         }
         ObjectMapper json = new ObjectMapper();
-        ObjectNode manifest = (ObjectNode) json.readTree(dir.resolve("manifest.json").toFile());
+        ObjectNode manifest =
+                (ObjectNode) json.readTree(dir.resolve("manifest.json").toFile());
         manifest.put("model_version", version);
-        json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("manifest.json").toFile(), manifest);
+        json.writerWithDefaultPrettyPrinter()
+                .writeValue(dir.resolve("manifest.json").toFile(), manifest);
         return dir;
     }
 
     private static OperatorSubtaskState snapshotWithThresholds(Path bundle, String version, List<Float> thresholds)
             throws Exception {
-        try (CascadeHarness c = new CascadeHarness(bundle.toString(), CascadeHarness.settings(64, 1_000_000, 0, 0), null)) {
+        try (CascadeHarness c =
+                new CascadeHarness(bundle.toString(), CascadeHarness.settings(64, 1_000_000, 0, 0), null)) {
             c.control(CascadeHarness.update(MODEL, version, OLD_VERSION, thresholds));
-            assertEquals(OLD_VERSION, c.operator.currentThresholds().version(), "the update applies before the snapshot");
+            assertEquals(
+                    OLD_VERSION, c.operator.currentThresholds().version(), "the update applies before the snapshot");
             c.h.prepareSnapshotPreBarrier(1);
             return c.h.snapshot(1, 1);
         }
@@ -60,13 +64,16 @@ class ThresholdRestoreTest {
         Path b = tinyAs("B");
         Manifest manifestB = ModelBundle.load(b).manifest();
         try (LogCapture log = new LogCapture(EarlyExitOperator.class);
-             CascadeHarness restored = new CascadeHarness(b.toString(), CascadeHarness.settings(64, 1_000_000, 0, 0), savepoint)) {
+                CascadeHarness restored =
+                        new CascadeHarness(b.toString(), CascadeHarness.settings(64, 1_000_000, 0, 0), savepoint)) {
             Thresholds t = restored.operator.currentThresholds();
             assertEquals(0, t.version(), "version A's thresholds are dropped: " + t);
             assertArrayEquals(manifestB.exit().thresholds(), t.values(), "the bundle's defaults apply");
             List<String> dropped = log.lines(Level.WARN, "dropped restored thresholds");
             assertEquals(1, dropped.size(), "one log line: " + dropped);
-            assertTrue(dropped.get(0).contains(MODEL + "@A v" + OLD_VERSION) && dropped.get(0).contains("serves " + MODEL + "@B"),
+            assertTrue(
+                    dropped.get(0).contains(MODEL + "@A v" + OLD_VERSION)
+                            && dropped.get(0).contains("serves " + MODEL + "@B"),
                     dropped.get(0));
 
             // the new version's controller starts its own versions; its first update is valid and applies
@@ -82,7 +89,8 @@ class ThresholdRestoreTest {
         Path a = tinyAs("A");
         OperatorSubtaskState savepoint = snapshotWithThresholds(a, "A", List.of(0.97f, 0.95f, 0f));
         try (LogCapture log = new LogCapture(EarlyExitOperator.class);
-             CascadeHarness restored = new CascadeHarness(a.toString(), CascadeHarness.settings(64, 1_000_000, 0, 0), savepoint)) {
+                CascadeHarness restored =
+                        new CascadeHarness(a.toString(), CascadeHarness.settings(64, 1_000_000, 0, 0), savepoint)) {
             assertEquals(OLD_VERSION, restored.operator.currentThresholds().version());
             assertEquals(0.97f, restored.operator.currentThresholds().get(0));
             assertTrue(log.lines(Level.WARN, "dropped restored thresholds").isEmpty());
