@@ -155,9 +155,9 @@ def render(
         g = panel["gridPos"]
         ax = fig.add_subplot(grid[g["y"] : g["y"] + g["h"] - 1, g["x"] : g["x"] + g["w"]])
         series = panel_series(url, panel, start, end, step_s, scrape_interval_s)
-        unit, series = scaled(panel.get("fieldConfig", {}).get("defaults", {}).get("unit", ""), series)
         print(f"[render] {i}/{len(panels)} {panel['title']}: {len(series)} series", file=sys.stderr)
         defaults = panel.get("fieldConfig", {}).get("defaults", {})
+        unit, series = scaled(defaults.get("unit", ""), series)
         stacked = defaults.get("custom", {}).get("stacking", {}).get("mode") == "normal"
         if not series:
             empty.append(panel["title"])
