@@ -93,7 +93,7 @@ class MlPredictKafkaIT {
             s.put(
                     JobOptions.CHECKPOINT_DIR,
                     Files.createTempDirectory("sql-it-ckpt").toUri().toString());
-            s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 500L);
+            s.put(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
             Configuration conf = new Configuration();
             conf.set(RestOptions.BIND_PORT, "0");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, conf);

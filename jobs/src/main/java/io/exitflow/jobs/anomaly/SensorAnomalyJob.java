@@ -50,7 +50,7 @@ public final class SensorAnomalyJob {
     public static final String DEFAULT_INPUT_TOPIC = "sensor-readings";
     /** How often the source's watermark alignment compares the partitions' watermarks. */
     static final Duration ALIGNMENT_UPDATE_INTERVAL = Duration.ofMillis(100);
-    /** Shortest {@code --idle-timeout-ms} that watermark alignment is used with (FLINK-40093). */
+    /** Shortest {@code --idle-timeout} that watermark alignment is used with (FLINK-40093). */
     static final long ALIGNMENT_MIN_IDLE_TIMEOUT_MS = 5_000;
 
     private static final Logger LOG = LoggerFactory.getLogger(SensorAnomalyJob.class);
@@ -100,8 +100,8 @@ public final class SensorAnomalyJob {
                                         SensorReading.class,
                                         new SensorReadingValidator(
                                                 spec.channels(),
-                                                cfg.get(JobOptions.MAX_FUTURE_MS),
-                                                cfg.get(JobOptions.MAX_PAST_MS)),
+                                                cfg.get(JobOptions.MAX_FUTURE).toMillis(),
+                                                cfg.get(JobOptions.MAX_PAST).toMillis()),
                                         io.schemaRegistry()))),
                         watermarks(cfg, topic),
                         "readings: " + topic,
@@ -136,51 +136,51 @@ public final class SensorAnomalyJob {
     }
 
     /**
-     * Event time of the readings: bounded out-of-orderness ({@code --out-of-orderness-ms}), idle partitions stop
-     * holding the watermark back ({@code --idle-timeout-ms}), and watermark alignment
-     * ({@code --watermark-max-drift-ms}): a partition whose watermark runs further ahead of the slowest partition's
+     * Event time of the readings: bounded out-of-orderness ({@code --out-of-orderness}), idle partitions stop
+     * holding the watermark back ({@code --idle-timeout}), and watermark alignment
+     * ({@code --watermark-max-drift}): a partition whose watermark runs further ahead of the slowest partition's
      * is paused (Kafka splits pause and resume), so a partition read far ahead of another waits in Kafka, not in the
      * window step's state. Not with bounded input ({@code --bounded}) nor with an idle timeout under 5 s: see
-     * below. In Flink 2.2 a partition paused longer than {@code --idle-timeout-ms} counts as idle and reads on, so
+     * below. In Flink 2.2 a partition paused longer than {@code --idle-timeout} counts as idle and reads on, so
      * alignment bounds the wait only roughly; the window step's cap per sensor ({@code --max-waiting-readings}) is
      * the hard bound.
      */
     static WatermarkStrategy<Either<DeadLetter, PositionedReading>> watermarks(JobConfig cfg, String topic) {
         WatermarkStrategy<Either<DeadLetter, PositionedReading>> w =
                 WatermarkStrategy.<Either<DeadLetter, PositionedReading>>forBoundedOutOfOrderness(
-                                Duration.ofMillis(cfg.get(JobOptions.OUT_OF_ORDERNESS_MS)))
+                                cfg.get(JobOptions.OUT_OF_ORDERNESS))
                         // Dead letters carry no event time: MIN_VALUE keeps them from moving the watermark.
                         .withTimestampAssigner((e, kafkaTime) ->
                                 e.isRight() ? e.right().reading().getEventTime().toEpochMilli() : Long.MIN_VALUE)
-                        .withIdleness(Duration.ofMillis(cfg.get(JobOptions.IDLE_TIMEOUT_MS)));
-        long drift = cfg.get(JobOptions.WATERMARK_MAX_DRIFT_MS);
-        if (drift < 0) {
-            throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.WATERMARK_MAX_DRIFT_MS)
-                    + " must be >= 0 (0: no alignment), got " + drift);
+                        .withIdleness(cfg.get(JobOptions.IDLE_TIMEOUT));
+        Duration drift = cfg.get(JobOptions.WATERMARK_MAX_DRIFT);
+        if (drift.isNegative()) {
+            throw new IllegalArgumentException("--" + JobOptions.millisArgName(JobOptions.WATERMARK_MAX_DRIFT)
+                    + " must be >= 0 (0: no alignment), got " + drift.toMillis());
         }
-        long idle = cfg.get(JobOptions.IDLE_TIMEOUT_MS);
-        if (drift > 0 && cfg.get(JobOptions.BOUNDED)) {
+        long idle = cfg.get(JobOptions.IDLE_TIMEOUT).toMillis();
+        boolean aligned = !drift.isZero();
+        if (aligned && cfg.get(JobOptions.BOUNDED)) {
             // flink-connector-kafka 5.0.0 fails the source when alignment pauses or resumes a split that has just
             // finished (FLINK-39728: "No current assignment for partition"), which bounded input does at its end.
             LOG.info(
                     "bounded input: no watermark alignment (--{} is for unbounded input); --{} bounds the readings "
                             + "that wait for the watermark all the same",
-                    JobOptions.argName(JobOptions.WATERMARK_MAX_DRIFT_MS),
+                    JobOptions.millisArgName(JobOptions.WATERMARK_MAX_DRIFT),
                     JobOptions.argName(JobOptions.MAX_WAITING_READINGS));
-        } else if (drift > 0 && idle < ALIGNMENT_MIN_IDLE_TIMEOUT_MS) {
+        } else if (aligned && idle < ALIGNMENT_MIN_IDLE_TIMEOUT_MS) {
             // Flink 2.2: a split paused by alignment just as it turns idle may never be resumed (FLINK-40093); the
             // race needs an idle timeout about as short as alignment's reaction time.
             LOG.info(
                     "--{} {} ms is under {} ms: no watermark alignment (a partition paused just as it turned idle "
                             + "could stay paused, FLINK-40093); --{} bounds the readings that wait for the watermark all the "
                             + "same",
-                    JobOptions.argName(JobOptions.IDLE_TIMEOUT_MS),
+                    JobOptions.millisArgName(JobOptions.IDLE_TIMEOUT),
                     idle,
                     ALIGNMENT_MIN_IDLE_TIMEOUT_MS,
                     JobOptions.argName(JobOptions.MAX_WAITING_READINGS));
-        } else if (drift > 0) {
-            w = w.withWatermarkAlignment(
-                    "exitflow-" + NAME + "-" + topic, Duration.ofMillis(drift), ALIGNMENT_UPDATE_INTERVAL);
+        } else if (aligned) {
+            w = w.withWatermarkAlignment("exitflow-" + NAME + "-" + topic, drift, ALIGNMENT_UPDATE_INTERVAL);
         }
         return w;
     }
@@ -207,23 +207,25 @@ public final class SensorAnomalyJob {
         }
         // The gap the toolkit cut the training windows with (format 2 manifests; its default is the same tolerance
         // of the period), else that tolerance of the period.
-        long gap = cfg.get(JobOptions.MAX_GAP_MS, w.maxGapMillis().orElse(WindowSpec.defaultMaxGapMillis(period)));
+        long gap = cfg.optional(JobOptions.MAX_GAP)
+                .map(Duration::toMillis)
+                .orElseGet(() -> w.maxGapMillis().orElse(WindowSpec.defaultMaxGapMillis(period)));
         if (gap <= 0) {
             throw new IllegalArgumentException(
-                    "--" + JobOptions.argName(JobOptions.MAX_GAP_MS) + " must be > 0, got " + gap);
+                    "--" + JobOptions.millisArgName(JobOptions.MAX_GAP) + " must be > 0, got " + gap);
         }
-        long lateness = cfg.get(JobOptions.ALLOWED_LATENESS_MS);
+        long lateness = cfg.get(JobOptions.ALLOWED_LATENESS).toMillis();
         if (lateness < 0) {
             throw new IllegalArgumentException(
-                    "--" + JobOptions.argName(JobOptions.ALLOWED_LATENESS_MS) + " must be >= 0, got " + lateness);
+                    "--" + JobOptions.millisArgName(JobOptions.ALLOWED_LATENESS) + " must be >= 0, got " + lateness);
         }
         int waiting = cfg.get(
                 JobOptions.MAX_WAITING_READINGS,
                 WindowSpec.defaultMaxWaitingReadings(
                         w.size(),
                         period,
-                        cfg.get(JobOptions.OUT_OF_ORDERNESS_MS),
-                        cfg.get(JobOptions.WATERMARK_MAX_DRIFT_MS)));
+                        cfg.get(JobOptions.OUT_OF_ORDERNESS).toMillis(),
+                        cfg.get(JobOptions.WATERMARK_MAX_DRIFT).toMillis()));
         if (waiting <= 0) {
             throw new IllegalArgumentException(
                     "--" + JobOptions.argName(JobOptions.MAX_WAITING_READINGS) + " must be > 0, got " + waiting);

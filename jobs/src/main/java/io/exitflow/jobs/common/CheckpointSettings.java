@@ -34,14 +34,14 @@ public final class CheckpointSettings {
      *     JobManager's memory (without the opt-in) or the transaction timeout is too short for the checkpoints
      */
     public static void apply(StreamExecutionEnvironment env, JobConfig cfg) {
-        long interval = cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS);
-        long timeout = cfg.get(JobOptions.CHECKPOINT_TIMEOUT_MS);
+        long interval = cfg.get(JobOptions.CHECKPOINT_INTERVAL).toMillis();
+        long timeout = cfg.get(JobOptions.CHECKPOINT_TIMEOUT).toMillis();
         if (interval < 10) {
-            throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.CHECKPOINT_INTERVAL_MS)
+            throw new IllegalArgumentException("--" + JobOptions.millisArgName(JobOptions.CHECKPOINT_INTERVAL)
                     + " must be at least 10 (ms), got " + interval);
         }
         if (timeout < 1) {
-            throw new IllegalArgumentException("--" + JobOptions.argName(JobOptions.CHECKPOINT_TIMEOUT_MS)
+            throw new IllegalArgumentException("--" + JobOptions.millisArgName(JobOptions.CHECKPOINT_TIMEOUT)
                     + " must be positive (ms), got " + timeout);
         }
         env.enableCheckpointing(interval, CheckpointingMode.EXACTLY_ONCE);

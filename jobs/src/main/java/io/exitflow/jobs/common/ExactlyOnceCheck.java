@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
@@ -88,27 +89,27 @@ public final class ExactlyOnceCheck {
      * @throws IllegalArgumentException naming the flags, the rule and the smallest accepted value
      */
     public static void checkTimeouts(JobConfig cfg, int tolerableFailures) {
-        long tx = cfg.get(JobOptions.TRANSACTION_TIMEOUT_MS);
-        long interval = cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS);
-        long ckptTimeout = cfg.get(JobOptions.CHECKPOINT_TIMEOUT_MS);
+        long tx = cfg.get(JobOptions.TRANSACTION_TIMEOUT).toMillis();
+        long interval = cfg.get(JobOptions.CHECKPOINT_INTERVAL).toMillis();
+        long ckptTimeout = cfg.get(JobOptions.CHECKPOINT_TIMEOUT).toMillis();
         long min = minTransactionTimeoutMs(interval, ckptTimeout, tolerableFailures);
         if (tx >= min) {
             return;
         }
         int tolerated = Math.max(0, tolerableFailures);
         long open = saturatedMultiply(tolerated + 1L, interval + ckptTimeout);
-        throw new IllegalArgumentException("--" + arg(JobOptions.TRANSACTION_TIMEOUT_MS) + " " + tx + " is too short "
+        throw new IllegalArgumentException("--" + arg(JobOptions.TRANSACTION_TIMEOUT) + " " + tx + " is too short "
                 + "for the checkpoints, and the broker would abort transactions before they are committed: their output "
                 + "would be lost while the job runs on. A transaction of the exactly-once sinks is open from the first "
                 + "record after one checkpoint until the next checkpoint completes and commits it: up to "
-                + (tolerated > 0 ? (tolerated + 1) + " x " : "") + "(--" + arg(JobOptions.CHECKPOINT_INTERVAL_MS) + " "
-                + interval + " + --" + arg(JobOptions.CHECKPOINT_TIMEOUT_MS) + " " + ckptTimeout + ") = " + open + " ms"
+                + (tolerated > 0 ? (tolerated + 1) + " x " : "") + "(--" + arg(JobOptions.CHECKPOINT_INTERVAL) + " "
+                + interval + " + --" + arg(JobOptions.CHECKPOINT_TIMEOUT) + " " + ckptTimeout + ") = " + open + " ms"
                 + (tolerated > 0 ? " (execution.checkpointing.tolerable-failed-checkpoints " + tolerated + ")" : "")
                 + ", and the timeout needs a margin of max(1 min, half of that) on top, for checkpoints queued behind a "
-                + "slow one, the commit and a restart. Set --" + arg(JobOptions.TRANSACTION_TIMEOUT_MS)
+                + "slow one, the commit and a restart. Set --" + arg(JobOptions.TRANSACTION_TIMEOUT)
                 + " to at least "
                 + min + " (and at most the broker's " + BROKER_MAX_TIMEOUT + ", 15 min by default), or lower --"
-                + arg(JobOptions.CHECKPOINT_INTERVAL_MS) + " or --" + arg(JobOptions.CHECKPOINT_TIMEOUT_MS) + ".");
+                + arg(JobOptions.CHECKPOINT_INTERVAL) + " or --" + arg(JobOptions.CHECKPOINT_TIMEOUT) + ".");
     }
 
     /**
@@ -156,7 +157,7 @@ public final class ExactlyOnceCheck {
                             + "every transaction fail (InvalidTxnTimeoutException) and the job restart until it is lowered.",
                     BROKER_MAX_TIMEOUT,
                     cause(e),
-                    arg(JobOptions.TRANSACTION_TIMEOUT_MS),
+                    arg(JobOptions.TRANSACTION_TIMEOUT),
                     transactionTimeoutMs);
             return;
         } catch (InterruptedException e) {
@@ -164,12 +165,12 @@ public final class ExactlyOnceCheck {
             throw new IllegalStateException("interrupted while reading the broker's " + BROKER_MAX_TIMEOUT, e);
         }
         if (transactionTimeoutMs > max) {
-            throw new IllegalArgumentException("--" + arg(JobOptions.TRANSACTION_TIMEOUT_MS) + " "
+            throw new IllegalArgumentException("--" + arg(JobOptions.TRANSACTION_TIMEOUT) + " "
                     + transactionTimeoutMs
                     + " is above the broker's " + BROKER_MAX_TIMEOUT + " " + max + ": the broker refuses every "
                     + "transaction of the exactly-once sinks and the job would restart forever. Set --"
-                    + arg(JobOptions.TRANSACTION_TIMEOUT_MS) + " to at most " + max + " (and lower --"
-                    + arg(JobOptions.CHECKPOINT_INTERVAL_MS) + " or --" + arg(JobOptions.CHECKPOINT_TIMEOUT_MS)
+                    + arg(JobOptions.TRANSACTION_TIMEOUT) + " to at most " + max + " (and lower --"
+                    + arg(JobOptions.CHECKPOINT_INTERVAL) + " or --" + arg(JobOptions.CHECKPOINT_TIMEOUT)
                     + " if the checkpoints then need more), or raise " + BROKER_MAX_TIMEOUT + " on the brokers.");
         }
     }
@@ -201,7 +202,8 @@ public final class ExactlyOnceCheck {
                         + "began, committed or were re-initialised, before this job started: " + live + ". Another job "
                         + "(or another instance of this one) writes with this prefix; two jobs with one prefix fence "
                         + "each other and lose output. Stop the other job, or give this one its own --"
-                        + arg(JobOptions.TRANSACTIONAL_ID_PREFIX) + " (the default differs per job name, input topic "
+                        + JobOptions.argName(JobOptions.TRANSACTIONAL_ID_PREFIX)
+                        + " (the default differs per job name, input topic "
                         + "and consumer group).");
             }
             if (!open.isEmpty()) {
@@ -214,7 +216,7 @@ public final class ExactlyOnceCheck {
                         prefixes,
                         probe.toMillis(),
                         open,
-                        arg(JobOptions.TRANSACTIONAL_ID_PREFIX));
+                        JobOptions.argName(JobOptions.TRANSACTIONAL_ID_PREFIX));
             }
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
             if (e instanceof IllegalArgumentException) {
@@ -303,7 +305,8 @@ public final class ExactlyOnceCheck {
         }
     }
 
-    private static String arg(org.apache.flink.configuration.ConfigOption<?> o) {
-        return JobOptions.argName(o);
+    /** The flag of a duration in messages that give its value in milliseconds: its {@code -ms} spelling. */
+    private static String arg(ConfigOption<Duration> o) {
+        return JobOptions.millisArgName(o);
     }
 }

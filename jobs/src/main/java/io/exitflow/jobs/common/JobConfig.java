@@ -13,7 +13,8 @@ import org.apache.flink.configuration.ReadableConfig;
 /**
  * The settings of one job run: {@link JobOptions} read from the command line over Flink's configuration
  * ({@link CommandLine}). Unknown arguments and malformed values fail at start, naming the setting and what it
- * accepts. The {@code *_MS} options read their duration option in milliseconds.
+ * accepts. Durations are read as {@link Duration}s; {@link JobOptions#CHECKPOINT_INTERVAL_MS}, the one millisecond view
+ * left, reads its duration option in milliseconds.
  */
 public final class JobConfig {
     private final Configuration config;
@@ -37,8 +38,8 @@ public final class JobConfig {
 
     /**
      * A config from settings given in code (tests, the demo, the benchmark): option to value, where a value may be
-     * given as its text ({@code "earliest"}) or typed ({@code StartingOffsets.EARLIEST}, {@code 200L} for a
-     * {@code *_MS} option, a {@link java.time.Duration} for a duration option).
+     * given as its text ({@code "earliest"}) or typed ({@code StartingOffsets.EARLIEST}, a {@link Duration} for a
+     * duration option, {@code 200L} for the millisecond view {@link JobOptions#CHECKPOINT_INTERVAL_MS}).
      *
      * @throws IllegalArgumentException for a value of the wrong type, naming the setting and what it accepts
      */
@@ -48,7 +49,7 @@ public final class JobConfig {
         settings.forEach((o, v) -> {
             Optional<ConfigOption<Duration>> duration = JobOptions.durationOf(o);
             ConfigOption<?> target = duration.isPresent() ? duration.get() : o;
-            // a *_MS view's value is a number of milliseconds
+            // a millisecond view's value is a number of milliseconds
             CommandLine.set(c, target, duration.isPresent() ? v + "ms" : v);
             given.add(target);
         });
@@ -82,7 +83,7 @@ public final class JobConfig {
                 "missing --" + JobOptions.argName(o) + " (" + CommandLine.describe(o) + ")"));
     }
 
-    /** The value given (command line, config.yaml or code), without the default; a *_MS view reads its duration. */
+    /** The value given (command line, config.yaml or code), without the default; a millisecond view reads its duration. */
     private <T> Optional<T> given(ConfigOption<T> o) {
         Optional<ConfigOption<Duration>> duration = JobOptions.durationOf(o);
         if (duration.isEmpty()) {
@@ -92,7 +93,7 @@ public final class JobConfig {
     }
 
     /** A duration as the value of its millisecond view (a {@code ConfigOption<Long>}, so T is Long). */
-    @SuppressWarnings("unchecked") // durationOf(o) is present only for the *_MS views, all ConfigOption<Long>
+    @SuppressWarnings("unchecked") // durationOf(o) is present only for millisecond views, all ConfigOption<Long>
     private static <T> T millisAs(ConfigOption<T> view, Duration d) {
         return (T) Long.valueOf(d.toMillis());
     }

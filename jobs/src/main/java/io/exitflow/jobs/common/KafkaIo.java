@@ -189,7 +189,7 @@ public final class KafkaIo {
     public <T extends SpecificRecord> StrictKafkaSink<T> exactlyOnceSink(
             String topic, Class<T> type, RecordKey<T> key, String role) {
         String prefix = transactionalIdPrefix() + "-" + role;
-        long timeout = cfg.get(JobOptions.TRANSACTION_TIMEOUT_MS);
+        long timeout = cfg.get(JobOptions.TRANSACTION_TIMEOUT).toMillis();
         exactlyOncePrefixes.add(prefix);
         cfg.addStartCheck("exactly-once sinks " + transactionalIdPrefix(), () -> {
             Properties admin = new Properties();
@@ -197,7 +197,7 @@ public final class KafkaIo {
             admin.put("bootstrap.servers", bootstrapServers());
             admin.put("client.id", "exitflow-" + jobName + "-start-check");
             // Watch a prefix in use for about one checkpoint: a running job creates a transaction per checkpoint.
-            Duration probe = Duration.ofMillis(cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS) + 2_000);
+            Duration probe = cfg.get(JobOptions.CHECKPOINT_INTERVAL).plusSeconds(2);
             ExactlyOnceCheck.checkBroker(admin, timeout, Set.copyOf(exactlyOncePrefixes), probe);
         });
         return new StrictKafkaSink<>(

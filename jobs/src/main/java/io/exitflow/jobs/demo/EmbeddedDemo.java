@@ -256,8 +256,8 @@ public final class EmbeddedDemo {
         job.put(JobOptions.STATS_TOPIC, TOPICS.get("stats"));
         job.put(JobOptions.CONTROL_TOPIC, TOPICS.get("control"));
         job.put(JobOptions.STARTING_OFFSETS, "earliest");
-        job.put(JobOptions.CHECKPOINT_INTERVAL_MS, 1000L);
-        job.put(JobOptions.IDLE_TIMEOUT_MS, 1000L);
+        job.put(JobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
+        job.put(JobOptions.IDLE_TIMEOUT, Duration.ofSeconds(1));
         // File checkpoints: the window assembler's state can outgrow the 5 MB in-memory checkpoint limit.
         job.put(JobOptions.CHECKPOINT_DIR, checkpointDir.toUri().toString());
         job.putAll(s.job);
@@ -306,7 +306,11 @@ public final class EmbeddedDemo {
         long unread = -1;
         boolean flushPending = in.recorded() != null && !s.loop;
         String groupId = new KafkaIo(run.cfg(), SensorAnomalyJob.NAME).groupId();
-        long quietNanos = (2 * run.cfg().get(JobOptions.CHECKPOINT_INTERVAL_MS) + 1000) * 1_000_000L;
+        long quietNanos = run.cfg()
+                .get(JobOptions.CHECKPOINT_INTERVAL)
+                .multipliedBy(2)
+                .plusSeconds(1)
+                .toNanos();
         String failure = null;
         while (true) {
             if (monitor.poll(Duration.ofMillis(100)) > 0) {
@@ -614,7 +618,7 @@ public final class EmbeddedDemo {
                 "what",
                 "send of a window's last reading -> its prediction visible to a read_committed consumer "
                         + "(includes the exactly-once commit at checkpoints every "
-                        + cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS)
+                        + cfg.get(JobOptions.CHECKPOINT_INTERVAL).toMillis()
                         + " ms)");
         out.put("latency_ms", e2e);
         Map<String, Object> op = new LinkedHashMap<>();

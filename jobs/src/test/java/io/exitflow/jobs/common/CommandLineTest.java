@@ -9,6 +9,7 @@ import io.exitflow.runtime.onnx.OrtConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 
@@ -69,7 +70,9 @@ class CommandLineTest {
             assertEquals(200L, c.get(JobOptions.CHECKPOINT_INTERVAL_MS));
         }
         assertEquals(Duration.ofMinutes(2), parse("--max-wait", "2min").get(JobOptions.MAX_WAIT));
-        assertEquals(0L, parse("--watermark-max-drift", "0").get(JobOptions.WATERMARK_MAX_DRIFT_MS)); // 0 needs no unit
+        assertEquals(
+                Duration.ZERO,
+                parse("--watermark-max-drift", "0").get(JobOptions.WATERMARK_MAX_DRIFT)); // 0 needs no unit
         // defaults read through either
         assertEquals(
                 JobOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis(),
@@ -81,10 +84,40 @@ class CommandLineTest {
         assertEquals(
                 Duration.ofMillis(300),
                 JobConfig.of(Map.of(JobOptions.CHECKPOINT_INTERVAL_MS, 300L)).get(JobOptions.CHECKPOINT_INTERVAL));
-        // a setting without default stays unset through its view
-        assertTrue(parse().optional(JobOptions.MAX_GAP_MS).isEmpty());
+        // a setting without default stays unset, in either spelling
+        assertTrue(parse().optional(JobOptions.MAX_GAP).isEmpty());
         assertEquals(
-                45L, parse("--max-gap", "45ms").optional(JobOptions.MAX_GAP_MS).orElseThrow());
+                Duration.ofMillis(45),
+                parse("--max-gap", "45ms").optional(JobOptions.MAX_GAP).orElseThrow());
+        assertEquals(
+                Duration.ofMillis(45),
+                parse("--max-gap-ms", "45").optional(JobOptions.MAX_GAP).orElseThrow());
+    }
+
+    /** Every duration setting keeps its older millisecond spelling, on the command line and in config.yaml. */
+    @Test
+    void everyDurationTakesItsOldMillisecondSpellingOnTheCommandLineAndInConfigYaml() {
+        int durations = 0;
+        for (ConfigOption<?> o : JobOptions.all()) {
+            if (CommandLine.type(o) != Duration.class) {
+                continue;
+            }
+            durations++;
+            @SuppressWarnings("unchecked") // its type is Duration
+            ConfigOption<Duration> d = (ConfigOption<Duration>) o;
+            String millis = JobOptions.millisArgName(d);
+            assertEquals(JobOptions.argName(d) + "-ms", millis);
+            assertEquals(Duration.ofMillis(1234), parse("--" + millis, "1234").get(d), millis);
+            Configuration yaml = new Configuration();
+            yaml.setString("exitflow." + millis, "1234");
+            assertEquals(
+                    Duration.ofMillis(1234),
+                    JobConfig.parse(new String[0], yaml).get(d),
+                    millis);
+            assertTrue(
+                    JobConfig.help().contains("--" + JobOptions.argName(d) + " (or --" + millis + " MILLIS)"), millis);
+        }
+        assertEquals(12, durations, "the duration settings of JobOptions");
     }
 
     @Test

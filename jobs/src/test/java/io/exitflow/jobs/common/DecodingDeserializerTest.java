@@ -90,10 +90,12 @@ class DecodingDeserializerTest {
 
     @Test
     void eventTimeDecadesInThePastIsInvalid() {
-        long maxPast = JobOptions.MAX_PAST_MS.defaultValue();
+        long maxPast = JobOptions.MAX_PAST.defaultValue().toMillis();
         assertEquals(3650L * 86_400_000L, maxPast, "ten years by default");
         DecodingDeserializer<SensorReading> bounded = new DecodingDeserializer<>(
-                SensorReading.class, new SensorReadingValidator(3, JobOptions.MAX_FUTURE_MS.defaultValue(), maxPast));
+                SensorReading.class,
+                new SensorReadingValidator(
+                        3, JobOptions.MAX_FUTURE.defaultValue().toMillis(), maxPast));
         SensorReading epoch = reading(1f, 2f, 3f); // a clock reset to 1970
         Either<DeadLetter, SensorReading> out = bounded.decode(record(codec.encode(epoch), 30));
         assertTrue(out.isLeft());

@@ -66,10 +66,10 @@ class ExactlyOnceSettingsTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
         assertDoesNotThrow(() -> SensorAnomalyJob.build(env, JobConfig.parse(anomalyArgs(), new Configuration())));
         assertEquals(120_000, env.getCheckpointConfig().getCheckpointTimeout());
-        assertTrue(JobOptions.TRANSACTION_TIMEOUT_MS.defaultValue()
+        assertTrue(JobOptions.TRANSACTION_TIMEOUT.defaultValue().toMillis()
                 >= ExactlyOnceCheck.minTransactionTimeoutMs(
-                        JobOptions.CHECKPOINT_INTERVAL_MS.defaultValue(),
-                        JobOptions.CHECKPOINT_TIMEOUT_MS.defaultValue(),
+                        JobOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis(),
+                        JobOptions.CHECKPOINT_TIMEOUT.defaultValue().toMillis(),
                         0));
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ class JobConfigTest {
         JobConfig cfg = JobConfig.parse(new String[] {"--max-batch-size", "128", "--bundle", "/m"}, flink);
         assertEquals(128, cfg.get(JobOptions.MAX_BATCH_SIZE));
         assertEquals("from-yaml", cfg.get(JobOptions.PREDICTION_TOPIC));
-        assertEquals(20L, cfg.get(JobOptions.MAX_WAIT_MS));
+        assertEquals(Duration.ofMillis(20), cfg.get(JobOptions.MAX_WAIT));
         assertEquals("/m", cfg.require(JobOptions.BUNDLE));
         assertEquals("sensor-readings", cfg.get(JobOptions.INPUT_TOPIC, "sensor-readings"));
     }

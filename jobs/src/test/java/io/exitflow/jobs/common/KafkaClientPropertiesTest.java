@@ -8,6 +8,7 @@ import io.exitflow.schemas.Prediction;
 import io.exitflow.schemas.SensorReading;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -29,7 +30,7 @@ class KafkaClientPropertiesTest {
         Map<ConfigOption<?>, Object> s = new LinkedHashMap<>();
         s.put(JobOptions.BOOTSTRAP_SERVERS, "broker:9092");
         s.put(JobOptions.KAFKA_PROPERTIES, file.toString());
-        s.put(JobOptions.TRANSACTION_TIMEOUT_MS, 300_000L);
+        s.put(JobOptions.TRANSACTION_TIMEOUT, Duration.ofMillis(300_000));
         return new KafkaIo(JobConfig.of(s), "test");
     }
 

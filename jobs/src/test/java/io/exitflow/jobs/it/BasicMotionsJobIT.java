@@ -114,7 +114,7 @@ class BasicMotionsJobIT {
         s.put(
                 JobOptions.CHECKPOINT_DIR,
                 Files.createTempDirectory("bm-ckpt").toUri().toString());
-        s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 500L);
+        s.put(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
         s.put(JobOptions.NORMAL_CLASS, "standing"); // the bundle has no class named normal
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, new Configuration());
         SensorAnomalyJob.build(env, JobConfig.of(s));

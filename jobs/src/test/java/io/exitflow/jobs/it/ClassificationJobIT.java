@@ -92,7 +92,7 @@ class ClassificationJobIT {
             s.put(
                     JobOptions.CHECKPOINT_DIR,
                     java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());
-            s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 500L);
+            s.put(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, new Configuration());
             ClassificationJob.build(env, JobConfig.of(s));
             env.execute("classification-it");

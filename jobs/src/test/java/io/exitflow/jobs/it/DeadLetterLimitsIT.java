@@ -88,7 +88,7 @@ class DeadLetterLimitsIT {
         Map<ConfigOption<?>, Object> s = new LinkedHashMap<>();
         s.put(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
         s.put(JobOptions.BOUNDED, true);
-        s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 500L);
+        s.put(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
         s.put(
                 JobOptions.CHECKPOINT_DIR,
                 Files.createTempDirectory("it-ckpt").toUri().toString());

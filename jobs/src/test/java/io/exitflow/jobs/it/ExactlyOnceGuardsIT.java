@@ -117,14 +117,15 @@ class ExactlyOnceGuardsIT {
 
     @Test
     void aTransactionTimeoutAboveTheBrokersMaximumIsRefusedAtStartNamingTheFlag() {
-        JobConfig tooLong = settings("in-a", "out-a", Map.of(JobOptions.TRANSACTION_TIMEOUT_MS, 180_000L));
+        JobConfig tooLong =
+                settings("in-a", "out-a", Map.of(JobOptions.TRANSACTION_TIMEOUT, Duration.ofMillis(180_000)));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> prepare(tooLong));
         assertTrue(
                 e.getMessage().contains("--transaction-timeout-ms 180000")
                         && e.getMessage().contains("transaction.max.timeout.ms " + BROKER_MAX_TIMEOUT_MS),
                 e.getMessage());
 
-        JobConfig fits = settings("in-a", "out-a", Map.of(JobOptions.TRANSACTION_TIMEOUT_MS, 100_000L));
+        JobConfig fits = settings("in-a", "out-a", Map.of(JobOptions.TRANSACTION_TIMEOUT, Duration.ofMillis(100_000)));
         assertDoesNotThrow(() -> prepare(fits));
     }
 
@@ -179,8 +180,8 @@ class ExactlyOnceGuardsIT {
         // and its commit would then succeed. (The start-up checks refuse such settings; this builds the sink
         // directly to see what a commit failure does.)
         Map<ConfigOption<?>, Object> extra = new LinkedHashMap<>();
-        extra.put(JobOptions.TRANSACTION_TIMEOUT_MS, 1_000L);
-        extra.put(JobOptions.CHECKPOINT_INTERVAL_MS, TimeUnit.HOURS.toMillis(1));
+        extra.put(JobOptions.TRANSACTION_TIMEOUT, Duration.ofMillis(1_000));
+        extra.put(JobOptions.CHECKPOINT_INTERVAL, Duration.ofHours(1));
         JobConfig cfg = settings("in-slow", "out-slow", extra);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         build(env, cfg); // no start-up checks: they would refuse the timeout
@@ -224,9 +225,9 @@ class ExactlyOnceGuardsIT {
         s.put(JobOptions.INPUT_TOPIC, in);
         s.put(JobOptions.PREDICTION_TOPIC, out);
         s.put(JobOptions.STARTING_OFFSETS, "earliest");
-        s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 200L);
-        s.put(JobOptions.CHECKPOINT_TIMEOUT_MS, 20_000L);
-        s.put(JobOptions.TRANSACTION_TIMEOUT_MS, 100_000L);
+        s.put(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(200));
+        s.put(JobOptions.CHECKPOINT_TIMEOUT, Duration.ofMillis(20_000));
+        s.put(JobOptions.TRANSACTION_TIMEOUT, Duration.ofMillis(100_000));
         s.putAll(extra);
         return JobConfig.of(s);
     }
@@ -240,7 +241,7 @@ class ExactlyOnceGuardsIT {
 
     /** Input topic to the "prediction" topic through KafkaIo's decoding source and exactly-once sink. */
     private static void build(StreamExecutionEnvironment env, JobConfig cfg) {
-        env.enableCheckpointing(cfg.get(JobOptions.CHECKPOINT_INTERVAL_MS), CheckpointingMode.EXACTLY_ONCE);
+        env.enableCheckpointing(cfg.get(JobOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
         env.setParallelism(1);
         KafkaIo io = new KafkaIo(cfg, "guard");
         AvroTypeInfo<DeadLetter> type = new AvroTypeInfo<>(DeadLetter.class);

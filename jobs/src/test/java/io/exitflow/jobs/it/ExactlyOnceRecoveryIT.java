@@ -58,7 +58,7 @@ class ExactlyOnceRecoveryIT {
             s.put(JobOptions.INPUT_TOPIC, "readings");
             s.put(JobOptions.CONTROL_TOPIC, "");
             s.put(JobOptions.STARTING_OFFSETS, "earliest");
-            s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 300L);
+            s.put(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(300));
             s.put(
                     JobOptions.CHECKPOINT_DIR,
                     java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());

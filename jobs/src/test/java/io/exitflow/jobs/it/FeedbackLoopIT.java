@@ -342,7 +342,7 @@ class FeedbackLoopIT {
         s.put(JobOptions.INPUT_TOPIC, READINGS);
         s.put(JobOptions.STARTING_OFFSETS, "earliest");
         s.put(JobOptions.PARALLELISM, PARALLELISM);
-        s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 1_000L);
+        s.put(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1_000));
         s.put(JobOptions.CHECKPOINT_DIR, checkpoints.toUri().toString());
         s.put(JobOptions.BUDGET_RATE, BASE_WINDOWS_PER_S);
         s.put(JobOptions.BUDGET_STAGE_COSTS, "bundle");

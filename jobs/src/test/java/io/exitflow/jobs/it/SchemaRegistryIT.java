@@ -206,7 +206,7 @@ class SchemaRegistryIT {
         s.put(
                 JobOptions.CHECKPOINT_DIR,
                 java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());
-        s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 500L);
+        s.put(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
         s.put(JobOptions.SCHEMA_REGISTRY_URL, registry.url());
         return s;
     }
@@ -446,7 +446,7 @@ class SchemaRegistryIT {
         Map<ConfigOption<?>, Object> settings = jobSettings("readings-c", "-c");
         settings.put(JobOptions.BOUNDED, false);
         settings.put(JobOptions.STARTING_OFFSETS, "earliest");
-        settings.put(JobOptions.IDLE_TIMEOUT_MS, 1000L);
+        settings.put(JobOptions.IDLE_TIMEOUT, Duration.ofMillis(1000));
         InMemoryReporter reporter = InMemoryReporter.create();
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironment(2, reporter.addToConfiguration(new Configuration()));

@@ -81,7 +81,7 @@ class SensorAnomalyJobIT {
         s.put(
                 JobOptions.CHECKPOINT_DIR,
                 java.nio.file.Files.createTempDirectory("it-ckpt").toUri().toString());
-        s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 500L);
+        s.put(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
         s.put(JobOptions.ALERT_MIN_PROBABILITY, ALERT_MIN);
         s.put(JobOptions.FULL_DEPTH_SAMPLE_RATE, 0.1);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, new Configuration());

@@ -149,7 +149,7 @@ class UnevenPartitionsIT {
         s.put(
                 JobOptions.CHECKPOINT_DIR,
                 Files.createTempDirectory("it-ckpt").toUri().toString());
-        s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 1000L);
+        s.put(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(1000));
         s.put(JobOptions.FULL_DEPTH_SAMPLE_RATE, 0.0);
         s.putAll(extra);
         // The job's metrics; the mini cluster closes the reporter (and drops them) when the job ends.
@@ -206,12 +206,12 @@ class UnevenPartitionsIT {
         Run piled = run(
                 "unbounded-wait",
                 Map.of(
-                        JobOptions.WATERMARK_MAX_DRIFT_MS,
-                        0L,
+                        JobOptions.WATERMARK_MAX_DRIFT,
+                        Duration.ofMillis(0),
                         JobOptions.MAX_WAITING_READINGS,
                         1_000_000,
-                        JobOptions.IDLE_TIMEOUT_MS,
-                        600_000L));
+                        JobOptions.IDLE_TIMEOUT,
+                        Duration.ofMillis(600_000)));
         assertTrue(
                 piled.waitingHighWater() > READINGS / 2,
                 "the test's premise: partition 0 is read far ahead (" + piled.waitingHighWater() + " readings waited)");
