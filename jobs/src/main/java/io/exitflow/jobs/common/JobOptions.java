@@ -120,12 +120,13 @@ public final class JobOptions {
             .withDescription("A properties file of registry client settings (basic.auth.credentials.source, "
                     + "basic.auth.user.info, schema.registry.ssl.*, bearer.auth.*); such keys in --kafka-properties "
                     + "apply too, this file wins.");
-    public static final ConfigOption<String> SCHEMA_REGISTRY_SUBJECT_STRATEGY = ConfigOptions.key(
-                    PREFIX + "schema-registry-subject-strategy")
-            .stringType()
-            .defaultValue("topic")
-            .withDescription("Subject of a topic's schemas: topic (<topic>-value, Confluent's default), record (the "
-                    + "record's full name) or topic-record (<topic>-<record full name>).");
+    public static final ConfigOption<SchemaRegistrySettings.SubjectStrategy> SCHEMA_REGISTRY_SUBJECT_STRATEGY =
+            ConfigOptions.key(PREFIX + "schema-registry-subject-strategy")
+                    .enumType(SchemaRegistrySettings.SubjectStrategy.class)
+                    .defaultValue(SchemaRegistrySettings.SubjectStrategy.TOPIC)
+                    .withDescription(
+                            "Subject of a topic's schemas: topic (<topic>-value, Confluent's default), record (the "
+                                    + "record's full name) or topic-record (<topic>-<record full name>).");
     public static final ConfigOption<Boolean> SCHEMA_REGISTRY_AUTO_REGISTER = ConfigOptions.key(
                     PREFIX + "schema-registry-auto-register")
             .booleanType()

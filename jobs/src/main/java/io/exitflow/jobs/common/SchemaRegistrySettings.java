@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -29,14 +28,24 @@ public final class SchemaRegistrySettings implements Serializable {
     /** Key prefixes of Confluent's registry client settings; such keys in the Kafka properties file apply too. */
     static final List<String> CLIENT_KEY_PREFIXES = List.of("schema.registry.", "basic.auth.", "bearer.auth.");
 
-    /** How the subject of a topic's value schema is named (Confluent's subject name strategies). */
+    /**
+     * How the subject of a topic's value schema is named (Confluent's subject name strategies). Each is spelled on the
+     * command line and in config.yaml as its {@link #toString} ({@code topic}, {@code record}, {@code topic-record}),
+     * in any case, as Flink reads an enum option by its values' {@code toString}.
+     */
     public enum SubjectStrategy {
         /** {@code <topic>-value}: Confluent's default (TopicNameStrategy). */
-        TOPIC,
+        TOPIC("topic"),
         /** The record's full name (RecordNameStrategy). */
-        RECORD,
+        RECORD("record"),
         /** {@code <topic>-<record full name>} (TopicRecordNameStrategy). */
-        TOPIC_RECORD;
+        TOPIC_RECORD("topic-record");
+
+        private final String spelling;
+
+        SubjectStrategy(String spelling) {
+            this.spelling = spelling;
+        }
 
         /** The subject of {@code schema}'s values on {@code topic}. */
         public String subject(String topic, Schema schema) {
@@ -50,21 +59,10 @@ public final class SchemaRegistrySettings implements Serializable {
             }
         }
 
-        /** Parses {@code topic}, {@code record} or {@code topic-record}. */
-        static SubjectStrategy parse(String s) {
-            switch (s.trim().toLowerCase(Locale.ROOT)) {
-                case "topic":
-                    return TOPIC;
-                case "record":
-                    return RECORD;
-                case "topic-record":
-                    return TOPIC_RECORD;
-                default:
-                    throw new IllegalArgumentException(
-                            "--" + JobOptions.argName(JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY)
-                                    + " must be topic, record or topic-record, got '"
-                                    + s + "'");
-            }
+        /** Its spelling on the command line: {@code topic}, {@code record} or {@code topic-record}. */
+        @Override
+        public String toString() {
+            return spelling;
         }
     }
 
@@ -140,7 +138,7 @@ public final class SchemaRegistrySettings implements Serializable {
     private static Optional<SchemaRegistrySettings> from(
             Optional<String> url,
             Optional<String> propertiesFile,
-            String subjectStrategy,
+            SubjectStrategy subjectStrategy,
             boolean autoRegister,
             Properties kafkaProperties) {
         Optional<String> given = url.filter(u -> !u.isBlank());
@@ -160,8 +158,7 @@ public final class SchemaRegistrySettings implements Serializable {
             }
         }
         propertiesFile.ifPresent(f -> client.putAll(load(Path.of(f))));
-        return Optional.of(
-                new SchemaRegistrySettings(urls, client, SubjectStrategy.parse(subjectStrategy), autoRegister));
+        return Optional.of(new SchemaRegistrySettings(urls, client, subjectStrategy, autoRegister));
     }
 
     private static Map<String, String> load(Path file) {
@@ -206,8 +203,7 @@ public final class SchemaRegistrySettings implements Serializable {
 
     @Override
     public String toString() {
-        return "schema registry " + String.join(",", urls) + " (subjects "
-                + subjectStrategy.name().toLowerCase(Locale.ROOT)
+        return "schema registry " + String.join(",", urls) + " (subjects " + subjectStrategy
                 + (autoRegister ? ", auto-register" : ", schemas must be registered") + ")";
     }
 }

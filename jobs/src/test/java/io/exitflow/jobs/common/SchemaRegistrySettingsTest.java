@@ -54,6 +54,23 @@ class SchemaRegistrySettingsTest {
     }
 
     @Test
+    void theStrategyIsAnEnumOptionSpelledAsUsersTypeIt() {
+        Configuration yaml = new Configuration();
+        yaml.setString("exitflow.schema-registry-subject-strategy", "topic-record");
+        assertEquals(
+                SchemaRegistrySettings.SubjectStrategy.TOPIC_RECORD,
+                JobConfig.parse(new String[0], yaml).get(JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY));
+        assertEquals(
+                SchemaRegistrySettings.SubjectStrategy.RECORD,
+                JobConfig.of(Map.of(JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY, "record"))
+                        .get(JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY));
+        assertTrue(JobConfig.help().contains("[default topic]"), JobConfig.help());
+        assertEquals(
+                "one of topic, record, topic-record",
+                CommandLine.accepted(JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY));
+    }
+
+    @Test
     void badValuesAreRefusedNamingTheFlag() {
         IllegalArgumentException scheme = assertThrows(
                 IllegalArgumentException.class,
@@ -72,7 +89,7 @@ class SchemaRegistrySettingsTest {
                         new Properties()));
         assertTrue(
                 strategy.getMessage()
-                        .startsWith("--schema-registry-subject-strategy must be topic, record or "
+                        .startsWith("--schema-registry-subject-strategy must be one of topic, record, "
                                 + "topic-record, got 'by-topic'"),
                 strategy.getMessage());
     }
