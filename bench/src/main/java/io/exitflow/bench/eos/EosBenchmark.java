@@ -338,7 +338,12 @@ public final class EosBenchmark {
         }
     }
 
-    /** Measures readings/s the job answers from a backlog; returns it, or 0 when it could not. */
+    /**
+     * Measures readings/s the job answers from a backlog; returns it, or 0 when it could not. Samples the cluster
+     * while the backlog drains ({@code <name>-samples.csv}) and puts each TaskManager's peak heap and RSS into the
+     * result ({@link MemoryPeaks}).
+     */
+    @SuppressWarnings("try") // ClusterSampler.close() may throw InterruptedException, which this method passes on
     private double capacity(String name) throws Exception {
         long probe = args.get("probe-readings", 600_000L, Long::parseLong);
         int sensors = 100;
@@ -358,7 +363,21 @@ public final class EosBenchmark {
                 manifest.input().window().slide());
         phase.submit();
         long jobStart = System.nanoTime();
-        phase.awaitAnswers(expected, 0.8, Duration.ofSeconds(args.get("drain-timeout-s", 600L, Long::parseLong)));
+        Map<String, Map<String, Object>> memory;
+        try (ClusterSampler sampler = new ClusterSampler(
+                cluster,
+                phase.jobId,
+                phase.audit,
+                phase::sent,
+                phase.lastEventMillis::get,
+                phase.group,
+                phase.input,
+                out.resolve(name + "-samples.csv"),
+                MemoryPeaks.CAPACITY_ROW_EVERY_MS,
+                name)) {
+            phase.awaitAnswers(expected, 0.8, Duration.ofSeconds(args.get("drain-timeout-s", 600L, Long::parseLong)));
+            memory = MemoryPeaks.of(sampler, cluster);
+        }
         List<PredictionAudit.Point> timeline = phase.audit.timeline();
         long n20 = (long) (0.2 * expected.size());
         long n80 = (long) (0.8 * expected.size());
@@ -380,6 +399,7 @@ public final class EosBenchmark {
         } else {
             result.put("error", "80% of the backlog's windows not answered within the drain timeout");
         }
+        result.put("memory_per_taskmanager", memory);
         summary.put(name, result);
         log(name + ": " + result);
         phase.audit.close();
