@@ -7,11 +7,16 @@
 #       a steady rate for the duration (70% of the capacity measured first, by default); heap, RSS, checkpoint size
 #       and duration, output lag sampled and checked for growth
 #   bench/eos/run.sh capacity [--probe-readings 600000]
-#       readings/s the job answers from a backlog
+#       readings/s the job answers from a backlog; each TaskManager's peak heap and RSS while it drains
+#   bench/eos/run.sh scale [--bundle DIR] [--parallelisms 1,2] [--intra-op-threads 1,2] [--slots 1,2]
+#       [--probe-readings 2000000] [--minutes 10] [--sample-s 15] [--job-args '...']
+#       capacity and peak memory per TaskManager for each parallelism x intra-op threads x slots per TaskManager,
+#       ONNX sessions opened per TaskManager, then a soak with heap and RSS over time (ScaleBenchmark; issue 13 item 6);
+#       writes table.md, summary.json, scale.png and soak/plot.png
 # Common: [--partitions 2] [--parallelism 2] [--taskmanagers 2] [--slots 2] [--checkpoint-interval-ms N]
 #   [--job-args '--max-batch-size 64 ...'] [--sensors auto] [--keep-cluster off] [--out DIR] [--work DIR]
-# (io.exitflow.bench.eos.EosBenchmark has the details). Each run starts its own cluster on free ports
-# (work dir bench/$T/eos-work) and stops it at the end. Results: bench/eos/runs/<mode>-<UTC time>/ (summary.json,
+# (io.exitflow.bench.eos.EosBenchmark and ScaleBenchmark have the details). Each run starts its own cluster on free
+# ports (work dir bench/$T/eos-work) and stops it at the end. Results: bench/eos/runs/<mode>-<UTC time>/ (summary.json,
 # samples.csv, checkpoints.csv, events.csv, and plot.png drawn by bench/eos/plot.py). Exit status 0 when every window
 # was answered exactly once.
 # EXITFLOW_BENCH_TARGET: Maven build folder (default target-eos); EXITFLOW_MVN_ARGS: extra Maven arguments (e.g. -o)
@@ -23,9 +28,10 @@ T=${EXITFLOW_BENCH_TARGET:-target-eos}
 export ORT_DISABLE_TELEMETRY=1
 mode="${1:-}"
 case "$mode" in
-  eos|soak|capacity) shift ;;
-  -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
-  *) echo "usage: bench/eos/run.sh eos|soak|capacity [options] (--help)" >&2; exit 2 ;;
+  eos|soak|capacity) shift; main=(io.exitflow.bench.eos.EosBenchmark "$mode") ;;
+  scale) shift; main=(io.exitflow.bench.eos.ScaleBenchmark) ;;
+  -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+  *) echo "usage: bench/eos/run.sh eos|soak|capacity|scale [options] (--help)" >&2; exit 2 ;;
 esac
 out=""
 prev=""
@@ -51,14 +57,22 @@ trap 'rm -f "$argfile" ./$T-cp.txt ./*/$T-cp.txt' EXIT
 printf -- '-cp\n%s:%s\n' "bench/$T/classes" "$(cat "bench/$T-cp.txt")" >"$argfile"
 rc=0
 java -Xmx1g -Dlog4j2.configurationFile=exitflow-demo-log4j2.properties @"$argfile" \
-  io.exitflow.bench.eos.EosBenchmark "$mode" --job-jar "$jar" --work "bench/$T/eos-work" "${extra[@]}" "$@" || rc=$?
+  "${main[@]}" --job-jar "$jar" --work "bench/$T/eos-work" "${extra[@]}" "$@" || rc=$?
 
 PY="${EXITFLOW_PYTHON:-$HOME/.cache/exitflow/venv/bin/python}"
-if [ -f "$out/samples.csv" ]; then
-  if "$PY" -c 'import matplotlib' 2>/dev/null; then
-    "$PY" bench/eos/plot.py "$out" || echo "[eos-bench] plotting failed (exit $?); the CSV files are in $out" >&2
-  else
-    echo "[eos-bench] no matplotlib in $PY (set EXITFLOW_PYTHON); not plotted, the CSV files are in $out" >&2
+plot() { # script, run dir, the file its input is read from
+  if [ -f "$3" ]; then
+    if "$PY" -c 'import matplotlib' 2>/dev/null; then
+      "$PY" "$1" "$2" || echo "[eos-bench] plotting failed (exit $?); the CSV files are in $2" >&2
+    else
+      echo "[eos-bench] no matplotlib in $PY (set EXITFLOW_PYTHON); not plotted, the CSV files are in $2" >&2
+    fi
   fi
+}
+if [ "$mode" = scale ]; then
+  plot bench/eos/plot.py "$out/soak" "$out/soak/samples.csv"
+  plot bench/eos/plot_scale.py "$out" "$out/summary.json"
+else
+  plot bench/eos/plot.py "$out" "$out/samples.csv"
 fi
 exit "$rc"
