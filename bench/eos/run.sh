@@ -1,24 +1,24 @@
 #!/usr/bin/env bash
 # Exactly-once at scale and a soak, on the real local cluster of deploy/local (not CI: minutes to half an hour).
-#   bench/eos/run.sh eos [--readings 1000000] [--rate 5000] [--kills 2] [--restart-after-s 10] [--kill-seed N]
+#   bench/eos/run.sh eos [--readings N] [--rate R] [--kills N] [--restart-after-s S] [--kill-seed N]
 #       readings at a steady rate; SIGKILL of a TaskManager at random points, each started again; every window
 #       must be answered exactly once
-#   bench/eos/run.sh soak [--minutes 30] [--capacity-share 0.7 | --rate R] [--sample-s 60]
-#       a steady rate for the duration (70% of the capacity measured first, by default); heap, RSS, checkpoint size
-#       and duration, output lag sampled and checked for growth
-#   bench/eos/run.sh capacity [--probe-readings 600000]
+#   bench/eos/run.sh soak [--minutes M] [--capacity-share F | --rate R] [--sample-s S]
+#       a steady rate for the duration (a share of the capacity measured first, by default); heap, RSS, checkpoint
+#       size and duration, output lag sampled and checked for growth
+#   bench/eos/run.sh capacity [--probe-readings N]
 #       readings/s the job answers from a backlog; each TaskManager's peak heap and RSS while it drains
 #   bench/eos/run.sh scale [--bundle DIR] [--parallelisms 1,2] [--intra-op-threads 1,2] [--slots 1,2]
 #       [--probe-readings 2000000] [--minutes 10] [--sample-s 15] [--job-args '...']
 #       capacity and peak memory per TaskManager for each parallelism x intra-op threads x slots per TaskManager,
 #       ONNX sessions opened per TaskManager, then a soak with heap and RSS over time (ScaleBenchmark; issue 13 item 6);
 #       writes table.md, summary.json, scale.png and soak/plot.png
-# Common: [--partitions 2] [--parallelism 2] [--taskmanagers 2] [--slots 2] [--checkpoint-interval-ms N]
-#   [--job-args '--max-batch-size 64 ...'] [--sensors auto] [--keep-cluster off] [--out DIR] [--work DIR]
-# (io.exitflow.bench.eos.EosBenchmark and ScaleBenchmark have the details). Each run starts its own cluster on free
-# ports (work dir bench/$T/eos-work) and stops it at the end. Results: bench/eos/runs/<mode>-<UTC time>/ (summary.json,
-# samples.csv, checkpoints.csv, events.csv, and plot.png drawn by bench/eos/plot.py). Exit status 0 when every window
-# was answered exactly once.
+# Common: [--partitions N] [--parallelism N] [--taskmanagers N] [--slots N] [--checkpoint-interval-ms N]
+#   [--job-args '--max-batch-size 64 ...'] [--sensors auto|N] [--keep-cluster on|off] [--out DIR] [--work DIR]
+# bench/eos/run.sh <mode> --help lists every setting with its default (stated once, in EosOptions and ScaleBenchmark).
+# Each run starts its own cluster on free ports (work dir bench/$T/eos-work) and stops it at the end. Results:
+# bench/eos/runs/<mode>-<UTC time>/ (summary.json, samples.csv, checkpoints.csv, events.csv, and plot.png drawn by
+# bench/eos/plot.py). Exit status 0 when every window was answered exactly once.
 # EXITFLOW_BENCH_TARGET: Maven build folder (default target-eos); EXITFLOW_MVN_ARGS: extra Maven arguments (e.g. -o)
 # for this build and the cluster's classpaths; EXITFLOW_PYTHON: a Python with matplotlib (default: the toolkit's venv).
 set -euo pipefail

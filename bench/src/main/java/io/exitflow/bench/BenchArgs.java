@@ -69,6 +69,20 @@ public final class BenchArgs {
         return values.get(option);
     }
 
+    /** The value of a typed setting when it was given, without its default. */
+    public <T> Optional<T> optional(ConfigOption<T> option) {
+        return values.getOptional(option);
+    }
+
+    /**
+     * A value that failed a check of the benchmark's own (a range, a form), as an error naming the flag, what it
+     * accepts and the usage.
+     */
+    public IllegalArgumentException invalid(ConfigOption<?> option, String accepts, Object given) {
+        return new IllegalArgumentException(
+                "--" + CommandLine.name(option) + " must be " + accepts + ", got '" + given + "'\nusage: " + usage);
+    }
+
     /** The value of {@code --name}, or {@code fallback} when not given. */
     public String get(String name, String fallback) {
         return values.getOptional(text(name)).orElse(fallback);

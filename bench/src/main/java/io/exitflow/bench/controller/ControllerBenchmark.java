@@ -1,5 +1,6 @@
 package io.exitflow.bench.controller;
 
+import io.exitflow.bench.BenchArgs;
 import io.exitflow.control.Budget;
 import io.exitflow.control.BudgetSolver;
 import io.exitflow.control.CalibrationSet;
@@ -11,15 +12,18 @@ import io.exitflow.control.GridSearchOptimum;
 import io.exitflow.control.ThresholdController;
 import io.exitflow.control.sim.RateProfile;
 import io.exitflow.control.sim.SimulatedPlant;
+import io.exitflow.jobs.common.CommandLine;
 import io.exitflow.runtime.bundle.ModelBundle;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 
 /**
  * Controller benchmark: the {@link ThresholdController} against the {@link SimulatedPlant} driven by a real bundle's
@@ -32,9 +36,37 @@ import java.util.Locale;
  * against the offline optimum (exhaustive grid on the true population) at the same true cost; and, as a baseline,
  * what thresholds fitted offline at the base rate do at x2. Writes one JSON line per interval for plot_trace.py.
  *
- * <p>Usage: {@code ControllerBenchmark --bundle models/sensor-cnn [--bundle ...] --out-dir DIR}
+ * <p>Usage: {@code ControllerBenchmark [--bundle models/sensor-cnn [--bundle ...]] [--out-dir DIR] [--task-busy]};
+ * {@code --help} lists the settings with their defaults ({@link #OPTIONS}).
  */
 public final class ControllerBenchmark {
+    private static final String USAGE =
+            "ControllerBenchmark [--bundle DIR [--bundle DIR ...]] [--out-dir DIR] [--task-busy [on|off]]";
+
+    /** The bundles to run, each in both scenarios (sample targets from labels, from the full model's class). */
+    static final ConfigOption<List<String>> BUNDLES = ConfigOptions.key("bench.bundle")
+            .stringType()
+            .asList()
+            .defaultValues("models/sensor-cnn", "models/features-mlp")
+            .withDescription("A bundle directory whose calibration data and stage costs drive the plant; give the "
+                    + "flag once per bundle.");
+
+    /** Where the per-interval traces go. */
+    static final ConfigOption<String> OUT_DIR = ConfigOptions.key("bench.out-dir")
+            .stringType()
+            .defaultValue("bench/controller/out")
+            .withDescription("Directory of the traces, <model>[-labels][-taskbusy]-trace.jsonl (plot_trace.py).");
+
+    /** Whether the plant shows the controller its workers' busy time with the overhead in it. */
+    static final ConfigOption<CommandLine.Switch> TASK_BUSY = CommandLine.onOff(
+            "bench.task-busy",
+            false,
+            "on: the plant reports its workers' busy time, overhead included, as stage operators report their "
+                    + "tasks' busy time; off: the overhead is hidden from the controller. Named alone it is on.");
+
+    /** The benchmark's command line, in the order {@code --help} lists it. */
+    static final List<ConfigOption<?>> OPTIONS = List.of(BUNDLES, OUT_DIR, TASK_BUSY);
+
     /** The utilisation the controller plans with by default: the ideal plans below use the same. */
     private static final double UTILISATION = ControllerConfig.DEFAULT_TARGET_UTILISATION;
 
@@ -43,20 +75,17 @@ public final class ControllerBenchmark {
     private static final double BAND = 0.05;
 
     public static void main(String[] args) throws IOException {
-        List<String> bundles = new ArrayList<>();
-        Path outDir = Path.of("bench/controller/out");
-        boolean taskBusy = false;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--bundle" -> bundles.add(args[++i]);
-                case "--out-dir" -> outDir = Path.of(args[++i]);
-                case "--task-busy" -> taskBusy = true;
-                default ->
-                    throw new IllegalArgumentException("unknown argument " + args[i]
-                            + " (use --bundle DIR [--bundle DIR ...] [--out-dir DIR] [--task-busy])");
-            }
+        Optional<BenchArgs> parsed = BenchArgs.parse(args, USAGE, OPTIONS);
+        if (parsed.isEmpty()) {
+            return; // --help
         }
-        if (bundles.isEmpty()) throw new IllegalArgumentException("give at least one --bundle DIR");
+        BenchArgs a = parsed.get();
+        List<String> bundles = a.get(BUNDLES);
+        if (bundles.isEmpty()) {
+            throw new IllegalArgumentException("--bundle names no bundle\nusage: " + USAGE);
+        }
+        Path outDir = Path.of(a.get(OUT_DIR));
+        boolean taskBusy = a.get(TASK_BUSY).on();
         Files.createDirectories(outDir);
         System.out.println(
                 "| model | sample targets | segment | settle (s) | mean budget error | max overshoot | accuracy (labels) | offline optimum at same cost | gap (points) |");

@@ -6,6 +6,8 @@ import io.exitflow.bench.BenchArgs;
 import io.exitflow.data.SensorClasses;
 import io.exitflow.jobs.anomaly.SensorAnomalyJob;
 import io.exitflow.jobs.common.AvroCodec;
+import io.exitflow.jobs.common.CommandLine;
+import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.simulator.ExpectedWindows;
 import io.exitflow.jobs.simulator.RateSchedule;
 import io.exitflow.jobs.simulator.StreamSimulator;
@@ -66,39 +68,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *
  * Every run gets a fresh cluster (free ports, work dir {@code --work}) and writes {@code --out}: samples.csv,
  * checkpoints.csv, events.csv, summary.json (bench/eos/plot.py draws plot.png from them). Exit status 0 when every
- * window was answered exactly once, 1 when not, 2 on a usage error. Launched by bench/eos/run.sh.
+ * window was answered exactly once, 1 when not, 2 on a usage error. Launched by bench/eos/run.sh. The settings and
+ * their defaults are {@link EosOptions}; {@code --help} lists them.
  */
 public final class EosBenchmark {
-    private static final String USAGE = "EosBenchmark eos|soak|capacity --job-jar JAR [--bundle models/sensor-cnn]"
-            + " [--out DIR] [--work DIR] [--readings 1000000] [--rate 5000] [--sensors auto] [--kills 2]"
-            + " [--restart-after-s 10] [--kill-seed N] [--minutes 30] [--capacity-share 0.7]"
-            + " [--probe-readings 600000] [--sample-s 5|60] [--partitions 2] [--parallelism 2] [--taskmanagers 2]"
-            + " [--slots 2] [--checkpoint-interval-ms N] [--job-args '...'] [--drain-timeout-s 300]"
-            + " [--keep-cluster off]";
-    private static final String[] NAMES = {
-        "job-jar",
-        "bundle",
-        "out",
-        "work",
-        "readings",
-        "rate",
-        "sensors",
-        "kills",
-        "restart-after-s",
-        "kill-seed",
-        "minutes",
-        "capacity-share",
-        "probe-readings",
-        "sample-s",
-        "partitions",
-        "parallelism",
-        "taskmanagers",
-        "slots",
-        "checkpoint-interval-ms",
-        "job-args",
-        "drain-timeout-s",
-        "keep-cluster"
-    };
+    private static final String USAGE = "EosBenchmark eos|soak|capacity --job-jar JAR [--name value ...]"
+            + " (--help lists the settings and their defaults)";
     private static final String SPLIT = "test";
     private static final long SEED = 7;
     /** A fleet of rate/100 sensors at the bundle's 10 ms period keeps event time in step with the wall clock. */
@@ -120,6 +95,9 @@ public final class EosBenchmark {
     private final Path work;
     private final int partitions;
     private final int parallelism;
+    /** {@code --sensors}, or empty for auto. */
+    private final Optional<Integer> sensors;
+
     private final Map<String, Object> summary = new LinkedHashMap<>();
     private final List<String[]> events = new ArrayList<>();
     private LocalCluster cluster;
@@ -131,32 +109,38 @@ public final class EosBenchmark {
         if (!Files.isDirectory(root.resolve("deploy/local"))) {
             throw new IllegalArgumentException("run from the repository root (no deploy/local in " + root + ")");
         }
-        String jar = args.get("job-jar", null);
+        String jar = args.optional(EosOptions.JOB_JAR).orElse(null);
         if (jar == null || !Files.isRegularFile(Path.of(jar))) {
-            throw new IllegalArgumentException("--job-jar must name the shaded job JAR, got " + jar
-                    + " (mvn -B -DskipTests -pl jobs -am package builds it)\nusage: " + USAGE);
+            throw args.invalid(
+                    EosOptions.JOB_JAR, "the shaded job JAR (mvn -B -DskipTests -pl jobs -am package builds it)", jar);
         }
         this.jobJar = Path.of(jar).toAbsolutePath();
-        this.bundle = root.resolve(args.get("bundle", "models/sensor-cnn"));
+        this.bundle = root.resolve(args.get(EosOptions.BUNDLE));
         this.manifest = ModelBundle.load(bundle).manifest();
         String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
                 .withZone(ZoneOffset.UTC)
                 .format(Instant.now());
-        this.out = root.resolve(args.get("out", "bench/eos/runs/" + mode + "-" + stamp));
-        this.work = root.resolve(args.get("work", "bench/target-eos/eos-work"));
-        this.partitions = args.get("partitions", 2, Integer::parseInt);
-        this.parallelism = args.get("parallelism", 2, Integer::parseInt);
+        this.out = root.resolve(args.optional(EosOptions.OUT).orElse("bench/eos/runs/" + mode + "-" + stamp));
+        this.work = root.resolve(args.get(EosOptions.WORK));
+        this.partitions = args.get(EosOptions.PARTITIONS);
+        this.parallelism = args.get(EosOptions.PARALLELISM);
+        this.sensors = sensorsSetting(args);
         Files.createDirectories(out);
     }
 
     public static void main(String[] argv) throws Exception {
+        if (argv.length > 0 && CommandLine.wantsHelp(new String[] {argv[0]})) {
+            BenchArgs.parse(argv, USAGE, EosOptions.all()); // prints the usage and the settings
+            return;
+        }
         if (argv.length == 0 || !List.of("eos", "soak", "capacity").contains(argv[0])) {
             System.err.println("usage: " + USAGE);
             System.exit(2);
         }
         EosBenchmark bench;
         try {
-            Optional<BenchArgs> parsed = BenchArgs.parse(Arrays.copyOfRange(argv, 1, argv.length), USAGE, NAMES);
+            Optional<BenchArgs> parsed =
+                    BenchArgs.parse(Arrays.copyOfRange(argv, 1, argv.length), USAGE, EosOptions.all());
             if (parsed.isEmpty()) {
                 return;
             }
@@ -175,8 +159,8 @@ public final class EosBenchmark {
         summary.put("command", "bench/eos/run.sh " + String.join(" ", argv));
         summary.put("started", Instant.now().toString());
         summary.put("machine", machine());
-        int taskManagers = args.get("taskmanagers", 2, Integer::parseInt);
-        int slots = args.get("slots", 2, Integer::parseInt);
+        int taskManagers = args.get(EosOptions.TASKMANAGERS);
+        int slots = args.get(EosOptions.SLOTS);
         summary.put(
                 "cluster",
                 Map.of(
@@ -188,7 +172,7 @@ public final class EosBenchmark {
                         partitions,
                         "parallelism",
                         parallelism));
-        boolean keep = args.get("keep-cluster", false, EosBenchmark::onOff);
+        boolean keep = args.get(EosOptions.KEEP_CLUSTER).on();
         cluster = new LocalCluster(root, work, taskManagers, slots);
         boolean ok;
         try {
@@ -219,12 +203,12 @@ public final class EosBenchmark {
 
     @SuppressWarnings("try") // ClusterSampler.close() may throw InterruptedException, which this method passes on
     private boolean exactlyOnce() throws Exception {
-        long readings = args.get("readings", 1_000_000L, Long::parseLong);
-        double rate = args.get("rate", 5000.0, Double::parseDouble);
-        int kills = args.get("kills", 2, Integer::parseInt);
-        long restartAfterMs = (long) (args.get("restart-after-s", 10.0, Double::parseDouble) * 1000);
-        long killSeed = args.get("kill-seed", System.nanoTime(), Long::parseLong);
-        long sampleMs = (long) (args.get("sample-s", 5.0, Double::parseDouble) * 1000);
+        long readings = args.get(EosOptions.READINGS);
+        double rate = args.optional(EosOptions.RATE).orElse(EosOptions.EOS_RATE);
+        int kills = args.get(EosOptions.KILLS);
+        long restartAfterMs = (long) (args.get(EosOptions.RESTART_AFTER_S) * 1000);
+        long killSeed = args.optional(EosOptions.KILL_SEED).orElseGet(System::nanoTime);
+        long sampleMs = (long) (args.optional(EosOptions.SAMPLE_S).orElse(EosOptions.EOS_SAMPLE_S) * 1000);
         int sensors = sensors(rate);
         Phase phase = new Phase("eos", sensors);
         Random random = new Random(killSeed);
@@ -277,16 +261,16 @@ public final class EosBenchmark {
 
     @SuppressWarnings("try") // ClusterSampler.close() may throw InterruptedException, which this method passes on
     private boolean soak() throws Exception {
-        double minutes = args.get("minutes", 30.0, Double::parseDouble);
-        long sampleMs = (long) (args.get("sample-s", 60.0, Double::parseDouble) * 1000);
+        double minutes = args.get(EosOptions.MINUTES);
+        long sampleMs = (long) (args.optional(EosOptions.SAMPLE_S).orElse(EosOptions.SOAK_SAMPLE_S) * 1000);
         double rate;
-        Optional<Double> asked = Optional.ofNullable(args.get("rate", null, Double::parseDouble));
+        Optional<Double> asked = args.optional(EosOptions.RATE);
         if (asked.isPresent()) {
             rate = asked.get();
         } else {
-            double share = args.get("capacity-share", 0.7, Double::parseDouble);
+            double share = args.get(EosOptions.CAPACITY_SHARE);
             if (!(share > 0 && share <= 1)) {
-                throw new IllegalArgumentException("--capacity-share must be in (0, 1], got " + share);
+                throw args.invalid(EosOptions.CAPACITY_SHARE, "in (0, 1]", share);
             }
             double capacity = capacity("probe");
             if (capacity <= 0) {
@@ -345,7 +329,7 @@ public final class EosBenchmark {
      */
     @SuppressWarnings("try") // ClusterSampler.close() may throw InterruptedException, which this method passes on
     private double capacity(String name) throws Exception {
-        long probe = args.get("probe-readings", 600_000L, Long::parseLong);
+        long probe = args.get(EosOptions.PROBE_READINGS);
         int sensors = 100;
         Phase phase = new Phase(name, sensors);
         long start = System.currentTimeMillis();
@@ -375,7 +359,11 @@ public final class EosBenchmark {
                 out.resolve(name + "-samples.csv"),
                 MemoryPeaks.CAPACITY_ROW_EVERY_MS,
                 name)) {
-            phase.awaitAnswers(expected, 0.8, Duration.ofSeconds(args.get("drain-timeout-s", 600L, Long::parseLong)));
+            phase.awaitAnswers(
+                    expected,
+                    0.8,
+                    Duration.ofSeconds(
+                            args.optional(EosOptions.DRAIN_TIMEOUT).orElse(EosOptions.CAPACITY_DRAIN_TIMEOUT_S)));
             memory = MemoryPeaks.of(sampler, cluster);
         }
         List<PredictionAudit.Point> timeline = phase.audit.timeline();
@@ -540,11 +528,11 @@ public final class EosBenchmark {
                     "earliest",
                     "--checkpoint-dir",
                     cluster.work().resolve("checkpoints").resolve(name).toUri().toString()));
-            String interval = args.get("checkpoint-interval-ms", null);
-            if (interval != null) {
-                jobArgs.addAll(List.of("--checkpoint-interval-ms", interval));
-            }
-            String extra = args.get("job-args", "").trim();
+            args.optional(JobOptions.CHECKPOINT_INTERVAL)
+                    .ifPresent(interval -> jobArgs.addAll(List.of(
+                            "--" + JobOptions.millisArgName(JobOptions.CHECKPOINT_INTERVAL),
+                            String.valueOf(interval.toMillis()))));
+            String extra = args.get(EosOptions.JOB_ARGS).trim();
             if (!extra.isEmpty()) {
                 jobArgs.addAll(List.of(extra.split("\\s+")));
             }
@@ -682,7 +670,8 @@ public final class EosBenchmark {
          * everything it will answer), or the drain timeout; then two checkpoints more.
          */
         void drain(Map<String, String> expected) throws Exception {
-            Duration timeout = Duration.ofSeconds(args.get("drain-timeout-s", 300L, Long::parseLong));
+            Duration timeout =
+                    Duration.ofSeconds(args.optional(EosOptions.DRAIN_TIMEOUT).orElse(EosOptions.DRAIN_TIMEOUT_S));
             log(String.format(
                     Locale.ROOT,
                     "%s: waiting for %,d windows (%s at most, or until none came for %s)",
@@ -858,11 +847,19 @@ public final class EosBenchmark {
     }
 
     private int sensors(double rate) {
-        String v = args.get("sensors", "auto");
-        if (v.equals("auto")) {
-            return (int) Math.max(partitions, Math.round(rate / READINGS_PER_SENSOR_SECOND));
+        return sensors.orElse((int) Math.max(partitions, Math.round(rate / READINGS_PER_SENSOR_SECOND)));
+    }
+
+    /** {@code --sensors}: a positive number, or empty for auto (from the rate). */
+    static Optional<Integer> sensorsSetting(BenchArgs args) {
+        String v = args.get(EosOptions.SENSORS).trim();
+        if (v.equalsIgnoreCase("auto")) {
+            return Optional.empty();
         }
-        return Integer.parseInt(v);
+        if (!v.matches("[1-9][0-9]{0,8}")) {
+            throw args.invalid(EosOptions.SENSORS, "auto or a positive number", v);
+        }
+        return Optional.of(Integer.parseInt(v));
     }
 
     private void event(String what) {
@@ -913,14 +910,6 @@ public final class EosBenchmark {
 
     private static double round(double x) {
         return Math.round(x * 1000) / 1000.0;
-    }
-
-    private static boolean onOff(String v) {
-        return switch (v) {
-            case "on" -> true;
-            case "off" -> false;
-            default -> throw new IllegalArgumentException("on or off");
-        };
     }
 
     private static void log(String line) {

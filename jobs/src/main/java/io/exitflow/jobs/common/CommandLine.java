@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ConfigurationUtils;
 import org.apache.flink.configuration.FallbackKey;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.ReadableConfig;
@@ -31,16 +32,28 @@ import org.apache.flink.util.TimeUtils;
  * <p>A duration option whose deprecated key is its key plus {@code -ms} (see {@link #durationWithMillisSpelling})
  * also takes that older spelling with a whole number of milliseconds, so {@code --checkpoint-interval-ms 200} and
  * {@code --checkpoint-interval 200ms} set the same thing.
+ *
+ * <p>Every flag takes a value, with two conveniences: an on/off option ({@link #onOff}) named alone, at the end or
+ * before the next {@code --flag}, is on ({@code --task-busy} is {@code --task-busy on}); and a list option (Flink's
+ * {@code asList()}) may be given again, each value one element ({@code --bundle a --bundle b}). Any other flag given
+ * twice takes its last value.
  */
 public final class CommandLine {
     private static final String MILLIS_SUFFIX = "-ms";
-    /** {@code ConfigOption.getClazz()} is package-private in Flink; its value is the option's declared type. */
+    /**
+     * {@code ConfigOption.getClazz()} and {@code isList()} are package-private in Flink; their values are the
+     * option's declared type (of its elements, for a list) and whether it is a list.
+     */
     private static final Method GET_CLAZZ;
+
+    private static final Method IS_LIST;
 
     static {
         try {
             GET_CLAZZ = ConfigOption.class.getDeclaredMethod("getClazz");
             GET_CLAZZ.setAccessible(true);
+            IS_LIST = ConfigOption.class.getDeclaredMethod("isList");
+            IS_LIST.setAccessible(true);
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw new ExceptionInInitializerError("cannot read the type of Flink's ConfigOption: " + e);
         }
@@ -109,6 +122,7 @@ public final class CommandLine {
             check(base, o);
             copy(base, c, o);
         }
+        Map<ConfigOption<?>, List<String>> lists = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--")) {
@@ -120,6 +134,11 @@ public final class CommandLine {
             if (o == null && millisOf == null) {
                 throw new IllegalArgumentException("unknown setting --" + name + " (--help lists them); known: "
                         + byName.keySet().stream().map(n -> "--" + n).collect(Collectors.joining(" ")));
+            }
+            boolean alone = i + 1 >= args.length || args[i + 1].startsWith("--");
+            if (alone && o != null && type(o) == Switch.class) {
+                c.setString(o.key(), text(Switch.ON)); // a switch named alone is on
+                continue;
             }
             if (i + 1 >= args.length) {
                 throw new IllegalArgumentException("--" + name + " needs a value");
@@ -138,7 +157,13 @@ public final class CommandLine {
                     // on the command line a duration names its unit (but 0): --duration 60 is not 60 ms by surprise
                     throw new IllegalArgumentException("--" + name + " must be " + accepted(o) + ", got '" + v + "'");
                 }
-                c.setString(o.key(), v);
+                if (isList(o)) {
+                    // each value of a repeated list flag is one element, whatever it holds (no ';' splitting)
+                    lists.computeIfAbsent(o, k -> new ArrayList<>()).add(v);
+                    setUnchecked(c, o, elements(o, lists.get(o)));
+                } else {
+                    c.setString(o.key(), v);
+                }
             }
         }
         for (ConfigOption<?> o : options) {
@@ -152,13 +177,23 @@ public final class CommandLine {
      * {@code toString}), as if it came from the command line; {@link #check} then reads it back.
      */
     public static void set(Configuration c, ConfigOption<?> option, Object value) {
-        c.setString(option.key(), text(value));
+        if (isList(option) && value instanceof List<?> l) {
+            setUnchecked(
+                    c,
+                    option,
+                    elements(option, l.stream().map(CommandLine::text).toList()));
+        } else {
+            c.setString(option.key(), text(value));
+        }
     }
 
-    /** The text a value has on the command line. */
+    /** The text a value has on the command line (a list's elements joined by {@code , }). */
     public static String text(Object value) {
         if (value instanceof Duration d) {
             return TimeUtils.formatWithHighestUnit(d);
+        }
+        if (value instanceof List<?> l) {
+            return l.stream().map(CommandLine::text).collect(Collectors.joining(", "));
         }
         return String.valueOf(value);
     }
@@ -230,12 +265,21 @@ public final class CommandLine {
         return "a " + type.getSimpleName().toLowerCase(Locale.ROOT);
     }
 
-    /** The declared type of an option's values. */
+    /** The declared type of an option's values (of its elements, for a list option). */
     public static Class<?> type(ConfigOption<?> option) {
         try {
             return (Class<?>) GET_CLAZZ.invoke(option);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot read the type of option " + option.key(), e);
+        }
+    }
+
+    /** Whether an option holds a list (Flink's {@code asList()}): its flag may be given again, once per element. */
+    public static boolean isList(ConfigOption<?> option) {
+        try {
+            return (Boolean) IS_LIST.invoke(option);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read whether option " + option.key() + " is a list", e);
         }
     }
 
@@ -265,12 +309,16 @@ public final class CommandLine {
         StringBuilder sb = new StringBuilder();
         for (ConfigOption<?> o : options) {
             String names = "--" + name(o)
-                    + millisSpelling(o).map(ms -> " (or --" + ms + " MILLIS)").orElse("");
+                    + millisSpelling(o).map(ms -> " (or --" + ms + " MILLIS)").orElse("")
+                    + (isList(o) ? " (repeatable)" : "");
             sb.append(String.format(
                     Locale.ROOT,
                     "  %-28s %s%n",
                     names,
-                    (o.hasDefaultValue() ? "[default " + text(o, o.defaultValue()) + "] " : "") + describe(o)));
+                    (o.hasDefaultValue() && !text(o, o.defaultValue()).isEmpty()
+                                    ? "[default " + text(o, o.defaultValue()) + "] "
+                                    : "")
+                            + describe(o)));
         }
         return sb.toString();
     }
@@ -294,5 +342,30 @@ public final class CommandLine {
 
     private static <T> void copy(ReadableConfig from, Configuration to, ConfigOption<T> o) {
         from.getOptional(o).ifPresent(v -> to.set(o, v));
+    }
+
+    /**
+     * A list option's elements, each read from its text as the option's element type (Flink keeps a list that is
+     * set as a list as it is, without converting its elements when it is read).
+     *
+     * @throws IllegalArgumentException naming the flag, what it accepts and the element that is not that
+     */
+    private static List<Object> elements(ConfigOption<?> option, List<String> texts) {
+        List<Object> out = new ArrayList<>();
+        for (String t : texts) {
+            try {
+                out.add(ConfigurationUtils.convertValue(t, type(option)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(
+                        "--" + name(option) + " must be " + accepted(option) + ", got '" + t + "'", e);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** Sets a list option's typed elements ({@link #elements}). */
+    @SuppressWarnings("unchecked") // the elements have the option's element type (elements())
+    private static void setUnchecked(Configuration c, ConfigOption<?> o, List<Object> values) {
+        c.set((ConfigOption<Object>) o, values);
     }
 }
