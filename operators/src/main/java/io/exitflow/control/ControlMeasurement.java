@@ -43,32 +43,6 @@ public record ControlMeasurement(
     /** One event that ran every stage. */
     public record Sample(float[] scores, int[] classes, Integer label) implements Serializable {}
 
-    /** A measurement without task busy time. */
-    public ControlMeasurement(
-            long endMillis,
-            double seconds,
-            long arrivals,
-            long[] stageArrivals,
-            long[] busyNanos,
-            long backlog,
-            long sourceLag,
-            int workers,
-            long minThresholdVersion,
-            List<Sample> samples) {
-        this(
-                endMillis,
-                seconds,
-                arrivals,
-                stageArrivals,
-                busyNanos,
-                backlog,
-                sourceLag,
-                workers,
-                minThresholdVersion,
-                samples,
-                -1);
-    }
-
     public ControlMeasurement {
         if (!(seconds > 0)) throw new IllegalArgumentException("interval must be > 0 s, got " + seconds);
         if (stageArrivals.length != busyNanos.length) {

@@ -138,7 +138,7 @@ class PublishRuleTest {
         long[] reached = {rate, rate / 2, rate / 4, rate / 8};
         long[] busy = new long[4];
         for (int k = 0; k < 4; k++) busy[k] = reached[k] * (long) STAGE_COST[k];
-        return new ControlMeasurement(1_000L * (i + 1), 1, rate, reached, busy, 0, -1, 1, version, samples);
+        return new ControlMeasurement(1_000L * (i + 1), 1, rate, reached, busy, 0, -1, 1, version, samples, -1);
     }
 
     private static double[] toArray(List<Float> t) {

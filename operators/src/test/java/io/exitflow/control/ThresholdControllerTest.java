@@ -338,8 +338,8 @@ class ThresholdControllerTest {
             long[] reached = {rate, rate / 2, rate / 4, rate / 8};
             long[] busy = new long[4];
             for (int k = 0; k < 4; k++) busy[k] = reached[k] * 15_000 * busyFactor;
-            ControlMeasurement m =
-                    new ControlMeasurement(1_000L * (i + 1), 1, rate, reached, busy, 0, -1, 1, c.version(), List.of());
+            ControlMeasurement m = new ControlMeasurement(
+                    1_000L * (i + 1), 1, rate, reached, busy, 0, -1, 1, c.version(), List.of(), -1);
             int interval = i;
             c.onInterval(m)
                     .update()
@@ -399,7 +399,7 @@ class ThresholdControllerTest {
         Budget budget = Budget.builder().targetRate(5_000).build();
         ClosedLoop loop = ClosedLoop.standard(budget, RateProfile.constant(1000), 0, 0, 0);
         ControlMeasurement wrong =
-                new ControlMeasurement(1000, 1, 100, new long[3], new long[3], 0, -1, 1, 0, List.of());
+                new ControlMeasurement(1000, 1, 100, new long[3], new long[3], 0, -1, 1, 0, List.of(), -1);
         IllegalArgumentException e =
                 assertThrows(IllegalArgumentException.class, () -> loop.controller.onInterval(wrong));
         assertTrue(e.getMessage().contains("3 stages"), e.getMessage());
@@ -414,7 +414,8 @@ class ThresholdControllerTest {
                 -1,
                 1,
                 0,
-                List.of(new ControlMeasurement.Sample(new float[] {0.5f}, new int[] {1}, null)));
+                List.of(new ControlMeasurement.Sample(new float[] {0.5f}, new int[] {1}, null)),
+                -1);
         int held = loop.controller.samples().size();
         loop.controller.onInterval(badSample);
         assertEquals(held, loop.controller.samples().size());

@@ -101,7 +101,7 @@ class ParityTest {
         try {
             BatchingCascade cascade = new BatchingCascade(
                     m,
-                    new CascadeSettings(0, m.numStages() - 1, true, batch, 10, 0, 0, 1000),
+                    new CascadeSettings(0, m.numStages() - 1, true, batch, 10, 0, 0, 1000, true),
                     rs,
                     new Thresholds(m.modelId(), m.modelVersion(), 1, fx.thresholds()),
                     new BatchingCascade.Sink() {

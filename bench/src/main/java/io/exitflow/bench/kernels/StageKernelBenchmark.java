@@ -106,8 +106,8 @@ public class StageKernelBenchmark {
         fullRunners = runners(b);
         exitRunners = runners(b);
         int last = manifest.numStages() - 1;
-        fullDepth = cascade(new CascadeSettings(0, last, false, batch, 1_000, 0, 0, 1_000), fullRunners);
-        earlyExit = cascade(new CascadeSettings(0, last, true, batch, 1_000, 0, 0, 1_000), exitRunners);
+        fullDepth = cascade(new CascadeSettings(0, last, false, batch, 1_000, 0, 0, 1_000, true), fullRunners);
+        earlyExit = cascade(new CascadeSettings(0, last, true, batch, 1_000, 0, 0, 1_000, true), exitRunners);
     }
 
     private List<StageRunner> runners(ModelBundle b) {

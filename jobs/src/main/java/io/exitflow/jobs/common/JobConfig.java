@@ -9,6 +9,7 @@ import java.util.Optional;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.configuration.UnmodifiableConfiguration;
 
 /**
  * The settings of one job run: {@link JobOptions} read from the command line over Flink's configuration
@@ -55,6 +56,15 @@ public final class JobConfig {
         });
         given.forEach(o -> CommandLine.check(c, o));
         return new JobConfig(c);
+    }
+
+    /**
+     * The settings as Flink's read-only configuration, for code that also serves tools with a command line of their
+     * own (the simulator's {@link ReadableConfig}): {@code get} gives the value or the option's default, as here.
+     * The millisecond view {@link JobOptions#CHECKPOINT_INTERVAL_MS} is not mapped there; read the duration.
+     */
+    public ReadableConfig readable() {
+        return new UnmodifiableConfiguration(config);
     }
 
     /** The value, or the option's default (null when it has none). */

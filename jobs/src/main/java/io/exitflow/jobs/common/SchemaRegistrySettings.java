@@ -111,12 +111,7 @@ public final class SchemaRegistrySettings implements Serializable {
      * @throws IllegalArgumentException naming the setting to fix
      */
     public static Optional<SchemaRegistrySettings> from(JobConfig cfg, Properties kafkaProperties) {
-        return from(
-                cfg.optional(JobOptions.SCHEMA_REGISTRY_URL),
-                cfg.optional(JobOptions.SCHEMA_REGISTRY_PROPERTIES),
-                cfg.get(JobOptions.SCHEMA_REGISTRY_SUBJECT_STRATEGY),
-                cfg.get(JobOptions.SCHEMA_REGISTRY_AUTO_REGISTER),
-                kafkaProperties);
+        return from(cfg.readable(), kafkaProperties);
     }
 
     /**

@@ -27,7 +27,7 @@ class SensorAnomalyJobSettingsTest {
                 null,
                 null,
                 new Manifest.Window(size, slide, periodMs, maxGapMs));
-        return new Manifest(1, "m", "v", "sensor-window", List.of("normal", "fault"), in, 0, List.of(), null);
+        return new Manifest(1, "m", "v", "sensor-window", List.of("normal", "fault"), in, 0, List.of(), null, null);
     }
 
     private static JobConfig cfg(String... args) {

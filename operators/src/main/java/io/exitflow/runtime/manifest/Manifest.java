@@ -10,6 +10,7 @@ import org.apache.flink.annotation.PublicEvolving;
 /**
  * manifest.json of a model bundle (docs/bundle-contract.md, formats 1 and 2), as read; {@link ManifestValidator} checks
  * it. Serializable, so a job ships the manifest it validated to its operators inside the bundle handle.
+ * {@code fullGraph} is null for bundles exported before {@code full_graph}.
  */
 @PublicEvolving
 public record Manifest(
@@ -24,20 +25,6 @@ public record Manifest(
         Exit exit,
         FullGraph fullGraph)
         implements Serializable {
-
-    /** A manifest without a full graph (bundles exported before {@code full_graph}). */
-    public Manifest(
-            int formatVersion,
-            String modelId,
-            String modelVersion,
-            String task,
-            List<String> classes,
-            Input input,
-            int carryDim,
-            List<Stage> stages,
-            Exit exit) {
-        this(formatVersion, modelId, modelVersion, task, classes, input, carryDim, stages, exit, null);
-    }
 
     /** Per-event input: shape without batch, layout, normalisation. */
     public record Input(List<Integer> shape, String layout, float[] mean, float[] std, Window window)

@@ -30,28 +30,6 @@ public record CascadeSettings(
         boolean fullGraph)
         implements Serializable {
 
-    /** Settings that run the full graph at full depth when the bundle has one. */
-    public CascadeSettings(
-            int firstStage,
-            int lastStage,
-            boolean exitsEnabled,
-            int maxBatchSize,
-            long maxWaitMillis,
-            double fullDepthSampleRate,
-            int maxSamplesPerInterval,
-            long statsIntervalMillis) {
-        this(
-                firstStage,
-                lastStage,
-                exitsEnabled,
-                maxBatchSize,
-                maxWaitMillis,
-                fullDepthSampleRate,
-                maxSamplesPerInterval,
-                statsIntervalMillis,
-                true);
-    }
-
     public CascadeSettings {
         if (firstStage < 0 || lastStage < firstStage) {
             throw new IllegalArgumentException("stage range [" + firstStage + ", " + lastStage + "] is empty");

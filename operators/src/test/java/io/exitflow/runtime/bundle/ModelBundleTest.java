@@ -230,6 +230,7 @@ class ModelBundleTest {
                         java.util.List.of(2, 3), "channels_first", new float[] {1f, 10f}, new float[] {2f, 5f}, null),
                 1,
                 java.util.List.of(),
+                null,
                 null);
         InputNormaliser n = new InputNormaliser(m);
         float[] x = n.normalise(new float[] {1f, 3f, 5f, 10f, 20f, 0f});

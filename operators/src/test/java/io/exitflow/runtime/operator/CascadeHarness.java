@@ -46,7 +46,7 @@ final class CascadeHarness implements AutoCloseable {
 
     /** Cascade over all 3 stages of the tiny bundle. */
     static CascadeSettings settings(int maxBatch, long maxWaitMs, double sampleRate, int maxSamples) {
-        return new CascadeSettings(0, 2, true, maxBatch, maxWaitMs, sampleRate, maxSamples, 1000);
+        return new CascadeSettings(0, 2, true, maxBatch, maxWaitMs, sampleRate, maxSamples, 1000, true);
     }
 
     void send(InferenceRequest r) throws Exception {

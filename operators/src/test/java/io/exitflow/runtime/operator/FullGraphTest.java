@@ -81,7 +81,7 @@ class FullGraphTest {
         int n = fx.inputs().length;
         int batch = 7;
         int k = m.numStages();
-        CascadeSettings s = new CascadeSettings(0, k - 1, false, batch, 10, 0, 16, 1000);
+        CascadeSettings s = new CascadeSettings(0, k - 1, false, batch, 10, 0, 16, 1000, true);
         assertTrue(s.runsFullGraph(m));
         Recorder rec = new Recorder();
         BatchingCascade cascade;
@@ -127,7 +127,7 @@ class FullGraphTest {
         CascadeSettings staged = new CascadeSettings(0, k - 1, false, 8, 10, 0, 0, 1000, false);
         assertFalse(staged.runsFullGraph(m));
         assertFalse(
-                new CascadeSettings(0, k - 1, true, 8, 10, 0, 0, 1000).runsFullGraph(m),
+                new CascadeSettings(0, k - 1, true, 8, 10, 0, 0, 1000, true).runsFullGraph(m),
                 "exits on: the cascade runs stages");
         try (StageRunner r = fullRunner(b, 8)) {
             IllegalArgumentException e = assertThrows(
@@ -142,7 +142,7 @@ class FullGraphTest {
     void aBundleWithoutAFullGraphStillLoadsAndRunsItsStages() {
         Manifest m = ModelBundle.load(TestBundles.tiny()).manifest();
         assertNull(m.fullGraph());
-        assertFalse(new CascadeSettings(0, m.numStages() - 1, false, 8, 10, 0, 0, 1000).runsFullGraph(m));
+        assertFalse(new CascadeSettings(0, m.numStages() - 1, false, 8, 10, 0, 0, 1000, true).runsFullGraph(m));
     }
 
     @Test

@@ -80,8 +80,8 @@ class InFlightEventTest {
 
     @Test
     void settingsRejectNonsense() {
-        assertThrows(IllegalArgumentException.class, () -> new CascadeSettings(0, 2, true, 0, 1, 0, 0, 1));
-        assertThrows(IllegalArgumentException.class, () -> new CascadeSettings(0, 2, true, 8, 1, 1.5, 0, 1));
-        assertThrows(IllegalArgumentException.class, () -> new CascadeSettings(2, 1, true, 8, 1, 0, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> new CascadeSettings(0, 2, true, 0, 1, 0, 0, 1, true));
+        assertThrows(IllegalArgumentException.class, () -> new CascadeSettings(0, 2, true, 8, 1, 1.5, 0, 1, true));
+        assertThrows(IllegalArgumentException.class, () -> new CascadeSettings(2, 1, true, 8, 1, 0, 0, 1, true));
     }
 }

@@ -39,7 +39,7 @@ class SplitStageOperatorTest {
         int n = fx.inputs().length;
         List<InFlightEvent> survivors = new ArrayList<>();
         List<Prediction> answers = new ArrayList<>();
-        try (CascadeHarness first = new CascadeHarness(new CascadeSettings(0, 0, true, 8, 1000, 0, 0, 1000))) {
+        try (CascadeHarness first = new CascadeHarness(new CascadeSettings(0, 0, true, 8, 1000, 0, 0, 1000, true))) {
             for (int i = 0; i < n; i++) {
                 first.send(TestBundles.request(fx, i));
             }
@@ -53,7 +53,7 @@ class SplitStageOperatorTest {
         assertEquals(n - stage0, survivors.size(), "every other event leaves stage 0 as a survivor");
         survivors.forEach(e -> assertEquals(1, e.nextStage));
 
-        try (var rest = split(new CascadeSettings(1, 2, true, 4, 1000, 0, 0, 1000))) {
+        try (var rest = split(new CascadeSettings(1, 2, true, 4, 1000, 0, 0, 1000, true))) {
             for (InFlightEvent e : survivors) {
                 rest.processElement1(new StreamRecord<>(e, e.eventTime));
             }
