@@ -9,9 +9,7 @@ RUN_DIR/scale.png unless OUT.png is given. Heap is Flink's Status.JVM.Memory.Hea
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,19 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    """Rows of a CSV file with a header line; empty when the file is missing."""
-    if not path.exists():
-        return []
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def column(rows: list[dict[str, str]], name: str) -> list[float]:
-    """One column as floats, NaN where a cell is empty or missing."""
-    return [float(r[name]) if r.get(name) not in (None, "") else math.nan for r in rows]
+from plot import column, read_csv  # noqa: E402  (bench/eos/plot.py, this script's folder)
 
 
 def label(layout: dict[str, Any], task_managers: int) -> str:
