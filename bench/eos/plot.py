@@ -38,11 +38,16 @@ def title(summary: dict) -> str:
     mode = summary.get("mode", "?")
     verdict = summary.get("verdict", {})
     sending = summary.get("sending", {})
-    parts = [f"{mode}: {sending.get('readings', '?'):,} readings at {sending.get('readings_per_s', 0):.0f}/s"
-             if isinstance(sending.get("readings"), int) else mode]
+    parts = [
+        f"{mode}: {sending.get('readings', '?'):,} readings at {sending.get('readings_per_s', 0):.0f}/s"
+        if isinstance(sending.get("readings"), int)
+        else mode
+    ]
     if verdict:
-        parts.append(("exactly once" if verdict.get("exactly_once") else "NOT exactly once")
-                     + f" ({verdict.get('windows_answered', 0):,}/{verdict.get('windows_expected', 0):,} windows)")
+        parts.append(
+            ("exactly once" if verdict.get("exactly_once") else "NOT exactly once")
+            + f" ({verdict.get('windows_answered', 0):,}/{verdict.get('windows_expected', 0):,} windows)"
+        )
     if "all_flat" in summary:
         parts.append("all series flat" if summary["all_flat"] else "NOT all flat")
     return ", ".join(parts)
@@ -63,15 +68,20 @@ def main(argv: list[str]) -> int:
         print(f"no samples in {run}", file=sys.stderr)
         return 1
     minutes = [t / 60 for t in column(samples, "elapsed_s")]
-    tms = sorted(k[len("heap_mb_"):] for k in samples[0] if k.startswith("heap_mb_"))
-    roles = sorted(k[len("rss_mb_"):] for k in samples[0] if k.startswith("rss_mb_"))
+    tms = sorted(k[len("heap_mb_") :] for k in samples[0] if k.startswith("heap_mb_"))
+    roles = sorted(k[len("rss_mb_") :] for k in samples[0] if k.startswith("rss_mb_"))
 
     fig, axes = plt.subplots(5, 1, figsize=(10, 14), sharex=True)
     ax = axes[0]
     for tm in tms:
-        line, = ax.plot(minutes, column(samples, f"heap_mb_{tm}"), marker=".", label=f"{tm} heap used")
-        ax.plot(minutes, column(samples, f"heap_min_mb_{tm}"), linestyle="--", color=line.get_color(),
-                label=f"{tm} least heap used since last sample")
+        (line,) = ax.plot(minutes, column(samples, f"heap_mb_{tm}"), marker=".", label=f"{tm} heap used")
+        ax.plot(
+            minutes,
+            column(samples, f"heap_min_mb_{tm}"),
+            linestyle="--",
+            color=line.get_color(),
+            label=f"{tm} least heap used since last sample",
+        )
     ax.set_ylabel("JVM heap (MB)")
     ax.legend(fontsize=7, loc="upper left")
 
@@ -96,8 +106,14 @@ def main(argv: list[str]) -> int:
     ax.plot(minutes, column(samples, "output_lag_s"), marker=".", color="tab:red", label="output lag (s)")
     ax.set_ylabel("output lag (s)", color="tab:red")
     twin = ax.twinx()
-    twin.plot(minutes, column(samples, "group_lag"), marker=".", color="tab:gray", alpha=0.6,
-              label="consumer-group lag (readings)")
+    twin.plot(
+        minutes,
+        column(samples, "group_lag"),
+        marker=".",
+        color="tab:gray",
+        alpha=0.6,
+        label="consumer-group lag (readings)",
+    )
     twin.set_ylabel("consumer-group lag (readings)", color="tab:gray")
     ax.set_xlabel("minutes since sending started")
 
@@ -106,15 +122,27 @@ def main(argv: list[str]) -> int:
         if what == "flush":
             for a in axes:
                 a.axvline(float(e["elapsed_s"]) / 60, color="gray", linewidth=0.8, linestyle=":")
-            axes[0].annotate("input ends", (float(e["elapsed_s"]) / 60, 1.0), xycoords=("data", "axes fraction"),
-                             fontsize=7, rotation=90, va="top", ha="right")
+            axes[0].annotate(
+                "input ends",
+                (float(e["elapsed_s"]) / 60, 1.0),
+                xycoords=("data", "axes fraction"),
+                fontsize=7,
+                rotation=90,
+                va="top",
+                ha="right",
+            )
         if what.startswith("kill") or what.startswith("restart"):
             x = float(e["elapsed_s"]) / 60
             for a in axes:
-                a.axvline(x, color="black" if what.startswith("kill") else "green", linewidth=0.8,
-                          linestyle="-" if what.startswith("kill") else "--")
-            axes[0].annotate(what, (x, 1.0), xycoords=("data", "axes fraction"), fontsize=7, rotation=90,
-                             va="top", ha="right")
+                a.axvline(
+                    x,
+                    color="black" if what.startswith("kill") else "green",
+                    linewidth=0.8,
+                    linestyle="-" if what.startswith("kill") else "--",
+                )
+            axes[0].annotate(
+                what, (x, 1.0), xycoords=("data", "axes fraction"), fontsize=7, rotation=90, va="top", ha="right"
+            )
     for a in axes:
         a.grid(alpha=0.3)
     fig.suptitle(title(summary), fontsize=10)
