@@ -22,10 +22,18 @@ import java.util.stream.Stream;
  * client or broker thread it is). The JVM's own threads (GC, JIT compilers, VM thread), which the management API
  * does not list, are read from Linux's {@code /proc/self/task/<tid>/schedstat} (on-CPU nanoseconds) where it exists.
  * The rest of the process CPU (threads that ended between polls, native threads) is reported as a remainder.
+ *
+ * <p>The span is from {@link #start()} to {@link #close()} unless {@link #mark()} moves its start (a mark after the
+ * job's warm-up, so start-up and JIT compilation stay out) and {@link #end()} its end (before the job's shutdown).
  */
 @SuppressWarnings("try") // close() joins the sampling thread: an interrupt during teardown must surface, not vanish
 final class ThreadCpuSplit implements AutoCloseable {
     private static final long POLL_MILLIS = 100;
+    /** The role of HotSpot's compiler threads ({@link #vmRole}): what {@link #jitShare} reads. */
+    static final String JIT_ROLE = "JVM: JIT compilers";
+    /** The role of the benchmarks' own progress readers (threads named {@code bench-progress-reader...}). */
+    static final String PROGRESS_READER_ROLE = "bench progress reader";
+
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private static final OperatingSystemMXBean OS =
             (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
@@ -35,12 +43,14 @@ final class ThreadCpuSplit implements AutoCloseable {
     private final Map<Long, String> names = new HashMap<>();
     private final Map<String, Long> vmBaseline = new HashMap<>();
     private final Map<String, Long> vmLatest = new HashMap<>();
-    private final long processCpu0 = OS.getProcessCpuTime();
-    private final long gcMillis0 = gcMillis();
+    private long processCpu0 = OS.getProcessCpuTime();
+    private long gcMillis0 = gcMillis();
     private final Thread poller;
     private long processCpu1 = -1;
     private long gcMillis1 = -1;
     private volatile boolean running = true;
+    /** Set by {@link #end()}: the poller stops updating, the span is closed. */
+    private boolean ended;
 
     private ThreadCpuSplit() {
         if (!THREADS.isThreadCpuTimeEnabled()) {
@@ -51,8 +61,13 @@ final class ThreadCpuSplit implements AutoCloseable {
         poller = new Thread(
                 () -> {
                     while (running) {
-                        poll(latest);
-                        pollVmThreads(vmLatest);
+                        synchronized (this) {
+                            if (ended) {
+                                return;
+                            }
+                            poll(latest);
+                            pollVmThreads(vmLatest);
+                        }
                         try {
                             Thread.sleep(POLL_MILLIS);
                         } catch (InterruptedException e) {
@@ -116,7 +131,7 @@ final class ThreadCpuSplit implements AutoCloseable {
             return "JVM: garbage collector";
         }
         if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
-            return "JVM: JIT compilers";
+            return JIT_ROLE;
         }
         if (comm.startsWith("VM Thread")
                 || comm.startsWith("VM Periodic")
@@ -127,14 +142,48 @@ final class ThreadCpuSplit implements AutoCloseable {
         return null;
     }
 
-    @Override
-    public void close() throws InterruptedException {
-        running = false;
-        poller.join();
+    /**
+     * Starts the span now instead of at {@link #start()}: every live thread's CPU so far, and the process's, becomes
+     * the baseline, and threads that ended before now are forgotten. Call it at most once, before {@link #end()}.
+     */
+    synchronized void mark() {
+        if (ended) {
+            throw new IllegalStateException("mark() after end()");
+        }
+        baseline.clear();
+        poll(baseline);
+        latest.clear();
+        latest.putAll(baseline);
+        vmBaseline.clear();
+        pollVmThreads(vmBaseline);
+        vmLatest.clear();
+        vmLatest.putAll(vmBaseline);
+        processCpu0 = OS.getProcessCpuTime();
+        gcMillis0 = gcMillis();
+    }
+
+    /** Ends the span now (a last poll of every thread); later polls and {@link #close()} change nothing. */
+    synchronized void end() {
+        if (ended) {
+            return;
+        }
         poll(latest);
         pollVmThreads(vmLatest);
         processCpu1 = OS.getProcessCpuTime();
         gcMillis1 = gcMillis();
+        ended = true;
+    }
+
+    /** Process CPU nanoseconds of the span (from the start or the mark to the end). */
+    synchronized long processCpuNanos() {
+        return processCpu1 - processCpu0;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        poller.join();
+        end();
     }
 
     /**
@@ -164,7 +213,19 @@ final class ThreadCpuSplit implements AutoCloseable {
         return out;
     }
 
-    /** Young and old GC time of the run, milliseconds (wall time of collections, not CPU). */
+    /**
+     * The JIT compilers' share of the CPU in {@code split} (nanoseconds by role, as {@link #split()} gives them):
+     * their CPU over the sum of every role's, the remainder included; 0 when the split is empty.
+     */
+    static double jitShare(Map<String, Long> split) {
+        long total = 0;
+        for (long v : split.values()) {
+            total += v;
+        }
+        return total <= 0 ? 0 : split.getOrDefault(JIT_ROLE, 0L) / (double) total;
+    }
+
+    /** Young and old GC time of the span, milliseconds (wall time of collections, not CPU). */
     long gcMillisSinceStart() {
         return gcMillis1 - gcMillis0;
     }
@@ -193,6 +254,9 @@ final class ThreadCpuSplit implements AutoCloseable {
         }
         if (name.equals("bench-thread-cpu-poller")) {
             return "bench poller";
+        }
+        if (name.startsWith("bench-progress-reader")) {
+            return PROGRESS_READER_ROLE;
         }
         if (name.matches(".* \\(\\d+/\\d+\\)#\\d+") && !name.contains(" for ")) {
             // A Flink task thread: "<chain> (i/n)#attempt"; the chain's first operator names it.
