@@ -2,10 +2,15 @@
 # End-to-end benchmarks, every EarlyExit mode on the same data and bundle, on a local Flink MiniCluster:
 #   bench/e2e.sh [--events 300000] [--parallelism 1] [--modes ...] [--bundle DIR]
 #       the inference path on in-memory test-split windows (EndToEndBenchmark; bench/target-e2e/e2e.json)
-#   bench/e2e.sh kafka [--readings-per-sensor 30000] [--parallelism 1] [--modes ...]
-#       the whole anomaly job, Kafka to Kafka, in-process broker (KafkaJobBenchmark; bench/target-e2e/e2e-kafka.json)
+#   bench/e2e.sh kafka [--readings-per-sensor 30000] [--parallelism 1] [--modes ...] [--bundle DIR]
+#                      [--warmup-passes 1] [--measure-from 0.3]
+#       the whole anomaly job, Kafka to Kafka, in-process broker (KafkaJobBenchmark; bench/target-e2e/e2e-kafka.json);
+#       measured from a mark once 30% of the windows are written, with the JIT compilers' share of that CPU
 #   bench/e2e.sh latency [--modes CASCADE,FULL_DEPTH] [--loads 0.5,0.9] [--guarantees exactly-once,at-least-once]
-#       latency at fixed shares of each mode's capacity, split by where it goes (LatencyBenchmark; e2e-latency.json)
+#                        [--bundle DIR] [--capacity-rounds 3] [--capacity-warmup-rounds 1] [--capacity-only true]
+#       latency at fixed shares of each mode's capacity, split by where it goes (LatencyBenchmark; e2e-latency.json);
+#       each capacity the median of rounds on a backlog, after warm-up rounds
+# --help after kafka or latency lists every option with its default.
 # Prints a table; paste measured numbers into bench/RESULTS.md.
 # EXITFLOW_BENCH_TARGET: Maven build folder (default target-e2e); EXITFLOW_BENCH_JAVA_OPTS: extra JVM options
 # (for example a profiler: -XX:StartFlightRecording=filename=kafka.jfr,settings=profile).

@@ -46,10 +46,16 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 /**
  * Latency under load (issue 13 item 5): the whole anomaly job, Kafka to Kafka, fed by the simulator at a fixed rate
  * ({@link io.exitflow.jobs.simulator.FixedRatePacer}: no catch-up bursts) of given shares of each mode's measured
- * capacity, with exactly-once and at-least-once sinks. Per mode: the capacity is the rate at which the job, started
- * unbounded on a backlog of readings, made predictions visible between 20% and 80% of the backlog (start-up
- * excluded), in readings/s; then per delivery guarantee one job runs while the simulator sends each load share for
- * a warm-up and a measured span. For every window whose last reading was sent in a measured span:
+ * capacity, with exactly-once and at-least-once sinks. First the capacities: the job (at-least-once) started
+ * unbounded on a backlog of readings, the rate at which it made predictions visible between 20% and 80% of the
+ * backlog (start-up excluded), in readings/s. Every mode's job runs {@code --capacity-warmup-rounds} times unreported
+ * (JIT compilation, class loading), then {@code --capacity-rounds} times, the modes taking turns within a round and
+ * every other round in reverse order ({@link #roundOrder}), so that the JVM still warming up, or a change in the
+ * machine's load, falls on all of them alike; a mode's capacity is the median of its rounds. Each
+ * round also reports the rate in each tenth of the backlog from 10% to 90%, the process CPU per window of its span,
+ * and the JIT compilers' share of it (a warning over a tenth). Then per mode and delivery guarantee one job runs
+ * while the simulator sends each load share for a warm-up and a measured span. For every window whose last reading
+ * was sent in a measured span:
  * <ul>
  *   <li>total: from that reading's send to its prediction read by a {@code read_committed} consumer;</li>
  *   <li>operators: from the send to the prediction's append to the output topic (the topic stamps
@@ -58,11 +64,20 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *   <li>visible: from the append to the consumer (the exactly-once commit at the next checkpoint, or for
  *       at-least-once the consumer's fetch).</li>
  * </ul>
- * Broker, job and consumer share one process and clock.
+ * Broker, job and consumer share one process and clock. A latency row's CPU per window is the whole process's over
+ * the windows sent: its fixed cost per second (broker, consumers, simulator, JIT) is spread over fewer windows at a
+ * lower rate, so rows at different input rates do not compare by it; the capacity runs' CPU per window does.
+ *
+ * <p>Why the capacity is measured this way (issue 13 item 5): measured once per mode, in the order given, on a
+ * backlog of 20,000 readings per sensor (a 1.5-4 s span), the first mode measured in the JVM came out at about half
+ * of what it did later (JIT compilers 31-47% of the span's CPU), and each job ran faster than the one before it in
+ * the same JVM, whatever its mode; CASCADE was first, so it seemed slower than FULL_DEPTH, against the bounded
+ * whole-job runs.
  *
  * <pre>bench/e2e.sh latency [--bundle models/sensor-cnn] [--modes CASCADE,FULL_DEPTH] [--loads 0.5,0.9]
  *     [--guarantees exactly-once,at-least-once] [--warmup-seconds 15] [--measure-seconds 30]
- *     [--checkpoint-interval-ms 1000] [--capacity-readings-per-sensor 20000]</pre>
+ *     [--checkpoint-interval-ms 1000] [--capacity-readings-per-sensor 60000] [--capacity-warmup-rounds 1]
+ *     [--capacity-rounds 3] [--capacity-only false]</pre>
  */
 public final class LatencyBenchmark {
     private static final int SENSORS = 16;
@@ -70,6 +85,14 @@ public final class LatencyBenchmark {
     private static final int SLIDE = 32;
     private static final OperatingSystemMXBean OS =
             (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    /** Shares of the backlog between which a capacity run's rate is measured: start-up before, the tail after. */
+    static final double CAPACITY_FROM = 0.2;
+
+    static final double CAPACITY_TO = 0.8;
+    /** The edges of the tenths of the backlog whose rates a capacity run reports (10% to 90%). */
+    private static final double[] TENTHS = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+    /** Longest a capacity run may take to reach 90% of its backlog. */
+    private static final Duration CAPACITY_TIMEOUT = Duration.ofMinutes(15);
 
     private static final ConfigOption<String> BUNDLE = ConfigOptions.key("bench.bundle")
             .stringType()
@@ -102,8 +125,23 @@ public final class LatencyBenchmark {
     private static final ConfigOption<Integer> CAPACITY_READINGS_PER_SENSOR = ConfigOptions.key(
                     "bench.capacity-readings-per-sensor")
             .intType()
-            .defaultValue(20_000)
-            .withDescription("Backlog per sensor the capacity of each mode is measured on.");
+            .defaultValue(60_000)
+            .withDescription("Backlog per sensor the capacity of each mode is measured on (16 sensors; 60000 is "
+                    + "29,952 windows).");
+    private static final ConfigOption<Integer> CAPACITY_WARMUP_ROUNDS = ConfigOptions.key(
+                    "bench.capacity-warmup-rounds")
+            .intType()
+            .defaultValue(1)
+            .withDescription("Unreported capacity runs of every mode before the measured ones (JIT, class loading).");
+    private static final ConfigOption<Integer> CAPACITY_ROUNDS = ConfigOptions.key("bench.capacity-rounds")
+            .intType()
+            .defaultValue(3)
+            .withDescription(
+                    "Measured capacity runs of every mode, the modes taking turns; the capacity is their " + "median.");
+    private static final ConfigOption<Boolean> CAPACITY_ONLY = ConfigOptions.key("bench.capacity-only")
+            .booleanType()
+            .defaultValue(false)
+            .withDescription("Measure the capacities only (no latency runs).");
     private static final ConfigOption<String> OUT = ConfigOptions.key("bench.out")
             .stringType()
             .defaultValue("bench/target-e2e/e2e-latency.json")
@@ -124,6 +162,9 @@ public final class LatencyBenchmark {
                         MEASURE_SECONDS,
                         CHECKPOINT_INTERVAL_MS,
                         CAPACITY_READINGS_PER_SENSOR,
+                        CAPACITY_WARMUP_ROUNDS,
+                        CAPACITY_ROUNDS,
+                        CAPACITY_ONLY,
                         OUT));
         if (parsed.isEmpty()) {
             return;
@@ -134,6 +175,22 @@ public final class LatencyBenchmark {
         int warmup = a.get(WARMUP_SECONDS);
         int measure = a.get(MEASURE_SECONDS);
         int backlogPerSensor = a.get(CAPACITY_READINGS_PER_SENSOR);
+        int capacityWarmupRounds = a.get(CAPACITY_WARMUP_ROUNDS);
+        int capacityRounds = a.get(CAPACITY_ROUNDS);
+        if (capacityWarmupRounds < 0) {
+            throw new IllegalArgumentException("--capacity-warmup-rounds must be >= 0, got " + capacityWarmupRounds);
+        }
+        if (capacityRounds < 1) {
+            throw new IllegalArgumentException("--capacity-rounds must be >= 1, got " + capacityRounds);
+        }
+        if (backlogPerSensor < WINDOW) {
+            throw new IllegalArgumentException("--capacity-readings-per-sensor must be at least a window (" + WINDOW
+                    + "), got " + backlogPerSensor);
+        }
+        List<String> modes = new ArrayList<>();
+        for (String m : a.get(MODES).split(",")) {
+            modes.add(m.trim());
+        }
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("date", Instant.now().toString());
         report.put("cores", Runtime.getRuntime().availableProcessors());
@@ -141,7 +198,12 @@ public final class LatencyBenchmark {
         report.put("checkpoint_interval_ms", a.get(CHECKPOINT_INTERVAL_MS));
         report.put("warmup_seconds", warmup);
         report.put("measure_seconds", measure);
+        report.put("capacity_backlog_readings_per_sensor", backlogPerSensor);
+        report.put("capacity_warmup_rounds", capacityWarmupRounds);
+        report.put("capacity_rounds", capacityRounds);
         List<Map<String, Object>> rows = new ArrayList<>();
+        List<Map<String, Object>> capacityRows = new ArrayList<>();
+        Map<String, Double> capacities = new LinkedHashMap<>();
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             kafka.createTopics(4, "backlog");
             try (StreamSimulator sim = new StreamSimulator(
@@ -156,31 +218,40 @@ public final class LatencyBenchmark {
                     null)) {
                 sim.run();
             }
-            int run = 0;
-            for (String mode : a.get(MODES).split(",")) {
-                mode = mode.trim();
-                // capacity: predictions made visible per second while the job works through the backlog
-                String tag = "cap-" + mode.toLowerCase(Locale.ROOT);
-                createOutputTopics(kafka, tag);
-                long expected = (long) SENSORS * ((backlogPerSensor - WINDOW) / SLIDE + 1);
-                JobClient job = startJob(
-                        kafka, bundleDir, mode, "at-least-once", "backlog", tag, a.get(CHECKPOINT_INTERVAL_MS));
-                double windowsPerSecond;
-                try (PredictionReader reader = new PredictionReader(kafka.bootstrapServers(), "predictions-" + tag)) {
-                    windowsPerSecond = reader.rateBetween(expected, 0.2, 0.8, Duration.ofMinutes(10));
-                } finally {
-                    job.cancel().get(1, TimeUnit.MINUTES);
+            long expected = (long) SENSORS * ((backlogPerSensor - WINDOW) / SLIDE + 1);
+            Map<String, List<Double>> measuredRates = new LinkedHashMap<>();
+            for (int round = 0; round < capacityWarmupRounds + capacityRounds; round++) {
+                boolean warm = round < capacityWarmupRounds;
+                for (String mode : roundOrder(modes, round)) {
+                    Map<String, Object> row = capacityRun(
+                            kafka,
+                            bundleDir,
+                            mode,
+                            expected,
+                            a.get(CHECKPOINT_INTERVAL_MS),
+                            "cap-" + mode.toLowerCase(Locale.ROOT) + "-" + round,
+                            warm ? "warm-up " + (round + 1) : "round " + (round - capacityWarmupRounds + 1));
+                    if (!warm) {
+                        capacityRows.add(row);
+                        measuredRates
+                                .computeIfAbsent(mode, k -> new ArrayList<>())
+                                .add((Double) row.get("windows_per_s"));
+                    }
                 }
-                double capacity = windowsPerSecond * SLIDE;
+            }
+            for (String mode : modes) {
+                double windowsPerSecond = median(measuredRates.get(mode));
+                capacities.put(mode, windowsPerSecond * SLIDE);
                 System.out.printf(
                         Locale.ROOT,
-                        "%s: capacity %.0f readings/s (%.0f windows/s, between 20%% and 80%% of "
-                                + "a backlog of %d windows, load average %s)%n",
+                        "%s: capacity %.0f readings/s (%.0f windows/s: the median of %s)%n",
                         mode,
-                        capacity,
+                        windowsPerSecond * SLIDE,
                         windowsPerSecond,
-                        expected,
-                        loadAverage());
+                        measuredRates.get(mode));
+            }
+            int run = 0;
+            for (String mode : a.get(CAPACITY_ONLY) ? List.<String>of() : modes) {
                 for (String guarantee : a.get(GUARANTEES).split(",")) {
                     guarantee = guarantee.trim();
                     rows.addAll(latencyRun(
@@ -189,7 +260,7 @@ public final class LatencyBenchmark {
                             manifest,
                             mode,
                             guarantee,
-                            capacity,
+                            capacities.get(mode),
                             a.get(LOADS),
                             warmup,
                             measure,
@@ -198,11 +269,108 @@ public final class LatencyBenchmark {
                 }
             }
         }
+        Map<String, Object> capacityReport = new LinkedHashMap<>();
+        capacities.forEach((m, c) -> capacityReport.put(m, Math.round(c)));
+        report.put("capacity_readings_per_s", capacityReport);
+        report.put("capacity_runs", capacityRows);
         report.put("runs", rows);
         Path out = Path.of(a.get(OUT));
         Files.createDirectories(out.toAbsolutePath().getParent());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), report);
         System.out.println("written " + out);
+        for (Map<String, Object> row : capacityRows) {
+            if (row.get("warning") != null) {
+                System.out.println("!!!! " + row.get("warning"));
+            }
+        }
+    }
+
+    /**
+     * One capacity run: the job, unbounded and at-least-once, started on the backlog topic; the rate at which it makes
+     * predictions visible between {@link #CAPACITY_FROM} and {@link #CAPACITY_TO} of the {@code expected} windows,
+     * with the process CPU of that span split by thread ({@link ThreadCpuSplit}, marked at its start and ended at its
+     * end), and the rate in each tenth of the backlog from 10% to 90%.
+     */
+    private static Map<String, Object> capacityRun(
+            EmbeddedKafka kafka,
+            Path bundleDir,
+            String mode,
+            long expected,
+            long checkpointIntervalMs,
+            String tag,
+            String what)
+            throws Exception {
+        createOutputTopics(kafka, tag);
+        String loadBefore = loadAverage();
+        JobClient job = startJob(kafka, bundleDir, mode, "at-least-once", "backlog", tag, checkpointIntervalMs);
+        Progress progress;
+        ThreadCpuSplit split = ThreadCpuSplit.start();
+        try (PredictionReader reader = new PredictionReader(kafka.bootstrapServers(), "predictions-" + tag)) {
+            progress = reader.progress(
+                    expected, TENTHS[TENTHS.length - 1], CAPACITY_FROM, CAPACITY_TO, split, CAPACITY_TIMEOUT);
+        } finally {
+            try {
+                job.cancel().get(1, TimeUnit.MINUTES);
+            } finally {
+                split.close();
+            }
+        }
+        double windowsPerSecond = progress.rateBetween(expected, CAPACITY_FROM, CAPACITY_TO);
+        double[] tenths = progress.rates(expected, TENTHS);
+        Map<String, Long> byRole = split.split();
+        double jitShare = ThreadCpuSplit.jitShare(byRole);
+        long spanWindows = progress.countAt(expected, CAPACITY_TO) - progress.countAt(expected, CAPACITY_FROM);
+        double cpuPerWindow = split.processCpuNanos() / 1e3 / spanWindows;
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("mode", mode);
+        row.put("round", what);
+        row.put("windows_per_s", Math.round(windowsPerSecond * 10) / 10.0);
+        row.put("readings_per_s", Math.round(windowsPerSecond * SLIDE));
+        row.put("span_seconds", Math.round(spanWindows / windowsPerSecond * 100) / 100.0);
+        row.put("windows_per_s_by_tenth_from_10_to_90_percent", roundAll(tenths));
+        row.put("cpu_us_per_window", Math.round(cpuPerWindow * 10) / 10.0);
+        row.put("jit_share_of_cpu", Math.round(jitShare * 1e4) / 1e4);
+        long jitNanos = byRole.getOrDefault(ThreadCpuSplit.JIT_ROLE, 0L);
+        row.put(
+                "cpu_us_per_window_without_jit",
+                Math.round((split.processCpuNanos() - jitNanos) / 1e2 / spanWindows) / 10.0);
+        Map<String, Double> perRole = new LinkedHashMap<>();
+        byRole.forEach((role, ns) -> perRole.put(role, Math.round(ns / 1e2 / spanWindows) / 10.0));
+        row.put("cpu_us_per_window_by_thread", perRole);
+        row.put("load_average_before", loadBefore);
+        row.put("load_average_after", loadAverage());
+        System.out.printf(
+                Locale.ROOT,
+                "%s capacity %s: %.0f windows/s (%.0f readings/s) between %.0f%% and %.0f%% of %d windows (%.1f s);"
+                        + " by tenth of the backlog %s windows/s; %.1f us CPU/window, JIT compilers %.1f%% of it;"
+                        + " load average %s -> %s%n",
+                mode,
+                what,
+                windowsPerSecond,
+                windowsPerSecond * SLIDE,
+                100 * CAPACITY_FROM,
+                100 * CAPACITY_TO,
+                expected,
+                spanWindows / windowsPerSecond,
+                java.util.Arrays.toString(roundAll(tenths)),
+                cpuPerWindow,
+                100 * jitShare,
+                loadBefore,
+                row.get("load_average_after"));
+        if (jitShare > KafkaJobBenchmark.JIT_SHARE_LIMIT && !what.startsWith("warm-up")) {
+            String warning = String.format(
+                    Locale.ROOT,
+                    "WARNING %s capacity %s: JIT compilers took %.1f%% of the span's CPU, over %.0f%%: not steady "
+                            + "state; more --capacity-warmup-rounds or a longer backlog "
+                            + "(--capacity-readings-per-sensor)",
+                    mode,
+                    what,
+                    100 * jitShare,
+                    100 * KafkaJobBenchmark.JIT_SHARE_LIMIT);
+            System.out.println("!!!! " + warning);
+            row.put("warning", warning);
+        }
+        return row;
     }
 
     /** One job of this mode and guarantee; the simulator sends each load share in turn, warm-up then measured. */
@@ -430,6 +598,93 @@ public final class LatencyBenchmark {
         }
     }
 
+    /**
+     * Windows visible over time while a job works through a backlog: the count at each poll of the reader. The time a
+     * share of the backlog was reached is that of the first poll whose count reached it.
+     */
+    static final class Progress {
+        private final List<long[]> points = new ArrayList<>();
+
+        void add(long nanos, long count) {
+            points.add(new long[] {nanos, count});
+        }
+
+        /** The first poll at which {@code share} of {@code expected} was visible, or null if none reached it. */
+        private long[] at(long expected, double share) {
+            for (long[] p : points) {
+                if (p[1] >= share * expected) {
+                    return p;
+                }
+            }
+            return null;
+        }
+
+        /** Windows visible at the poll that first reached {@code share} of {@code expected}. */
+        long countAt(long expected, double share) {
+            long[] p = at(expected, share);
+            if (p == null) {
+                throw new IllegalStateException("the backlog never reached " + share + " of " + expected + " windows");
+            }
+            return p[1];
+        }
+
+        /** Windows per second between the polls that first reached the two shares of {@code expected}. */
+        double rateBetween(long expected, double from, double to) {
+            long[] a = at(expected, from);
+            long[] b = at(expected, to);
+            if (a == null || b == null) {
+                throw new IllegalStateException("the backlog never reached " + to + " of " + expected + " windows");
+            }
+            if (b[0] == a[0]) {
+                throw new IllegalStateException("shares " + from + " and " + to + " of " + expected + " windows were"
+                        + " reached in the same poll: a larger backlog (--capacity-readings-per-sensor) is needed");
+            }
+            return (b[1] - a[1]) / ((b[0] - a[0]) / 1e9);
+        }
+
+        /** The rate between each pair of consecutive shares in {@code edges}. */
+        double[] rates(long expected, double[] edges) {
+            double[] out = new double[edges.length - 1];
+            for (int i = 0; i + 1 < edges.length; i++) {
+                long[] a = at(expected, edges[i]);
+                long[] b = at(expected, edges[i + 1]);
+                out[i] = a == null || b == null || b[0] == a[0] ? Double.NaN : (b[1] - a[1]) / ((b[0] - a[0]) / 1e9);
+            }
+            return out;
+        }
+    }
+
+    /**
+     * The order the modes run in, in round {@code round} (from 0): as given in even rounds, reversed in odd ones
+     * (A B, B A, A B, ...), so that a drift over the rounds (a JVM still compiling, the machine's load) favours no
+     * mode: measured one after another in one JVM, each job ran faster than the one before it, whatever its mode.
+     */
+    static List<String> roundOrder(List<String> modes, int round) {
+        List<String> order = new ArrayList<>(modes);
+        if (round % 2 == 1) {
+            java.util.Collections.reverse(order);
+        }
+        return order;
+    }
+
+    /** The median of {@code values} (the mean of the middle two for an even count). */
+    static double median(List<Double> values) {
+        if (values == null || values.isEmpty()) {
+            throw new IllegalArgumentException("no values to take the median of");
+        }
+        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+
+    private static double[] roundAll(double[] v) {
+        double[] out = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = Math.round(v[i]);
+        }
+        return out;
+    }
+
     /** A read_committed consumer of one prediction topic that notes when each prediction became visible. */
     private static final class PredictionReader implements AutoCloseable {
         private final KafkaConsumer<byte[], byte[]> consumer;
@@ -453,22 +708,33 @@ public final class LatencyBenchmark {
             consumer.subscribe(List.of(topic));
         }
 
-        /** Windows per second made visible between the given shares of {@code expected} windows. */
-        double rateBetween(long expected, double fromShare, double toShare, Duration timeout) {
+        /**
+         * Reads until {@code untilShare} of {@code expected} windows are visible, noting the time of each poll and the
+         * count so far; marks {@code split} when {@code markShare} of them are, and ends it at {@code endShare}.
+         */
+        Progress progress(
+                long expected,
+                double untilShare,
+                double markShare,
+                double endShare,
+                ThreadCpuSplit split,
+                Duration timeout) {
             long deadline = System.nanoTime() + timeout.toNanos();
+            Progress p = new Progress();
             long seen = 0;
-            long fromNanos = -1;
-            long fromCount = 0;
+            boolean marked = false;
             while (System.nanoTime() < deadline) {
-                int n = consumer.poll(Duration.ofMillis(100)).count();
-                long now = System.nanoTime();
-                seen += n;
-                if (fromNanos < 0 && seen >= fromShare * expected) {
-                    fromNanos = now;
-                    fromCount = seen;
+                seen += consumer.poll(Duration.ofMillis(20)).count();
+                p.add(System.nanoTime(), seen);
+                if (!marked && seen >= markShare * expected) {
+                    split.mark();
+                    marked = true;
                 }
-                if (fromNanos >= 0 && seen >= toShare * expected) {
-                    return (seen - fromCount) / ((now - fromNanos) / 1e9);
+                if (marked && seen >= endShare * expected) {
+                    split.end();
+                }
+                if (seen >= untilShare * expected) {
+                    return p;
                 }
             }
             throw new IllegalStateException("only " + seen + " of " + expected + " windows within " + timeout);
