@@ -214,7 +214,7 @@ public final class KafkaJobBenchmark {
                 s.put(JobOptions.TRANSACTIONAL_ID_PREFIX, "bench-" + suffix);
                 s.put(JobOptions.STARTING_OFFSETS, "earliest");
                 s.put(JobOptions.BOUNDED, true);
-                s.put(JobOptions.CHECKPOINT_INTERVAL_MS, 2000L);
+                s.put(JobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(2));
                 boolean rowFull = mode.equals("ROW_FULL_DEPTH");
                 s.put(JobOptions.MODE, rowFull ? "FULL_DEPTH" : mode);
                 if (rowFull) {

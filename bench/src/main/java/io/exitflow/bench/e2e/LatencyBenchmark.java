@@ -511,7 +511,7 @@ public final class LatencyBenchmark {
         s.put(JobOptions.GROUP_ID, "bench-" + tag);
         s.put(JobOptions.TRANSACTIONAL_ID_PREFIX, "bench-" + tag);
         s.put(JobOptions.STARTING_OFFSETS, "earliest");
-        s.put(JobOptions.CHECKPOINT_INTERVAL_MS, checkpointIntervalMs);
+        s.put(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(checkpointIntervalMs));
         s.put(JobOptions.MODE, mode);
         s.put(JobOptions.DELIVERY_GUARANTEE, guarantee);
         s.put(

@@ -14,8 +14,8 @@ import org.apache.flink.configuration.UnmodifiableConfiguration;
 /**
  * The settings of one job run: {@link JobOptions} read from the command line over Flink's configuration
  * ({@link CommandLine}). Unknown arguments and malformed values fail at start, naming the setting and what it
- * accepts. Durations are read as {@link Duration}s; {@link JobOptions#CHECKPOINT_INTERVAL_MS}, the one millisecond view
- * left, reads its duration option in milliseconds.
+ * accepts. Durations are read as {@link Duration}s (their older {@code --x-ms} spellings are the options' deprecated
+ * keys).
  */
 public final class JobConfig {
     private final Configuration config;
@@ -40,7 +40,7 @@ public final class JobConfig {
     /**
      * A config from settings given in code (tests, the demo, the benchmark): option to value, where a value may be
      * given as its text ({@code "earliest"}) or typed ({@code StartingOffsets.EARLIEST}, a {@link Duration} for a
-     * duration option, {@code 200L} for the millisecond view {@link JobOptions#CHECKPOINT_INTERVAL_MS}).
+     * duration option).
      *
      * @throws IllegalArgumentException for a value of the wrong type, naming the setting and what it accepts
      */
@@ -48,11 +48,8 @@ public final class JobConfig {
         Configuration c = new Configuration();
         List<ConfigOption<?>> given = new ArrayList<>();
         settings.forEach((o, v) -> {
-            Optional<ConfigOption<Duration>> duration = JobOptions.durationOf(o);
-            ConfigOption<?> target = duration.isPresent() ? duration.get() : o;
-            // a millisecond view's value is a number of milliseconds
-            CommandLine.set(c, target, duration.isPresent() ? v + "ms" : v);
-            given.add(target);
+            CommandLine.set(c, o, v);
+            given.add(o);
         });
         given.forEach(o -> CommandLine.check(c, o));
         return new JobConfig(c);
@@ -61,7 +58,6 @@ public final class JobConfig {
     /**
      * The settings as Flink's read-only configuration, for code that also serves tools with a command line of their
      * own (the simulator's {@link ReadableConfig}): {@code get} gives the value or the option's default, as here.
-     * The millisecond view {@link JobOptions#CHECKPOINT_INTERVAL_MS} is not mapped there; read the duration.
      */
     public ReadableConfig readable() {
         return new UnmodifiableConfiguration(config);
@@ -93,19 +89,9 @@ public final class JobConfig {
                 "missing --" + JobOptions.argName(o) + " (" + CommandLine.describe(o) + ")"));
     }
 
-    /** The value given (command line, config.yaml or code), without the default; a millisecond view reads its duration. */
+    /** The value given (command line, config.yaml or code), without the default. */
     private <T> Optional<T> given(ConfigOption<T> o) {
-        Optional<ConfigOption<Duration>> duration = JobOptions.durationOf(o);
-        if (duration.isEmpty()) {
-            return config.getOptional(o);
-        }
-        return config.getOptional(duration.get()).map(d -> millisAs(o, d));
-    }
-
-    /** A duration as the value of its millisecond view (a {@code ConfigOption<Long>}, so T is Long). */
-    @SuppressWarnings("unchecked") // durationOf(o) is present only for millisecond views, all ConfigOption<Long>
-    private static <T> T millisAs(ConfigOption<T> view, Duration d) {
-        return (T) Long.valueOf(d.toMillis());
+        return config.getOptional(o);
     }
 
     /**

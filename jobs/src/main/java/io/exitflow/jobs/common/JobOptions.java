@@ -7,11 +7,7 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Optional;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
@@ -30,8 +26,6 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
  */
 public final class JobOptions {
     private static final String PREFIX = "exitflow.";
-    /** Key of each {@code *_MS} millisecond view to its duration option. */
-    private static final Map<String, ConfigOption<Duration>> MILLIS_VIEWS = new HashMap<>();
 
     private JobOptions() {}
 
@@ -177,14 +171,6 @@ public final class JobOptions {
                     .defaultValue(Duration.ofSeconds(5))
                     .withDescription(
                             "Checkpoint interval; outputs become visible to read_committed consumers at each checkpoint."));
-    /**
-     * {@link #CHECKPOINT_INTERVAL} in milliseconds, for settings given in code ({@link JobConfig#of}): the one
-     * millisecond view left, kept only because bench's end-to-end harnesses (KafkaJobBenchmark, LatencyBenchmark)
-     * still give it; other code reads and gives {@link #CHECKPOINT_INTERVAL}. Remove it with those two uses. The
-     * command line and config.yaml take {@code --checkpoint-interval-ms} through the duration option's deprecated key
-     * whether or not this field exists.
-     */
-    public static final ConfigOption<Long> CHECKPOINT_INTERVAL_MS = millis(CHECKPOINT_INTERVAL);
 
     public static final ConfigOption<String> CHECKPOINT_DIR = ConfigOptions.key(PREFIX + "checkpoint-dir")
             .stringType()
@@ -403,16 +389,13 @@ public final class JobOptions {
             .withDescription("Anomaly job: the bundle's classes that raise alerts (a,b), or none for no alerts; "
                     + "instead of --normal-class. Checked against the bundle's classes at start.");
 
-    /** Every option declared above, in declaration order, but the millisecond view {@link #CHECKPOINT_INTERVAL_MS}. */
+    /** Every option declared above, in declaration order. */
     public static List<ConfigOption<?>> all() {
         List<ConfigOption<?>> out = new ArrayList<>();
         for (Field f : JobOptions.class.getDeclaredFields()) {
             if (Modifier.isStatic(f.getModifiers()) && f.getType() == ConfigOption.class) {
                 try {
-                    ConfigOption<?> o = (ConfigOption<?>) f.get(null);
-                    if (!MILLIS_VIEWS.containsKey(o.key())) {
-                        out.add(o);
-                    }
+                    out.add((ConfigOption<?>) f.get(null));
                 } catch (IllegalAccessException e) {
                     throw new IllegalStateException(e);
                 }
@@ -438,28 +421,8 @@ public final class JobOptions {
                         "--" + argName(option) + " has no millisecond spelling (--" + argName(option) + "-ms)"));
     }
 
-    /** The duration option a millisecond view ({@link #CHECKPOINT_INTERVAL_MS}) reads, or empty for any other. */
-    public static Optional<ConfigOption<Duration>> durationOf(ConfigOption<?> option) {
-        return Optional.ofNullable(MILLIS_VIEWS.get(option.key()));
-    }
-
     /** A duration option that also takes its older spelling {@code --<name>-ms MILLIS}. */
     private static ConfigOption<Duration> millisSpelling(ConfigOption<Duration> option) {
         return CommandLine.durationWithMillisSpelling(option);
-    }
-
-    /**
-     * The millisecond view of a duration option (its older spelling): a {@code Long} option under the old key whose
-     * default, if any, is the duration's. {@link JobConfig} reads and writes it through the duration option.
-     */
-    private static ConfigOption<Long> millis(ConfigOption<Duration> duration) {
-        String key = duration.key() + "-ms";
-        var b = ConfigOptions.key(key).longType();
-        ConfigOption<Long> view = (duration.hasDefaultValue()
-                        ? b.defaultValue(duration.defaultValue().toMillis())
-                        : b.noDefaultValue())
-                .withDescription(String.format(Locale.ROOT, "--%s in whole milliseconds.", CommandLine.name(duration)));
-        MILLIS_VIEWS.put(key, duration);
-        return view;
     }
 }

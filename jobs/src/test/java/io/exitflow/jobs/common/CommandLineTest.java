@@ -67,23 +67,20 @@ class CommandLineTest {
         JobConfig typed = parse("--checkpoint-interval", "200ms");
         for (JobConfig c : List.of(old, typed)) {
             assertEquals(Duration.ofMillis(200), c.get(JobOptions.CHECKPOINT_INTERVAL));
-            assertEquals(200L, c.get(JobOptions.CHECKPOINT_INTERVAL_MS));
         }
         assertEquals(Duration.ofMinutes(2), parse("--max-wait", "2min").get(JobOptions.MAX_WAIT));
         assertEquals(
                 Duration.ZERO,
                 parse("--watermark-max-drift", "0").get(JobOptions.WATERMARK_MAX_DRIFT)); // 0 needs no unit
-        // defaults read through either
-        assertEquals(
-                JobOptions.CHECKPOINT_INTERVAL.defaultValue().toMillis(),
-                parse().get(JobOptions.CHECKPOINT_INTERVAL_MS));
-        // config.yaml with the old key (a bare number: milliseconds) and code giving milliseconds
+        assertEquals(JobOptions.CHECKPOINT_INTERVAL.defaultValue(), parse().get(JobOptions.CHECKPOINT_INTERVAL));
+        // config.yaml with the old key (a bare number: milliseconds) and code giving a duration
         Configuration yaml = new Configuration();
         yaml.setString("exitflow.idle-timeout-ms", "7000");
         assertEquals(Duration.ofSeconds(7), JobConfig.parse(new String[0], yaml).get(JobOptions.IDLE_TIMEOUT));
         assertEquals(
                 Duration.ofMillis(300),
-                JobConfig.of(Map.of(JobOptions.CHECKPOINT_INTERVAL_MS, 300L)).get(JobOptions.CHECKPOINT_INTERVAL));
+                JobConfig.of(Map.of(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(300)))
+                        .get(JobOptions.CHECKPOINT_INTERVAL));
         // a setting without default stays unset, in either spelling
         assertTrue(parse().optional(JobOptions.MAX_GAP).isEmpty());
         assertEquals(
