@@ -4,17 +4,17 @@
 # default data set, with the toolkit (BoostNet training, maxprob thresholds for half the full-depth cost).
 # Too large to commit (over 10 MB), so it is built into a cache folder, which the benchmarks read.
 #
-# usage: bench/models/build-large.sh [--epochs 1] [--max-train 6400] [--threads 2] [--out DIR] [--force]
+# usage: bench/models/build-large.sh [--epochs 15] [--max-train 0] [--threads 2] [--out DIR] [--force]
 #   DIR defaults to ${EXITFLOW_MODELS:-$HOME/.cache/exitflow/models}/sensor-resnet-l; an existing bundle that
 #   verifies is kept unless --force. The trained model is kept beside it (DIR.pt, exitflow.checkpoint), to export
 #   again without training.
-# Training runs niced (the machine is shared). The defaults are what bench/RESULTS.md reports: one epoch over 6400
-# training windows took 21 minutes on 2 cores shared with other work (load average 15-30); on a free machine, more
-# (--epochs 3 --max-train 0: all 17280 windows) trains a better model.
+# Training runs niced (the machine may be shared). The defaults are what bench/RESULTS.md reports: 15 epochs over all
+# 17280 training windows (--max-train 0); an epoch takes about 40 s on 2 free cores (the RESULTS run took 26 min in all,
+# part of it beside other work). --epochs 1 --max-train 6400 is the earlier, under-trained build, for a quick check.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-epochs=1
-max_train=6400
+epochs=15
+max_train=0
 threads=2
 force=0
 out="${EXITFLOW_MODELS:-$HOME/.cache/exitflow/models}/sensor-resnet-l"
