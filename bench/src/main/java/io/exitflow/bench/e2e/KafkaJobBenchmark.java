@@ -10,6 +10,7 @@ import io.exitflow.jobs.common.InvalidRecordException;
 import io.exitflow.jobs.common.JobConfig;
 import io.exitflow.jobs.common.JobOptions;
 import io.exitflow.jobs.demo.EmbeddedKafka;
+import io.exitflow.jobs.demo.TopicReader;
 import io.exitflow.jobs.simulator.RateSchedule;
 import io.exitflow.jobs.simulator.StreamSimulator;
 import io.exitflow.runtime.bundle.ModelBundle;
@@ -39,7 +40,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The whole anomaly job per mode, Kafka to Kafka: the test split's sensors are written once to a topic of an
@@ -449,13 +449,7 @@ public final class KafkaJobBenchmark {
 
     /** Every committed prediction of {@code topic} with its partition and offset (the job has finished). */
     private static List<Written> readCommitted(String bootstrapServers, String topic) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
+        Properties p = TopicReader.byteConsumer(bootstrapServers, "read_committed");
         AvroCodec<Prediction> codec = AvroCodec.of(Prediction.class);
         List<Written> out = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
@@ -513,12 +507,7 @@ public final class KafkaJobBenchmark {
         private long endNanos;
 
         private ProgressMark(String bootstrapServers, String topic, long markAt, long expected, ThreadCpuSplit split) {
-            Properties p = new Properties();
-            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-            p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-            p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-            p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
-            p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+            Properties p = TopicReader.byteConsumer(bootstrapServers, "read_uncommitted");
             p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, String.valueOf(PROGRESS_POLL.toMillis()));
             this.consumer = new KafkaConsumer<>(p);
             List<TopicPartition> partitions = partitions(consumer, topic);

@@ -42,14 +42,7 @@ public final class TopicReader<T extends SpecificRecord> implements AutoCloseabl
      * @param registry the job's schema registry ({@code --schema-registry-url}), or null for plain Avro binary
      */
     public TopicReader(String bootstrapServers, String topic, Class<T> type, SchemaRegistrySettings registry) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
-        this.consumer = new KafkaConsumer<>(p);
+        this.consumer = new KafkaConsumer<>(byteConsumer(bootstrapServers, "read_committed"));
         this.codec = new RecordDecoder<>(type, registry);
         this.topic = topic;
         for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
@@ -57,6 +50,24 @@ public final class TopicReader<T extends SpecificRecord> implements AutoCloseabl
         }
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
+    }
+
+    /**
+     * Settings of a consumer of raw record bytes that assigns partitions itself: no group offsets committed, up to
+     * 5,000 records a poll.
+     *
+     * @param isolationLevel {@code read_committed} (what the jobs' exactly-once outputs are for) or
+     *     {@code read_uncommitted} (records as they are written, before their transaction commits)
+     */
+    public static Properties byteConsumer(String bootstrapServers, String isolationLevel) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolationLevel);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
+        return p;
     }
 
     /**
