@@ -52,7 +52,7 @@ import org.apache.kafka.common.TopicPartition;
  * process, broker included, and split by thread role, {@link ThreadCpuSplit}), accuracy, exits per stage and
  * in-operator latency are over the windows written after the mark (those at or past the prediction topic's offsets
  * at the mark); the whole run's rate, CPU and accuracy are reported beside them, and so is the JIT compilers' share
- * of the measured CPU, with a warning when it is over a tenth ({@value #JIT_SHARE_LIMIT}), and the CPU per window
+ * of the measured CPU, with a warning when it is over a tenth ({@value ThreadCpuSplit#JIT_SHARE_LIMIT}), and the CPU per window
  * without them (JIT compilation is a cost a long-running job stops paying; on a loaded 2-core machine the compilers
  * still took about a quarter of the CPU 40 s into one job, so the mark alone does not remove it). {@code --measure-from 0}
  * measures the whole run, as before the mark. Every mode also first runs unreported {@code --warmup-passes} times
@@ -66,9 +66,6 @@ import org.apache.kafka.common.TopicPartition;
  */
 public final class KafkaJobBenchmark {
     private static final int SENSORS = 16;
-    /** Above this JIT share of the measured CPU the run is not at steady state (issue 13 item 3: under a tenth). */
-    static final double JIT_SHARE_LIMIT = 0.1;
-
     private static final OperatingSystemMXBean OS =
             (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
@@ -274,22 +271,22 @@ public final class KafkaJobBenchmark {
                     throw new IllegalStateException(mode + ": no window was written after the mark at " + markAt
                             + " of " + expected + " windows; lower --measure-from or raise --readings-per-sensor");
                 }
+                List<String> rowWarnings = new ArrayList<>();
                 if (mark != null && measured.windows != expected - mark.countAtMark()) {
                     // records read uncommitted but never committed: the job aborted a transaction (a restart)
-                    System.out.printf(
+                    rowWarnings.add(String.format(
                             Locale.ROOT,
                             "WARNING %s: %d windows committed after the mark, but %d were written after it: the job "
-                                    + "aborted written predictions (a restart?), so the span's end came early%n",
+                                    + "aborted written predictions (a restart?), so the span's end came early",
                             run,
                             measured.windows,
-                            expected - mark.countAtMark());
+                            expected - mark.countAtMark()));
                 }
-                Map<String, Long> byRole = split.split();
-                double jitShare = ThreadCpuSplit.jitShare(byRole);
-                long cpuWithoutJit = spanCpu - byRole.getOrDefault(ThreadCpuSplit.JIT_ROLE, 0L);
-                Map<String, Double> perRole = new LinkedHashMap<>();
-                for (Map.Entry<String, Long> e : byRole.entrySet()) {
-                    perRole.put(e.getKey(), round(e.getValue() / 1e3 / measured.windows, 1));
+                ThreadCpuSplit.PerWindow cpuPerWindow = split.perWindow(spanCpu, measured.windows);
+                if (!warmup) { // a warm-up run is there to pay for the JIT
+                    cpuPerWindow
+                            .jitWarning(run, "run longer (--readings-per-sensor) or mark later (--measure-from)")
+                            .ifPresent(rowWarnings::add);
                 }
                 if (warmup) {
                     System.out.printf(
@@ -299,8 +296,9 @@ public final class KafkaJobBenchmark {
                             run,
                             seconds,
                             cpu / 1e3 / whole.windows,
-                            spanCpu / 1e3 / measured.windows,
-                            100 * jitShare);
+                            cpuPerWindow.cpuUs(),
+                            100 * cpuPerWindow.jitShare());
+                    rowWarnings.forEach(w -> System.out.println("!!!! " + w));
                     continue;
                 }
                 Map<String, Object> row = new LinkedHashMap<>();
@@ -310,16 +308,12 @@ public final class KafkaJobBenchmark {
                 row.put("seconds", round(spanSeconds, 2));
                 row.put("readings_per_s", Math.round(measured.windows * (double) slide / spanSeconds));
                 row.put("windows_per_s", Math.round(measured.windows / spanSeconds));
-                row.put("cpu_us_per_window", round(spanCpu / 1e3 / measured.windows, 1));
-                row.put("jit_share_of_cpu", round(jitShare, 4));
-                // JIT compilation is a start-up cost a long-running job no longer pays: the rest beside it
-                row.put("cpu_us_per_window_without_jit", round(cpuWithoutJit / 1e3 / measured.windows, 1));
+                cpuPerWindow.putInto(row);
                 row.put("operator_latency_ms_p50", round(measured.latencyQuantile(0.5), 3));
                 row.put("operator_latency_ms_p99", round(measured.latencyQuantile(0.99), 3));
                 row.put("windows", measured.windows);
                 row.put("accuracy", round(measured.accuracy(), 4));
                 row.put("exits", measured.exits);
-                row.put("cpu_us_per_window_by_thread", perRole);
                 row.put("gc_ms", split.gcMillisSinceStart());
                 Map<String, Object> wholeRun = new LinkedHashMap<>();
                 wholeRun.put("seconds", round(seconds, 2));
@@ -359,28 +353,35 @@ public final class KafkaJobBenchmark {
                         cpu / 1e3 / whole.windows,
                         whole.accuracy(),
                         Arrays.toString(whole.exits));
-                perRole.forEach((role, us) -> System.out.printf(Locale.ROOT, "    %7.1f us/window  %s%n", us, role));
+                cpuPerWindow
+                        .byRoleUs()
+                        .forEach((role, us) -> System.out.printf(Locale.ROOT, "    %7.1f us/window  %s%n", us, role));
                 System.out.printf(Locale.ROOT, "    GC time %d ms%n", split.gcMillisSinceStart());
                 System.out.printf(
                         Locale.ROOT,
                         "    JIT compilers: %.1f%% of the measured CPU (without them %.1f us CPU/window)%n",
-                        100 * jitShare,
-                        cpuWithoutJit / 1e3 / measured.windows);
-                if (jitShare > JIT_SHARE_LIMIT) {
-                    String warning = String.format(
-                            Locale.ROOT,
-                            "WARNING %s: JIT compilers took %.1f%% of the measured CPU, over %.0f%%: not steady state;"
-                                    + " run longer (--readings-per-sensor) or mark later (--measure-from)",
-                            label,
-                            100 * jitShare,
-                            100 * JIT_SHARE_LIMIT);
-                    System.out.println("!!!! " + warning);
-                    row.put("warning", warning);
-                    warnings.add(warning);
+                        100 * cpuPerWindow.jitShare(),
+                        cpuPerWindow.cpuUsWithoutJit());
+                rowWarnings.forEach(w -> System.out.println("!!!! " + w));
+                if (!rowWarnings.isEmpty()) {
+                    row.put("warnings", rowWarnings);
+                    warnings.addAll(rowWarnings);
                 }
             }
         }
         PredictedSpeedup.annotate(rows, manifest, "windows_per_s");
+        for (Map<String, Object> row : rows) {
+            if (row.containsKey("predicted_speedup_from_stage_costs")) {
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-14s predicted speedup %sx (the bundle's stage costs and this exit mix), measured vs"
+                                + " FULL_DEPTH %sx, measured/predicted %s%n",
+                        row.get("mode"),
+                        row.get("predicted_speedup_from_stage_costs"),
+                        row.getOrDefault("measured_speedup_vs_FULL_DEPTH", "-"),
+                        row.getOrDefault("measured_over_predicted", "-"));
+            }
+        }
         report.put("runs", rows);
         Files.createDirectories(out.toAbsolutePath().getParent());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), report);

@@ -317,10 +317,8 @@ public final class LatencyBenchmark {
         }
         double windowsPerSecond = progress.rateBetween(expected, CAPACITY_FROM, CAPACITY_TO);
         double[] tenths = progress.rates(expected, TENTHS);
-        Map<String, Long> byRole = split.split();
-        double jitShare = ThreadCpuSplit.jitShare(byRole);
         long spanWindows = progress.countAt(expected, CAPACITY_TO) - progress.countAt(expected, CAPACITY_FROM);
-        double cpuPerWindow = split.processCpuNanos() / 1e3 / spanWindows;
+        ThreadCpuSplit.PerWindow cpu = split.perWindow(split.processCpuNanos(), spanWindows);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("mode", mode);
         row.put("round", what);
@@ -328,15 +326,7 @@ public final class LatencyBenchmark {
         row.put("readings_per_s", Math.round(windowsPerSecond * SLIDE));
         row.put("span_seconds", Math.round(spanWindows / windowsPerSecond * 100) / 100.0);
         row.put("windows_per_s_by_tenth_from_10_to_90_percent", roundAll(tenths));
-        row.put("cpu_us_per_window", Math.round(cpuPerWindow * 10) / 10.0);
-        row.put("jit_share_of_cpu", Math.round(jitShare * 1e4) / 1e4);
-        long jitNanos = byRole.getOrDefault(ThreadCpuSplit.JIT_ROLE, 0L);
-        row.put(
-                "cpu_us_per_window_without_jit",
-                Math.round((split.processCpuNanos() - jitNanos) / 1e2 / spanWindows) / 10.0);
-        Map<String, Double> perRole = new LinkedHashMap<>();
-        byRole.forEach((role, ns) -> perRole.put(role, Math.round(ns / 1e2 / spanWindows) / 10.0));
-        row.put("cpu_us_per_window_by_thread", perRole);
+        cpu.putInto(row);
         row.put("load_average_before", loadBefore);
         row.put("load_average_after", loadAverage());
         System.out.printf(
@@ -353,22 +343,18 @@ public final class LatencyBenchmark {
                 expected,
                 spanWindows / windowsPerSecond,
                 java.util.Arrays.toString(roundAll(tenths)),
-                cpuPerWindow,
-                100 * jitShare,
+                cpu.cpuUs(),
+                100 * cpu.jitShare(),
                 loadBefore,
                 row.get("load_average_after"));
-        if (jitShare > KafkaJobBenchmark.JIT_SHARE_LIMIT && !what.startsWith("warm-up")) {
-            String warning = String.format(
-                    Locale.ROOT,
-                    "WARNING %s capacity %s: JIT compilers took %.1f%% of the span's CPU, over %.0f%%: not steady "
-                            + "state; more --capacity-warmup-rounds or a longer backlog "
-                            + "(--capacity-readings-per-sensor)",
-                    mode,
-                    what,
-                    100 * jitShare,
-                    100 * KafkaJobBenchmark.JIT_SHARE_LIMIT);
-            System.out.println("!!!! " + warning);
-            row.put("warning", warning);
+        if (!what.startsWith("warm-up")) {
+            cpu.jitWarning(
+                            mode + " capacity " + what,
+                            "more --capacity-warmup-rounds or a longer backlog (--capacity-readings-per-sensor)")
+                    .ifPresent(warning -> {
+                        System.out.println("!!!! " + warning);
+                        row.put("warning", warning);
+                    });
         }
         return row;
     }

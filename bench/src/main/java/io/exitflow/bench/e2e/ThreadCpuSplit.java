@@ -225,6 +225,68 @@ final class ThreadCpuSplit implements AutoCloseable {
         return total <= 0 ? 0 : split.getOrDefault(JIT_ROLE, 0L) / (double) total;
     }
 
+    /** Above this JIT share of a span's CPU a run is not at steady state (issue 13 item 3: under a tenth). */
+    static final double JIT_SHARE_LIMIT = 0.1;
+
+    /**
+     * A span's CPU per window, as the benchmarks report it: process CPU, the JIT compilers' share of the roles'
+     * CPU ({@link #jitShare}), the process CPU without them, and each role's, in microseconds per window (rounded
+     * to 0.1 us; the share to 4 decimals).
+     */
+    record PerWindow(double cpuUs, double jitShare, double cpuUsWithoutJit, Map<String, Double> byRoleUs) {
+        /** Adds this span's CPU to a benchmark's result row, under the keys every benchmark's JSON uses. */
+        void putInto(Map<String, Object> row) {
+            row.put("cpu_us_per_window", cpuUs);
+            row.put("jit_share_of_cpu", jitShare);
+            // JIT compilation is a start-up cost a long-running job no longer pays: the rest beside it
+            row.put("cpu_us_per_window_without_jit", cpuUsWithoutJit);
+            row.put("cpu_us_per_window_by_thread", byRoleUs);
+        }
+
+        /**
+         * The warning for a span whose JIT share is over {@link #JIT_SHARE_LIMIT}, naming {@code what} was measured
+         * and {@code remedy} (the flags that lengthen or delay the span); empty at steady state.
+         */
+        java.util.Optional<String> jitWarning(String what, String remedy) {
+            if (jitShare <= JIT_SHARE_LIMIT) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(String.format(
+                    java.util.Locale.ROOT,
+                    "WARNING %s: JIT compilers took %.1f%% of the measured CPU, over %.0f%%: not steady state; %s",
+                    what,
+                    100 * jitShare,
+                    100 * JIT_SHARE_LIMIT,
+                    remedy));
+        }
+    }
+
+    /**
+     * The span's CPU per window, for {@code windows} windows answered in it and {@code cpuNanos} of process CPU
+     * ({@link #processCpuNanos()}, or the caller's own reading of the same span); call after {@link #end()} or
+     * {@link #close()}.
+     *
+     * @throws IllegalArgumentException when {@code windows} is not positive
+     */
+    PerWindow perWindow(long cpuNanos, long windows) {
+        if (windows <= 0) {
+            throw new IllegalArgumentException("CPU per window needs windows in the span, got " + windows);
+        }
+        Map<String, Long> byRole = split();
+        Map<String, Double> byRoleUs = new LinkedHashMap<>();
+        byRole.forEach((role, ns) -> byRoleUs.put(role, tenths(ns / 1e3 / windows)));
+        long jitNanos = byRole.getOrDefault(JIT_ROLE, 0L);
+        return new PerWindow(
+                tenths(cpuNanos / 1e3 / windows),
+                Math.round(jitShare(byRole) * 1e4) / 1e4,
+                tenths((cpuNanos - jitNanos) / 1e3 / windows),
+                byRoleUs);
+    }
+
+    private static double tenths(double v) {
+        return Math.round(v * 10) / 10.0;
+    }
+
     /** Young and old GC time of the span, milliseconds (wall time of collections, not CPU). */
     long gcMillisSinceStart() {
         return gcMillis1 - gcMillis0;

@@ -45,6 +45,29 @@ class ThreadCpuSplitTest {
         assertThrows(IllegalStateException.class, split::mark);
     }
 
+    @Test
+    void aSpanPerWindowGoesIntoTheRowAndWarnsOnlyOverTheJitLimit() throws InterruptedException {
+        ThreadCpuSplit split = ThreadCpuSplit.start();
+        spin(20);
+        split.close();
+        ThreadCpuSplit.PerWindow cpu = split.perWindow(2_000_000L, 10); // 2 ms over 10 windows
+        assertEquals(200.0, cpu.cpuUs());
+        Map<String, Object> row = new LinkedHashMap<>();
+        cpu.putInto(row);
+        assertEquals(200.0, row.get("cpu_us_per_window"));
+        assertTrue(row.containsKey("jit_share_of_cpu") && row.containsKey("cpu_us_per_window_without_jit"), "" + row);
+        assertEquals(cpu.byRoleUs(), row.get("cpu_us_per_window_by_thread"));
+        assertThrows(IllegalArgumentException.class, () -> split.perWindow(1L, 0));
+
+        ThreadCpuSplit.PerWindow atLimit =
+                new ThreadCpuSplit.PerWindow(100, ThreadCpuSplit.JIT_SHARE_LIMIT, 90, Map.of());
+        assertTrue(atLimit.jitWarning("CASCADE", "run longer").isEmpty());
+        String warning = new ThreadCpuSplit.PerWindow(100, 0.25, 75, Map.of())
+                .jitWarning("CASCADE", "run longer")
+                .orElseThrow();
+        assertTrue(warning.contains("CASCADE") && warning.contains("25.0%") && warning.endsWith("run longer"), warning);
+    }
+
     /** Keeps this thread on the CPU for about {@code millis} of its own CPU time. */
     private static void spin(long millis) {
         java.lang.management.ThreadMXBean t = java.lang.management.ManagementFactory.getThreadMXBean();
