@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.exitflow.jobs.common.JobConfig;
+import io.exitflow.jobs.common.OfflineArgs;
 import io.exitflow.jobs.it.RepoPaths;
 import io.exitflow.runtime.manifest.Manifest;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -31,9 +31,7 @@ class SensorAnomalyJobSettingsTest {
     }
 
     private static JobConfig cfg(String... args) {
-        List<String> all = new ArrayList<>(List.of("--bootstrap-servers", "localhost:9", "--bundle", "b"));
-        all.addAll(List.of(args));
-        return JobConfig.parse(all.toArray(String[]::new), new Configuration());
+        return JobConfig.parse(OfflineArgs.of("b", args), new Configuration());
     }
 
     @Test
@@ -93,15 +91,7 @@ class SensorAnomalyJobSettingsTest {
                         () -> SensorAnomalyJob.build(
                                 env,
                                 JobConfig.parse(
-                                        new String[] {
-                                            "--bootstrap-servers",
-                                            "localhost:9",
-                                            "--bundle",
-                                            bundle,
-                                            "--normal-class",
-                                            "healthy"
-                                        },
-                                        new Configuration())))
+                                        OfflineArgs.of(bundle, "--normal-class", "healthy"), new Configuration())))
                 .getMessage();
         assertTrue(msg.contains("--normal-class 'healthy'") && msg.contains("bearing_fault"), msg);
         // alerts off: the job builds without an alert sink
@@ -109,16 +99,7 @@ class SensorAnomalyJobSettingsTest {
         SensorAnomalyJob.build(
                 off,
                 JobConfig.parse(
-                        new String[] {
-                            "--bootstrap-servers",
-                            "localhost:9",
-                            "--bundle",
-                            bundle,
-                            "--alert-classes",
-                            "none",
-                            "--allow-jobmanager-checkpoints",
-                            "true"
-                        },
+                        OfflineArgs.of(bundle, "--alert-classes", "none", "--allow-jobmanager-checkpoints", "true"),
                         new Configuration()));
         assertTrue(off.getStreamGraph().getStreamNodes().stream()
                 .noneMatch(n -> n.getOperatorName().contains("alert")));

@@ -3,6 +3,7 @@ package io.exitflow.jobs.anomaly;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.exitflow.jobs.common.JobConfig;
+import io.exitflow.jobs.common.OfflineArgs;
 import io.exitflow.jobs.it.RepoPaths;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -24,16 +25,12 @@ class SensorAnomalyJobTypesTest {
             SensorAnomalyJob.build(
                     env,
                     JobConfig.parse(
-                            new String[] {
-                                "--bootstrap-servers",
-                                "localhost:9",
-                                "--bundle",
-                                RepoPaths.resolve("models/sensor-cnn").toString(),
-                                "--mode",
-                                mode,
-                                "--allow-jobmanager-checkpoints",
-                                "true"
-                            },
+                            OfflineArgs.of(
+                                    RepoPaths.resolve("models/sensor-cnn").toString(),
+                                    "--mode",
+                                    mode,
+                                    "--allow-jobmanager-checkpoints",
+                                    "true"),
                             new Configuration()));
             StreamGraph graph = env.getStreamGraph();
             assertFalse(

@@ -9,8 +9,6 @@ import io.exitflow.jobs.anomaly.SensorAnomalyJob;
 import io.exitflow.jobs.classification.ClassificationJob;
 import io.exitflow.jobs.it.RepoPaths;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -29,10 +27,8 @@ class CheckpointStorageTest {
     private static final String BUNDLE = RepoPaths.resolve("models/sensor-cnn").toString();
 
     private static void build(Configuration cluster, String... settings) {
-        List<String> a = new ArrayList<>(List.of("--bootstrap-servers", "localhost:9", "--bundle", BUNDLE));
-        a.addAll(List.of(settings));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(cluster);
-        SensorAnomalyJob.build(env, JobConfig.parse(a.toArray(String[]::new), env.getConfiguration()));
+        SensorAnomalyJob.build(env, JobConfig.parse(OfflineArgs.of(BUNDLE, settings), env.getConfiguration()));
     }
 
     @Test
@@ -54,12 +50,8 @@ class CheckpointStorageTest {
                 () -> ClassificationJob.build(
                         env,
                         JobConfig.parse(
-                                new String[] {
-                                    "--bootstrap-servers",
-                                    "localhost:9",
-                                    "--bundle",
-                                    RepoPaths.resolve("models/features-mlp").toString()
-                                },
+                                OfflineArgs.of(
+                                        RepoPaths.resolve("models/features-mlp").toString()),
                                 new Configuration())));
     }
 
@@ -102,15 +94,7 @@ class CheckpointStorageTest {
         SensorAnomalyJob.build(
                 env,
                 JobConfig.parse(
-                        new String[] {
-                            "--bootstrap-servers",
-                            "localhost:9",
-                            "--bundle",
-                            BUNDLE,
-                            "--checkpoint-dir",
-                            dir.toUri().toString()
-                        },
-                        new Configuration()));
+                        OfflineArgs.of(BUNDLE, "--checkpoint-dir", dir.toUri().toString()), new Configuration()));
         assertEquals("filesystem", env.getConfiguration().get(CheckpointingOptions.CHECKPOINT_STORAGE));
         assertEquals(dir.toUri().toString(), env.getConfiguration().get(CheckpointingOptions.CHECKPOINTS_DIRECTORY));
     }

@@ -33,15 +33,13 @@ class DeliveryGuaranteeTest {
     Path dir;
 
     private String[] anomalyArgs(String... more) {
-        List<String> a = new ArrayList<>(List.of(
-                "--bootstrap-servers",
-                "localhost:9",
-                "--bundle",
+        return OfflineArgs.of(
                 RepoPaths.resolve("models/sensor-cnn").toString(),
-                "--checkpoint-dir",
-                dir.toUri().toString()));
-        a.addAll(List.of(more));
-        return a.toArray(String[]::new);
+                java.util.stream.Stream.concat(
+                                java.util.stream.Stream.of(
+                                        "--checkpoint-dir", dir.toUri().toString()),
+                                java.util.stream.Stream.of(more))
+                        .toArray(String[]::new));
     }
 
     @Test

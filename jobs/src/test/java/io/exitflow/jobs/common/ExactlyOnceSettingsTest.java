@@ -29,15 +29,13 @@ class ExactlyOnceSettingsTest {
     Path dir;
 
     private String[] anomalyArgs(String... more) {
-        List<String> a = new java.util.ArrayList<>(List.of(
-                "--bootstrap-servers",
-                "localhost:9",
-                "--bundle",
+        return OfflineArgs.of(
                 RepoPaths.resolve("models/sensor-cnn").toString(),
-                "--checkpoint-dir",
-                dir.toUri().toString()));
-        a.addAll(List.of(more));
-        return a.toArray(String[]::new);
+                java.util.stream.Stream.concat(
+                                java.util.stream.Stream.of(
+                                        "--checkpoint-dir", dir.toUri().toString()),
+                                java.util.stream.Stream.of(more))
+                        .toArray(String[]::new));
     }
 
     @Test
@@ -124,7 +122,7 @@ class ExactlyOnceSettingsTest {
     }
 
     private String prefixOf(String... args) {
-        List<String> a = new java.util.ArrayList<>(List.of("--bootstrap-servers", "localhost:9"));
+        List<String> a = new java.util.ArrayList<>(List.of("--bootstrap-servers", OfflineArgs.NO_BROKER));
         a.addAll(List.of(args));
         JobConfig cfg = JobConfig.parse(a.toArray(String[]::new), new Configuration());
         KafkaIo io = new KafkaIo(cfg, SensorAnomalyJob.NAME);

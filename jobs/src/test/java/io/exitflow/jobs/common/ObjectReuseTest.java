@@ -31,16 +31,12 @@ class ObjectReuseTest {
             SensorAnomalyJob.build(
                     env,
                     JobConfig.parse(
-                            new String[] {
-                                "--bootstrap-servers",
-                                "localhost:9",
-                                "--bundle",
-                                RepoPaths.resolve("models/sensor-cnn").toString(),
-                                "--checkpoint-dir",
-                                dir.toUri().toString(),
-                                "--mode",
-                                mode
-                            },
+                            OfflineArgs.of(
+                                    RepoPaths.resolve("models/sensor-cnn").toString(),
+                                    "--checkpoint-dir",
+                                    dir.toUri().toString(),
+                                    "--mode",
+                                    mode),
                             new Configuration()));
             assertTrue(env.getConfig().isObjectReuseEnabled());
             JobGraph graph = env.getStreamGraph().getJobGraph();

@@ -62,18 +62,11 @@ class StagePlacementGraphTest {
 
     private static Graphs build(String... settings) {
         assertEquals(STAGES, ModelBundle.load(Path.of(BUNDLE)).manifest().numStages(), "stages of " + BUNDLE);
-        List<String> args = new ArrayList<>(List.of(
-                "--bootstrap-servers",
-                "localhost:9",
-                "--bundle",
-                BUNDLE,
-                "--parallelism",
-                "3",
-                "--allow-jobmanager-checkpoints",
-                "true"));
+        List<String> args = new ArrayList<>(List.of("--parallelism", "3", "--allow-jobmanager-checkpoints", "true"));
         args.addAll(List.of(settings));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(new Configuration());
-        SensorAnomalyJob.build(env, JobConfig.parse(args.toArray(String[]::new), new Configuration()));
+        SensorAnomalyJob.build(
+                env, JobConfig.parse(OfflineArgs.of(BUNDLE, args.toArray(String[]::new)), new Configuration()));
         StreamGraph stream = env.getStreamGraph();
         return new Graphs(stream, stream.getJobGraph());
     }
